@@ -1,0 +1,42 @@
+# loadcell — the two commands a new machine needs are `make demo` and `make test`.
+# Everything else here is what they are built from.
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc)
+
+.PHONY: all setup configure build demo test unit integration fuzz bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: setup
+	@$(MAKE) --no-print-directory build
+	@bash scripts/demo.sh $(BUILD)/loadcell
+
+# The whole suite: unit tests, fuzzers for a few seconds, end-to-end tests against
+# real servers (built-in target, nginx) and the cross-check with hdr-histogram-js.
+test: setup
+	@$(MAKE) --no-print-directory build
+	cd tests/js && npm ci --no-audit --no-fund --silent
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+# libFuzzer runs longer than in `make test`: make fuzz FUZZ_SECONDS=300
+FUZZ_SECONDS ?= 60
+fuzz: build
+	@for f in $(BUILD)/fuzz_*; do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$(basename $$f | sed 's/^fuzz_//') || exit 1; done
+
+bench: setup build
+	@bash bench/run.sh $(BUILD)/loadcell
+
+clean:
+	rm -rf $(BUILD)

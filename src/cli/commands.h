@@ -1,0 +1,54 @@
+// Subcommands. Each takes its parsed options and returns the process exit code
+// (documented in docs/cli.md: 0 ok, 1 failure, 104 bad arguments, 105 interrupted).
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace loadcell {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 104;
+constexpr int kExitInterrupted = 105;
+
+// Set by SIGINT/SIGTERM.
+extern std::atomic<bool> g_interrupted;
+
+struct QuickArgs {
+  std::string url;
+  int connections = 10;
+  int threads = 0;  // 0: one per core, at most one per connection
+  std::string duration = "10s";
+  std::string rate;
+  std::vector<std::string> headers;
+  std::string method = "GET";
+  std::string body;
+  std::string timeout = "10s";
+  std::string warmup = "0";
+  std::string grace = "10s";
+  bool insecure = false;
+  std::string summary_export;
+  std::string json;
+  std::string hlog;
+  long long seed = -1;
+  bool quiet = false;
+};
+void AddQuickOptions(CLI::App& cmd, QuickArgs& a);
+int RunQuick(const QuickArgs& a, const std::string& command_line);
+
+struct TargetArgs {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 1;
+  std::string latency;
+  std::string error_rate = "0";
+  long long body_size = 13;
+  std::string stall;
+};
+void AddTargetOptions(CLI::App& cmd, TargetArgs& a);
+int RunTargetCommand(const TargetArgs& a);
+
+}  // namespace loadcell

@@ -1,0 +1,56 @@
+// loadcell's entry point: parse the command line, dispatch to a subcommand, map errors to
+// exit codes. Kept thin on purpose; the work lives in the libraries.
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace loadcell {
+std::atomic<bool> g_interrupted{false};
+}
+
+namespace {
+
+void OnSignal(int /*sig*/) { loadcell::g_interrupted.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace loadcell;
+  std::signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+  CLI::App app{"loadcell — load and performance testing, measured exactly"};
+  app.set_version_flag("--version", std::string(LOADCELL_VERSION));
+  app.require_subcommand(1);
+  QuickArgs quick;
+  CLI::App* q = app.add_subcommand("quick", "Load one URL (closed model, or open with -R)");
+  AddQuickOptions(*q, quick);
+  TargetArgs target;
+  CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
+  AddTargetOptions(*t, target);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "loadcell: %s\n", e.what());
+    return kExitBadInput;
+  }
+  if (q->parsed()) return RunQuick(quick, command_line);
+  if (t->parsed()) return RunTargetCommand(target);
+  return kExitBadInput;
+}

@@ -1,0 +1,153 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "analysis/self_check.h"
+#include "cli/commands.h"
+#include "common/units.h"
+#include "engine/run.h"
+#include "output/console.h"
+#include "output/export.h"
+#include "protocol/http1/request.h"
+
+namespace loadcell {
+namespace {
+
+// One line naming the argument, then exit 104.
+int BadArg(const std::string& arg, const std::string& message) {
+  std::fprintf(stderr, "loadcell: %s: %s\n", arg.c_str(), message.c_str());
+  return kExitBadInput;
+}
+
+void RaiseFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
+  cmd.add_option("url", a.url, "Target URL (http:// or https://)")->required();
+  cmd.add_option("-c,--connections", a.connections, "Connections (closed model: concurrent requests)")
+      ->check(CLI::Range(1, 1000000));
+  cmd.add_option("-t,--threads", a.threads, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
+  cmd.add_option("-d,--duration", a.duration, "Test duration, e.g. 10s, 1m30s");
+  cmd.add_option("-R,--rate", a.rate, "Open model: requests per second across all threads");
+  cmd.add_option("-H,--header", a.headers, "Request header 'Name: value' (repeatable)");
+  cmd.add_option("-m,--method", a.method, "HTTP method");
+  cmd.add_option("--body", a.body, "Request body, or @file to read it from a file");
+  cmd.add_option("--timeout", a.timeout, "Per-request timeout, connect included");
+  cmd.add_option("--warmup", a.warmup, "Run this long before measuring");
+  cmd.add_option("--grace", a.grace, "How long in-flight requests may finish after the duration");
+  cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+  cmd.add_option("--summary-export", a.summary_export, "Write the k6-style summary JSON here");
+  cmd.add_option("--json", a.json, "Write the full results (histograms, per-second series) here");
+  cmd.add_option("--hlog", a.hlog, "Write an HdrHistogram interval log (v1.3) here");
+  cmd.add_option("--seed", a.seed, "Seed for the workers' random generators")->check(CLI::NonNegativeNumber);
+  cmd.add_flag("-q,--quiet", a.quiet, "No live progress line");
+}
+
+int RunQuick(const QuickArgs& a, const std::string& command_line) {
+  RunPlan plan;
+  plan.command_line = command_line;
+  auto url = ParseUrl(a.url);
+  if (!url.ok()) return BadArg("url", url.error().message);
+  plan.url = *url;
+  auto duration = ParseDuration(a.duration);
+  if (!duration.ok()) return BadArg("-d/--duration", duration.error().message);
+  if (*duration <= 0) return BadArg("-d/--duration", "must be greater than zero");
+  plan.duration = *duration;
+  auto timeout = ParseDuration(a.timeout);
+  if (!timeout.ok()) return BadArg("--timeout", timeout.error().message);
+  if (*timeout <= 0) return BadArg("--timeout", "must be greater than zero");
+  plan.timeout = *timeout;
+  auto warmup = ParseDuration(a.warmup);
+  if (!warmup.ok()) return BadArg("--warmup", warmup.error().message);
+  plan.warmup = *warmup;
+  auto grace = ParseDuration(a.grace);
+  if (!grace.ok()) return BadArg("--grace", grace.error().message);
+  plan.grace = *grace;
+  if (!a.rate.empty()) {
+    auto rate = ParsePositiveNumber(a.rate);
+    if (!rate.ok()) return BadArg("-R/--rate", rate.error().message);
+    plan.rate = *rate;
+  }
+  plan.connections = a.connections;
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  plan.threads = a.threads > 0 ? a.threads : static_cast<int>(cores);
+  plan.threads = std::min(plan.threads, plan.connections);
+  plan.insecure = a.insecure;
+  plan.method = a.method;
+  for (char& ch : plan.method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+
+  http1::RequestSpec spec;
+  spec.method = plan.method;
+  spec.url = plan.url;
+  for (const std::string& h : a.headers) {
+    auto kv = http1::ParseHeaderArg(h);
+    if (!kv.ok()) return BadArg("-H/--header", kv.error().message);
+    spec.headers.push_back(*kv);
+  }
+  if (a.body.starts_with("@")) {
+    std::ifstream f(a.body.substr(1), std::ios::binary);
+    if (!f) return BadArg("--body", fmt::format("cannot read file \"{}\"", a.body.substr(1)));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    spec.body = ss.str();
+  } else {
+    spec.body = a.body;
+  }
+  auto request = http1::CompileRequest(spec);
+  if (!request.ok()) return BadArg(a.headers.empty() ? "-m/--method" : "-H/--header", request.error().message);
+  plan.request = std::move(*request);
+
+  plan.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  RaiseFileLimit();
+
+  bool live_on = !a.quiet && isatty(STDERR_FILENO) != 0;
+  double total_s = static_cast<double>(plan.duration) / 1e9;
+  std::fprintf(stderr, "loadcell: %s %s for %s, %d connections, %d threads, %s (seed %llu)\n", plan.method.c_str(),
+               a.url.c_str(), FormatDuration(plan.duration).c_str(), plan.connections, plan.threads,
+               plan.rate > 0 ? fmt::format("open model at {} req/s", plan.rate).c_str() : "closed model",
+               static_cast<unsigned long long>(plan.seed));
+  LiveFn live;
+  if (live_on) {
+    live = [total_s](const SeriesPoint& p) { std::fprintf(stderr, "%s\n", FormatLiveLine(p, total_s).c_str()); };
+  }
+  auto run = ExecuteRun(plan, g_interrupted, live);
+  if (!run.ok()) {
+    std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
+    return kExitFailure;
+  }
+  RunResult result = std::move(run).value();
+  result.warnings = SelfCheck(result);
+
+  std::fputs(FormatSummary(result).c_str(), stdout);
+  std::fflush(stdout);
+
+  int code = result.interrupted ? kExitInterrupted : kExitOk;
+  auto write = [&](const std::string& path, const std::string& content) {
+    if (path.empty()) return;
+    Status s = WriteFile(path, content);
+    if (!s.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
+      if (code == kExitOk) code = kExitFailure;
+    }
+  };
+  write(a.summary_export, SummaryExport(result).dump(2) + "\n");
+  write(a.json, FullJson(result).dump(2) + "\n");
+  write(a.hlog, IntervalLog(result));
+  return code;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,28 @@
+// Parsing and formatting of the units users type: durations ("500ms", "1m30s"),
+// rates, sizes and probabilities. Parse errors say what was expected.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace loadcell {
+
+// "250us", "500ms", "2s", "1m30s", "1h", "1.5s"; a bare "0" is zero. Negative or
+// unit-less non-zero values are errors.
+Result<Nanos> ParseDuration(std::string_view text);
+
+// A positive finite number, e.g. a request rate "1000" or "2.5".
+Result<double> ParsePositiveNumber(std::string_view text);
+
+// A probability: "0.01" or "1%".
+Result<double> ParseProbability(std::string_view text);
+
+// Human formatting: "12.34ms", "1.20s", "850us".
+std::string FormatDuration(Nanos d);
+// "1.23MB", "512B"
+std::string FormatBytes(double bytes);
+
+}  // namespace loadcell

@@ -1,0 +1,40 @@
+// Runs one load test: resolves the target once, compiles nothing itself (it receives the
+// request bytes), starts one Worker per thread, merges their per-second snapshots into
+// the series and the totals, and returns the RunResult.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "metrics/run_result.h"
+#include "net/url.h"
+
+namespace loadcell {
+
+struct RunPlan {
+  Url url;
+  std::string method = "GET";
+  std::string request;       // compiled request bytes
+  int connections = 10;
+  int threads = 1;
+  Nanos duration = 10 * kSecond;
+  Nanos warmup = 0;
+  Nanos timeout = 10 * kSecond;
+  Nanos grace = 10 * kSecond;
+  double rate = 0;           // 0: closed model
+  bool insecure = false;
+  uint64_t seed = 0;
+  std::string command_line;
+};
+
+// Called on the collecting thread as each second completes.
+using LiveFn = std::function<void(const SeriesPoint&)>;
+
+// Errors are set-up failures (name resolution, TLS context); a target that refuses or
+// fails requests is a result, not an error.
+Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live);
+
+}  // namespace loadcell

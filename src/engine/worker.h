@@ -1,0 +1,113 @@
+// One load-generating thread. It owns its epoll loop, its connections, its RNG and its
+// metric shard (shared-nothing, as in wrk2 and LevelDB's db_bench); the only data that
+// leaves it is a whole Shard handed to the SnapshotSink once per second and at the end.
+//
+// Load policy is the schedule, not the worker: closed (each connection sends its next
+// request when the previous completes) or open (a ConstantRateSchedule decides when each
+// request is due; latency counts from that intended time, so a stalled server shows up in
+// the percentiles instead of silently slowing the load — no coordinated omission).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "load/constant_rate.h"
+#include "metrics/shard.h"
+#include "net/poller.h"
+#include "net/resolver.h"
+#include "net/transport.h"
+
+namespace loadcell {
+
+struct WorkerPlan {
+  int index = 0;
+  int workers = 1;
+  int connections = 1;
+  Endpoint endpoint;
+  std::string server_name;              // SNI and certificate name
+  const TlsContext* tls = nullptr;      // null for plain HTTP
+  const std::string* request = nullptr; // compiled request bytes, shared read-only
+  bool head_request = false;
+  Nanos start = 0;          // load begins (warm-up included)
+  Nanos measure_start = 0;  // samples of requests started before this are not recorded
+  Nanos stop_sending = 0;   // no request starts after this
+  Nanos hard_stop = 0;      // grace over: whatever is in flight now fails as a timeout
+  Nanos timeout = 10 * kSecond;  // per request, connect included
+  double rate = 0;          // > 0: open model at this total rate
+  uint64_t seed = 0;
+};
+
+struct IntervalSnapshot {
+  int worker = 0;
+  int64_t second = 0;    // index from measure_start; the final snapshot has final = true
+  bool final = false;
+  Shard shard;
+  double thread_cpu_s = 0;  // CPU time this thread used so far (final snapshot)
+  double wall_s = 0;
+};
+
+// Receives snapshots from any worker thread; implementations synchronise internally.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  virtual void Publish(IntervalSnapshot snapshot) = 0;
+};
+
+class Worker {
+ public:
+  Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, const std::atomic<bool>& interrupted);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Run();
+
+ private:
+  struct Conn;
+  enum class Phase { kRunning, kDraining, kDone };
+
+  void StartConnect(Conn& c, Nanos now);
+  void OnEvent(Conn& c, uint32_t events, Nanos now);
+  void OnConnected(Conn& c, Nanos now);
+  void StepHandshake(Conn& c, Nanos now);
+  void StartRequest(Conn& c, Nanos intended, Nanos now);
+  void ContinueWrite(Conn& c, Nanos now);
+  void OnReadable(Conn& c, Nanos now);
+  void Complete(Conn& c, Nanos now, bool force_close);
+  void Fail(Conn& c, FailureKind kind, Nanos now);
+  void NextForConnection(Conn& c, Nanos now);  // after a request ended on a live connection
+  void Recycle(Conn& c, Nanos now);            // close and maybe reconnect
+  void SetInterest(Conn& c, uint32_t events);
+  void Dispatch(Nanos now);                    // open model: hand queued arrivals to idle connections
+  void Scan(Nanos now);                        // timeouts, reconnect back-off, queue expiry
+  void PublishInterval(bool final);
+  bool Recording(Nanos started) const { return started >= plan_.measure_start; }
+  bool Sending(Nanos now) const;
+
+  WorkerPlan plan_;
+  const Clock& clock_;
+  SnapshotSink& sink_;
+  const std::atomic<bool>& interrupted_;
+  Poller poller_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> idle_;  // open model: connected, no request
+  std::optional<ConstantRateSchedule> schedule_;
+  std::deque<Nanos> queue_;  // open model: due arrivals waiting for a connection
+  std::vector<char> buf_;    // one read buffer for all connections: reads are consumed at once
+  std::mt19937_64 rng_;
+  Shard shard_;
+  int64_t second_ = 0;
+  Nanos next_snapshot_ = 0;
+  int64_t active_ = 0;       // requests assigned to a connection
+  size_t late_marked_ = 0;   // queued arrivals already counted as late (the oldest ones)
+  bool stopping_ = false;
+};
+
+}  // namespace loadcell

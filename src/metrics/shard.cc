@@ -1,0 +1,44 @@
+#include "metrics/shard.h"
+
+namespace loadcell {
+
+const char* FailureKindName(FailureKind k) {
+  switch (k) {
+    case FailureKind::kConnect: return "connect";
+    case FailureKind::kTimeout: return "timeout";
+    case FailureKind::kReset: return "reset";
+    case FailureKind::kProtocol: return "protocol";
+    case FailureKind::kTls: return "tls";
+  }
+  return "unknown";
+}
+
+void Counters::Add(const Counters& o) {
+  requests += o.requests;
+  responses += o.responses;
+  failed += o.failed;
+  for (int i = 0; i < kFailureKinds; ++i) failures[i] += o.failures[i];
+  for (size_t i = 0; i < status.size(); ++i) status[i] += o.status[i];
+  bytes_in += o.bytes_in;
+  bytes_out += o.bytes_out;
+  late += o.late;
+  connects += o.connects;
+  reconnect_failures += o.reconnect_failures;
+}
+
+int64_t Counters::total_failures() const {
+  int64_t n = 0;
+  for (int64_t f : failures) n += f;
+  return n;
+}
+
+void Shard::Add(const Shard& o) {
+  // Layouts are identical by construction (all default), so Add cannot fail here.
+  (void)duration.Add(o.duration);
+  (void)service.Add(o.service);
+  (void)send_lag.Add(o.send_lag);
+  counters.Add(o.counters);
+  inflight += o.inflight;
+}
+
+}  // namespace loadcell

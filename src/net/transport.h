@@ -1,0 +1,69 @@
+// A connected byte stream: a non-blocking TCP socket, optionally wrapped in TLS.
+//
+// Deliberately not a virtual interface: the plain path is one branch away from a raw
+// read()/write(), which matters at hundreds of thousands of requests per second.
+// Owned by one connection on one worker thread.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <cstddef>
+#include <string>
+
+#include "common/result.h"
+#include "net/resolver.h"
+
+namespace loadcell {
+
+enum class IoStatus { kOk, kWantRead, kWantWrite, kEof, kReset, kError, kTlsError };
+
+struct IoResult {
+  IoStatus status = IoStatus::kOk;
+  size_t bytes = 0;
+};
+
+// Shared, read-only after construction: creates the per-connection TLS state.
+class TlsContext {
+ public:
+  static Result<TlsContext*> Create(bool verify);  // owned by the caller (delete)
+  ~TlsContext();
+  SSL* NewSession(int fd, const std::string& server_name) const;
+
+ private:
+  explicit TlsContext(SSL_CTX* ctx, bool verify) : ctx_(ctx), verify_(verify) {}
+  SSL_CTX* ctx_;
+  bool verify_;
+};
+
+class Transport {
+ public:
+  Transport() = default;
+  ~Transport() { Close(); }
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Starts a non-blocking connect; kWantWrite while in progress.
+  IoResult Connect(const Endpoint& to);
+  // After the socket became writable: did the connect succeed?
+  IoResult FinishConnect();
+  // TLS only: advance the handshake. kOk when done.
+  IoResult Handshake();
+  void StartTls(SSL* ssl) { ssl_ = ssl; }
+
+  IoResult Read(char* buf, size_t len);
+  IoResult Write(const char* buf, size_t len);
+  void Close();
+
+  int fd() const { return fd_; }
+  bool tls() const { return ssl_ != nullptr; }
+  // Last OpenSSL verification/handshake error, for messages.
+  std::string TlsErrorText() const;
+
+ private:
+  IoResult TlsResult(int rc);
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  long verify_result_ = X509_V_OK;
+};
+
+}  // namespace loadcell

@@ -1,0 +1,24 @@
+// Target URLs: http://host[:port]/path?query and https://... (IPv6 as [::1]).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace loadcell {
+
+struct Url {
+  std::string scheme;   // "http" or "https"
+  std::string host;     // without brackets for IPv6
+  uint16_t port = 0;
+  std::string path;     // origin-form: "/path?query", at least "/"
+  bool tls() const { return scheme == "https"; }
+  // Host header value: host, bracketed for IPv6, with the port when not the default.
+  std::string HostHeader() const;
+};
+
+Result<Url> ParseUrl(std::string_view text);
+
+}  // namespace loadcell

@@ -1,0 +1,339 @@
+#include "target/target_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <queue>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+#include "net/resolver.h"
+#include "protocol/http1/request.h"
+
+namespace loadcell {
+namespace {
+
+constexpr size_t kReadBuffer = 64 * 1024;
+
+std::string MakeResponse(int status, const char* reason, const std::string& body, bool head, bool close) {
+  std::string r = fmt::format("HTTP/1.1 {} {}\r\nServer: loadcell-target\r\nContent-Type: text/plain\r\n"
+                              "Content-Length: {}\r\n{}\r\n",
+                              status, reason, body.size(), close ? "Connection: close\r\n" : "");
+  if (!head) r += body;
+  return r;
+}
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+struct Delayed {
+  Nanos due;
+  std::string bytes;
+  bool close;
+};
+
+struct TConn {
+  int fd = -1;
+  uint64_t generation = 0;
+  std::string in;              // a request split across reads
+  int64_t skip_body = 0;       // request body bytes still to discard
+  std::string out;             // response bytes the socket did not take yet
+  std::deque<Delayed> delayed; // responses held back by latency or a stall, in order
+  bool close_after_flush = false;
+  bool want_out = false;
+};
+
+struct Timer {
+  Nanos due;
+  int fd;
+  uint64_t generation;
+  bool operator>(const Timer& o) const { return due > o.due; }
+};
+
+class TargetThread {
+ public:
+  TargetThread(const TargetOptions& o, int listen_fd, Nanos epoch, uint64_t seed)
+      : o_(o), listen_fd_(listen_fd), epoch_(epoch), rng_(seed), buf_(kReadBuffer) {
+    body_.assign(o_.body_size, 'x');
+    if (!body_.empty()) body_.back() = '\n';
+    ok_ = MakeResponse(200, "OK", body_, false, false);
+    err_ = MakeResponse(500, "Internal Server Error", "error\n", false, false);
+  }
+  ~TargetThread() {
+    for (auto& c : conns_) if (c && c->fd >= 0) close(c->fd);
+    if (ep_ >= 0) close(ep_);
+  }
+
+  void Run(const std::atomic<bool>& stop) {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = listen_fd_;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    std::vector<epoll_event> events(512);
+    while (!stop.load(std::memory_order_relaxed)) {
+      Nanos now = MonotonicClock::ReadNow();
+      Nanos wait = 100 * kMilli;
+      if (!timers_.empty()) wait = std::clamp<Nanos>(timers_.top().due - now, 0, wait);
+      timespec ts{wait / kSecond, wait % kSecond};
+      int n = epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()), &ts, nullptr);
+      for (int i = 0; i < n; ++i) {
+        const epoll_event& e = events[static_cast<size_t>(i)];
+        if (e.data.fd == listen_fd_) {
+          Accept();
+          continue;
+        }
+        TConn* c = Get(e.data.fd);
+        if (c == nullptr) continue;
+        if ((e.events & EPOLLOUT) != 0 && !Flush(*c)) continue;
+        if ((e.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(*c);
+      }
+      RunTimers(MonotonicClock::ReadNow());
+    }
+  }
+
+ private:
+  TConn* Get(int fd) {
+    auto i = static_cast<size_t>(fd);
+    return i < conns_.size() && conns_[i] && conns_[i]->fd == fd ? conns_[i].get() : nullptr;
+  }
+
+  void Accept() {
+    for (;;) {
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto i = static_cast<size_t>(fd);
+      if (conns_.size() <= i) conns_.resize(i + 1);
+      if (!conns_[i]) conns_[i] = std::make_unique<TConn>();
+      TConn& c = *conns_[i];
+      uint64_t gen = c.generation + 1;
+      c = TConn{};
+      c.fd = fd;
+      c.generation = gen;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    }
+  }
+
+  void Close(TConn& c) {
+    close(c.fd);
+    c.fd = -1;
+    c.in.clear();
+    c.out.clear();
+    c.delayed.clear();
+  }
+
+  void OnReadable(TConn& c) {
+    for (;;) {
+      ssize_t n = read(c.fd, buf_.data(), buf_.size());
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        Close(c);
+        return;
+      }
+      if (n < 0) return;
+      std::string_view data(buf_.data(), static_cast<size_t>(n));
+      if (!c.in.empty()) {
+        c.in.append(data);
+        data = c.in;
+      }
+      size_t used = HandleRequests(c, data);
+      if (c.fd < 0) return;
+      if (used < data.size()) {
+        std::string rest(data.substr(used));
+        c.in = std::move(rest);
+      } else {
+        c.in.clear();
+      }
+      if (!Flush(c)) return;
+      if (static_cast<size_t>(n) < buf_.size()) return;
+    }
+  }
+
+  // Handles every complete request at the front of `data`; returns bytes consumed.
+  size_t HandleRequests(TConn& c, std::string_view data) {
+    size_t used = 0;
+    while (used < data.size()) {
+      if (c.skip_body > 0) {
+        size_t n = std::min<size_t>(static_cast<size_t>(c.skip_body), data.size() - used);
+        c.skip_body -= static_cast<int64_t>(n);
+        used += n;
+        continue;
+      }
+      http1::RequestHead h = http1::ParseRequestHead(data.substr(used));
+      if (h.state == http1::RequestHead::State::kIncomplete) break;
+      if (h.state == http1::RequestHead::State::kError || h.chunked) {
+        Respond(c, MakeResponse(400, "Bad Request", h.chunked ? "chunked request bodies are not supported\n"
+                                                               : h.error + "\n", false, true), true);
+        return data.size();
+      }
+      used += h.head_bytes;
+      c.skip_body = h.content_length;
+      bool head = h.method == "HEAD";
+      std::string_view target = h.target;
+      bool close_conn = !h.keep_alive;
+      if (target.starts_with("/status/")) {
+        int code = std::atoi(std::string(target.substr(8, 3)).c_str());
+        if (code < 100 || code > 599) code = 400;
+        Respond(c, MakeResponse(code, Reason(code), code == 204 || code == 304 ? "" : "status\n", head, close_conn), close_conn);
+      } else if (o_.error_rate > 0 && std::bernoulli_distribution(o_.error_rate)(rng_)) {
+        Respond(c, close_conn || head ? MakeResponse(500, "Internal Server Error", "error\n", head, close_conn) : err_, close_conn);
+      } else {
+        Respond(c, close_conn || head ? MakeResponse(200, "OK", body_, head, close_conn) : ok_, close_conn);
+      }
+      if (close_conn) return data.size();
+    }
+    return used;
+  }
+
+  void Respond(TConn& c, const std::string& bytes, bool close_after) {
+    if (o_.latency.none() && o_.stall.none() && c.delayed.empty()) {
+      c.out += bytes;
+      c.close_after_flush |= close_after;
+      return;
+    }
+    Nanos now = MonotonicClock::ReadNow();
+    Nanos due = now + o_.latency.Sample(rng_);
+    due = epoch_ + o_.stall.Release(due - epoch_);
+    if (!c.delayed.empty()) due = std::max(due, c.delayed.back().due);  // keep responses in order
+    c.delayed.push_back({due, bytes, close_after});
+    timers_.push({due, c.fd, c.generation});
+  }
+
+  void RunTimers(Nanos now) {
+    while (!timers_.empty() && timers_.top().due <= now) {
+      Timer t = timers_.top();
+      timers_.pop();
+      TConn* c = Get(t.fd);
+      if (c == nullptr || c->generation != t.generation) continue;
+      while (!c->delayed.empty() && c->delayed.front().due <= now) {
+        c->out += c->delayed.front().bytes;
+        c->close_after_flush |= c->delayed.front().close;
+        c->delayed.pop_front();
+      }
+      Flush(*c);
+    }
+  }
+
+  // Writes pending output; returns false when the connection was closed.
+  bool Flush(TConn& c) {
+    while (!c.out.empty()) {
+      ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN) break;
+        Close(c);
+        return false;
+      }
+      c.out.erase(0, static_cast<size_t>(n));
+    }
+    bool want_out = !c.out.empty();
+    if (want_out != c.want_out) {
+      c.want_out = want_out;
+      epoll_event ev{};
+      ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0u);
+      ev.data.fd = c.fd;
+      epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+    }
+    if (c.out.empty() && c.close_after_flush && c.delayed.empty()) {
+      Close(c);
+      return false;
+    }
+    return true;
+  }
+
+  const TargetOptions& o_;
+  int listen_fd_;
+  Nanos epoch_;
+  int ep_ = -1;
+  std::mt19937_64 rng_;
+  std::vector<char> buf_;
+  std::string body_, ok_, err_;
+  std::vector<std::unique_ptr<TConn>> conns_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+};
+
+Result<int> Listen(const Endpoint& ep) {
+  int fd = socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error::Io(fmt::format("socket: {}", std::strerror(errno)));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 || listen(fd, 4096) != 0) {
+    std::string msg = std::strerror(errno);
+    close(fd);
+    return Error::Io(fmt::format("cannot listen on {}: {}", ep.ToString(), msg));
+  }
+  return fd;
+}
+
+uint16_t BoundPort(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+}  // namespace
+
+Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const std::function<void(uint16_t)>& on_listening) {
+  auto ep = Resolve(o.host, o.port);
+  if (!ep.ok()) return ep.error();
+  std::vector<int> fds;
+  auto first = Listen(*ep);
+  if (!first.ok()) return first.error();
+  fds.push_back(*first);
+  uint16_t port = BoundPort(*first);
+  // Further threads listen on the port the first one got (which matters for port 0).
+  Endpoint same = *ep;
+  if (same.addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&same.addr)->sin_port = htons(port);
+  else reinterpret_cast<sockaddr_in6*>(&same.addr)->sin6_port = htons(port);
+  for (int i = 1; i < o.threads; ++i) {
+    auto fd = Listen(same);
+    if (!fd.ok()) {
+      for (int f : fds) close(f);
+      return fd.error();
+    }
+    fds.push_back(*fd);
+  }
+  Nanos epoch = MonotonicClock::ReadNow();
+  std::vector<std::unique_ptr<TargetThread>> workers;
+  for (int i = 0; i < o.threads; ++i) {
+    workers.push_back(std::make_unique<TargetThread>(o, fds[static_cast<size_t>(i)], epoch, o.seed + static_cast<uint64_t>(i)));
+  }
+  if (on_listening) on_listening(port);
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+  for (auto& t : threads) t.join();
+  for (int f : fds) close(f);
+  return Status::Ok();
+}
+
+}  // namespace loadcell
