@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Installs what `make demo` and `make test` need on a fresh Debian 12 machine, and nothing
-# when it is all there already. Debian packages only (plus npm for the test-only JS decoder).
+# when it is all there already. Debian packages only (npm is used by the tests alone, for
+# the independent HdrHistogram decoder).
 set -euo pipefail
 
-pkgs=(cmake ninja-build g++ clang make pkg-config
-      libssl-dev zlib1g-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-      libgtest-dev libgmock-dev libbenchmark-dev
-      nginx-light openssl python3 nodejs npm procps)
+# package:command — a package counts as present when its command is on PATH (node and npm
+# may come from elsewhere than Debian) or dpkg has it installed.
+needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:pkg-config
+       libssl-dev: zlib1g-dev: libcli11-dev: libfmt-dev: nlohmann-json3-dev:
+       libgtest-dev: libgmock-dev: libbenchmark-dev:
+       nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps)
 
 missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+for entry in "${needs[@]}"; do
+  pkg=${entry%%:*}
+  cmd=${entry#*:}
+  if [ -n "$cmd" ] && { command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ]; }; then continue; fi
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && continue
+  missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"

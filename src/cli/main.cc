@@ -40,6 +40,18 @@ int main(int argc, char** argv) {
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      found |= sub->get_name() == argv[1];
+    }
+    if (!found) {
+      std::fprintf(stderr, "loadcell: unknown command \"%s\" (expected one of: %s)\n", argv[1], known.c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

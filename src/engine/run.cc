@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/start_gate.h"
 #include "engine/worker.h"
 #include "metrics/hdr_codec.h"
 #include "net/resolver.h"
@@ -95,11 +97,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
 
   MonotonicClock clock;
   Collector collector;
-  // A short lead so every thread is waiting on its loop when the schedule starts.
-  const Nanos start = clock.Now() + 20 * kMilli;
-  const Nanos measure_start = start + plan.warmup;
-  const Nanos stop_sending = measure_start + plan.duration;
-  m.start_wall = WallSeconds() + 0.020 + static_cast<double>(plan.warmup) / 1e9;
+  StartGate gate(plan.threads);
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (int w = 0; w < plan.threads; ++w) {
@@ -112,18 +110,23 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
     wp.tls = tls.get();
     wp.request = &plan.request;
     wp.head_request = plan.method == "HEAD";
-    wp.start = start;
-    wp.measure_start = measure_start;
-    wp.stop_sending = stop_sending;
-    wp.hard_stop = stop_sending + plan.grace;
+    wp.warmup = plan.warmup;
+    wp.duration = plan.duration;
+    wp.grace = plan.grace;
     wp.timeout = plan.timeout;
     wp.rate = plan.rate;
     wp.seed = plan.seed + static_cast<uint64_t>(w) * 0x9E3779B97F4A7C15ULL;
-    workers.push_back(std::make_unique<Worker>(wp, clock, collector, interrupted));
+    workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
   for (auto& w : workers) threads.emplace_back([&w] { w->Run(); });
+  // Every worker waits at the gate (open model: with its connections up); a short lead
+  // then lets each one be back on its loop before the first arrival is due.
+  const Nanos start = gate.OpenWhenReady([&] { return clock.Now(); }, 5 * kMilli);
+  const Nanos measure_start = start + plan.warmup;
+  const Nanos stop_sending = measure_start + plan.duration;
+  m.start_wall = WallSeconds() + static_cast<double>(5 * kMilli + plan.warmup) / 1e9;
 
   // Merge intervals: second k is complete once every worker has published it (or ended).
   const auto n = static_cast<size_t>(plan.threads);

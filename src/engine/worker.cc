@@ -40,18 +40,17 @@ struct Worker::Conn {
   Nanos retry_at = 0;
 };
 
-Worker::Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, const std::atomic<bool>& interrupted)
-    : plan_(plan), clock_(clock), sink_(sink), interrupted_(interrupted), buf_(kReadBuffer), rng_(plan.seed) {
+Worker::Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
+               const std::atomic<bool>& interrupted)
+    : plan_(plan), clock_(clock), sink_(sink), gate_(gate), interrupted_(interrupted), open_(plan.rate > 0),
+      buf_(kReadBuffer), rng_(plan.seed) {
   conns_.reserve(static_cast<size_t>(plan_.connections));
   for (int i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>());
-  if (plan_.rate > 0) {
-    schedule_.emplace(plan_.start, plan_.stop_sending, plan_.rate, plan_.index, plan_.workers);
-  }
 }
 
 Worker::~Worker() = default;
 
-bool Worker::Sending(Nanos now) const { return !stopping_ && now < plan_.stop_sending; }
+bool Worker::Sending(Nanos now) const { return !stopping_ && now < stop_sending_; }
 
 void Worker::SetInterest(Conn& c, uint32_t events) {
   if (c.interest == events) return;
@@ -60,7 +59,7 @@ void Worker::SetInterest(Conn& c, uint32_t events) {
 }
 
 void Worker::StartConnect(Conn& c, Nanos now) {
-  if (!schedule_ && !c.has_request) {
+  if (!open_ && !c.has_request) {
     // Closed model: the connection exists to carry one request after another; a failed
     // connect fails the request it was opened for.
     c.has_request = true;
@@ -68,7 +67,7 @@ void Worker::StartConnect(Conn& c, Nanos now) {
     ++active_;
   }
   c.parser.Reset(plan_.head_request);
-  c.deadline = (schedule_ && c.has_request ? c.intended : now) + plan_.timeout;
+  c.deadline = (open_ && c.has_request ? c.intended : now) + plan_.timeout;
   IoResult r = c.transport.Connect(plan_.endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
     c.state = Conn::State::kClosed;
@@ -87,7 +86,7 @@ void Worker::OnConnected(Conn& c, Nanos now) {
   if (Recording(now)) ++shard_.counters.connects;
   SetInterest(c, EPOLLIN);
   if (c.has_request) {
-    if (!schedule_ && !Sending(now)) {
+    if (!open_ && !Sending(now)) {
       // Closed model, stopped while connecting: the request never started.
       c.has_request = false;
       --active_;
@@ -95,7 +94,7 @@ void Worker::OnConnected(Conn& c, Nanos now) {
       c.state = Conn::State::kClosed;
       return;
     }
-    StartRequest(c, schedule_ ? c.intended : now, now);
+    StartRequest(c, open_ ? c.intended : now, now);
     return;
   }
   c.state = Conn::State::kIdle;
@@ -110,7 +109,7 @@ void Worker::StartRequest(Conn& c, Nanos intended, Nanos now) {
   c.sent = now;
   c.deadline = intended + plan_.timeout;
   c.parser.Reset(plan_.head_request);
-  if (schedule_ && Recording(intended) && !c.retried) shard_.send_lag.Record((now - intended) / kMicro);
+  if (open_ && Recording(intended) && !c.retried) shard_.send_lag.Record((now - intended) / kMicro);
   ContinueWrite(c, now);
 }
 
@@ -312,7 +311,7 @@ void Worker::Fail(Conn& c, FailureKind kind, Nanos now) {
 }
 
 void Worker::NextForConnection(Conn& c, Nanos now) {
-  if (!schedule_) {
+  if (!open_) {
     if (!Sending(now)) {
       Recycle(c, now);
       return;
@@ -332,7 +331,7 @@ void Worker::Recycle(Conn& c, Nanos now) {
   c.interest = 0;
   c.state = Conn::State::kClosed;
   c.reused = false;
-  bool wanted = schedule_ ? (Sending(now) || !queue_.empty()) : Sending(now);
+  bool wanted = open_ ? (Sending(now) || !queue_.empty()) : Sending(now);
   if (wanted) StartConnect(c, now);
 }
 
@@ -369,7 +368,7 @@ void Worker::Scan(Nanos now) {
         if (now >= c.deadline) Fail(c, FailureKind::kTimeout, now);
         break;
       case Conn::State::kBackoff: {
-        bool wanted = schedule_ ? (Sending(now) || !queue_.empty()) : (Sending(now) || c.has_request);
+        bool wanted = open_ ? (Sending(now) || !queue_.empty()) : (Sending(now) || c.has_request);
         if (now >= c.retry_at) {
           if (wanted) StartConnect(c, now);
           else c.state = Conn::State::kClosed;
@@ -403,23 +402,55 @@ void Worker::PublishInterval(bool final) {
   shard_ = Shard{};
   if (final) {
     s.thread_cpu_s = ThreadCpuSeconds();
-    s.wall_s = static_cast<double>(clock_.Now() - plan_.start) / 1e9;
+    s.wall_s = static_cast<double>(clock_.Now() - start_) / 1e9;
   }
   sink_.Publish(std::move(s));
   ++second_;
 }
 
-void Worker::Run() {
-  // The default 50 us timer slack would show up as send lag in the open model.
-  if (schedule_) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+void Worker::PreConnect() {
   std::vector<epoll_event> events(kMaxEvents);
   Nanos now = clock_.Now();
-  while (now < plan_.start) {
-    poller_.Wait(events.data(), kMaxEvents, plan_.start - now);
+  const Nanos give_up = now + std::min<Nanos>(plan_.timeout, 5 * kSecond);
+  for (auto& c : conns_) StartConnect(*c, now);
+  auto pending = [&] {
+    return std::any_of(conns_.begin(), conns_.end(), [](const auto& c) {
+      return c->state == Conn::State::kConnecting || c->state == Conn::State::kHandshaking;
+    });
+  };
+  while (pending() && now < give_up) {
+    int n = poller_.Wait(events.data(), kMaxEvents, kScanInterval);
+    for (int i = 0; i < n; ++i) {
+      OnEvent(*static_cast<Conn*>(events[static_cast<size_t>(i)].data.ptr), events[static_cast<size_t>(i)].events,
+              clock_.Now());
+    }
+    now = clock_.Now();
+    Scan(now);
+  }
+}
+
+void Worker::Run() {
+  // The default 50 us timer slack would show up as send lag in the open model.
+  if (plan_.rate > 0) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    PreConnect();
+  }
+  start_ = gate_.ReadyAndWait();
+  measure_start_ = start_ + plan_.warmup;
+  stop_sending_ = measure_start_ + plan_.duration;
+  hard_stop_ = stop_sending_ + plan_.grace;
+  if (plan_.rate > 0) schedule_.emplace(start_, stop_sending_, plan_.rate, plan_.index, plan_.workers);
+
+  std::vector<epoll_event> events(kMaxEvents);
+  Nanos now = clock_.Now();
+  next_snapshot_ = measure_start_ + kSecond;
+  while (now < start_) {
+    poller_.Wait(events.data(), kMaxEvents, start_ - now);
     now = clock_.Now();
   }
-  next_snapshot_ = plan_.measure_start + kSecond;
-  for (auto& c : conns_) StartConnect(*c, now);
+  if (!open_) {
+    for (auto& c : conns_) StartConnect(*c, now);
+  }
   Nanos next_scan = now + kScanInterval;
 
   for (;;) {
@@ -427,7 +458,7 @@ void Worker::Run() {
     if (!stopping_ && interrupted_.load(std::memory_order_relaxed)) {
       stopping_ = true;
       // Interrupted: in-flight requests get the same bounded grace as at a normal end.
-      plan_.hard_stop = std::min(plan_.hard_stop, now + (plan_.hard_stop - plan_.stop_sending));
+      hard_stop_ = std::min(hard_stop_, now + plan_.grace);
     }
     if (schedule_ && Sending(now) && schedule_->TakeDue(now, queue_) > 0) Dispatch(now);
     if (now >= next_scan) {
@@ -440,7 +471,7 @@ void Worker::Run() {
     }
     if (!Sending(now)) {
       if (active_ == 0 && queue_.empty()) break;
-      if (now >= plan_.hard_stop) {
+      if (now >= hard_stop_) {
         for (auto& c : conns_) {
           if (c->has_request) Fail(*c, FailureKind::kTimeout, now);
         }
@@ -451,8 +482,8 @@ void Worker::Run() {
         break;
       }
     }
-    Nanos wake = std::min({next_scan, next_snapshot_, plan_.hard_stop});
-    if (Sending(now)) wake = std::min(wake, plan_.stop_sending);
+    Nanos wake = std::min({next_scan, next_snapshot_, hard_stop_});
+    if (Sending(now)) wake = std::min(wake, stop_sending_);
     if (schedule_ && Sending(now) && !schedule_->done()) wake = std::min(wake, schedule_->next());
     int n = poller_.Wait(events.data(), kMaxEvents, std::max<Nanos>(0, wake - now));
     for (int i = 0; i < n; ++i) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "engine/start_gate.h"
 #include "load/constant_rate.h"
 #include "metrics/shard.h"
 #include "net/poller.h"
@@ -35,10 +36,9 @@ struct WorkerPlan {
   const TlsContext* tls = nullptr;      // null for plain HTTP
   const std::string* request = nullptr; // compiled request bytes, shared read-only
   bool head_request = false;
-  Nanos start = 0;          // load begins (warm-up included)
-  Nanos measure_start = 0;  // samples of requests started before this are not recorded
-  Nanos stop_sending = 0;   // no request starts after this
-  Nanos hard_stop = 0;      // grace over: whatever is in flight now fails as a timeout
+  Nanos warmup = 0;         // load before measuring
+  Nanos duration = 0;       // measured load
+  Nanos grace = 0;          // in-flight requests may finish this long after the duration
   Nanos timeout = 10 * kSecond;  // per request, connect included
   double rate = 0;          // > 0: open model at this total rate
   uint64_t seed = 0;
@@ -62,7 +62,8 @@ class SnapshotSink {
 
 class Worker {
  public:
-  Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, const std::atomic<bool>& interrupted);
+  Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
+         const std::atomic<bool>& interrupted);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -88,21 +89,29 @@ class Worker {
   void Dispatch(Nanos now);                    // open model: hand queued arrivals to idle connections
   void Scan(Nanos now);                        // timeouts, reconnect back-off, queue expiry
   void PublishInterval(bool final);
-  bool Recording(Nanos started) const { return started >= plan_.measure_start; }
+  void PreConnect();                           // open model: connect before the start
+  bool Recording(Nanos started) const { return started >= measure_start_; }
   bool Sending(Nanos now) const;
 
   WorkerPlan plan_;
   const Clock& clock_;
   SnapshotSink& sink_;
+  StartGate& gate_;
   const std::atomic<bool>& interrupted_;
   Poller poller_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> idle_;  // open model: connected, no request
-  std::optional<ConstantRateSchedule> schedule_;
+  const bool open_;         // open model (a rate) rather than closed
+  std::optional<ConstantRateSchedule> schedule_;  // open model, from the start on
   std::deque<Nanos> queue_;  // open model: due arrivals waiting for a connection
   std::vector<char> buf_;    // one read buffer for all connections: reads are consumed at once
   std::mt19937_64 rng_;
   Shard shard_;
+  // Absolute times, known once the StartGate opens; until then nothing is recorded.
+  Nanos start_ = INT64_MAX;          // load begins (warm-up included)
+  Nanos measure_start_ = INT64_MAX;  // samples of requests started before this are dropped
+  Nanos stop_sending_ = INT64_MAX;   // no request starts after this
+  Nanos hard_stop_ = INT64_MAX;      // grace over: what is in flight fails as a timeout
   int64_t second_ = 0;
   Nanos next_snapshot_ = 0;
   int64_t active_ = 0;       // requests assigned to a connection

@@ -127,7 +127,11 @@ double HdrHistogram::stddev() const {
 int64_t HdrHistogram::ValueAtPercentile(double percentile) const {
   if (total_count_ == 0) return 0;
   double requested = std::min(percentile, 100.0);
-  auto count_at = static_cast<int64_t>(((requested / 100.0) * static_cast<double>(total_count_)) + 0.5);
+  // Round the count up so the value covering the requested share is included, minus one
+  // ulp so floating-point noise cannot skip a count (HdrHistogram Java/JS, 2.1.10+).
+  double fp_count = (requested / 100.0) * static_cast<double>(total_count_);
+  double ulp = std::nextafter(fp_count, INFINITY) - fp_count;
+  auto count_at = static_cast<int64_t>(std::ceil(fp_count - ulp));
   count_at = std::max<int64_t>(count_at, 1);
   int64_t running = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {

@@ -39,8 +39,8 @@ class HdrHistogram {
   int64_t max() const { return total_count_ ? max_ : 0; }
   double mean() const;
   double stddev() const;
-  // HdrHistogram's definition: the highest value equivalent to the value at which the
-  // cumulative count reaches ceil-ish(p/100 * total) (rounded half up, at least 1).
+  // HdrHistogram's definition (Java, JS): the highest value equivalent to the first value
+  // at which the cumulative count reaches ceil(p/100 * total), at least 1.
   int64_t ValueAtPercentile(double percentile) const;
 
   int64_t lowest() const { return lowest_; }

@@ -10,10 +10,10 @@ namespace loadcell {
 namespace {
 
 // The exact percentile of a sorted array by HdrHistogram's definition: the smallest value
-// whose cumulative count reaches round_half_up(p/100 * n), at least 1.
+// whose cumulative count reaches ceil(p/100 * n), at least 1.
 int64_t ExactPercentile(const std::vector<int64_t>& sorted, double p) {
   auto n = static_cast<double>(sorted.size());
-  auto rank = static_cast<int64_t>(p / 100.0 * n + 0.5);
+  auto rank = static_cast<int64_t>(std::ceil(p / 100.0 * n - 1e-9));
   rank = std::clamp<int64_t>(rank, 1, static_cast<int64_t>(sorted.size()));
   return sorted[static_cast<size_t>(rank - 1)];
 }
@@ -55,7 +55,8 @@ TEST(HdrHistogram, SmallValuesAreExact) {
   HdrHistogram h;
   for (int v = 0; v <= 2047; ++v) h.Record(v);
   for (int v = 1; v <= 2047; ++v) EXPECT_EQ(h.HighestEquivalent(v), v);
-  EXPECT_EQ(h.ValueAtPercentile(50), 1023);
+  EXPECT_EQ(h.ValueAtPercentile(50), 1023);  // 1024th of 2048 values
+  EXPECT_EQ(h.ValueAtPercentile(50.01), 1024);
   EXPECT_EQ(h.ValueAtPercentile(100), 2047);
   EXPECT_EQ(h.ValueAtPercentile(0), 0);
 }

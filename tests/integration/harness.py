@@ -1,0 +1,167 @@
+"""Shared helpers for the end-to-end tests: real servers on 127.0.0.1, started and stopped
+by the tests themselves, and the loadcell binary run as a user would run it."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+LOADCELL = os.environ.get("LOADCELL", os.path.join(os.path.dirname(__file__), "../../build/loadcell"))
+ROOT = os.environ.get("LOADCELL_ROOT", os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=10.0):
+    """Blocks until something accepts on the port: readiness, not a sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+
+
+class Target:
+    """`loadcell target` on a free port; the port comes from its first line of output."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([LOADCELL, "target", "--listen", "127.0.0.1:0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError(f"target did not start: {line!r} {self.proc.stderr.read()}")
+        self.port = int(m.group(1))
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    keepalive_requests 100;
+    server {{
+        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{status_port};
+        {tls}
+        location = /nginx_status {{ stub_status; }}
+        location / {{ return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """A real nginx with stub_status, in a temporary directory, on a free port."""
+
+    def __init__(self, tls=False):
+        self.dir = tempfile.mkdtemp(prefix="loadcell-nginx-")
+        self.port = free_port()
+        self.status_port = free_port()  # plain HTTP, for stub_status even when the test port is TLS
+        tls_conf = ""
+        if tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                            "-keyout", f"{self.dir}/key.pem", "-out", f"{self.dir}/cert.pem"],
+                           check=True, capture_output=True)
+            tls_conf = f"ssl_certificate {self.dir}/cert.pem; ssl_certificate_key {self.dir}/key.pem;"
+        with open(f"{self.dir}/nginx.conf", "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, port=f"{self.port}{' ssl' if tls else ''}",
+                                     status_port=self.status_port, tls=tls_conf))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", f"{self.dir}/nginx.conf", "-e", f"{self.dir}/error.log"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port)
+        wait_for_port(self.status_port)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://{'localhost' if tls else '127.0.0.1'}:{self.port}/"
+
+    def requests_served(self):
+        """nginx's own request counter (stub_status counts the status request too)."""
+        body = urllib.request.urlopen(f"http://127.0.0.1:{self.status_port}/nginx_status", timeout=5).read().decode()
+        # Active connections: 1 \n server accepts handled requests \n 1 1 1 \n ...
+        return int(body.splitlines()[2].split()[2])
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Run:
+    """One `loadcell quick` run with its outputs parsed."""
+
+    def __init__(self, rc, stdout, stderr, results, summary, elapsed, outdir):
+        self.rc, self.stdout, self.stderr = rc, stdout, stderr
+        self.results, self.summary, self.elapsed, self.dir = results, summary, elapsed, outdir
+
+    @property
+    def counters(self):
+        return self.results["counters"]
+
+    def metric(self, name):
+        return self.summary["metrics"][name]
+
+
+def quick(url, *args, timeout=300):
+    outdir = tempfile.mkdtemp(prefix="loadcell-run-")
+    res, summ = f"{outdir}/results.json", f"{outdir}/summary.json"
+    cmd = [LOADCELL, "quick", url, "--json", res, "--summary-export", summ, "--hlog", f"{outdir}/run.hlog", *args]
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    elapsed = time.monotonic() - start
+    results = json.load(open(res)) if os.path.exists(res) else None
+    summary = json.load(open(summ)) if os.path.exists(summ) else None
+    return Run(p.returncode, p.stdout, p.stderr, results, summary, elapsed, outdir)
+
+
+def run_cli(*args, timeout=60):
+    return subprocess.run([LOADCELL, *args], capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,141 @@
+"""`loadcell quick` against the built-in target: exact counts, known latencies, errors."""
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import LOADCELL, Target, free_port, quick
+
+
+def raw_response_size(port, path="/"):
+    """Bytes of one response, fetched without loadcell."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    # The keep-alive response loadcell gets has no "Connection: close" line.
+    return len(data) - len(b"Connection: close\r\n")
+
+
+class QuickAgainstTarget(unittest.TestCase):
+    def test_closed_model_counts_agree_everywhere(self):
+        with Target("-t", "1", "--body-size", "100") as t:
+            size = raw_response_size(t.port)
+            r = quick(t.url, "-c", "20", "-t", "2", "-d", "2s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        c = r.counters
+        self.assertGreater(c["requests"], 1000)
+        self.assertEqual(c["responses"], c["requests"])
+        self.assertEqual(c["status"], {"200": c["requests"]})
+        self.assertEqual(c["failed"], 0)
+        self.assertEqual(c["bytes_in"], c["requests"] * size)
+        self.assertEqual(sum(p["requests"] for p in r.results["series"]), c["requests"])
+        self.assertEqual(r.metric("http_reqs")["count"], c["requests"])
+        self.assertEqual(r.metric("http_req_failed"), {"value": 0.0, "passes": 0, "fails": c["requests"]})
+        for key in ("avg", "min", "med", "max", "p(50)", "p(90)", "p(95)", "p(99)", "p(99.9)"):
+            self.assertIn(key, r.metric("http_req_duration"))
+        self.assertIn("Requests/sec:", r.stdout)
+        self.assertIn("p99.99=", r.stdout)
+        self.assertEqual(r.results["meta"]["mode"], "closed")
+
+    def test_fixed_latency_median(self):
+        with Target("--latency", "fixed:20ms") as t:
+            r = quick(t.url, "-c", "10", "-t", "1", "-d", "3s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        d = r.metric("http_req_duration")
+        self.assertGreaterEqual(d["med"], 20.0)
+        self.assertLessEqual(d["med"], 22.0)
+        self.assertGreaterEqual(d["min"], 20.0)
+        # Closed model: 10 connections at ~20 ms each make ~500 req/s.
+        self.assertGreater(r.metric("http_reqs")["rate"], 400)
+        self.assertLess(r.metric("http_reqs")["rate"], 510)
+
+    def test_open_model_sends_exactly_the_schedule(self):
+        with Target() as t:
+            r = quick(t.url, "-R", "500", "-c", "20", "-t", "2", "-d", "4s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.counters["requests"], 2000)
+        self.assertEqual(r.counters["status"], {"200": 2000})
+        self.assertEqual(r.results["meta"]["mode"], "open")
+        self.assertIn("http_req_send_lag", r.summary["metrics"])
+        self.assertIn("Send lag", r.stdout)
+        # Four full seconds of 500 each, give or take one arrival at the boundaries.
+        for p in r.results["series"][:4]:
+            self.assertAlmostEqual(p["requests"], 500, delta=2)
+
+    def test_error_rate(self):
+        with Target("--error-rate", "0.3") as t:
+            r = quick(t.url, "-c", "10", "-t", "1", "-d", "2s")
+        c = r.counters
+        self.assertEqual(set(c["status"]), {"200", "500"})
+        self.assertEqual(c["failed"], c["status"]["500"])
+        self.assertEqual(r.metric("http_req_failed")["passes"], c["status"]["500"])
+        self.assertAlmostEqual(c["failed"] / c["requests"], 0.3, delta=0.03)
+
+    def test_timeouts_are_counted_and_the_run_ends(self):
+        with Target("--latency", "fixed:3s") as t:
+            r = quick(t.url, "-c", "5", "-t", "1", "-d", "1s", "--timeout", "300ms")
+        self.assertEqual(r.rc, 0, r.stderr)
+        c = r.counters
+        self.assertEqual(c["responses"], 0)
+        self.assertGreaterEqual(c["errors"]["timeout"], 5 * 3)  # 5 connections, ~3 timeouts each
+        self.assertEqual(c["failed"], c["errors"]["timeout"])
+        self.assertLess(r.elapsed, 1 + 0.3 + 2)
+
+    def test_unreachable_target(self):
+        port = free_port()  # nothing listens here
+        r = quick(f"http://127.0.0.1:{port}/", "-c", "4", "-t", "1", "-d", "1s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.counters["responses"], 0)
+        self.assertGreater(r.counters["errors"]["connect"], 0)
+        self.assertIn("target unreachable", r.stdout)
+        self.assertLess(r.elapsed, 4)
+
+    def test_head_and_post_with_body_file(self):
+        with Target("--body-size", "1000") as t:
+            head = quick(t.url, "-m", "HEAD", "-c", "2", "-t", "1", "-d", "1s")
+            body = os.path.join(head.dir, "body.json")
+            with open(body, "w") as f:
+                f.write('{"hello": "world"}')
+            post = quick(t.url, "-m", "POST", "--body", f"@{body}", "-H", "Content-Type: application/json",
+                         "-c", "2", "-t", "1", "-d", "1s")
+        self.assertEqual(head.rc, 0, head.stderr)
+        self.assertEqual(head.counters["failed"], 0)
+        self.assertLess(head.counters["bytes_in"], head.counters["requests"] * 1000)
+        self.assertEqual(post.counters["failed"], 0)
+        self.assertGreater(post.counters["requests"], 0)
+        per_request = post.counters["bytes_out"] / post.counters["requests"]
+        self.assertEqual(per_request, len(
+            f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{t.port}\r\nUser-Agent: loadcell/0.1.0\r\n"
+            "Content-Type: application/json\r\nContent-Length: 18\r\n\r\n") + 18)
+
+    def test_status_paths_and_server_close(self):
+        with Target() as t:
+            r = quick(t.url + "status/404", "-c", "2", "-t", "1", "-d", "1s")
+        self.assertEqual(set(r.counters["status"]), {"404"})
+        self.assertEqual(r.counters["failed"], r.counters["requests"])
+        self.assertEqual(sum(r.counters["errors"].values()), 0)
+
+    def test_interrupt_writes_everything_and_exits_105(self):
+        with Target() as t:
+            out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
+            summary = os.path.join(out, "interrupted-summary.json")
+            if os.path.exists(summary):
+                os.remove(summary)
+            p = subprocess.Popen([LOADCELL, "quick", t.url, "-c", "4", "-t", "1", "-d", "60s",
+                                  "--summary-export", summary], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            p.stderr.readline()  # the run announces itself before it starts
+            p.send_signal(signal.SIGINT)
+            start = time.monotonic()
+            stdout, _ = p.communicate(timeout=15)
+        self.assertEqual(p.returncode, 105)
+        self.assertLess(time.monotonic() - start, 12)
+        self.assertIn("interrupted", stdout)
+        self.assertTrue(os.path.exists(summary))
+
+
+if __name__ == "__main__":
+    unittest.main()
