@@ -24,7 +24,8 @@ double ThreadCpuSeconds() {
 }  // namespace
 
 struct Worker::Conn {
-  enum class State { kClosed, kBackoff, kConnecting, kHandshaking, kIdle, kWriting, kReading };
+  // kQueued: closed model, the next request waits for the end of the event batch.
+  enum class State { kClosed, kBackoff, kConnecting, kHandshaking, kIdle, kQueued, kWriting, kReading };
   Transport transport;
   http1::ResponseParser parser;
   State state = State::kClosed;
@@ -185,6 +186,7 @@ void Worker::OnEvent(Conn& c, uint32_t events, Nanos now) {
       Recycle(c, now);
       return;
     }
+    case Conn::State::kQueued:   // written right after this batch; a close shows up then
     case Conn::State::kClosed:
     case Conn::State::kBackoff:
       return;
@@ -318,12 +320,25 @@ void Worker::NextForConnection(Conn& c, Nanos now) {
     }
     c.has_request = true;
     ++active_;
-    StartRequest(c, now, now);
+    // Sent after the whole event batch has been read: the server then gets the next
+    // requests together, and both sides find more work per wake-up.
+    c.state = Conn::State::kQueued;
+    deferred_.push_back(&c);
     return;
   }
   c.state = Conn::State::kIdle;
   idle_.push_back(&c);
   Dispatch(now);
+}
+
+void Worker::FlushDeferred() {
+  if (deferred_.empty()) return;
+  Nanos now = clock_.Now();
+  for (Conn* c : deferred_) {
+    // A deferred connection may have failed meanwhile (it is then no longer kWriting).
+    if (c->state == Conn::State::kQueued) StartRequest(*c, now, now);
+  }
+  deferred_.clear();
 }
 
 void Worker::Recycle(Conn& c, Nanos now) {
@@ -376,6 +391,7 @@ void Worker::Scan(Nanos now) {
         break;
       }
       case Conn::State::kIdle:
+      case Conn::State::kQueued:
       case Conn::State::kClosed:
         break;
     }
@@ -490,6 +506,7 @@ void Worker::Run() {
       OnEvent(*static_cast<Conn*>(events[static_cast<size_t>(i)].data.ptr), events[static_cast<size_t>(i)].events,
               clock_.Now());
     }
+    FlushDeferred();
   }
   for (auto& c : conns_) c->transport.Close();
   PublishInterval(true);

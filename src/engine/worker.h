@@ -86,6 +86,7 @@ class Worker {
   void NextForConnection(Conn& c, Nanos now);  // after a request ended on a live connection
   void Recycle(Conn& c, Nanos now);            // close and maybe reconnect
   void SetInterest(Conn& c, uint32_t events);
+  void FlushDeferred();                        // closed model: send the batch's next requests
   void Dispatch(Nanos now);                    // open model: hand queued arrivals to idle connections
   void Scan(Nanos now);                        // timeouts, reconnect back-off, queue expiry
   void PublishInterval(bool final);
@@ -101,6 +102,7 @@ class Worker {
   Poller poller_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> idle_;  // open model: connected, no request
+  std::vector<Conn*> deferred_;  // closed model: next request to send after this batch
   const bool open_;         // open model (a rate) rather than closed
   std::optional<ConstantRateSchedule> schedule_;  // open model, from the start on
   std::deque<Nanos> queue_;  // open model: due arrivals waiting for a connection

@@ -1,6 +1,7 @@
 #include "protocol/http1/response_parser.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace loadcell::http1 {
@@ -8,10 +9,14 @@ namespace {
 
 constexpr size_t kMaxChunkLine = 4096;
 
+// ASCII only and branch-light: header names are compared on every response, and the
+// locale-aware tolower()/isalnum() showed up in profiles.
+constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (Lower(a[i]) != Lower(b[i])) return false;
   }
   return true;
 }
@@ -22,9 +27,16 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool IsTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+constexpr std::array<bool, 256> MakeTokenTable() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
 }
+constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
+bool IsTokenChar(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
 
 // True when a comma-separated header value contains `token` (case-insensitive).
 bool HasToken(std::string_view value, std::string_view token) {
@@ -205,23 +217,25 @@ void ResponseParser::HandleHeaderLine(std::string_view line) {
     if (!IsTokenChar(c)) { Fail(ParseError::kBadHeader); return; }
   }
   std::string_view value = Trim(line.substr(colon + 1));
-  if (status_ >= 200) {
-    if (IEquals(name, "content-length")) {
+  // Only three names matter for framing; their lengths tell them apart cheaply.
+  const size_t n = name.size();
+  if (status_ >= 200 && (n == 14 || n == 17 || n == 10)) {
+    if (n == 14 && IEquals(name, "content-length")) {
       if (value.empty() || value.size() > 18) { Fail(ParseError::kBadContentLength); return; }
       int64_t n = 0;
       for (char c : value) {
-        if (std::isdigit(static_cast<unsigned char>(c)) == 0) { Fail(ParseError::kBadContentLength); return; }
+        if (c < '0' || c > '9') { Fail(ParseError::kBadContentLength); return; }
         n = n * 10 + (c - '0');
       }
       if (has_length_ && n != content_length_) { Fail(ParseError::kBadContentLength); return; }
       has_length_ = true;
       content_length_ = n;
-    } else if (IEquals(name, "transfer-encoding")) {
+    } else if (n == 17 && IEquals(name, "transfer-encoding")) {
       // The final coding decides; anything but chunked is delimited by close (RFC 9112 6.3).
       size_t last = value.rfind(',');
       chunked_ = IEquals(Trim(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
       if (!chunked_) has_length_ = false;
-    } else if (IEquals(name, "connection")) {
+    } else if (n == 10 && IEquals(name, "connection")) {
       if (HasToken(value, "close")) keep_alive_ = false;
       if (HasToken(value, "keep-alive")) saw_connection_keep_alive_ = true;
     }

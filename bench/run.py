@@ -1,0 +1,162 @@
+"""loadcell side by side with wrk, in one run, on the same nginx.
+
+nginx is pinned to core 1 and the load generators to core 0 (taskset), as on the 2-core
+reference machine. Prints, for each scenario, both tools' numbers and the ratios:
+
+1. CPU time per request: 50 connections, one thread, closed model, 10 s each.
+2. Memory per connection: peak RSS at 10,000 connections minus peak RSS at 50, per
+   added connection.
+3. Open model at 20,000 req/s: loadcell's send-lag p99 (goal < 200 us).
+
+Usage: python3 bench/run.py build/loadcell [--seconds 10] [--json out.json]
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from harness import free_port, wait_for_port  # noqa: E402
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log error;
+events {{ worker_connections 12000; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=16384;
+        location / {{ return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+def run_measured(cmd):
+    """Runs cmd under GNU time; returns (stdout, stderr, user+sys CPU seconds, peak RSS KiB).
+
+    GNU time rather than our own wait4(): a child forked from this Python process would
+    carry Python's resident size into its ru_maxrss across exec."""
+    with tempfile.NamedTemporaryFile("r") as tf:
+        p = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", tf.name, *cmd], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr.strip()[-500:]}")
+        user, sys_, rss = tf.read().split()[-3:]
+    return p.stdout, p.stderr, float(user) + float(sys_), int(rss)
+
+
+def wrk_requests(out):
+    m = re.search(r"(\d+) requests in", out)
+    return int(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("loadcell")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    loadcell = os.path.abspath(args.loadcell)
+    secs = f"{args.seconds}s"
+    results = {}
+
+    d = tempfile.mkdtemp(prefix="loadcell-bench-")
+    port = free_port()
+    with open(f"{d}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(dir=d, port=port))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+    nginx = subprocess.Popen(["taskset", "-c", "1", shutil.which("nginx") or "/usr/sbin/nginx", "-p", d, "-c",
+                              f"{d}/nginx.conf", "-e", f"{d}/error.log"])
+    try:
+        wait_for_port(port)
+        url = f"http://127.0.0.1:{port}/"
+        gen = ["taskset", "-c", "0"]
+
+        # 1. CPU per request, 50 connections, one thread. Alternating rounds, medians: on a
+        #    shared 2-core VM single runs vary by +-10%.
+        wrk_cprs, lc_cprs, wrk_rates, lc_rates = [], [], [], []
+        for _ in range(args.rounds):
+            out, _, wrk_cpu, wrk_rss50 = run_measured(gen + ["wrk", "-t1", "-c50", "-d" + secs, url])
+            wrk_reqs = wrk_requests(out)
+            jf = f"{d}/lc50.json"
+            _, _, lc_cpu, lc_rss50 = run_measured(gen + [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", secs,
+                                                         "-q", "--json", jf])
+            lc_reqs = json.load(open(jf))["counters"]["requests"]
+            wrk_cprs.append(wrk_cpu / wrk_reqs * 1e6)
+            lc_cprs.append(lc_cpu / lc_reqs * 1e6)
+            wrk_rates.append(wrk_reqs / args.seconds)
+            lc_rates.append(lc_reqs / args.seconds)
+            print(f"      round: wrk {wrk_cprs[-1]:.3f} us/req at {wrk_rates[-1]:.0f}/s, "
+                  f"loadcell {lc_cprs[-1]:.3f} us/req at {lc_rates[-1]:.0f}/s")
+        wrk_cpr, lc_cpr = statistics.median(wrk_cprs), statistics.median(lc_cprs)
+        wrk_rate, lc_rate = statistics.median(wrk_rates), statistics.median(lc_rates)
+        results["cpu"] = {"rounds": args.rounds, "wrk_us_per_req": wrk_cprs, "loadcell_us_per_req": lc_cprs,
+                          "wrk_rate": wrk_rates, "loadcell_rate": lc_rates,
+                          "ratio": lc_cpr / wrk_cpr, "rate_ratio": lc_rate / wrk_rate}
+        print(f"[cpu] 50 connections, 1 thread, {secs} x {args.rounds} rounds (medians):")
+        print(f"      wrk      {wrk_rate:>9.0f} req/s  {wrk_cpr:.3f} us CPU/request")
+        print(f"      loadcell {lc_rate:>9.0f} req/s  {lc_cpr:.3f} us CPU/request")
+        print(f"      CPU per request loadcell/wrk = {lc_cpr / wrk_cpr:.3f}x (goal <= 0.85, limit 1.0); "
+              f"rate loadcell/wrk = {lc_rate / wrk_rate:.3f}x")
+
+        # 2. Open model at 20,000 req/s (before the 10,000-connection runs, whose teardown
+        #    keeps nginx busy for a while).
+        jf = f"{d}/open.json"
+        run_measured(gen + [loadcell, "quick", url, "-R", "20000", "-c", "200", "-t", "1", "-d", secs, "-q",
+                            "--json", jf])
+        o = json.load(open(jf))
+        lag = o["metrics"]["http_req_send_lag"]
+        results["open"] = {"requests": o["counters"]["requests"], "send_lag_p99_ms": lag["p(99)"],
+                           "send_lag_p999_ms": lag["p(99.9)"], "duration_p99_ms": o["metrics"]["http_req_duration"]["p(99)"],
+                           "late": o["counters"]["late"]}
+        print(f"[open] 20,000 req/s for {secs}: {o['counters']['requests']} requests, send lag p99 "
+              f"{lag['p(99)'] * 1000:.0f} us (goal < 200), p99.9 {lag['p(99.9)'] * 1000:.0f} us, "
+              f"late {o['counters']['late']}")
+
+        # 3. Memory per connection: 10,000 vs 50 connections.
+        _, _, _, wrk_rss10k = run_measured(gen + ["wrk", "-t1", "-c10000", "-d5s", "--timeout", "10s", url])
+        jf = f"{d}/lc10k.json"
+        _, _, _, lc_rss10k = run_measured(gen + [loadcell, "quick", url, "-c", "10000", "-t", "1", "-d", "5s", "-q",
+                                                 "--json", jf])
+        lc10k = json.load(open(jf))["counters"]
+        wrk_per = (wrk_rss10k - wrk_rss50) / 9950
+        lc_per = (lc_rss10k - lc_rss50) / 9950
+        results["memory"] = {"wrk_rss_50_kib": wrk_rss50, "wrk_rss_10k_kib": wrk_rss10k, "wrk_kib_per_conn": wrk_per,
+                             "loadcell_rss_50_kib": lc_rss50, "loadcell_rss_10k_kib": lc_rss10k,
+                             "loadcell_kib_per_conn": lc_per, "loadcell_10k_connects": lc10k["connects"],
+                             "loadcell_10k_errors": lc10k["errors"]}
+        print("[mem] peak RSS, 10,000 connections minus 50, per added connection:")
+        print(f"      wrk      {wrk_rss50} KiB -> {wrk_rss10k} KiB: {wrk_per:.2f} KiB/connection")
+        print(f"      loadcell {lc_rss50} KiB -> {lc_rss10k} KiB: {lc_per:.2f} KiB/connection "
+              f"(goal <= 4, limit 8; {lc10k['connects']} connects, errors {lc10k['errors']})")
+
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        shutil.rmtree(d, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
