@@ -7,6 +7,7 @@ reference machine. Prints, for each scenario, both tools' numbers and the ratios
 2. Memory per connection: peak RSS at 10,000 connections minus peak RSS at 50, per
    added connection.
 3. Open model at 20,000 req/s: loadcell's send-lag p99 (goal < 200 us).
+4. The built-in target's throughput against nginx's, both on one core, driven by wrk.
 
 Usage: python3 bench/run.py build/loadcell [--seconds 10] [--json out.json]
 """
@@ -61,6 +62,13 @@ def run_measured(cmd):
             raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr.strip()[-500:]}")
         user, sys_, rss = tf.read().split()[-3:]
     return p.stdout, p.stderr, float(user) + float(sys_), int(rss)
+
+
+def proc_cpu_seconds(pid):
+    """user + system CPU of a running process (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk_requests(out):
@@ -149,6 +157,28 @@ def main():
         print(f"      loadcell {lc_rss50} KiB -> {lc_rss10k} KiB: {lc_per:.2f} KiB/connection "
               f"(goal <= 4, limit 8; {lc10k['connects']} connects, errors {lc10k['errors']})")
 
+
+        # 4. The built-in target against nginx, each pinned to core 1 and driven by wrk on
+        #    core 0. wrk itself saturates near the servers' rate, so the comparison is the
+        #    servers' own CPU time per request (= 1 / their one-core capacity).
+        target = subprocess.Popen(["taskset", "-c", "1", loadcell, "target", "--listen", "127.0.0.1:0", "-t", "1",
+                                   "--body-size", "17"], stdout=subprocess.PIPE, text=True)
+        try:
+            tport = int(re.search(r":(\d+)$", target.stdout.readline().strip()).group(1))
+            nginx_cpr, target_cpr = [], []
+            for _ in range(args.rounds):
+                for pid, port_, out_list in ((nginx.pid, port, nginx_cpr), (target.pid, tport, target_cpr)):
+                    before = proc_cpu_seconds(pid)
+                    out, _, _, _ = run_measured(gen + ["wrk", "-t1", "-c50", "-d" + secs, f"http://127.0.0.1:{port_}/"])
+                    out_list.append((proc_cpu_seconds(pid) - before) / wrk_requests(out) * 1e6)
+        finally:
+            target.terminate()
+            target.wait()
+        n_cpr, t_cpr = statistics.median(nginx_cpr), statistics.median(target_cpr)
+        results["target"] = {"nginx_us_per_req": nginx_cpr, "target_us_per_req": target_cpr,
+                             "capacity_ratio": n_cpr / t_cpr}
+        print(f"[target] server CPU per request under wrk -c50: nginx {n_cpr:.3f} us, loadcell target {t_cpr:.3f} us; "
+              f"one-core capacity target/nginx = {n_cpr / t_cpr:.3f}x (goal >= 1)")
     finally:
         nginx.terminate()
         nginx.wait()

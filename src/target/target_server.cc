@@ -4,10 +4,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -61,7 +63,8 @@ struct TConn {
   uint64_t generation = 0;
   std::string in;              // a request split across reads
   int64_t skip_body = 0;       // request body bytes still to discard
-  std::string out;             // response bytes the socket did not take yet
+  std::string out;             // response bytes the socket did not take yet, from out_sent on
+  size_t out_sent = 0;         // an offset, not erase(): a 200 MB body must not be moved per send
   std::deque<Delayed> delayed; // responses held back by latency or a stall, in order
   bool close_after_flush = false;
   bool want_out = false;
@@ -76,8 +79,8 @@ struct Timer {
 
 class TargetThread {
  public:
-  TargetThread(const TargetOptions& o, int listen_fd, Nanos epoch, uint64_t seed)
-      : o_(o), listen_fd_(listen_fd), epoch_(epoch), rng_(seed), buf_(kReadBuffer) {
+  TargetThread(const TargetOptions& o, int listen_fd, int stop_fd, Nanos epoch, uint64_t seed)
+      : o_(o), listen_fd_(listen_fd), stop_fd_(stop_fd), epoch_(epoch), rng_(seed), buf_(kReadBuffer) {
     body_.assign(o_.body_size, 'x');
     if (!body_.empty()) body_.back() = '\n';
     ok_ = MakeResponse(200, "OK", body_, false, false);
@@ -88,21 +91,26 @@ class TargetThread {
     if (ep_ >= 0) close(ep_);
   }
 
-  void Run(const std::atomic<bool>& stop) {
+  void Run() {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = listen_fd_;
     epoll_ctl(ep_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    ev.data.fd = stop_fd_;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, stop_fd_, &ev);
     std::vector<epoll_event> events(512);
-    while (!stop.load(std::memory_order_relaxed)) {
-      Nanos now = MonotonicClock::ReadNow();
-      Nanos wait = 100 * kMilli;
-      if (!timers_.empty()) wait = std::clamp<Nanos>(timers_.top().due - now, 0, wait);
-      timespec ts{wait / kSecond, wait % kSecond};
-      int n = epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()), &ts, nullptr);
+    for (;;) {
+      // Without pending timers the wait is unbounded: no timer to arm on every wake-up.
+      int timeout_ms = -1;
+      if (!timers_.empty()) {
+        Nanos wait = std::max<Nanos>(0, timers_.top().due - MonotonicClock::ReadNow());
+        timeout_ms = static_cast<int>((wait + kMilli - 1) / kMilli);
+      }
+      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
       for (int i = 0; i < n; ++i) {
         const epoll_event& e = events[static_cast<size_t>(i)];
+        if (e.data.fd == stop_fd_) return;
         if (e.data.fd == listen_fd_) {
           Accept();
           continue;
@@ -112,7 +120,7 @@ class TargetThread {
         if ((e.events & EPOLLOUT) != 0 && !Flush(*c)) continue;
         if ((e.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(*c);
       }
-      RunTimers(MonotonicClock::ReadNow());
+      if (!timers_.empty()) RunTimers(MonotonicClock::ReadNow());
     }
   }
 
@@ -148,6 +156,7 @@ class TargetThread {
     c.fd = -1;
     c.in.clear();
     c.out.clear();
+    c.out_sent = 0;
     c.delayed.clear();
   }
 
@@ -244,14 +253,18 @@ class TargetThread {
 
   // Writes pending output; returns false when the connection was closed.
   bool Flush(TConn& c) {
-    while (!c.out.empty()) {
-      ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    while (c.out_sent < c.out.size()) {
+      ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EAGAIN) break;
         Close(c);
         return false;
       }
-      c.out.erase(0, static_cast<size_t>(n));
+      c.out_sent += static_cast<size_t>(n);
+    }
+    if (c.out_sent == c.out.size()) {
+      c.out.clear();
+      c.out_sent = 0;
     }
     bool want_out = !c.out.empty();
     if (want_out != c.want_out) {
@@ -270,6 +283,7 @@ class TargetThread {
 
   const TargetOptions& o_;
   int listen_fd_;
+  int stop_fd_;   // an eventfd: readable when the server must stop
   Nanos epoch_;
   int ep_ = -1;
   std::mt19937_64 rng_;
@@ -324,14 +338,22 @@ Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const st
     fds.push_back(*fd);
   }
   Nanos epoch = MonotonicClock::ReadNow();
+  int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   std::vector<std::unique_ptr<TargetThread>> workers;
   for (int i = 0; i < o.threads; ++i) {
-    workers.push_back(std::make_unique<TargetThread>(o, fds[static_cast<size_t>(i)], epoch, o.seed + static_cast<uint64_t>(i)));
+    workers.push_back(std::make_unique<TargetThread>(o, fds[static_cast<size_t>(i)], stop_fd, epoch,
+                                                     o.seed + static_cast<uint64_t>(i)));
   }
   if (on_listening) on_listening(port);
   std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w, &stop] { w->Run(stop); });
+  for (auto& w : workers) threads.emplace_back([&w] { w->Run(); });
+  // The stop flag is set from a signal handler; this thread watches it so the servers
+  // can block without a timeout, then wakes them all through the eventfd.
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  uint64_t one = 1;
+  (void)!write(stop_fd, &one, sizeof one);
   for (auto& t : threads) t.join();
+  close(stop_fd);
   for (int f : fds) close(f);
   return Status::Ok();
 }

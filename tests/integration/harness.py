@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -151,16 +152,34 @@ class Run:
         return self.summary["metrics"][name]
 
 
+def load_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def quick(url, *args, timeout=300):
     outdir = tempfile.mkdtemp(prefix="loadcell-run-")
     res, summ = f"{outdir}/results.json", f"{outdir}/summary.json"
     cmd = [LOADCELL, "quick", url, "--json", res, "--summary-export", summ, "--hlog", f"{outdir}/run.hlog", *args]
     start = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    elapsed = time.monotonic() - start
-    results = json.load(open(res)) if os.path.exists(res) else None
-    summary = json.load(open(summ)) if os.path.exists(summ) else None
-    return Run(p.returncode, p.stdout, p.stderr, results, summary, elapsed, outdir)
+    with open(f"{outdir}/stdout", "w+") as out, open(f"{outdir}/stderr", "w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        # wait4 rather than Popen.wait: it also gives this child's own peak RSS (an upper
+        # bound: it includes the pages the forked interpreter started with).
+        _, status, usage = os.wait4(p.pid, 0)
+        killer.cancel()
+        rc = p.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    run = Run(rc, stdout, stderr, load_json(res), load_json(summ), elapsed, outdir)
+    run.peak_rss_kib = usage.ru_maxrss
+    return run
 
 
 def run_cli(*args, timeout=60):

@@ -139,3 +139,16 @@ class QuickAgainstTarget(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LargeBodies(unittest.TestCase):
+    def test_200mb_body_streams_through_in_bounded_memory(self):
+        size = 200 * 1024 * 1024
+        with Target("--body-size", str(size)) as t:
+            r = quick(t.url, "-c", "1", "-t", "1", "-d", "1s", "--timeout", "20s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertGreaterEqual(r.counters["responses"], 1)
+        self.assertEqual(r.counters["failed"], 0)
+        self.assertGreater(r.counters["bytes_in"], size * r.counters["responses"])
+        # The target holds the body twice in memory; loadcell must not hold it at all.
+        self.assertLess(r.peak_rss_kib, 100 * 1024, f"peak RSS {r.peak_rss_kib} KiB")

@@ -1,6 +1,7 @@
 #include "protocol/http1/request.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -8,17 +9,33 @@
 namespace loadcell::http1 {
 namespace {
 
+constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// ASCII, locale-free: the built-in target runs this for every request it serves.
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
 }
+
+constexpr std::array<bool, 256> MakeTokenTable() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
 
 bool ValidToken(std::string_view s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
+  for (char c : s) {
+    if (!kTokenChar[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -110,20 +127,22 @@ RequestHead ParseRequestHead(std::string_view buf) {
     size_t colon = l.find(':');
     if (colon == std::string_view::npos || !ValidToken(l.substr(0, colon))) return fail("malformed header line");
     std::string_view name = l.substr(0, colon);
+    const size_t n = name.size();
+    if (n != 14 && n != 17 && n != 10) continue;  // none of the names below
     std::string_view value = Trim(l.substr(colon + 1));
-    if (IEquals(name, "content-length")) {
+    if (n == 14 && IEquals(name, "content-length")) {
       int64_t n = 0;
       if (value.empty() || value.size() > 18) return fail("invalid Content-Length");
       for (char c : value) {
-        if (std::isdigit(static_cast<unsigned char>(c)) == 0) return fail("invalid Content-Length");
+        if (c < '0' || c > '9') return fail("invalid Content-Length");
         n = n * 10 + (c - '0');
       }
       if (saw_length && n != h.content_length) return fail("conflicting Content-Length");
       saw_length = true;
       h.content_length = n;
-    } else if (IEquals(name, "transfer-encoding")) {
+    } else if (n == 17 && IEquals(name, "transfer-encoding")) {
       h.chunked = true;
-    } else if (IEquals(name, "connection")) {
+    } else if (n == 10 && IEquals(name, "connection")) {
       if (IEquals(value, "close")) h.keep_alive = false;
       if (IEquals(value, "keep-alive")) h.keep_alive = true;
     }
