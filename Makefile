@@ -4,7 +4,7 @@ BUILD      ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc)
 
-.PHONY: all setup configure build demo test unit integration fuzz bench clean
+.PHONY: all setup configure build demo test test-asan fuzz bench clean
 
 all: build
 
@@ -29,6 +29,13 @@ test: setup
 	@$(MAKE) --no-print-directory build
 	cd tests/js && npm ci --no-audit --no-fund --silent
 	cd $(BUILD) && ctest --output-on-failure -j 2
+
+# The whole suite again on an ASan+UBSan build (build-asan/).
+test-asan: setup
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOADCELL_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd tests/js && npm ci --no-audit --no-fund --silent
+	cd build-asan && ctest --output-on-failure -j 2
 
 # libFuzzer runs longer than in `make test`: make fuzz FUZZ_SECONDS=300
 FUZZ_SECONDS ?= 60

@@ -63,20 +63,20 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   auto url = ParseUrl(a.url);
   if (!url.ok()) return BadArg("url", url.error().message);
   plan.url = *url;
-  auto duration = ParseDuration(a.duration);
-  if (!duration.ok()) return BadArg("-d/--duration", duration.error().message);
-  if (*duration <= 0) return BadArg("-d/--duration", "must be greater than zero");
-  plan.duration = *duration;
-  auto timeout = ParseDuration(a.timeout);
-  if (!timeout.ok()) return BadArg("--timeout", timeout.error().message);
-  if (*timeout <= 0) return BadArg("--timeout", "must be greater than zero");
-  plan.timeout = *timeout;
-  auto warmup = ParseDuration(a.warmup);
-  if (!warmup.ok()) return BadArg("--warmup", warmup.error().message);
-  plan.warmup = *warmup;
-  auto grace = ParseDuration(a.grace);
-  if (!grace.ok()) return BadArg("--grace", grace.error().message);
-  plan.grace = *grace;
+  // Durations: "name" for messages, whether zero is allowed.
+  auto duration_arg = [](const char* name, const std::string& text, bool allow_zero, Nanos* out) -> bool {
+    auto d = ParseDuration(text);
+    if (!d.ok()) return BadArg(name, d.error().message), false;
+    if (!allow_zero && *d <= 0) return BadArg(name, "must be greater than zero"), false;
+    *out = *d;
+    return true;
+  };
+  if (!duration_arg("-d/--duration", a.duration, false, &plan.duration) ||
+      !duration_arg("--timeout", a.timeout, false, &plan.timeout) ||
+      !duration_arg("--warmup", a.warmup, true, &plan.warmup) ||
+      !duration_arg("--grace", a.grace, true, &plan.grace)) {
+    return kExitBadInput;
+  }
   if (!a.rate.empty()) {
     auto rate = ParsePositiveNumber(a.rate);
     if (!rate.ok()) return BadArg("-R/--rate", rate.error().message);

@@ -152,3 +152,36 @@ class LargeBodies(unittest.TestCase):
         self.assertGreater(r.counters["bytes_in"], size * r.counters["responses"])
         # The target holds the body twice in memory; loadcell must not hold it at all.
         self.assertLess(r.peak_rss_kib, 100 * 1024, f"peak RSS {r.peak_rss_kib} KiB")
+
+
+class LiveProgress(unittest.TestCase):
+    def test_one_live_line_per_second_on_a_terminal(self):
+        import pty
+        with Target() as t:
+            master, slave = pty.openpty()
+            p = subprocess.Popen([LOADCELL, "quick", t.url, "-c", "2", "-t", "1", "-d", "3s"],
+                                 stdout=subprocess.PIPE, stderr=slave, text=True)
+            os.close(slave)
+            out, _ = p.communicate(timeout=30)
+            chunks = b""
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO once the child side is closed
+                    break
+                if not data:
+                    break
+                chunks += data
+            os.close(master)
+        self.assertEqual(p.returncode, 0)
+        lines = [l for l in chunks.decode().splitlines() if "req/s" in l]
+        # Seconds 1, 2, 3 and the short tail after the duration.
+        self.assertGreaterEqual(len(lines), 3, chunks)
+        self.assertRegex(lines[0], r"1s/3s +\d+ req/s +p50 +\S+ +p99 +\S+ +errors 0 +in-flight \d+")
+        self.assertIn("Requests/sec", out)
+
+    def test_no_live_lines_when_not_a_terminal(self):
+        with Target() as t:
+            r = quick(t.url, "-c", "2", "-t", "1", "-d", "2s")
+        self.assertNotIn("req/s  p50", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)  # the announcement only

@@ -1,59 +1,19 @@
 #include "protocol/http1/request.h"
 
-#include <algorithm>
-#include <array>
-#include <cctype>
+#include "protocol/http1/ascii.h"
+
 
 #include <fmt/format.h>
 
 namespace loadcell::http1 {
-namespace {
-
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-// ASCII, locale-free: the built-in target runs this for every request it serves.
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-constexpr std::array<bool, 256> MakeTokenTable() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
-
-bool ValidToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!kTokenChar[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 Result<std::pair<std::string, std::string>> ParseHeaderArg(std::string_view text) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     return Error::InvalidArgument(fmt::format("invalid header \"{}\": expected 'Name: value'", text));
   }
-  std::string_view name = Trim(text.substr(0, colon));
-  std::string_view value = Trim(text.substr(colon + 1));
-  if (!ValidToken(name)) return Error::InvalidArgument(fmt::format("invalid header \"{}\": bad header name", text));
+  std::string_view name = TrimOws(text.substr(0, colon));
+  std::string_view value = TrimOws(text.substr(colon + 1));
+  if (!IsToken(name)) return Error::InvalidArgument(fmt::format("invalid header \"{}\": bad header name", text));
   if (value.find_first_of("\r\n") != std::string_view::npos) {
     return Error::InvalidArgument(fmt::format("invalid header \"{}\": value contains a line break", text));
   }
@@ -61,11 +21,11 @@ Result<std::pair<std::string, std::string>> ParseHeaderArg(std::string_view text
 }
 
 Result<std::string> CompileRequest(const RequestSpec& spec) {
-  if (!ValidToken(spec.method)) return Error::InvalidArgument(fmt::format("invalid method \"{}\"", spec.method));
+  if (!IsToken(spec.method)) return Error::InvalidArgument(fmt::format("invalid method \"{}\"", spec.method));
   bool has_host = false, has_ua = false, has_length = false;
   std::string out = fmt::format("{} {} HTTP/1.1\r\n", spec.method, spec.url.path);
   for (const auto& [name, value] : spec.headers) {
-    if (!ValidToken(name) || value.find_first_of("\r\n") != std::string::npos) {
+    if (!IsToken(name) || value.find_first_of("\r\n") != std::string::npos) {
       return Error::InvalidArgument(fmt::format("invalid header \"{}\"", name));
     }
     has_host |= IEquals(name, "host");
@@ -115,7 +75,7 @@ RequestHead ParseRequestHead(std::string_view buf) {
   h.method = line.substr(0, sp1);
   h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (!ValidToken(h.method) || h.target.empty()) return fail("malformed request line");
+  if (!IsToken(h.method) || h.target.empty()) return fail("malformed request line");
   if (version == "HTTP/1.0") h.keep_alive = false;
   else if (version != "HTTP/1.1") return fail("unsupported HTTP version");
   std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
@@ -125,11 +85,11 @@ RequestHead ParseRequestHead(std::string_view buf) {
     std::string_view l = rest.substr(0, e);
     rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
     size_t colon = l.find(':');
-    if (colon == std::string_view::npos || !ValidToken(l.substr(0, colon))) return fail("malformed header line");
+    if (colon == std::string_view::npos || !IsToken(l.substr(0, colon))) return fail("malformed header line");
     std::string_view name = l.substr(0, colon);
     const size_t n = name.size();
     if (n != 14 && n != 17 && n != 10) continue;  // none of the names below
-    std::string_view value = Trim(l.substr(colon + 1));
+    std::string_view value = TrimOws(l.substr(colon + 1));
     if (n == 14 && IEquals(name, "content-length")) {
       int64_t n = 0;
       if (value.empty() || value.size() > 18) return fail("invalid Content-Length");

@@ -1,7 +1,8 @@
 #include "protocol/http1/response_parser.h"
 
+#include "protocol/http1/ascii.h"
+
 #include <algorithm>
-#include <array>
 #include <cstring>
 
 namespace loadcell::http1 {
@@ -9,40 +10,11 @@ namespace {
 
 constexpr size_t kMaxChunkLine = 4096;
 
-// ASCII only and branch-light: header names are compared on every response, and the
-// locale-aware tolower()/isalnum() showed up in profiles.
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-constexpr std::array<bool, 256> MakeTokenTable() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
-bool IsTokenChar(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
-
 // True when a comma-separated header value contains `token` (case-insensitive).
 bool HasToken(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view item = Trim(value.substr(0, comma));
+    std::string_view item = TrimOws(value.substr(0, comma));
     if (IEquals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -216,7 +188,7 @@ void ResponseParser::HandleHeaderLine(std::string_view line) {
     // Also rejects obsolete line folding (a line starting with whitespace).
     if (!IsTokenChar(c)) { Fail(ParseError::kBadHeader); return; }
   }
-  std::string_view value = Trim(line.substr(colon + 1));
+  std::string_view value = TrimOws(line.substr(colon + 1));
   // Only three names matter for framing; their lengths tell them apart cheaply.
   const size_t n = name.size();
   if (status_ >= 200 && (n == 14 || n == 17 || n == 10)) {
@@ -233,7 +205,7 @@ void ResponseParser::HandleHeaderLine(std::string_view line) {
     } else if (n == 17 && IEquals(name, "transfer-encoding")) {
       // The final coding decides; anything but chunked is delimited by close (RFC 9112 6.3).
       size_t last = value.rfind(',');
-      chunked_ = IEquals(Trim(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
+      chunked_ = IEquals(TrimOws(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
       if (!chunked_) has_length_ = false;
     } else if (n == 10 && IEquals(name, "connection")) {
       if (HasToken(value, "close")) keep_alive_ = false;
@@ -274,7 +246,7 @@ void ResponseParser::EndOfHeaders() {
 
 void ResponseParser::HandleChunkSizeLine(std::string_view line) {
   size_t semi = line.find(';');
-  std::string_view hex = Trim(line.substr(0, semi));
+  std::string_view hex = TrimOws(line.substr(0, semi));
   if (hex.empty() || hex.size() > 15) { Fail(ParseError::kBadChunk); return; }
   int64_t n = 0;
   for (char c : hex) {
