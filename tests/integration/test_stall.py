@@ -19,9 +19,9 @@ class StallTruth(unittest.TestCase):
         self.assertLessEqual(p99, 990, p99)
         # The median request never met a stall.
         self.assertLess(r.metric("http_req_duration")["med"], 5)
-        # Service time hides the stall for requests that were sent during it... but send lag
-        # shows the generator itself kept its schedule.
-        self.assertLess(r.metric("http_req_send_lag")["p(99)"], 1.0)
+        # The tail is the server's, not the generator's: its own send lag stays far below it
+        # (loose bound: other tests share the two cores while this one runs).
+        self.assertLess(r.metric("http_req_send_lag")["p(99)"], 20.0)
 
 
 if __name__ == "__main__":
