@@ -36,6 +36,8 @@ struct QuickArgs {
   std::string hlog;
   long long seed = -1;
   bool quiet = false;
+  std::string hdr_max = "1h";
+  int hdr_digits = 3;
 };
 void AddQuickOptions(CLI::App& cmd, QuickArgs& a);
 int RunQuick(const QuickArgs& a, const std::string& command_line);

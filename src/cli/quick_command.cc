@@ -55,6 +55,8 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--hlog", a.hlog, "Write an HdrHistogram interval log (v1.3) here");
   cmd.add_option("--seed", a.seed, "Seed for the workers' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("-q,--quiet", a.quiet, "No live progress line");
+  cmd.add_option("--hdr-max", a.hdr_max, "Largest latency the histograms track (from 1us)");
+  cmd.add_option("--hdr-digits", a.hdr_digits, "Significant digits of the histograms")->check(CLI::Range(1, 5));
 }
 
 int RunQuick(const QuickArgs& a, const std::string& command_line) {
@@ -77,6 +79,11 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
       !duration_arg("--grace", a.grace, true, &plan.grace)) {
     return kExitBadInput;
   }
+  Nanos hdr_max = 0;
+  if (!duration_arg("--hdr-max", a.hdr_max, false, &hdr_max)) return kExitBadInput;
+  if (hdr_max < 2 * kMicro) return BadArg("--hdr-max", "must be at least 2us");
+  plan.histograms.highest_us = hdr_max / kMicro;
+  plan.histograms.digits = a.hdr_digits;
   if (!a.rate.empty()) {
     auto rate = ParsePositiveNumber(a.rate);
     if (!rate.ok()) return BadArg("-R/--rate", rate.error().message);

@@ -79,6 +79,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
   }
 
   RunResult result;
+  result.totals = Shard(plan.histograms);
   RunMeta& m = result.meta;
   m.version = LOADCELL_VERSION;
   m.command_line = plan.command_line;
@@ -116,6 +117,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
     wp.timeout = plan.timeout;
     wp.rate = plan.rate;
     wp.seed = plan.seed + static_cast<uint64_t>(w) * 0x9E3779B97F4A7C15ULL;
+    wp.histograms = plan.histograms;
     workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
   }
   std::vector<std::thread> threads;
@@ -141,7 +143,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
     if (interrupted.load() && end_of_measure == stop_sending) end_of_measure = std::min(stop_sending, clock.Now());
     for (IntervalSnapshot& s : collector.Drain(std::chrono::milliseconds(200))) {
       auto w = static_cast<size_t>(s.worker);
-      pending[s.second].Add(s.shard);
+      pending.try_emplace(s.second, plan.histograms).first->second.Add(s.shard);
       result.totals.Add(s.shard);
       published[w] = s.second;
       if (s.final) {

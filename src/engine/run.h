@@ -27,6 +27,7 @@ struct RunPlan {
   double rate = 0;           // 0: closed model
   bool insecure = false;
   uint64_t seed = 0;
+  HistogramSpec histograms;
   std::string command_line;
 };
 

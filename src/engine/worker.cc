@@ -44,7 +44,7 @@ struct Worker::Conn {
 Worker::Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                const std::atomic<bool>& interrupted)
     : plan_(plan), clock_(clock), sink_(sink), gate_(gate), interrupted_(interrupted), open_(plan.rate > 0),
-      buf_(kReadBuffer), rng_(plan.seed) {
+      buf_(kReadBuffer), rng_(plan.seed), shard_(plan.histograms) {
   conns_.reserve(static_cast<size_t>(plan_.connections));
   for (int i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>());
 }
@@ -415,7 +415,7 @@ void Worker::PublishInterval(bool final) {
   s.final = final;
   shard_.inflight = active_;
   s.shard = std::move(shard_);
-  shard_ = Shard{};
+  shard_ = Shard(plan_.histograms);
   if (final) {
     s.thread_cpu_s = ThreadCpuSeconds();
     s.wall_s = static_cast<double>(clock_.Now() - start_) / 1e9;

@@ -42,6 +42,7 @@ struct WorkerPlan {
   Nanos timeout = 10 * kSecond;  // per request, connect included
   double rate = 0;          // > 0: open model at this total rate
   uint64_t seed = 0;
+  HistogramSpec histograms;
 };
 
 struct IntervalSnapshot {

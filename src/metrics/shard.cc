@@ -1,5 +1,7 @@
 #include "metrics/shard.h"
 
+#include <cassert>
+
 namespace loadcell {
 
 const char* FailureKindName(FailureKind k) {
@@ -33,10 +35,12 @@ int64_t Counters::total_failures() const {
 }
 
 void Shard::Add(const Shard& o) {
-  // Layouts are identical by construction (all default), so Add cannot fail here.
-  (void)duration.Add(o.duration);
-  (void)service.Add(o.service);
-  (void)send_lag.Add(o.send_lag);
+  // Every shard of a run is built from the run's one HistogramSpec, so layouts match;
+  // a mismatch is a programming error, caught by the debug (sanitizer) builds.
+  [[maybe_unused]] bool ok = duration.Add(o.duration).ok();
+  ok = service.Add(o.service).ok() && ok;
+  ok = send_lag.Add(o.send_lag).ok() && ok;
+  assert(ok);
   counters.Add(o.counters);
   inflight += o.inflight;
 }

@@ -31,8 +31,22 @@ struct Counters {
   int64_t total_failures() const;
 };
 
+// The layout of every latency histogram of a run (microseconds). All shards of a run
+// share it, which is what makes them mergeable.
+struct HistogramSpec {
+  int64_t lowest_us = 1;
+  int64_t highest_us = 3'600'000'000;  // 1 h
+  int digits = 3;
+};
+
 // Latencies are in microseconds.
 struct Shard {
+  Shard() = default;
+  explicit Shard(const HistogramSpec& spec)
+      : duration(spec.lowest_us, spec.highest_us, spec.digits),
+        service(spec.lowest_us, spec.highest_us, spec.digits),
+        send_lag(spec.lowest_us, spec.highest_us, spec.digits) {}
+
   HdrHistogram duration;   // http_req_duration: from intended send (open) or send (closed)
   HdrHistogram service;    // from the actual send
   HdrHistogram send_lag;   // actual - intended (open model)

@@ -159,13 +159,13 @@ def load_json(path):
         return json.load(f)
 
 
-def quick(url, *args, timeout=300):
+def quick(url, *args, timeout=300, env=None):
     outdir = tempfile.mkdtemp(prefix="loadcell-run-")
     res, summ = f"{outdir}/results.json", f"{outdir}/summary.json"
     cmd = [LOADCELL, "quick", url, "--json", res, "--summary-export", summ, "--hlog", f"{outdir}/run.hlog", *args]
     start = time.monotonic()
     with open(f"{outdir}/stdout", "w+") as out, open(f"{outdir}/stderr", "w+") as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
         killer = threading.Timer(timeout, p.kill)
         killer.start()
         # wait4 rather than Popen.wait: it also gives this child's own peak RSS (an upper

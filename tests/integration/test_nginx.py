@@ -44,6 +44,21 @@ class AgainstNginx(unittest.TestCase):
             self.assertGreater(ok.counters["requests"], 500)
             self.assert_counts_match(n, ok, before)
 
+    def test_tls_verification_accepts_a_trusted_certificate_and_checks_the_name(self):
+        import os
+        with Nginx(tls=True) as n:
+            # OpenSSL's default verify paths honour SSL_CERT_FILE: trust the test's own CA.
+            env = dict(os.environ, SSL_CERT_FILE=f"{n.dir}/cert.pem")
+            before = n.requests_served()
+            ok = quick(n.url, "-c", "2", "-t", "1", "-d", "1s", env=env)
+            self.assertEqual(ok.rc, 0, ok.stderr)
+            self.assertGreater(ok.counters["requests"], 100)
+            self.assert_counts_match(n, ok, before)
+            # The certificate names localhost, not 127.0.0.1: the name check must fail.
+            wrong_name = quick(n.url.replace("localhost", "127.0.0.1"), "-c", "2", "-t", "1", "-d", "1s", env=env)
+            self.assertEqual(wrong_name.counters["responses"], 0)
+            self.assertGreater(wrong_name.counters["errors"]["tls"], 0)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -85,6 +85,32 @@ class QuickAgainstTarget(unittest.TestCase):
         self.assertEqual(c["failed"], c["errors"]["timeout"])
         self.assertLess(r.elapsed, 1 + 0.3 + 2)
 
+    def test_in_flight_requests_finish_within_the_grace_period(self):
+        # Each of 4 connections sends one request at once; all answer at 1.5 s, after the
+        # 1 s duration: counted exactly, and nothing new starts after the duration.
+        with Target("--latency", "fixed:1500ms") as t:
+            r = quick(t.url, "-c", "4", "-t", "2", "-d", "1s")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertEqual(r.counters["requests"], 4)
+        self.assertEqual(r.counters["responses"], 4)
+        self.assertEqual(r.counters["failed"], 0)
+        self.assertGreaterEqual(r.metric("http_req_duration")["min"], 1500)
+
+    def test_grace_is_bounded(self):
+        with Target("--latency", "fixed:1500ms") as t:
+            r = quick(t.url, "-c", "4", "-t", "1", "-d", "1s", "--grace", "200ms")
+        self.assertEqual(r.counters["requests"], 4)
+        self.assertEqual(r.counters["responses"], 0)
+        self.assertEqual(r.counters["errors"]["timeout"], 4)
+        self.assertLess(r.elapsed, 1.0 + 0.2 + 1.0)
+
+    def test_histogram_range_is_configurable(self):
+        with Target("--latency", "fixed:20ms") as t:
+            r = quick(t.url, "-c", "2", "-t", "1", "-d", "1s", "--hdr-max", "10ms", "--hdr-digits", "2")
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertIn(f"{r.counters['responses']} latencies exceeded the histogram's range", r.stdout)
+        self.assertLessEqual(r.metric("http_req_duration")["max"], 10.0)
+
     def test_unreachable_target(self):
         port = free_port()  # nothing listens here
         r = quick(f"http://127.0.0.1:{port}/", "-c", "4", "-t", "1", "-d", "1s")
