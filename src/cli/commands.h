@@ -53,4 +53,11 @@ struct TargetArgs {
 void AddTargetOptions(CLI::App& cmd, TargetArgs& a);
 int RunTargetCommand(const TargetArgs& a);
 
+struct ValidateArgs {
+  std::string file;
+  std::vector<std::string> env;  // -e KEY=VALUE
+};
+void AddValidateOptions(CLI::App& cmd, ValidateArgs& a);
+int RunValidate(const ValidateArgs& a);
+
 }  // namespace loadcell

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   QuickArgs quick;
   CLI::App* q = app.add_subcommand("quick", "Load one URL (closed model, or open with -R)");
   AddQuickOptions(*q, quick);
+  ValidateArgs validate;
+  CLI::App* v = app.add_subcommand("validate", "Check a test definition without running it");
+  AddValidateOptions(*v, validate);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -64,5 +67,6 @@ int main(int argc, char** argv) {
   }
   if (q->parsed()) return RunQuick(quick, command_line);
   if (t->parsed()) return RunTargetCommand(target);
+  if (v->parsed()) return RunValidate(validate);
   return kExitBadInput;
 }

@@ -1,0 +1,119 @@
+#include "analysis/threshold.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace loadcell {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return s;
+}
+
+bool ValidMetricName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string MetricSelector::ToString() const {
+  if (tags.empty()) return metric;
+  std::string s = metric + "{";
+  bool first = true;
+  for (const auto& [k, v] : tags) {
+    s += fmt::format("{}{}:{}", first ? "" : ",", k, v);
+    first = false;
+  }
+  return s + "}";
+}
+
+Result<MetricSelector> ParseMetricSelector(std::string_view key) {
+  MetricSelector m;
+  size_t brace = key.find('{');
+  m.metric = std::string(Trim(key.substr(0, brace)));
+  if (!ValidMetricName(m.metric)) {
+    return Error::InvalidArgument(fmt::format("invalid metric name \"{}\"", m.metric));
+  }
+  if (brace == std::string_view::npos) return m;
+  if (key.back() != '}') return Error::InvalidArgument("tag filter must end with '}'");
+  std::string_view inner = key.substr(brace + 1, key.size() - brace - 2);
+  while (!inner.empty()) {
+    size_t comma = inner.find(',');
+    std::string_view pair = inner.substr(0, comma);
+    size_t colon = pair.find(':');
+    if (colon == std::string_view::npos) {
+      return Error::InvalidArgument(fmt::format("tag filter \"{}\" must be name:value", Trim(pair)));
+    }
+    std::string name(Trim(pair.substr(0, colon)));
+    std::string value(Trim(pair.substr(colon + 1)));
+    if (name.empty()) return Error::InvalidArgument("empty tag name in filter");
+    m.tags[name] = value;
+    if (comma == std::string_view::npos) break;
+    inner.remove_prefix(comma + 1);
+  }
+  return m;
+}
+
+Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
+  ThresholdExpr t;
+  t.source = std::string(text);
+  std::string_view s = Trim(text);
+  auto bad = [&](const std::string& why) {
+    return Error::InvalidArgument(fmt::format(
+        "invalid threshold \"{}\": {} (expected like p(95)<500, avg<200, rate<0.01, count>10)", text, why));
+  };
+  size_t op_at = s.find_first_of("<>=");
+  if (op_at == std::string_view::npos) return bad("no comparison operator");
+  std::string_view agg = Trim(s.substr(0, op_at));
+  std::string_view rest = s.substr(op_at);
+  if (agg.starts_with("p(") && agg.ends_with(")")) {
+    t.aggregate = ThresholdExpr::Aggregate::kPercentile;
+    std::string num(agg.substr(2, agg.size() - 3));
+    char* end = nullptr;
+    t.percentile = std::strtod(num.c_str(), &end);
+    if (num.empty() || end != num.c_str() + num.size() || t.percentile < 0 || t.percentile > 100) {
+      return bad("percentile must be between 0 and 100");
+    }
+  } else if (agg == "avg") t.aggregate = ThresholdExpr::Aggregate::kAvg;
+  else if (agg == "med") t.aggregate = ThresholdExpr::Aggregate::kMed;
+  else if (agg == "min") t.aggregate = ThresholdExpr::Aggregate::kMin;
+  else if (agg == "max") t.aggregate = ThresholdExpr::Aggregate::kMax;
+  else if (agg == "rate") t.aggregate = ThresholdExpr::Aggregate::kRate;
+  else if (agg == "count") t.aggregate = ThresholdExpr::Aggregate::kCount;
+  else if (agg == "value") t.aggregate = ThresholdExpr::Aggregate::kValue;
+  else return bad(fmt::format("unknown aggregation \"{}\"", agg));
+
+  if (rest.starts_with("<=")) { t.op = ThresholdExpr::Op::kLe; rest.remove_prefix(2); }
+  else if (rest.starts_with(">=")) { t.op = ThresholdExpr::Op::kGe; rest.remove_prefix(2); }
+  else if (rest.starts_with("==")) { t.op = ThresholdExpr::Op::kEq; rest.remove_prefix(2); }
+  else if (rest.starts_with("<")) { t.op = ThresholdExpr::Op::kLt; rest.remove_prefix(1); }
+  else if (rest.starts_with(">")) { t.op = ThresholdExpr::Op::kGt; rest.remove_prefix(1); }
+  else return bad("unknown operator");
+  std::string num(Trim(rest));
+  char* end = nullptr;
+  t.bound = std::strtod(num.c_str(), &end);
+  if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(t.bound)) return bad("the bound must be a number");
+  return t;
+}
+
+bool ThresholdExpr::Holds(double v) const {
+  switch (op) {
+    case Op::kLt: return v < bound;
+    case Op::kLe: return v <= bound;
+    case Op::kGt: return v > bound;
+    case Op::kGe: return v >= bound;
+    case Op::kEq: return v == bound;
+  }
+  return false;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,163 @@
+// The test definition model: what a YAML test file says (../shared/spec/test-definition.md),
+// validated and with every template compiled. Built once by the loader, then read-only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "analysis/threshold.h"
+#include "common/clock.h"
+#include "scenario/template.h"
+
+namespace loadcell {
+
+struct SourcePos {
+  int line = 0;  // 1-based
+  int col = 0;   // 1-based
+};
+
+using TemplatePairs = std::vector<std::pair<std::string, Template>>;
+
+struct Capture {
+  enum class Kind { kJson, kHeader, kRegex };
+  Kind kind = Kind::kJson;
+  std::string source;  // JSONPath, header name or regular expression
+  std::string as;
+};
+
+struct Check {
+  enum class Kind { kStatus, kBodyContains, kJson, kHeader, kMaxDuration };
+  Kind kind = Kind::kStatus;
+  std::vector<int> statuses;
+  std::string subject;           // body text, JSON path or header name
+  std::optional<std::string> equals;
+  Nanos max_duration = 0;
+  std::string label;             // its name, or its text ("status == 200")
+};
+
+struct RequestStep {
+  std::string name;              // tag; default "METHOD url-template"
+  std::string method = "GET";
+  Template url;
+  TemplatePairs headers;
+  TemplatePairs query;
+  enum class Body { kNone, kRaw, kJson, kForm };
+  Body body_kind = Body::kNone;
+  Template body;                 // raw text or JSON text (templates inside strings)
+  TemplatePairs form;
+  std::optional<Nanos> timeout;
+  std::map<std::string, std::string> tags;
+  std::vector<Capture> captures;
+  std::vector<Check> checks;
+};
+
+struct ThinkStep {
+  enum class Kind { kFixed, kUniform, kExponential };
+  Kind kind = Kind::kFixed;
+  Nanos a = 0;  // fixed value, uniform min, exponential mean
+  Nanos b = 0;  // uniform max
+};
+
+struct Step;
+using Steps = std::vector<Step>;
+
+struct PickStep {
+  std::vector<double> weights;
+  Steps choices;  // one step per weight
+};
+
+struct LoopStep {
+  int64_t count = -1;               // count form
+  std::optional<Template> condition;  // while form
+  int64_t max = 1000000;            // while form: upper bound of passes
+  Steps steps;
+};
+
+struct GroupStep {
+  std::string name;
+  Steps steps;
+};
+
+struct SetStep {
+  TemplatePairs values;
+};
+
+struct Step {
+  SourcePos pos;
+  std::variant<RequestStep, ThinkStep, PickStep, LoopStep, GroupStep, SetStep> body;
+};
+
+struct Stage {
+  Nanos duration = 0;
+  double target = 0;
+};
+
+enum class ExecutorKind {
+  kConstantVus, kRampingVus, kPerVuIterations, kSharedIterations, kConstantArrivalRate, kRampingArrivalRate,
+  kCapacitySearch,
+};
+const char* ExecutorName(ExecutorKind k);
+
+struct ScenarioDef {
+  std::string name;
+  SourcePos pos;
+  ExecutorKind executor = ExecutorKind::kConstantVus;
+  int64_t vus = 1;
+  Nanos duration = 0;
+  int64_t start_vus = 1;
+  std::vector<Stage> stages;
+  Nanos graceful_ramp_down = 30 * kSecond;
+  int64_t iterations = 1;
+  Nanos max_duration = 600 * kSecond;
+  double rate = 0;
+  double start_rate = 0;
+  double max_rate = 0;
+  Nanos time_unit = kSecond;
+  Nanos step_duration = 0;
+  int64_t pre_allocated_vus = 0;
+  int64_t max_vus = 0;
+  Nanos start_time = 0;
+  Nanos graceful_stop = 30 * kSecond;
+  std::map<std::string, Template> tags;
+  std::map<std::string, std::string> env;
+  Steps flow;
+};
+
+struct DataFeeder {
+  enum class Mode { kSequential, kRandom, kUnique };
+  std::string name;
+  std::string file;  // as written in the test
+  std::string path;  // resolved against the test file's directory
+  Mode mode = Mode::kSequential;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct ThresholdDef {
+  SourcePos pos;
+  std::string key;           // as written
+  MetricSelector selector;
+  std::vector<ThresholdExpr> exprs;
+};
+
+struct TestDefinition {
+  std::string file;
+  std::string name;
+  std::string target;
+  TemplatePairs default_headers;
+  std::optional<Nanos> default_timeout;
+  std::map<std::string, std::string> vars;
+  std::map<std::string, std::string> env;  // -e KEY=VALUE and the scenario-independent env
+  std::vector<DataFeeder> data;
+  std::vector<ScenarioDef> scenarios;
+  std::vector<ThresholdDef> thresholds;
+  bool has_monitor = false, has_faults = false, has_databases = false;
+};
+
+}  // namespace loadcell

@@ -1,0 +1,896 @@
+#include "scenario/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/units.h"
+#include "scenario/data_file.h"
+
+namespace loadcell {
+namespace {
+
+using YAML::Node;
+
+struct LoadError {
+  SourcePos pos;
+  std::string path;
+  std::string message;
+};
+
+SourcePos PosOf(const Node& n) {
+  YAML::Mark m = n.Mark();
+  if (m.line < 0) return {0, 0};
+  return {m.line + 1, m.column + 1};
+}
+
+[[noreturn]] void Fail(SourcePos pos, const std::string& path, const std::string& message) {
+  throw LoadError{pos, path, message};
+}
+[[noreturn]] void Fail(const Node& n, const std::string& path, const std::string& message) {
+  Fail(PosOf(n), path, message);
+}
+
+std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+std::string Index(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+enum class MetricType { kCounter, kRate, kTrend, kGauge };
+
+const std::map<std::string, MetricType>& KnownMetrics() {
+  static const std::map<std::string, MetricType> m = {
+      {"http_reqs", MetricType::kCounter}, {"http_req_duration", MetricType::kTrend},
+      {"http_req_failed", MetricType::kRate}, {"http_req_blocked", MetricType::kTrend},
+      {"http_req_connecting", MetricType::kTrend}, {"http_req_tls_handshaking", MetricType::kTrend},
+      {"http_req_sending", MetricType::kTrend}, {"http_req_waiting", MetricType::kTrend},
+      {"http_req_receiving", MetricType::kTrend}, {"iterations", MetricType::kCounter},
+      {"iteration_duration", MetricType::kTrend}, {"dropped_iterations", MetricType::kCounter},
+      {"vus", MetricType::kGauge}, {"vus_max", MetricType::kGauge}, {"checks", MetricType::kRate},
+      {"data_sent", MetricType::kCounter}, {"data_received", MetricType::kCounter},
+      {"group_duration", MetricType::kTrend}, {"ws_sessions", MetricType::kCounter},
+      {"ws_connecting", MetricType::kTrend}, {"ws_session_duration", MetricType::kTrend},
+      {"ws_msgs_sent", MetricType::kCounter}, {"ws_msgs_received", MetricType::kCounter},
+      {"ws_msg_rtt", MetricType::kTrend}, {"sql_queries", MetricType::kCounter},
+      {"sql_query_duration", MetricType::kTrend}, {"sql_query_failed", MetricType::kRate},
+      {"target_cpu", MetricType::kGauge}, {"target_rss", MetricType::kGauge}, {"target_fds", MetricType::kGauge},
+      {"target_threads", MetricType::kGauge}, {"host_cpu", MetricType::kGauge}, {"host_memory", MetricType::kGauge},
+      {"generator_cpu", MetricType::kGauge}, {"target_rss_growth_mb_per_h", MetricType::kGauge},
+      {"target_leak_suspected", MetricType::kGauge},
+  };
+  return m;
+}
+
+std::vector<std::string> Keys(const std::map<std::string, MetricType>& m) {
+  std::vector<std::string> k;
+  for (const auto& [name, _] : m) k.push_back(name);
+  return k;
+}
+
+class Loader {
+ public:
+  Loader(std::string file, const LoadOptions& options) : file_(std::move(file)), options_(options) {}
+
+  TestDefinition Load(const Node& root) {
+    TestDefinition def;
+    def.file = file_;
+    if (!root.IsMap()) Fail(root, "", "a test definition must be a mapping (name, target, scenarios, ...)");
+    CheckKeys(root, "", {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "monitor", "faults",
+                         "databases"});
+    def.env = options_.env;
+    if (root["name"]) def.name = String(root["name"], "name");
+    if (root["target"]) {
+      def.target = String(root["target"], "target");
+      if (!def.target.starts_with("http://") && !def.target.starts_with("https://")) {
+        Fail(root["target"], "target", fmt::format("\"{}\" must start with http:// or https://", def.target));
+      }
+    }
+    if (Node vars = root["vars"]) {
+      RequireMap(vars, "vars");
+      for (const auto& kv : vars) {
+        std::string key = kv.first.as<std::string>();
+        def.vars[key] = String(kv.second, Join("vars", key));
+      }
+    }
+    vars_ = &def.vars;
+    if (Node data = root["data"]) LoadData(data, def);
+    data_ = &def.data;
+    if (Node defaults = root["defaults"]) {
+      RequireMap(defaults, "defaults");
+      CheckKeys(defaults, "defaults", {"headers", "timeout"});
+      if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers", {});
+      if (defaults["timeout"]) def.default_timeout = Duration(defaults["timeout"], "defaults.timeout", false);
+    }
+    Node scenarios = root["scenarios"];
+    if (!scenarios) Fail(root, "", "missing `scenarios`: a test needs at least one scenario");
+    RequireMap(scenarios, "scenarios");
+    if (scenarios.size() == 0) Fail(scenarios, "scenarios", "a test needs at least one scenario");
+    for (const auto& kv : scenarios) {
+      std::string name = kv.first.as<std::string>();
+      def.scenarios.push_back(LoadScenario(kv.second, Join("scenarios", name), name));
+    }
+    if (Node th = root["thresholds"]) LoadThresholds(th, def);
+    def.has_monitor = static_cast<bool>(root["monitor"]);
+    def.has_faults = static_cast<bool>(root["faults"]);
+    def.has_databases = static_cast<bool>(root["databases"]);
+    return def;
+  }
+
+ private:
+  // ---- scalars -------------------------------------------------------------------------
+  void RequireMap(const Node& n, const std::string& path) {
+    if (!n.IsMap()) Fail(n, path, "expected a mapping");
+  }
+  void RequireSeq(const Node& n, const std::string& path) {
+    if (!n.IsSequence()) Fail(n, path, "expected a list");
+  }
+
+  // ${NAME} and ${NAME:-default} from -e values, then the environment.
+  std::string ExpandEnv(const Node& n, const std::string& path, const std::string& text) {
+    std::string out;
+    size_t i = 0;
+    while (i < text.size()) {
+      size_t open = text.find("${", i);
+      if (open == std::string::npos) {
+        out += text.substr(i);
+        break;
+      }
+      out += text.substr(i, open - i);
+      size_t close = text.find('}', open);
+      if (close == std::string::npos) Fail(n, path, "unterminated ${ in environment reference");
+      std::string inner = text.substr(open + 2, close - open - 2);
+      std::string name = inner, fallback;
+      bool has_fallback = false;
+      if (size_t d = inner.find(":-"); d != std::string::npos) {
+        name = inner.substr(0, d);
+        fallback = inner.substr(d + 2);
+        has_fallback = true;
+      }
+      if (auto v = EnvValue(name)) out += *v;
+      else if (has_fallback) out += fallback;
+      else Fail(n, path, fmt::format("environment variable {} is not set (set it, pass -e {}=..., or write ${{{}:-default}})", name, name, name));
+      i = close + 1;
+    }
+    return out;
+  }
+
+  std::optional<std::string> EnvValue(const std::string& name) {
+    if (auto it = options_.env.find(name); it != options_.env.end()) return it->second;
+    if (options_.use_process_env) {
+      if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    }
+    return std::nullopt;
+  }
+
+  std::string String(const Node& n, const std::string& path) {
+    if (!n.IsScalar()) Fail(n, path, "expected a string");
+    return ExpandEnv(n, path, n.Scalar());
+  }
+
+  int64_t Int(const Node& n, const std::string& path, int64_t min) {
+    std::string s = String(n, path);
+    char* end = nullptr;
+    long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || end != s.c_str() + s.size()) Fail(n, path, fmt::format("expected an integer, got \"{}\"", s));
+    if (v < min) Fail(n, path, fmt::format("must be at least {}, got {}", min, v));
+    return v;
+  }
+
+  double Number(const Node& n, const std::string& path, double min, bool exclusive) {
+    std::string s = String(n, path);
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) Fail(n, path, fmt::format("expected a number, got \"{}\"", s));
+    if (exclusive ? v <= min : v < min) {
+      Fail(n, path, fmt::format("must be {} {}, got {}", exclusive ? "greater than" : "at least", min, s));
+    }
+    return v;
+  }
+
+  bool Bool(const Node& n, const std::string& path) {
+    std::string s = String(n, path);
+    if (s == "true" || s == "yes") return true;
+    if (s == "false" || s == "no") return false;
+    Fail(n, path, fmt::format("expected true or false, got \"{}\"", s));
+  }
+
+  Nanos Duration(const Node& n, const std::string& path, bool allow_zero) {
+    std::string s = String(n, path);
+    auto d = ParseDuration(s);
+    if (!d.ok()) Fail(n, path, d.error().message);
+    if (!allow_zero && *d == 0) Fail(n, path, "must be greater than zero");
+    return *d;
+  }
+
+  void CheckKeys(const Node& map, const std::string& path, const std::vector<std::string>& allowed,
+                 const std::string& context = "") {
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string suggestion = Suggest(key, allowed);
+      std::string msg = fmt::format("unknown key `{}`{}", key, context);
+      if (!suggestion.empty()) msg += fmt::format(" (did you mean `{}`?)", suggestion);
+      Fail(kv.first, Join(path, key), msg);
+    }
+  }
+
+  // ---- templates -----------------------------------------------------------------------
+  Template Compile(const Node& n, const std::string& path) {
+    std::string text = String(n, path);
+    return CompileText(n, path, text);
+  }
+
+  Template CompileText(const Node& n, const std::string& path, const std::string& text) {
+    size_t offset = 0;
+    auto t = Template::Compile(text, &offset);
+    SourcePos pos = PosOf(n);
+    // Point at the character for single-line scalars (quoted ones start one column later).
+    bool quoted = n.IsScalar() && n.Tag() == "!";
+    if (n.IsScalar() && text.find('\n') == std::string::npos) pos.col += static_cast<int>(offset) + (quoted ? 1 : 0);
+    if (!t.ok()) Fail(pos, path, fmt::format("template: {}", t.error().message));
+    for (const std::string& name : t->Names()) CheckName(n, path, name);
+    return std::move(t).value();
+  }
+
+  void CheckName(const Node& n, const std::string& path, const std::string& name) {
+    std::string root = name.substr(0, name.find('.'));
+    std::string rest = name.find('.') == std::string::npos ? "" : name.substr(name.find('.') + 1);
+    if (name == "vu" || name == "iteration" || name == "scenario") return;
+    if (root == "vars") {
+      if (vars_->count(rest) == 0) {
+        std::vector<std::string> known;
+        for (const auto& [k, _] : *vars_) known.push_back(k);
+        std::string s = Suggest(rest, known);
+        Fail(n, path, fmt::format("template names `{}`, but `vars` has no `{}`{}", name, rest,
+                                  s.empty() ? "" : fmt::format(" (did you mean `vars.{}`?)", s)));
+      }
+      return;
+    }
+    if (root == "env") {
+      if (!EnvValue(rest) && scenario_env_.count(rest) == 0) {
+        Fail(n, path, fmt::format("template names `{}`, but {} is not set (pass -e {}=...)", name, rest, rest));
+      }
+      return;
+    }
+    if (root == "data") {
+      size_t dot = rest.find('.');
+      std::string feeder = rest.substr(0, dot);
+      std::string column = dot == std::string::npos ? "" : rest.substr(dot + 1);
+      auto it = std::find_if(data_->begin(), data_->end(), [&](const DataFeeder& f) { return f.name == feeder; });
+      if (it == data_->end()) Fail(n, path, fmt::format("template names `{}`, but there is no data feeder `{}`", name, feeder));
+      if (std::find(it->columns.begin(), it->columns.end(), column) == it->columns.end()) {
+        std::string s = Suggest(column, it->columns);
+        Fail(n, path, fmt::format("template names `{}`, but {} has no column `{}`{}", name, it->file, column,
+                                  s.empty() ? "" : fmt::format(" (did you mean `data.{}.{}`?)", feeder, s)));
+      }
+      return;
+    }
+    if (defined_.count(name) != 0) return;
+    std::vector<std::string> known(defined_.begin(), defined_.end());
+    for (const char* k : {"vu", "iteration", "scenario"}) known.emplace_back(k);
+    std::string s = Suggest(name, known);
+    Fail(n, path, fmt::format("template names unknown variable `{}` (not captured or set in this scenario, and not "
+                              "vars.*, env.*, data.*, vu, iteration or scenario){}", name,
+                              s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
+  }
+
+  TemplatePairs Pairs(const Node& n, const std::string& path, const std::vector<std::string>& /*unused*/) {
+    RequireMap(n, path);
+    TemplatePairs out;
+    for (const auto& kv : n) {
+      std::string key = kv.first.Scalar();
+      out.emplace_back(key, Compile(kv.second, Join(path, key)));
+    }
+    return out;
+  }
+
+  // ---- data ----------------------------------------------------------------------------
+  void LoadData(const Node& data, TestDefinition& def) {
+    RequireMap(data, "data");
+    std::filesystem::path base = std::filesystem::path(file_).parent_path();
+    for (const auto& kv : data) {
+      std::string name = kv.first.Scalar();
+      std::string path = Join("data", name);
+      RequireMap(kv.second, path);
+      CheckKeys(kv.second, path, {"file", "mode"});
+      if (!kv.second["file"]) Fail(kv.second, path, "missing `file`");
+      DataFeeder f;
+      f.name = name;
+      std::string file = String(kv.second["file"], Join(path, "file"));
+      f.file = file;
+      f.path = std::filesystem::path(file).is_absolute() ? file : (base / file).string();
+      if (Node mode = kv.second["mode"]) {
+        std::string m = String(mode, Join(path, "mode"));
+        if (m == "sequential") f.mode = DataFeeder::Mode::kSequential;
+        else if (m == "random") f.mode = DataFeeder::Mode::kRandom;
+        else if (m == "unique") f.mode = DataFeeder::Mode::kUnique;
+        else Fail(mode, Join(path, "mode"), fmt::format("unknown mode `{}` (sequential, random or unique)", m));
+      }
+      auto table = ReadDataFile(f.path);
+      if (!table.ok()) Fail(kv.second["file"], Join(path, "file"), table.error().message);
+      f.columns = table->columns;
+      f.rows = table->rows;
+      def.data.push_back(std::move(f));
+    }
+  }
+
+  // ---- scenarios -----------------------------------------------------------------------
+  ScenarioDef LoadScenario(const Node& n, const std::string& path, const std::string& name) {
+    RequireMap(n, path);
+    ScenarioDef s;
+    s.name = name;
+    s.pos = PosOf(n);
+    if (!n["executor"]) Fail(n, path, "missing `executor` (constant-vus, ramping-vus, per-vu-iterations, "
+                                      "shared-iterations, constant-arrival-rate, ramping-arrival-rate)");
+    std::string ex = String(n["executor"], Join(path, "executor"));
+    static const std::vector<std::pair<std::string, ExecutorKind>> kExecutors = {
+        {"constant-vus", ExecutorKind::kConstantVus}, {"ramping-vus", ExecutorKind::kRampingVus},
+        {"per-vu-iterations", ExecutorKind::kPerVuIterations}, {"shared-iterations", ExecutorKind::kSharedIterations},
+        {"constant-arrival-rate", ExecutorKind::kConstantArrivalRate},
+        {"ramping-arrival-rate", ExecutorKind::kRampingArrivalRate}, {"capacity-search", ExecutorKind::kCapacitySearch}};
+    auto it = std::find_if(kExecutors.begin(), kExecutors.end(), [&](const auto& e) { return e.first == ex; });
+    if (it == kExecutors.end()) {
+      std::vector<std::string> names;
+      for (const auto& e : kExecutors) names.push_back(e.first);
+      std::string sug = Suggest(ex, names);
+      Fail(n["executor"], Join(path, "executor"), fmt::format("unknown executor `{}`{}", ex,
+                                                             sug.empty() ? "" : fmt::format(" (did you mean `{}`?)", sug)));
+    }
+    s.executor = it->second;
+    std::vector<std::string> common = {"executor", "start_time", "graceful_stop", "tags", "env", "flow"};
+    std::vector<std::string> own;
+    switch (s.executor) {
+      case ExecutorKind::kConstantVus: own = {"vus", "duration"}; break;
+      case ExecutorKind::kRampingVus: own = {"start_vus", "stages", "graceful_ramp_down"}; break;
+      case ExecutorKind::kPerVuIterations:
+      case ExecutorKind::kSharedIterations: own = {"vus", "iterations", "max_duration"}; break;
+      case ExecutorKind::kConstantArrivalRate: own = {"rate", "time_unit", "duration", "pre_allocated_vus", "max_vus"}; break;
+      case ExecutorKind::kRampingArrivalRate: own = {"start_rate", "time_unit", "stages", "pre_allocated_vus", "max_vus"}; break;
+      case ExecutorKind::kCapacitySearch:
+        own = {"start_rate", "max_rate", "time_unit", "step_duration", "pre_allocated_vus", "max_vus"};
+        break;
+    }
+    std::vector<std::string> allowed = common;
+    allowed.insert(allowed.end(), own.begin(), own.end());
+    CheckKeys(n, path, allowed, fmt::format(" for executor {}", ex));
+
+    auto required = [&](const char* key) -> Node {
+      Node v = n[key];
+      if (!v) Fail(n, path, fmt::format("executor {} needs `{}`", ex, key));
+      return v;
+    };
+    auto p = [&](const char* key) { return Join(path, key); };
+    if (n["start_time"]) s.start_time = Duration(n["start_time"], p("start_time"), true);
+    if (n["graceful_stop"]) s.graceful_stop = Duration(n["graceful_stop"], p("graceful_stop"), true);
+    switch (s.executor) {
+      case ExecutorKind::kConstantVus:
+        s.vus = Int(required("vus"), p("vus"), 1);
+        s.duration = Duration(required("duration"), p("duration"), false);
+        break;
+      case ExecutorKind::kRampingVus:
+        s.start_vus = n["start_vus"] ? Int(n["start_vus"], p("start_vus"), 0) : 1;
+        s.stages = Stages(required("stages"), p("stages"), false);
+        if (n["graceful_ramp_down"]) s.graceful_ramp_down = Duration(n["graceful_ramp_down"], p("graceful_ramp_down"), true);
+        break;
+      case ExecutorKind::kPerVuIterations:
+      case ExecutorKind::kSharedIterations:
+        s.vus = n["vus"] ? Int(n["vus"], p("vus"), 1) : 1;
+        s.iterations = n["iterations"] ? Int(n["iterations"], p("iterations"), 1) : 1;
+        if (n["max_duration"]) s.max_duration = Duration(n["max_duration"], p("max_duration"), false);
+        if (s.executor == ExecutorKind::kSharedIterations && s.iterations < s.vus) {
+          Fail(n["iterations"] ? n["iterations"] : n, p("iterations"),
+               fmt::format("{} iterations cannot keep {} VUs busy (iterations must be >= vus)", s.iterations, s.vus));
+        }
+        break;
+      case ExecutorKind::kConstantArrivalRate:
+      case ExecutorKind::kRampingArrivalRate:
+      case ExecutorKind::kCapacitySearch:
+        if (s.executor == ExecutorKind::kConstantArrivalRate) {
+          s.rate = Number(required("rate"), p("rate"), 0, true);
+          s.duration = Duration(required("duration"), p("duration"), false);
+        } else if (s.executor == ExecutorKind::kRampingArrivalRate) {
+          s.start_rate = n["start_rate"] ? Number(n["start_rate"], p("start_rate"), 0, false) : 0;
+          s.stages = Stages(required("stages"), p("stages"), true);
+        } else {
+          s.start_rate = Number(required("start_rate"), p("start_rate"), 0, true);
+          s.max_rate = Number(required("max_rate"), p("max_rate"), 0, true);
+          s.step_duration = Duration(required("step_duration"), p("step_duration"), false);
+          if (s.max_rate < s.start_rate) Fail(n["max_rate"], p("max_rate"), "must be at least start_rate");
+        }
+        if (n["time_unit"]) s.time_unit = Duration(n["time_unit"], p("time_unit"), false);
+        s.pre_allocated_vus = Int(required("pre_allocated_vus"), p("pre_allocated_vus"), 1);
+        s.max_vus = n["max_vus"] ? Int(n["max_vus"], p("max_vus"), 1) : s.pre_allocated_vus;
+        if (s.max_vus < s.pre_allocated_vus) {
+          Fail(n["max_vus"], p("max_vus"), fmt::format("max_vus ({}) is below pre_allocated_vus ({})", s.max_vus,
+                                                       s.pre_allocated_vus));
+        }
+        break;
+    }
+    if (Node env = n["env"]) {
+      RequireMap(env, p("env"));
+      for (const auto& kv : env) s.env[kv.first.Scalar()] = String(kv.second, Join(p("env"), kv.first.Scalar()));
+    }
+    scenario_env_ = s.env;
+    defined_.clear();
+    Node flow = n["flow"];
+    if (!flow) Fail(n, path, "missing `flow`: the steps each iteration runs");
+    RequireSeq(flow, p("flow"));
+    if (flow.size() == 0) Fail(flow, p("flow"), "a flow needs at least one step");
+    CollectDefinedNames(flow);
+    if (Node tags = n["tags"]) {
+      RequireMap(tags, p("tags"));
+      for (const auto& kv : tags) s.tags[kv.first.Scalar()] = Compile(kv.second, Join(p("tags"), kv.first.Scalar()));
+    }
+    s.flow = StepList(flow, p("flow"));
+    return s;
+  }
+
+  std::vector<Stage> Stages(const Node& n, const std::string& path, bool rate) {
+    RequireSeq(n, path);
+    if (n.size() == 0) Fail(n, path, "needs at least one stage");
+    std::vector<Stage> out;
+    Nanos total = 0;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string sp = Index(path, i);
+      Node st = n[i];
+      RequireMap(st, sp);
+      CheckKeys(st, sp, {"duration", "target"});
+      if (!st["duration"]) Fail(st, sp, "missing `duration`");
+      if (!st["target"]) Fail(st, sp, "missing `target`");
+      Stage s;
+      s.duration = Duration(st["duration"], Join(sp, "duration"), true);
+      s.target = rate ? Number(st["target"], Join(sp, "target"), 0, false)
+                      : static_cast<double>(Int(st["target"], Join(sp, "target"), 0));
+      total += s.duration;
+      out.push_back(s);
+    }
+    if (total == 0) Fail(n, path, "the stages last zero seconds in total");
+    return out;
+  }
+
+  // Names captured (`as`) or `set` anywhere in a flow: templates may use them.
+  void CollectDefinedNames(const Node& n) {
+    if (n.IsSequence()) {
+      for (const auto& item : n) CollectDefinedNames(item);
+    } else if (n.IsMap()) {
+      for (const auto& kv : n) {
+        std::string key = kv.first.Scalar();
+        if (key == "as" && kv.second.IsScalar()) defined_.insert(kv.second.Scalar());
+        if (key == "set" && kv.second.IsMap()) {
+          for (const auto& s : kv.second) defined_.insert(s.first.Scalar());
+        }
+        CollectDefinedNames(kv.second);
+      }
+    }
+  }
+
+  // ---- steps ---------------------------------------------------------------------------
+  Steps StepList(const Node& n, const std::string& path) {
+    RequireSeq(n, path);
+    Steps out;
+    for (size_t i = 0; i < n.size(); ++i) out.push_back(OneStep(n[i], Index(path, i), {}));
+    return out;
+  }
+
+  Step OneStep(const Node& n, const std::string& path, const std::vector<std::string>& extra_keys) {
+    static const std::vector<std::string> kKinds = {"request", "think", "pick", "loop", "group", "set", "ws", "sql"};
+    RequireMap(n, path);
+    std::vector<std::string> allowed = kKinds;
+    allowed.insert(allowed.end(), extra_keys.begin(), extra_keys.end());
+    CheckKeys(n, path, allowed, " (a step is one of request, think, pick, loop, group, set, ws, sql)");
+    std::string kind;
+    for (const auto& kv : n) {
+      std::string key = kv.first.Scalar();
+      if (std::find(kKinds.begin(), kKinds.end(), key) == kKinds.end()) continue;
+      if (!kind.empty()) Fail(kv.first, Join(path, key), fmt::format("a step has one kind, found `{}` and `{}`", kind, key));
+      kind = key;
+    }
+    if (kind.empty()) Fail(n, path, "empty step: expected one of request, think, pick, loop, group, set");
+    Step step;
+    step.pos = PosOf(n);
+    Node body = n[kind];
+    std::string bp = Join(path, kind);
+    if (kind == "request") step.body = Request(body, bp);
+    else if (kind == "think") step.body = Think(body, bp);
+    else if (kind == "pick") step.body = Pick(body, bp);
+    else if (kind == "loop") step.body = Loop(body, bp);
+    else if (kind == "group") step.body = Group(body, bp);
+    else if (kind == "set") step.body = Set(body, bp);
+    else Fail(n[kind].IsNull() ? n : Node(n[kind]), bp, fmt::format("`{}` steps are not supported by this version yet", kind));
+    return step;
+  }
+
+  RequestStep Request(const Node& n, const std::string& path) {
+    RequireMap(n, path);
+    CheckKeys(n, path, {"name", "method", "url", "headers", "query", "body", "json", "form", "timeout", "tags",
+                        "capture", "check"});
+    RequestStep r;
+    if (!n["url"]) Fail(n, path, "missing `url`");
+    if (n["method"]) {
+      r.method = String(n["method"], Join(path, "method"));
+      std::transform(r.method.begin(), r.method.end(), r.method.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+      static const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
+      if (std::find(kMethods.begin(), kMethods.end(), r.method) == kMethods.end()) {
+        Fail(n["method"], Join(path, "method"), fmt::format("unknown method `{}`", r.method));
+      }
+    }
+    std::string url_text = String(n["url"], Join(path, "url"));
+    r.url = CompileText(n["url"], Join(path, "url"), url_text);
+    r.name = n["name"] ? String(n["name"], Join(path, "name")) : r.method + " " + url_text;
+    if (n["headers"]) r.headers = Pairs(n["headers"], Join(path, "headers"), {});
+    if (n["query"]) r.query = Pairs(n["query"], Join(path, "query"), {});
+    int bodies = 0;
+    if (Node b = n["body"]) {
+      ++bodies;
+      r.body_kind = RequestStep::Body::kRaw;
+      r.body = Compile(b, Join(path, "body"));
+    }
+    if (Node j = n["json"]) {
+      ++bodies;
+      r.body_kind = RequestStep::Body::kJson;
+      nlohmann::json value = ToJson(j, Join(path, "json"));
+      r.body = CompileText(j, Join(path, "json"), value.dump());
+    }
+    if (Node f = n["form"]) {
+      ++bodies;
+      r.body_kind = RequestStep::Body::kForm;
+      r.form = Pairs(f, Join(path, "form"), {});
+    }
+    if (bodies > 1) Fail(n, path, "use one of `body`, `json` and `form`");
+    if (n["timeout"]) r.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
+    if (Node tags = n["tags"]) {
+      RequireMap(tags, Join(path, "tags"));
+      for (const auto& kv : tags) r.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+    }
+    if (Node c = n["capture"]) r.captures = Captures(c, Join(path, "capture"));
+    if (Node c = n["check"]) r.checks = Checks(c, Join(path, "check"));
+    return r;
+  }
+
+  nlohmann::json ToJson(const Node& n, const std::string& path) {
+    if (n.IsMap()) {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : n) o[kv.first.Scalar()] = ToJson(kv.second, Join(path, kv.first.Scalar()));
+      return o;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json a = nlohmann::json::array();
+      for (size_t i = 0; i < n.size(); ++i) a.push_back(ToJson(n[i], Index(path, i)));
+      return a;
+    }
+    if (n.IsNull()) return nullptr;
+    std::string s = String(n, path);
+    if (n.Tag() != "!") {  // plain scalars: numbers and booleans keep their JSON type
+      if (s == "true") return true;
+      if (s == "false") return false;
+      char* end = nullptr;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && end == s.c_str() + s.size()) return i;
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && end == s.c_str() + s.size()) return d;
+    }
+    return s;
+  }
+
+  std::vector<Capture> Captures(const Node& n, const std::string& path) {
+    RequireSeq(n, path);
+    std::vector<Capture> out;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string cp = Index(path, i);
+      Node c = n[i];
+      RequireMap(c, cp);
+      CheckKeys(c, cp, {"json", "header", "regex", "as"});
+      if (!c["as"]) Fail(c, cp, "missing `as`: the variable the capture sets");
+      Capture cap;
+      cap.as = String(c["as"], Join(cp, "as"));
+      int kinds = 0;
+      if (c["json"]) {
+        ++kinds;
+        cap.kind = Capture::Kind::kJson;
+        cap.source = String(c["json"], Join(cp, "json"));
+        if (!cap.source.starts_with("$")) Fail(c["json"], Join(cp, "json"), "a JSONPath starts with `$` (like $.token)");
+      }
+      if (c["header"]) {
+        ++kinds;
+        cap.kind = Capture::Kind::kHeader;
+        cap.source = String(c["header"], Join(cp, "header"));
+      }
+      if (c["regex"]) {
+        ++kinds;
+        cap.kind = Capture::Kind::kRegex;
+        cap.source = String(c["regex"], Join(cp, "regex"));
+      }
+      if (kinds != 1) Fail(c, cp, "a capture has exactly one of `json`, `header` and `regex`");
+      out.push_back(std::move(cap));
+    }
+    return out;
+  }
+
+  std::vector<Check> Checks(const Node& n, const std::string& path) {
+    RequireSeq(n, path);
+    std::vector<Check> out;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string cp = Index(path, i);
+      Node c = n[i];
+      RequireMap(c, cp);
+      CheckKeys(c, cp, {"status", "body_contains", "json", "header", "max_duration", "name"});
+      Check ck;
+      int kinds = 0;
+      if (Node s = c["status"]) {
+        ++kinds;
+        ck.kind = Check::Kind::kStatus;
+        if (s.IsSequence()) {
+          for (size_t j = 0; j < s.size(); ++j) ck.statuses.push_back(static_cast<int>(Int(s[j], Index(Join(cp, "status"), j), 100)));
+        } else {
+          ck.statuses.push_back(static_cast<int>(Int(s, Join(cp, "status"), 100)));
+        }
+        std::string list;
+        for (int st : ck.statuses) list += (list.empty() ? "" : ", ") + std::to_string(st);
+        ck.label = ck.statuses.size() == 1 ? "status == " + list : "status in [" + list + "]";
+      }
+      if (Node b = c["body_contains"]) {
+        ++kinds;
+        ck.kind = Check::Kind::kBodyContains;
+        ck.subject = String(b, Join(cp, "body_contains"));
+        ck.label = fmt::format("body contains \"{}\"", ck.subject);
+      }
+      if (Node j = c["json"]) {
+        ++kinds;
+        ck.kind = Check::Kind::kJson;
+        RequireMap(j, Join(cp, "json"));
+        CheckKeys(j, Join(cp, "json"), {"path", "equals"});
+        if (!j["path"]) Fail(j, Join(cp, "json"), "missing `path`");
+        ck.subject = String(j["path"], Join(Join(cp, "json"), "path"));
+        if (j["equals"]) ck.equals = String(j["equals"], Join(Join(cp, "json"), "equals"));
+        ck.label = ck.equals ? fmt::format("{} == {}", ck.subject, *ck.equals) : fmt::format("{} exists", ck.subject);
+      }
+      if (Node h = c["header"]) {
+        ++kinds;
+        ck.kind = Check::Kind::kHeader;
+        RequireMap(h, Join(cp, "header"));
+        CheckKeys(h, Join(cp, "header"), {"name", "equals"});
+        if (!h["name"]) Fail(h, Join(cp, "header"), "missing `name`");
+        ck.subject = String(h["name"], Join(Join(cp, "header"), "name"));
+        if (h["equals"]) ck.equals = String(h["equals"], Join(Join(cp, "header"), "equals"));
+        ck.label = ck.equals ? fmt::format("header {} == {}", ck.subject, *ck.equals) : fmt::format("header {} exists", ck.subject);
+      }
+      if (Node m = c["max_duration"]) {
+        ++kinds;
+        ck.kind = Check::Kind::kMaxDuration;
+        ck.max_duration = Duration(m, Join(cp, "max_duration"), false);
+        ck.label = fmt::format("duration <= {}", m.Scalar());
+      }
+      if (kinds != 1) Fail(c, cp, "a check has exactly one of status, body_contains, json, header, max_duration");
+      if (c["name"]) ck.label = String(c["name"], Join(cp, "name"));
+      out.push_back(std::move(ck));
+    }
+    return out;
+  }
+
+  ThinkStep Think(const Node& n, const std::string& path) {
+    ThinkStep t;
+    if (n.IsScalar()) {
+      t.a = Duration(n, path, true);
+      return t;
+    }
+    RequireMap(n, path);
+    CheckKeys(n, path, {"min", "max", "exponential"});
+    if (n["exponential"]) {
+      t.kind = ThinkStep::Kind::kExponential;
+      t.a = Duration(n["exponential"], Join(path, "exponential"), false);
+      if (n["min"] || n["max"]) Fail(n, path, "use either {min, max} or {exponential: mean}");
+      return t;
+    }
+    if (!n["min"] || !n["max"]) Fail(n, path, "think needs a duration, {min, max} or {exponential: mean}");
+    t.kind = ThinkStep::Kind::kUniform;
+    t.a = Duration(n["min"], Join(path, "min"), true);
+    t.b = Duration(n["max"], Join(path, "max"), true);
+    if (t.b < t.a) Fail(n["max"], Join(path, "max"), "max is below min");
+    return t;
+  }
+
+  PickStep Pick(const Node& n, const std::string& path) {
+    RequireSeq(n, path);
+    if (n.size() == 0) Fail(n, path, "pick needs at least one choice");
+    PickStep p;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string cp = Index(path, i);
+      RequireMap(n[i], cp);
+      if (!n[i]["weight"]) Fail(n[i], cp, "missing `weight`");
+      p.weights.push_back(Number(n[i]["weight"], Join(cp, "weight"), 0, true));
+      p.choices.push_back(OneStep(n[i], cp, {"weight"}));
+    }
+    return p;
+  }
+
+  LoopStep Loop(const Node& n, const std::string& path) {
+    RequireMap(n, path);
+    CheckKeys(n, path, {"count", "while", "max", "steps"});
+    LoopStep l;
+    if (n["count"] && n["while"]) Fail(n, path, "use either `count` or `while`");
+    if (n["count"]) l.count = Int(n["count"], Join(path, "count"), 0);
+    else if (n["while"]) l.condition = Compile(n["while"], Join(path, "while"));
+    else Fail(n, path, "a loop needs `count` or `while`");
+    if (n["max"]) l.max = Int(n["max"], Join(path, "max"), 1);
+    if (!n["steps"]) Fail(n, path, "missing `steps`");
+    l.steps = StepList(n["steps"], Join(path, "steps"));
+    return l;
+  }
+
+  GroupStep Group(const Node& n, const std::string& path) {
+    RequireMap(n, path);
+    CheckKeys(n, path, {"name", "steps"});
+    if (!n["name"]) Fail(n, path, "missing `name`");
+    if (!n["steps"]) Fail(n, path, "missing `steps`");
+    GroupStep g;
+    g.name = String(n["name"], Join(path, "name"));
+    g.steps = StepList(n["steps"], Join(path, "steps"));
+    return g;
+  }
+
+  SetStep Set(const Node& n, const std::string& path) {
+    SetStep s;
+    s.values = Pairs(n, path, {});
+    return s;
+  }
+
+  // ---- thresholds ----------------------------------------------------------------------
+  void LoadThresholds(const Node& n, TestDefinition& def) {
+    RequireMap(n, "thresholds");
+    for (const auto& kv : n) {
+      std::string key = kv.first.Scalar();
+      std::string path = Join("thresholds", key);
+      auto sel = ParseMetricSelector(key);
+      if (!sel.ok()) Fail(kv.first, path, sel.error().message);
+      auto known = KnownMetrics().find(sel->metric);
+      if (known == KnownMetrics().end()) {
+        std::string s = Suggest(sel->metric, Keys(KnownMetrics()));
+        Fail(kv.first, path, fmt::format("unknown metric `{}`{}", sel->metric,
+                                         s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+      }
+      ThresholdDef t;
+      t.pos = PosOf(kv.first);
+      t.key = key;
+      t.selector = *sel;
+      // yaml-cpp's Node::operator= writes through to the document, so nodes are re-pointed
+      // with reset() here, never assigned.
+      Node list;
+      list.reset(kv.second);
+      if (list.IsScalar()) {
+        Node seq(YAML::NodeType::Sequence);
+        seq.push_back(kv.second);
+        list.reset(seq);
+      }
+      RequireSeq(list, path);
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string ep = Index(path, i);
+        Node item = list[i];
+        Node text;
+        text.reset(item);
+        if (item.IsMap()) {
+          CheckKeys(item, ep, {"threshold", "abort_on_fail", "delay_abort_eval"});
+          if (!item["threshold"]) Fail(item, ep, "missing `threshold`");
+          text.reset(item["threshold"]);
+        }
+        auto e = ParseThresholdExpr(String(text, ep));
+        if (!e.ok()) Fail(text, ep, e.error().message);
+        CheckAggregate(text, ep, known->second, *e);
+        if (item.IsMap()) {
+          if (item["abort_on_fail"]) e.value().abort_on_fail = Bool(item["abort_on_fail"], Join(ep, "abort_on_fail"));
+          if (item["delay_abort_eval"]) {
+            e.value().delay_abort_eval = Duration(item["delay_abort_eval"], Join(ep, "delay_abort_eval"), true);
+          }
+        }
+        t.exprs.push_back(std::move(e).value());
+      }
+      def.thresholds.push_back(std::move(t));
+    }
+  }
+
+  void CheckAggregate(const Node& n, const std::string& path, MetricType type, const ThresholdExpr& e) {
+    using A = ThresholdExpr::Aggregate;
+    bool ok = false;
+    const char* allowed = "";
+    switch (type) {
+      case MetricType::kTrend:
+        ok = e.aggregate == A::kPercentile || e.aggregate == A::kAvg || e.aggregate == A::kMed ||
+             e.aggregate == A::kMin || e.aggregate == A::kMax;
+        allowed = "p(N), avg, med, min, max";
+        break;
+      case MetricType::kRate:
+        ok = e.aggregate == A::kRate;
+        allowed = "rate";
+        break;
+      case MetricType::kCounter:
+        ok = e.aggregate == A::kCount || e.aggregate == A::kRate;
+        allowed = "count, rate";
+        break;
+      case MetricType::kGauge:
+        ok = e.aggregate == A::kValue || e.aggregate == A::kMin || e.aggregate == A::kMax;
+        allowed = "value, min, max";
+        break;
+    }
+    if (!ok) Fail(n, path, fmt::format("\"{}\" does not apply to this metric (use {})", e.source, allowed));
+  }
+
+  std::string file_;
+  const LoadOptions& options_;
+  const std::map<std::string, std::string>* vars_ = nullptr;
+  const std::vector<DataFeeder>* data_ = nullptr;
+  std::map<std::string, std::string> scenario_env_;
+  std::set<std::string> defined_;
+};
+
+Result<TestDefinition> LoadNode(const std::function<Node()>& parse, const std::string& file, const LoadOptions& options) {
+  try {
+    Node root = parse();
+    Loader loader(file, options);
+    return loader.Load(root);
+  } catch (const LoadError& e) {
+    return Error::InvalidArgument(fmt::format("{}:{}:{}: {}{}", file, e.pos.line, e.pos.col,
+                                              e.path.empty() ? "" : e.path + ": ", e.message));
+  } catch (const YAML::Exception& e) {
+    return Error::InvalidArgument(fmt::format("{}:{}:{}: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+}
+
+}  // namespace
+
+const char* ExecutorName(ExecutorKind k) {
+  switch (k) {
+    case ExecutorKind::kConstantVus: return "constant-vus";
+    case ExecutorKind::kRampingVus: return "ramping-vus";
+    case ExecutorKind::kPerVuIterations: return "per-vu-iterations";
+    case ExecutorKind::kSharedIterations: return "shared-iterations";
+    case ExecutorKind::kConstantArrivalRate: return "constant-arrival-rate";
+    case ExecutorKind::kRampingArrivalRate: return "ramping-arrival-rate";
+    case ExecutorKind::kCapacitySearch: return "capacity-search";
+  }
+  return "unknown";
+}
+
+std::string Suggest(const std::string& word, const std::vector<std::string>& candidates) {
+  // Levenshtein distance; a suggestion must be within a third of the word's length.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options) {
+  return LoadNode([&] { return YAML::Load(text); }, file_name, options);
+}
+
+Result<TestDefinition> LoadTestFile(const std::string& path, const LoadOptions& options) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Error::InvalidArgument(fmt::format("{}: cannot read the test file", path));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return LoadTestText(ss.str(), path, options);
+}
+
+}  // namespace loadcell

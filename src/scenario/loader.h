@@ -1,0 +1,26 @@
+// Loads and validates a YAML test definition. Every problem is reported as
+// "FILE:LINE:COL: key.path: message" and nothing runs (exit 104); unknown keys get a
+// "did you mean" suggestion. Templates are compiled and their names checked, data files
+// read, thresholds parsed — all before a run could start.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/result.h"
+#include "scenario/definition.h"
+
+namespace loadcell {
+
+struct LoadOptions {
+  std::map<std::string, std::string> env;  // -e KEY=VALUE; wins over the process environment
+  bool use_process_env = true;
+};
+
+Result<TestDefinition> LoadTestFile(const std::string& path, const LoadOptions& options = {});
+Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
+
+// The closest of `candidates` to `word` when it is a plausible typo, else "".
+std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace loadcell

@@ -1,0 +1,220 @@
+#include "scenario/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace loadcell {
+namespace {
+
+class LoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("loadcell-loader-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "users.csv") << "name,password\nann,a1\nbob,b2\n";
+    options_.use_process_env = false;
+    options_.env = {{"BASE", "http://127.0.0.1:8080"}};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Result<TestDefinition> Load(const std::string& yaml) {
+    return LoadTestText(yaml, (dir_ / "test.yaml").string(), options_);
+  }
+  // The error with the temporary directory cut off: "test.yaml:3:5: ...".
+  std::string ErrorOf(const std::string& yaml) {
+    auto r = Load(yaml);
+    if (r.ok()) return "(loaded)";
+    std::string m = r.error().message;
+    std::string prefix = dir_.string() + "/";
+    return m.starts_with(prefix) ? m.substr(prefix.size()) : m;
+  }
+
+  std::filesystem::path dir_;
+  LoadOptions options_;
+};
+
+// The spec's own example, verbatim apart from the target: it must load.
+constexpr const char* kSpecExample = R"(name: metrics-api
+target: ${BASE}
+defaults:
+  headers: { Accept: application/json }
+  timeout: 5s
+vars:
+  tenants: 50
+data:
+  users: { file: users.csv, mode: sequential }
+scenarios:
+  api:
+    executor: ramping-arrival-rate
+    start_rate: 10
+    time_unit: 1s
+    pre_allocated_vus: 50
+    max_vus: 500
+    stages:
+      - { duration: 30s, target: 200 }
+      - { duration: 2m,  target: 200 }
+      - { duration: 10s, target: 0 }
+    tags: { tenant: "t{{ vu % vars.tenants }}" }
+    flow:
+      - request:
+          name: login
+          method: POST
+          url: /api/v1/auth/login
+          json: { user: "{{ data.users.name }}", password: "{{ data.users.password }}" }
+          capture:
+            - { json: "$.token", as: token }
+          check:
+            - { status: 200 }
+      - pick:
+          - weight: 30
+            request: { name: similarity, method: POST, url: /similarity, json: { a: "x", b: "y" } }
+          - weight: 70
+            request:
+              name: rerank
+              method: POST
+              url: /rerank
+              headers: { Authorization: "Bearer {{ token }}" }
+              json: { batch: "{{ random_int(10, 100) }}" }
+              check: [ { status: [200, 201] }, { max_duration: 500ms } ]
+      - think: { min: 500ms, max: 2s }
+thresholds:
+  http_req_duration: ["p(95)<500", "p(99)<1500"]
+  "http_req_duration{name:login}": ["p(99)<100"]
+  http_req_failed: ["rate<0.01"]
+  checks: [{ threshold: "rate>0.99", abort_on_fail: true, delay_abort_eval: 10s }]
+)";
+
+TEST_F(LoaderTest, SpecExampleLoads) {
+  auto r = Load(kSpecExample);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const TestDefinition& d = *r;
+  EXPECT_EQ(d.name, "metrics-api");
+  EXPECT_EQ(d.target, "http://127.0.0.1:8080");
+  EXPECT_EQ(*d.default_timeout, 5 * kSecond);
+  ASSERT_EQ(d.data.size(), 1u);
+  EXPECT_EQ(d.data[0].rows.size(), 2u);
+  ASSERT_EQ(d.scenarios.size(), 1u);
+  const ScenarioDef& s = d.scenarios[0];
+  EXPECT_EQ(s.executor, ExecutorKind::kRampingArrivalRate);
+  EXPECT_EQ(s.max_vus, 500);
+  ASSERT_EQ(s.stages.size(), 3u);
+  EXPECT_EQ(s.stages[1].duration, 120 * kSecond);
+  ASSERT_EQ(s.flow.size(), 3u);
+  const auto& login = std::get<RequestStep>(s.flow[0].body);
+  EXPECT_EQ(login.name, "login");
+  EXPECT_EQ(login.body_kind, RequestStep::Body::kJson);
+  EXPECT_EQ(login.captures[0].as, "token");
+  const auto& pick = std::get<PickStep>(s.flow[1].body);
+  EXPECT_EQ(pick.weights, (std::vector<double>{30, 70}));
+  const auto& rerank = std::get<RequestStep>(pick.choices[1].body);
+  EXPECT_EQ(rerank.checks[0].statuses, (std::vector<int>{200, 201}));
+  EXPECT_EQ(rerank.checks[0].label, "status in [200, 201]");
+  EXPECT_EQ(rerank.checks[1].max_duration, 500 * kMilli);
+  const auto& think = std::get<ThinkStep>(s.flow[2].body);
+  EXPECT_EQ(think.kind, ThinkStep::Kind::kUniform);
+  ASSERT_EQ(d.thresholds.size(), 4u);
+  EXPECT_EQ(d.thresholds[1].selector.tags.at("name"), "login");
+  EXPECT_TRUE(d.thresholds[3].exprs[0].abort_on_fail);
+  EXPECT_EQ(d.thresholds[3].exprs[0].delay_abort_eval, 10 * kSecond);
+}
+
+TEST_F(LoaderTest, JsonBodiesKeepTypes) {
+  auto r = Load(R"(scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 1s
+    flow:
+      - request: { url: http://h/, method: post, json: { n: 3, f: 1.5, b: true, s: "3", t: "{{ vu }}" } })");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto& req = std::get<RequestStep>(r->scenarios[0].flow[0].body);
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.name, "POST http://h/");
+  EXPECT_EQ(req.body.Names(), (std::vector<std::string>{"vu"}));
+}
+
+// Golden validation messages: file:line:col: key.path: message.
+TEST_F(LoaderTest, GoldenErrors) {
+  const std::string head = "scenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n";
+  struct Case { std::string yaml, expected; };
+  std::vector<Case> cases = {
+      {"scenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n    duraton: 10s\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:5:5: scenarios.s.duraton: unknown key `duraton` for executor constant-vus (did you mean `duration`?)"},
+      {head + "    duration: -5s\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:5:15: scenarios.s.duration: invalid duration \"-5s\": must not be negative"},
+      {head + "    duration: 10\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:5:15: scenarios.s.duration: invalid duration \"10\": missing unit (us, ms, s, m, h)"},
+      {"scenarios:\n  s:\n    executor: constant-vus\n    vus: two\n    duration: 1s\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:4:10: scenarios.s.vus: expected an integer, got \"two\""},
+      {"scenarios:\n  s:\n    executor: constant-vu\n",
+       "test.yaml:3:15: scenarios.s.executor: unknown executor `constant-vu` (did you mean `constant-vus`?)"},
+      {head + "    flow: [ { think: 1s } ]\n",
+       "test.yaml:3:5: scenarios.s: executor constant-vus needs `duration`"},
+      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages: []\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:4:13: scenarios.s.stages: needs at least one stage"},
+      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 0s, target: 5 }\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:5:7: scenarios.s.stages: the stages last zero seconds in total"},
+      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 5s, target: -1 }\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:5:33: scenarios.s.stages[0].target: must be at least 0, got -1"},
+      {"scenarios:\n  s:\n    executor: constant-arrival-rate\n    rate: 10\n    duration: 1s\n    pre_allocated_vus: 10\n    max_vus: 5\n    flow: [ { think: 1s } ]\n",
+       "test.yaml:7:14: scenarios.s.max_vus: max_vus (5) is below pre_allocated_vus (10)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: \"/x/{{ tokn }}\" }\n",
+       "test.yaml:7:25: scenarios.s.flow[0].request.url: template names unknown variable `tokn` (not captured or set in "
+       "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { json: $.token, as: token } ] }\n"
+              "      - request: { url: \"/y/{{ tokn }}\" }\n",
+       "test.yaml:8:25: scenarios.s.flow[1].request.url: template names unknown variable `tokn` (not captured or set in "
+       "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario); did you mean `token`?"},
+      {"data:\n  users: { file: users.csv }\n" + head + "    duration: 1s\n    flow:\n      - request: { url: \"/{{ data.users.nme }}\" }\n",
+       "test.yaml:9:25: scenarios.s.flow[0].request.url: template names `data.users.nme`, but users.csv has no column "
+       "`nme` (did you mean `data.users.name`?)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: \"/{{ vars.x }}\" }\n",
+       "test.yaml:7:25: scenarios.s.flow[0].request.url: template names `vars.x`, but `vars` has no `x`"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: \"/{{ random_int(1) }}\" }\n",
+       "test.yaml:7:30: scenarios.s.flow[0].request.url: template: random_int() takes 2 arguments"},
+      {head + "    duration: 1s\n    flow:\n      - reqest: { url: /x }\n",
+       "test.yaml:7:9: scenarios.s.flow[0].reqest: unknown key `reqest` (a step is one of request, think, pick, loop, "
+       "group, set, ws, sql) (did you mean `request`?)"},
+      {head + "    duration: 1s\n    flow:\n      - think: { min: 2s, max: 1s }\n",
+       "test.yaml:7:32: scenarios.s.flow[0].think.max: max is below min"},
+      {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_duraton: [\"p(95)<5\"]\n",
+       "test.yaml:8:3: thresholds.http_req_duraton: unknown metric `http_req_duraton` (did you mean `http_req_duration`?)"},
+      {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_failed: [\"p(95)<5\"]\n",
+       "test.yaml:8:21: thresholds.http_req_failed[0]: \"p(95)<5\" does not apply to this metric (use rate)"},
+      {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_reqs: [\"p95<5\"]\n",
+       "test.yaml:8:15: thresholds.http_reqs[0]: invalid threshold \"p95<5\": unknown aggregation \"p95\" (expected like "
+       "p(95)<500, avg<200, rate<0.01, count>10)"},
+      {"target: ${NOPE}\n" + head,
+       "test.yaml:1:9: target: environment variable NOPE is not set (set it, pass -e NOPE=..., or write ${NOPE:-default})"},
+      {"data:\n  users: { file: missing.csv }\n" + head,
+       "test.yaml:2:18: data.users.file: cannot read data file " + dir_.string() + "/missing.csv"},
+      {"scenarios:\n  s: [1, 2\n", "test.yaml:3:1: end of sequence flow not found"},
+      {"name: x\n", "test.yaml:1:1: missing `scenarios`: a test needs at least one scenario"},
+      {head + "    duration: 1s\n    flow:\n      - ws: { url: ws://h/ }\n",
+       "test.yaml:7:13: scenarios.s.flow[0].ws: `ws` steps are not supported by this version yet"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(ErrorOf(c.yaml), c.expected) << c.yaml;
+}
+
+TEST_F(LoaderTest, EnvExpansionAndDefaults) {
+  options_.env["RATE"] = "25";
+  auto r = Load("target: ${HOST:-http://localhost:1}\nscenarios:\n  s:\n    executor: constant-arrival-rate\n"
+                "    rate: ${RATE}\n    duration: 1s\n    pre_allocated_vus: 2\n    flow:\n"
+                "      - request: { url: \"/{{ env.RATE }}\" }\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->target, "http://localhost:1");
+  EXPECT_DOUBLE_EQ(r->scenarios[0].rate, 25);
+  EXPECT_EQ(r->scenarios[0].max_vus, 2);
+}
+
+TEST(Suggest, CloseWordsOnly) {
+  EXPECT_EQ(Suggest("duraton", {"duration", "vus"}), "duration");
+  EXPECT_EQ(Suggest("zzz", {"duration", "vus"}), "");
+  EXPECT_EQ(Suggest("vu", {"duration", "vus"}), "vus");
+}
+
+}  // namespace
+}  // namespace loadcell

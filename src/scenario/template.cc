@@ -1,0 +1,311 @@
+#include "scenario/template.h"
+
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace loadcell {
+
+struct Expr {
+  enum class Kind { kInt, kString, kName, kCall, kBinary, kNegate };
+  Kind kind = Kind::kInt;
+  int64_t number = 0;
+  std::string text;  // string literal, name, function name
+  char op = 0;
+  std::vector<std::shared_ptr<const Expr>> args;
+};
+
+namespace {
+
+using ExprPtr = std::shared_ptr<const Expr>;
+
+struct TemplateError {
+  size_t offset;
+  std::string message;
+};
+
+// Recursive descent over one expression:
+//   expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)*
+//   unary := '-' unary | primary ; primary := INT | STRING | NAME | NAME '(' args ')' | '(' expr ')'
+class Parser {
+ public:
+  Parser(std::string_view s, size_t base) : s_(s), base_(base) {}
+
+  ExprPtr ParseAll() {
+    ExprPtr e = ParseExpr();
+    Skip();
+    if (i_ != s_.size()) Throw(fmt::format("unexpected '{}'", s_[i_]));
+    return e;
+  }
+
+ private:
+  [[noreturn]] void Throw(std::string msg) { throw TemplateError{base_ + i_, std::move(msg)}; }
+  void Skip() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_])) != 0) ++i_;
+  }
+  bool Eat(char c) {
+    Skip();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  ExprPtr Binary(char op, ExprPtr a, ExprPtr b) {
+    auto e = std::make_shared<Expr>();
+    e->kind = Expr::Kind::kBinary;
+    e->op = op;
+    e->args = {std::move(a), std::move(b)};
+    return e;
+  }
+  ExprPtr ParseExpr() {
+    ExprPtr left = ParseTerm();
+    for (;;) {
+      if (Eat('+')) left = Binary('+', left, ParseTerm());
+      else if (Eat('-')) left = Binary('-', left, ParseTerm());
+      else return left;
+    }
+  }
+  ExprPtr ParseTerm() {
+    ExprPtr left = ParseUnary();
+    for (;;) {
+      if (Eat('*')) left = Binary('*', left, ParseUnary());
+      else if (Eat('/')) left = Binary('/', left, ParseUnary());
+      else if (Eat('%')) left = Binary('%', left, ParseUnary());
+      else return left;
+    }
+  }
+  ExprPtr ParseUnary() {
+    if (Eat('-')) {
+      auto e = std::make_shared<Expr>();
+      e->kind = Expr::Kind::kNegate;
+      e->args = {ParseUnary()};
+      return e;
+    }
+    return ParsePrimary();
+  }
+  ExprPtr ParsePrimary() {
+    Skip();
+    if (i_ >= s_.size()) Throw("expression expected");
+    char c = s_[i_];
+    auto e = std::make_shared<Expr>();
+    if (c == '(') {
+      ++i_;
+      ExprPtr inner = ParseExpr();
+      if (!Eat(')')) Throw("')' expected");
+      return inner;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+      size_t start = i_;
+      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_])) != 0) ++i_;
+      auto r = std::from_chars(s_.data() + start, s_.data() + i_, e->number);
+      if (r.ec != std::errc()) Throw("integer too large");
+      e->kind = Expr::Kind::kInt;
+      return e;
+    }
+    if (c == '"' || c == '\'') {
+      ++i_;
+      size_t start = i_;
+      while (i_ < s_.size() && s_[i_] != c) ++i_;
+      if (i_ >= s_.size()) Throw("unterminated string");
+      e->kind = Expr::Kind::kString;
+      e->text = std::string(s_.substr(start, i_ - start));
+      ++i_;
+      return e;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_') {
+      size_t start = i_;
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) != 0 || s_[i_] == '_' ||
+                                s_[i_] == '.')) {
+        ++i_;
+      }
+      e->text = std::string(s_.substr(start, i_ - start));
+      if (Eat('(')) {
+        e->kind = Expr::Kind::kCall;
+        if (!Eat(')')) {
+          do e->args.push_back(ParseExpr());
+          while (Eat(','));
+          if (!Eat(')')) Throw("')' expected");
+        }
+        CheckCall(*e, start);
+        return e;
+      }
+      e->kind = Expr::Kind::kName;
+      return e;
+    }
+    Throw(fmt::format("unexpected '{}'", c));
+  }
+  void CheckCall(const Expr& e, size_t at) {
+    size_t want = 0;
+    if (e.text == "uuid" || e.text == "now_ms") want = 0;
+    else if (e.text == "random_int") want = 2;
+    else if (e.text == "random_string") want = 1;
+    else throw TemplateError{base_ + at, fmt::format("unknown function `{}` (known: uuid, random_int, random_string, now_ms)", e.text)};
+    if (e.args.size() != want) {
+      throw TemplateError{base_ + at, fmt::format("{}() takes {} argument{}", e.text, want, want == 1 ? "" : "s")};
+    }
+  }
+
+  std::string_view s_;
+  size_t base_;
+  size_t i_ = 0;
+};
+
+void CollectNames(const Expr& e, std::vector<std::string>& out) {
+  if (e.kind == Expr::Kind::kName) out.push_back(e.text);
+  for (const auto& a : e.args) CollectNames(*a, out);
+}
+
+struct Value {
+  bool is_int = false;
+  int64_t i = 0;
+  std::string s;
+  std::string ToString() const { return is_int ? std::to_string(i) : s; }
+};
+
+Result<int64_t> AsInt(const Value& v, std::string_view what) {
+  if (v.is_int) return v.i;
+  int64_t n = 0;
+  auto r = std::from_chars(v.s.data(), v.s.data() + v.s.size(), n);
+  if (r.ec != std::errc() || r.ptr != v.s.data() + v.s.size()) {
+    return Error::InvalidArgument(fmt::format("{}: \"{}\" is not an integer", what, v.s));
+  }
+  return n;
+}
+
+Result<Value> Eval(const Expr& e, TemplateContext& ctx) {
+  switch (e.kind) {
+    case Expr::Kind::kInt: return Value{true, e.number, {}};
+    case Expr::Kind::kString: return Value{false, 0, e.text};
+    case Expr::Kind::kName: {
+      Value v;
+      if (!ctx.Lookup(e.text, &v.s)) return Error::InvalidArgument(fmt::format("`{}` has no value", e.text));
+      return v;
+    }
+    case Expr::Kind::kNegate: {
+      auto a = Eval(*e.args[0], ctx);
+      if (!a.ok()) return a.error();
+      auto n = AsInt(*a, "unary -");
+      if (!n.ok()) return n.error();
+      return Value{true, -*n, {}};
+    }
+    case Expr::Kind::kBinary: {
+      auto a = Eval(*e.args[0], ctx);
+      if (!a.ok()) return a.error();
+      auto b = Eval(*e.args[1], ctx);
+      if (!b.ok()) return b.error();
+      auto x = AsInt(*a, std::string(1, e.op));
+      if (!x.ok()) return x.error();
+      auto y = AsInt(*b, std::string(1, e.op));
+      if (!y.ok()) return y.error();
+      if ((e.op == '/' || e.op == '%') && *y == 0) return Error::InvalidArgument("division by zero");
+      int64_t r = 0;
+      switch (e.op) {
+        case '+': r = *x + *y; break;
+        case '-': r = *x - *y; break;
+        case '*': r = *x * *y; break;
+        case '/': r = *x / *y; break;
+        default: r = *x % *y; break;
+      }
+      return Value{true, r, {}};
+    }
+    case Expr::Kind::kCall: {
+      std::vector<Value> args;
+      for (const auto& a : e.args) {
+        auto v = Eval(*a, ctx);
+        if (!v.ok()) return v.error();
+        args.push_back(*v);
+      }
+      auto& rng = ctx.Rng();
+      if (e.text == "now_ms") return Value{true, ctx.NowMs(), {}};
+      if (e.text == "random_int") {
+        auto lo = AsInt(args[0], "random_int");
+        auto hi = AsInt(args[1], "random_int");
+        if (!lo.ok()) return lo.error();
+        if (!hi.ok()) return hi.error();
+        if (*hi < *lo) return Error::InvalidArgument("random_int(a, b) needs a <= b");
+        return Value{true, std::uniform_int_distribution<int64_t>(*lo, *hi)(rng), {}};
+      }
+      if (e.text == "random_string") {
+        auto n = AsInt(args[0], "random_string");
+        if (!n.ok()) return n.error();
+        if (*n < 0 || *n > 1 << 20) return Error::InvalidArgument("random_string(n) needs 0 <= n <= 1048576");
+        static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        std::string s(static_cast<size_t>(*n), ' ');
+        for (char& c : s) c = kAlphabet[rng() % 62];
+        return Value{false, 0, s};
+      }
+      // uuid(): version 4, random.
+      uint64_t hi = rng(), lo = rng();
+      hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+      lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+      return Value{false, 0,
+                   fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                               lo >> 48, lo & 0xffffffffffffULL)};
+    }
+  }
+  return Error::InvalidArgument("bad expression");
+}
+
+}  // namespace
+
+Template::Template() = default;
+Template::~Template() = default;
+Template::Template(const Template&) = default;
+Template& Template::operator=(const Template&) = default;
+Template::Template(Template&&) noexcept = default;
+Template& Template::operator=(Template&&) noexcept = default;
+
+Result<Template> Template::Compile(std::string_view text, size_t* error_offset) {
+  Template t;
+  size_t pos = 0;
+  try {
+    while (pos < text.size()) {
+      size_t open = text.find("{{", pos);
+      if (open == std::string_view::npos) {
+        t.parts_.push_back({std::string(text.substr(pos)), nullptr});
+        break;
+      }
+      if (open > pos) t.parts_.push_back({std::string(text.substr(pos, open - pos)), nullptr});
+      size_t close = text.find("}}", open + 2);
+      if (close == std::string_view::npos) throw TemplateError{open, "unterminated {{ (missing }})"};
+      std::string_view src = text.substr(open + 2, close - open - 2);
+      Parser p(src, open + 2);
+      t.parts_.push_back({std::string(src), p.ParseAll()});
+      pos = close + 2;
+    }
+  } catch (const TemplateError& e) {
+    if (error_offset != nullptr) *error_offset = e.offset;
+    return Error::InvalidArgument(e.message);
+  }
+  // Adjacent literal parts never occur; an empty template is one empty literal.
+  if (t.parts_.empty()) t.parts_.push_back({"", nullptr});
+  return t;
+}
+
+const std::string& Template::literal() const { return parts_[0].text; }
+
+std::vector<std::string> Template::Names() const {
+  std::vector<std::string> out;
+  for (const Part& p : parts_) {
+    if (p.expr) CollectNames(*p.expr, out);
+  }
+  return out;
+}
+
+Result<std::string> Template::Render(TemplateContext& ctx) const {
+  std::string out;
+  for (const Part& p : parts_) {
+    if (!p.expr) {
+      out += p.text;
+      continue;
+    }
+    auto v = Eval(*p.expr, ctx);
+    if (!v.ok()) return v.error();
+    out += v->ToString();
+  }
+  return out;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,60 @@
+// Templates: "{{ expr }}" inside any string of a test definition, compiled once when the
+// test is loaded. A string without "{{" compiles to a literal and costs nothing per request.
+//
+// Expressions: names (vars.x, env.X, data.feeder.column, captured or `set` variables, vu,
+// iteration, scenario), integer and string literals, + - * / % on integers, parentheses,
+// and the functions uuid(), random_int(a, b), random_string(n), now_ms().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace loadcell {
+
+struct Expr;  // an expression tree node (template.cc)
+
+// What a template reads while rendering; implemented by the VU.
+class TemplateContext {
+ public:
+  virtual ~TemplateContext() = default;
+  // The value of a dotted name ("vars.tenants", "token"); false when it has none now.
+  virtual bool Lookup(std::string_view name, std::string* out) const = 0;
+  virtual std::mt19937_64& Rng() = 0;
+  virtual int64_t NowMs() const = 0;
+};
+
+class Template {
+ public:
+  Template();
+  ~Template();
+  Template(const Template&);  // cheap: expression trees are shared and immutable
+  Template& operator=(const Template&);
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
+
+  // Parses `text`. Errors give the column (0-based, in `text`) through error_offset.
+  static Result<Template> Compile(std::string_view text, size_t* error_offset = nullptr);
+
+  bool is_literal() const { return parts_.size() <= 1 && (parts_.empty() || parts_[0].expr == nullptr); }
+  const std::string& literal() const;  // only when is_literal()
+  // Every name the template reads ("vars.tenants", "data.users.name", "token").
+  std::vector<std::string> Names() const;
+
+  Result<std::string> Render(TemplateContext& ctx) const;
+
+ private:
+  struct Part {
+    std::string text;               // literal text, or the source of the expression
+    std::shared_ptr<const Expr> expr;  // null for literal text
+  };
+  std::vector<Part> parts_;
+};
+
+}  // namespace loadcell
