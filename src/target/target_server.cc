@@ -23,16 +23,19 @@
 #include "common/clock.h"
 #include "net/resolver.h"
 #include "protocol/http1/request.h"
+#include "target/demo_api.h"
 
 namespace loadcell {
 namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;
+constexpr int64_t kMaxDemoBody = 1 << 20;
 
-std::string MakeResponse(int status, const char* reason, const std::string& body, bool head, bool close) {
-  std::string r = fmt::format("HTTP/1.1 {} {}\r\nServer: loadcell-target\r\nContent-Type: text/plain\r\n"
+std::string MakeResponse(int status, const char* reason, const std::string& body, bool head, bool close,
+                         std::string_view content_type = "text/plain") {
+  std::string r = fmt::format("HTTP/1.1 {} {}\r\nServer: loadcell-target\r\nContent-Type: {}\r\n"
                               "Content-Length: {}\r\n{}\r\n",
-                              status, reason, body.size(), close ? "Connection: close\r\n" : "");
+                              status, reason, content_type, body.size(), close ? "Connection: close\r\n" : "");
   if (!head) r += body;
   return r;
 }
@@ -43,6 +46,8 @@ const char* Reason(int status) {
     case 201: return "Created";
     case 204: return "No Content";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 413: return "Content Too Large";
     case 404: return "Not Found";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
@@ -190,6 +195,7 @@ class TargetThread {
   size_t HandleRequests(TConn& c, std::string_view data) {
     size_t used = 0;
     while (used < data.size()) {
+      if (c.close_after_flush && c.skip_body == 0) return data.size();  // nothing after "close"
       if (c.skip_body > 0) {
         size_t n = std::min<size_t>(static_cast<size_t>(c.skip_body), data.size() - used);
         c.skip_body -= static_cast<int64_t>(n);
@@ -203,11 +209,35 @@ class TargetThread {
                                                                : h.error + "\n", false, true), true);
         return data.size();
       }
-      used += h.head_bytes;
-      c.skip_body = h.content_length;
       bool head = h.method == "HEAD";
       std::string_view target = h.target;
       bool close_conn = !h.keep_alive;
+      if (IsDemoPath(h.method, target)) {
+        std::string_view body;
+        if (DemoNeedsBody(target)) {
+          if (h.content_length > kMaxDemoBody) {
+            // Discard the body rather than close on a client still sending it (which
+            // would reset the connection before it reads the 413).
+            used += h.head_bytes;
+            c.skip_body = h.content_length;
+            Respond(c, MakeResponse(413, "Content Too Large", "request body over 1 MiB\n", head, close_conn), close_conn);
+            continue;
+          }
+          // Wait for the whole body: the request stays buffered in c.in until it is here.
+          if (data.size() - used - h.head_bytes < static_cast<size_t>(h.content_length)) break;
+          body = data.substr(used + h.head_bytes, static_cast<size_t>(h.content_length));
+          used += static_cast<size_t>(h.content_length);
+        } else {
+          c.skip_body = h.content_length;
+        }
+        used += h.head_bytes;
+        DemoResponse d = HandleDemo(h.method, target, h.authorization, h.content_type, body);
+        Respond(c, MakeResponse(d.status, Reason(d.status), d.body, head, close_conn, d.content_type), close_conn);
+        if (close_conn) return data.size();
+        continue;
+      }
+      used += h.head_bytes;
+      c.skip_body = h.content_length;
       if (target.starts_with("/status/")) {
         int code = std::atoi(std::string(target.substr(8, 3)).c_str());
         if (code < 100 || code > 599) code = 400;
@@ -274,7 +304,9 @@ class TargetThread {
       ev.data.fd = c.fd;
       epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
     }
-    if (c.out.empty() && c.close_after_flush && c.delayed.empty()) {
+    // Close only once the request body is read too: closing on unread data resets the
+    // connection before the client reads the response.
+    if (c.out.empty() && c.close_after_flush && c.delayed.empty() && c.skip_body == 0) {
       Close(c);
       return false;
     }

@@ -211,3 +211,42 @@ class LiveProgress(unittest.TestCase):
             r = quick(t.url, "-c", "2", "-t", "1", "-d", "2s")
         self.assertNotIn("req/s  p50", r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)  # the announcement only
+
+
+class DemoApi(unittest.TestCase):
+    """The target's demo API, driven by a plain HTTP client (urllib), not by loadcell."""
+
+    def call(self, t, method, path, body=None, headers=None):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(t.url.rstrip("/") + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.read(), r.headers.get("Content-Type")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers.get("Content-Type")
+
+    def test_login_token_is_accepted_by_every_thread(self):
+        import json as _json
+        with Target("-t", "2") as t:
+            status, body, _ = self.call(t, "POST", "/auth/login", b'{"user": "ann", "password": "x"}',
+                                        {"Content-Type": "application/json"})
+            self.assertEqual(status, 200)
+            token = _json.loads(body)["token"]
+            for _ in range(10):  # new connections land on either thread
+                status, body, _ = self.call(t, "GET", "/items", headers={"Authorization": f"Bearer {token}"})
+                self.assertEqual(status, 200)
+                self.assertEqual(_json.loads(body)["items"][0], {"id": 1, "name": "item-1"})
+            self.assertEqual(self.call(t, "GET", "/items")[0], 401)
+            self.assertEqual(self.call(t, "GET", "/items", headers={"Authorization": "Bearer forged"})[0], 401)
+            self.assertEqual(self.call(t, "POST", "/auth/login", b"{}")[0], 400)
+
+    def test_echo_returns_large_bodies_whole(self):
+        payload = os.urandom(700 * 1024)
+        with Target() as t:
+            status, body, ctype = self.call(t, "POST", "/echo", payload, {"Content-Type": "application/x-test"})
+            too_big = self.call(t, "POST", "/echo", b"x" * (2 << 20))[0]
+        self.assertEqual(status, 200)
+        self.assertEqual(ctype, "application/x-test")
+        self.assertEqual(body, payload)
+        self.assertEqual(too_big, 413)

@@ -88,7 +88,7 @@ RequestHead ParseRequestHead(std::string_view buf) {
     if (colon == std::string_view::npos || !IsToken(l.substr(0, colon))) return fail("malformed header line");
     std::string_view name = l.substr(0, colon);
     const size_t n = name.size();
-    if (n != 14 && n != 17 && n != 10) continue;  // none of the names below
+    if (n != 14 && n != 17 && n != 10 && n != 13 && n != 12) continue;  // none of the names below
     std::string_view value = TrimOws(l.substr(colon + 1));
     if (n == 14 && IEquals(name, "content-length")) {
       int64_t n = 0;
@@ -105,6 +105,10 @@ RequestHead ParseRequestHead(std::string_view buf) {
     } else if (n == 10 && IEquals(name, "connection")) {
       if (IEquals(value, "close")) h.keep_alive = false;
       if (IEquals(value, "keep-alive")) h.keep_alive = true;
+    } else if (n == 13 && IEquals(name, "authorization")) {
+      h.authorization = value;
+    } else if (n == 12 && IEquals(name, "content-type")) {
+      h.content_type = value;
     }
   }
   h.state = RequestHead::State::kComplete;

@@ -37,6 +37,8 @@ struct RequestHead {
   int64_t content_length = 0;
   bool keep_alive = true;
   bool chunked = false;
+  std::string_view authorization;  // the Authorization header's value, if any
+  std::string_view content_type;
   std::string error;
 };
 
