@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <utility>
 #include <variant>
@@ -13,6 +14,7 @@
 
 #include "analysis/threshold.h"
 #include "common/clock.h"
+#include "scenario/jsonpath.h"
 #include "scenario/template.h"
 
 namespace loadcell {
@@ -29,6 +31,8 @@ struct Capture {
   Kind kind = Kind::kJson;
   std::string source;  // JSONPath, header name or regular expression
   std::string as;
+  std::optional<JsonPath> path;              // kJson, parsed at load
+  std::shared_ptr<const std::regex> regex;   // kRegex, compiled at load
 };
 
 struct Check {
@@ -36,6 +40,7 @@ struct Check {
   Kind kind = Kind::kStatus;
   std::vector<int> statuses;
   std::string subject;           // body text, JSON path or header name
+  std::optional<JsonPath> path;  // kJson, parsed at load
   std::optional<std::string> equals;
   Nanos max_duration = 0;
   std::string label;             // its name, or its text ("status == 200")

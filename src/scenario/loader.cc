@@ -594,7 +594,7 @@ class Loader {
         ++kinds;
         cap.kind = Capture::Kind::kJson;
         cap.source = String(c["json"], Join(cp, "json"));
-        if (!cap.source.starts_with("$")) Fail(c["json"], Join(cp, "json"), "a JSONPath starts with `$` (like $.token)");
+        cap.path = Path(c["json"], Join(cp, "json"), cap.source);
       }
       if (c["header"]) {
         ++kinds;
@@ -605,6 +605,14 @@ class Loader {
         ++kinds;
         cap.kind = Capture::Kind::kRegex;
         cap.source = String(c["regex"], Join(cp, "regex"));
+        try {
+          cap.regex = std::make_shared<const std::regex>(cap.source, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          Fail(c["regex"], Join(cp, "regex"), fmt::format("invalid regular expression: {}", e.what()));
+        }
+        if (cap.regex->mark_count() > 1) {
+          Fail(c["regex"], Join(cp, "regex"), "use at most one capturing group: its match is the value");
+        }
       }
       if (kinds != 1) Fail(c, cp, "a capture has exactly one of `json`, `header` and `regex`");
       out.push_back(std::move(cap));
@@ -647,6 +655,7 @@ class Loader {
         CheckKeys(j, Join(cp, "json"), {"path", "equals"});
         if (!j["path"]) Fail(j, Join(cp, "json"), "missing `path`");
         ck.subject = String(j["path"], Join(Join(cp, "json"), "path"));
+        ck.path = Path(j["path"], Join(Join(cp, "json"), "path"), ck.subject);
         if (j["equals"]) ck.equals = String(j["equals"], Join(Join(cp, "json"), "equals"));
         ck.label = ck.equals ? fmt::format("{} == {}", ck.subject, *ck.equals) : fmt::format("{} exists", ck.subject);
       }
@@ -671,6 +680,17 @@ class Loader {
       out.push_back(std::move(ck));
     }
     return out;
+  }
+
+  JsonPath Path(const Node& n, const std::string& path, const std::string& text) {
+    size_t offset = 0;
+    auto p = JsonPath::Parse(text, &offset);
+    if (!p.ok()) {
+      SourcePos pos = PosOf(n);
+      pos.col += static_cast<int>(offset) + (n.Tag() == "!" ? 1 : 0);
+      Fail(pos, path, p.error().message);
+    }
+    return std::move(p).value();
   }
 
   ThinkStep Think(const Node& n, const std::string& path) {

@@ -193,6 +193,12 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:2:18: data.users.file: cannot read data file " + dir_.string() + "/missing.csv"},
       {"scenarios:\n  s: [1, 2\n", "test.yaml:3:1: end of sequence flow not found"},
       {"name: x\n", "test.yaml:1:1: missing `scenarios`: a test needs at least one scenario"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { json: \"$.a[x]\", as: t } ] }\n",
+       "test.yaml:7:53: scenarios.s.flow[0].request.capture[0].json: invalid JSONPath \"$.a[x]\": expected an index, '*' "
+       "or a quoted name in [ ]"},
+      {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { regex: \"id=(\", as: t } ] }\n",
+       "test.yaml:7:49: scenarios.s.flow[0].request.capture[0].regex: invalid regular expression: Mismatched '(' and "
+       "')' in regular expression"},
       {head + "    duration: 1s\n    flow:\n      - ws: { url: ws://h/ }\n",
        "test.yaml:7:13: scenarios.s.flow[0].ws: `ws` steps are not supported by this version yet"},
   };
