@@ -12,6 +12,7 @@ namespace loadcell {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
+constexpr int kExitThresholds = 99;
 constexpr int kExitBadInput = 104;
 constexpr int kExitInterrupted = 105;
 
@@ -59,5 +60,18 @@ struct ValidateArgs {
 };
 void AddValidateOptions(CLI::App& cmd, ValidateArgs& a);
 int RunValidate(const ValidateArgs& a);
+
+struct RunArgs {
+  std::string file;
+  std::vector<std::string> env;
+  long long vus = 0;
+  std::string duration;
+  int threads = 0;
+  std::string summary_export;
+  long long seed = -1;
+  bool insecure = false;
+};
+void AddRunOptions(CLI::App& cmd, RunArgs& a);
+int RunTestCommand(const RunArgs& a);
 
 }  // namespace loadcell

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   QuickArgs quick;
   CLI::App* q = app.add_subcommand("quick", "Load one URL (closed model, or open with -R)");
   AddQuickOptions(*q, quick);
+  RunArgs run;
+  CLI::App* r = app.add_subcommand("run", "Run a test definition (YAML)");
+  AddRunOptions(*r, run);
   ValidateArgs validate;
   CLI::App* v = app.add_subcommand("validate", "Check a test definition without running it");
   AddValidateOptions(*v, validate);
@@ -68,5 +71,6 @@ int main(int argc, char** argv) {
   if (q->parsed()) return RunQuick(quick, command_line);
   if (t->parsed()) return RunTargetCommand(target);
   if (v->parsed()) return RunValidate(validate);
+  if (r->parsed()) return RunTestCommand(run);
   return kExitBadInput;
 }

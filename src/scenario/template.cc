@@ -286,6 +286,8 @@ Result<Template> Template::Compile(std::string_view text, size_t* error_offset) 
 
 const std::string& Template::literal() const { return parts_[0].text; }
 
+std::string Template::LiteralPrefix() const { return parts_.empty() || parts_[0].expr ? "" : parts_[0].text; }
+
 std::vector<std::string> Template::Names() const {
   std::vector<std::string> out;
   for (const Part& p : parts_) {

@@ -44,6 +44,8 @@ class Template {
 
   bool is_literal() const { return parts_.size() <= 1 && (parts_.empty() || parts_[0].expr == nullptr); }
   const std::string& literal() const;  // only when is_literal()
+  // The text before the first {{ }} (all of it for a literal).
+  std::string LiteralPrefix() const;
   // Every name the template reads ("vars.tenants", "data.users.name", "token").
   std::vector<std::string> Names() const;
 

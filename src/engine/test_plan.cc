@@ -1,0 +1,84 @@
+#include "engine/test_plan.h"
+
+#include <fmt/format.h>
+
+namespace loadcell {
+namespace {
+
+void ForEachRequest(const Steps& steps, const std::function<void(const RequestStep&)>& f) {
+  for (const Step& s : steps) {
+    if (const auto* r = std::get_if<RequestStep>(&s.body)) f(*r);
+    else if (const auto* p = std::get_if<PickStep>(&s.body)) ForEachRequest(p->choices, f);
+    else if (const auto* l = std::get_if<LoopStep>(&s.body)) ForEachRequest(l->steps, f);
+    else if (const auto* g = std::get_if<GroupStep>(&s.body)) ForEachRequest(g->steps, f);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverrides& o, int threads, uint64_t seed,
+                                              bool insecure) {
+  auto plan = std::make_unique<TestPlan>();
+  if (o.vus > 0 || o.duration > 0) {
+    // k6: --vus/--duration turn a single-scenario test into constant-vus.
+    if (def.scenarios.size() != 1) {
+      return Error::InvalidArgument("--vus/--duration: the test has several scenarios; they apply to a single-scenario test only");
+    }
+    ScenarioDef& s = def.scenarios[0];
+    int64_t vus = o.vus > 0 ? o.vus : std::max<int64_t>(1, s.vus);
+    Nanos duration = o.duration > 0 ? o.duration : (s.duration > 0 ? s.duration : 10 * kSecond);
+    s.executor = ExecutorKind::kConstantVus;
+    s.vus = vus;
+    s.duration = duration;
+  }
+  for (const ScenarioDef& s : def.scenarios) {
+    if (s.executor == ExecutorKind::kCapacitySearch) {
+      return Error::InvalidArgument(fmt::format("scenarios.{}: executor capacity-search is not supported by `run` yet", s.name));
+    }
+  }
+  plan->def = std::move(def);
+  plan->threads = threads;
+  plan->seed = seed;
+  if (plan->def.default_timeout) plan->default_timeout = *plan->def.default_timeout;
+  bool need_tls = false;
+  Status failed;
+  for (const ScenarioDef& s : plan->def.scenarios) {
+    ForEachRequest(s.flow, [&](const RequestStep& r) {
+      if (!failed.ok()) return;
+      auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers);
+      if (!b.ok()) {
+        failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
+        return;
+      }
+      const Url& u = b->origin();
+      int index = -1;
+      for (size_t i = 0; i < plan->origins.size(); ++i) {
+        const Url& o2 = plan->origins[i].url;
+        if (o2.scheme == u.scheme && o2.host == u.host && o2.port == u.port) index = static_cast<int>(i);
+      }
+      if (index < 0) {
+        auto ep = Resolve(u.host, u.port);
+        if (!ep.ok()) {
+          failed = ep.error();
+          return;
+        }
+        plan->origins.push_back({u, *ep});
+        index = static_cast<int>(plan->origins.size() - 1);
+      }
+      need_tls |= u.tls();
+      plan->origin_of[&r] = index;
+      plan->builders.emplace(&r, std::move(b).value());
+    });
+  }
+  if (!failed.ok()) return failed.error();
+  if (need_tls) {
+    auto ctx = TlsContext::Create(!insecure);
+    if (!ctx.ok()) return ctx.error();
+    plan->tls.reset(*ctx);
+  }
+  plan->feeder_cursor = std::make_unique<std::atomic<int64_t>[]>(plan->def.data.size() + 1);
+  plan->shared_iterations = std::make_unique<std::atomic<int64_t>[]>(plan->def.scenarios.size() + 1);
+  return plan;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,49 @@
+// A loaded test prepared for running: request builders per request step, origins
+// resolved once, and the state workers share (atomics touched once per iteration, never
+// per request: shared-iterations and data feeder cursors).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "net/resolver.h"
+#include "net/transport.h"
+#include "scenario/definition.h"
+#include "scenario/request_builder.h"
+
+namespace loadcell {
+
+struct RunOverrides {
+  int64_t vus = 0;          // --vus (0: as written)
+  Nanos duration = 0;       // --duration (0: as written)
+};
+
+struct Origin {
+  Url url;                  // scheme, host, port
+  Endpoint endpoint;
+};
+
+struct TestPlan {
+  TestDefinition def;
+  std::vector<Origin> origins;
+  std::unordered_map<const RequestStep*, RequestBuilder> builders;
+  std::unordered_map<const RequestStep*, int> origin_of;
+  std::unique_ptr<TlsContext> tls;
+  Nanos default_timeout = 10 * kSecond;
+  int threads = 1;
+  uint64_t seed = 0;
+  // Shared between workers.
+  std::unique_ptr<std::atomic<int64_t>[]> feeder_cursor;      // per data feeder
+  std::unique_ptr<std::atomic<int64_t>[]> shared_iterations;  // per scenario
+};
+
+// Applies overrides, builds every request, resolves every origin.
+Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverrides& overrides, int threads,
+                                              uint64_t seed, bool insecure);
+
+}  // namespace loadcell

@@ -1,0 +1,27 @@
+// Runs a prepared test: one VuWorker per thread, all released together by the start gate,
+// their metric stores merged once at the end into a TestResult.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "engine/test_plan.h"
+#include "metrics/metric_store.h"
+
+namespace loadcell {
+
+struct TestResult {
+  MetricStore store;
+  double duration_s = 0;      // from the start to the last worker's end
+  double start_wall = 0, end_wall = 0;
+  int64_t vus_max = 0;
+  int64_t interrupted_iterations = 0;
+  int64_t render_failures = 0;
+  std::vector<std::string> messages;
+  bool interrupted = false;
+};
+
+TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted);
+
+}  // namespace loadcell

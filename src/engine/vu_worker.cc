@@ -1,0 +1,796 @@
+#include "engine/vu_worker.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "load/constant_rate.h"
+#include "load/executor_schedule.h"
+#include "protocol/http1/response_parser.h"
+#include "scenario/response_eval.h"
+
+namespace loadcell {
+namespace {
+
+constexpr size_t kReadBuffer = 64 * 1024;
+constexpr Nanos kScanInterval = 10 * kMilli;
+constexpr int kMaxEvents = 256;
+
+std::vector<RateStage> ToRateStages(const std::vector<Stage>& stages) {
+  std::vector<RateStage> out;
+  for (const Stage& s : stages) out.push_back({s.duration, s.target});
+  return out;
+}
+
+}  // namespace
+
+// ---- a virtual user ----------------------------------------------------------------------
+struct VuWorker::Vu final : public TemplateContext {
+  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStopped };
+  struct Frame {
+    const Steps* steps = nullptr;
+    size_t next = 0, end = 0;
+    const LoopStep* loop = nullptr;
+    int64_t passes_left = 0;  // count loops: remaining passes after this one; while loops: max
+    const GroupStep* group = nullptr;
+    Nanos group_start = 0;
+    std::string outer_group;
+  };
+
+  VuWorker* worker = nullptr;
+  Exec* exec = nullptr;
+  int64_t id = 0;          // k6's __VU: 1-based, unique in the test
+  int64_t index = 0;       // 0-based within the scenario (ramping-vus activation order)
+  State state = State::kIdle;
+  bool busy = false;       // inside an iteration
+  Transport transport;
+  int origin = -1;         // what `transport` is connected to
+  bool reused = false;
+  http1::ResponseParser parser;
+  ResponseCollector collector;
+  std::string out;
+  size_t written = 0;
+  uint32_t interest = 0;
+  std::vector<Frame> stack;
+  std::unordered_map<std::string, std::string> vars;
+  std::vector<int64_t> rows;   // current row of each data feeder
+  int64_t iteration = -1;
+  int64_t iterations_done = 0;
+  Nanos iter_start = 0, lag = 0;
+  Tags base_tags;              // scenario + rendered scenario tags
+  std::string group;           // "::outer::inner" as k6 writes group paths
+  const RequestStep* req = nullptr;
+  Nanos sent = 0, deadline = 0;
+  std::mt19937_64 rng;
+
+  // TemplateContext
+  bool Lookup(std::string_view name, std::string* out_value) const override;
+  std::mt19937_64& Rng() override { return rng; }
+  int64_t NowMs() const override {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  }
+};
+
+// ---- a scenario's executor, for this worker's share ---------------------------------------
+struct VuWorker::Exec {
+  const ScenarioDef* def = nullptr;
+  int scenario = 0;
+  Nanos start = 0;       // absolute
+  Nanos end = 0;         // no iteration starts after this
+  Nanos hard_end = 0;    // graceful stop over: iterations still running are interrupted
+  std::vector<std::unique_ptr<Vu>> vus;
+  std::vector<Vu*> idle;  // open executors
+  int64_t max_vus = 0;    // open executors: this worker's share
+  int64_t next_vu_index = 0;
+  std::optional<ArrivalSchedule> ramp;
+  std::optional<ConstantRateSchedule> constant;
+  std::vector<VuStep> vu_steps;  // ramping-vus
+  int64_t wanted = 0;            // ramping-vus: VUs that may run now
+  bool started = false;
+  bool finished = false;
+  bool open() const {
+    return def->executor == ExecutorKind::kConstantArrivalRate || def->executor == ExecutorKind::kRampingArrivalRate;
+  }
+};
+
+bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
+  const TestPlan& p = worker->plan_;
+  if (name == "vu") {
+    *out_value = std::to_string(id);
+    return true;
+  }
+  if (name == "iteration") {
+    *out_value = std::to_string(iteration);
+    return true;
+  }
+  if (name == "scenario") {
+    *out_value = exec->def->name;
+    return true;
+  }
+  if (name.starts_with("vars.")) {
+    auto it = p.def.vars.find(std::string(name.substr(5)));
+    if (it == p.def.vars.end()) return false;
+    *out_value = it->second;
+    return true;
+  }
+  if (name.starts_with("env.")) {
+    std::string key(name.substr(4));
+    if (auto it = exec->def->env.find(key); it != exec->def->env.end()) *out_value = it->second;
+    else if (auto it2 = p.def.env.find(key); it2 != p.def.env.end()) *out_value = it2->second;
+    else if (const char* v = std::getenv(key.c_str())) *out_value = v;
+    else return false;
+    return true;
+  }
+  if (name.starts_with("data.")) {
+    std::string_view rest = name.substr(5);
+    size_t dot = rest.find('.');
+    std::string_view feeder = rest.substr(0, dot), column = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
+    for (size_t f = 0; f < p.def.data.size(); ++f) {
+      const DataFeeder& d = p.def.data[f];
+      if (d.name != feeder) continue;
+      for (size_t c = 0; c < d.columns.size(); ++c) {
+        if (d.columns[c] == column && rows[f] >= 0) {
+          *out_value = d.rows[static_cast<size_t>(rows[f])][c];
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  auto it = vars.find(std::string(name));
+  if (it == vars.end()) return false;
+  *out_value = it->second;
+  return true;
+}
+
+// ---- the worker ---------------------------------------------------------------------------
+VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& interrupted)
+    : plan_(plan), index_(index), gate_(gate), interrupted_(interrupted), buf_(kReadBuffer) {}
+
+VuWorker::~VuWorker() = default;
+
+void VuWorker::SetUpExecutors() {
+  const int n = plan_.threads;
+  int64_t id_base = 0;
+  for (size_t si = 0; si < plan_.def.scenarios.size(); ++si) {
+    const ScenarioDef& d = plan_.def.scenarios[si];
+    auto e = std::make_unique<Exec>();
+    e->def = &d;
+    e->scenario = static_cast<int>(si);
+    e->start = start_ + d.start_time;
+    int64_t total_vus = 0;
+    switch (d.executor) {
+      case ExecutorKind::kConstantVus:
+        total_vus = d.vus;
+        e->end = e->start + d.duration;
+        break;
+      case ExecutorKind::kRampingVus: {
+        e->vu_steps = RampingVus(d.start_vus, ToRateStages(d.stages));
+        total_vus = d.start_vus;
+        for (const Stage& s : d.stages) total_vus = std::max<int64_t>(total_vus, static_cast<int64_t>(s.target));
+        e->end = e->start + e->vu_steps.back().at;
+        break;
+      }
+      case ExecutorKind::kPerVuIterations:
+      case ExecutorKind::kSharedIterations:
+        total_vus = d.vus;
+        e->end = e->start + d.max_duration;
+        break;
+      case ExecutorKind::kConstantArrivalRate:
+        total_vus = d.max_vus;
+        e->end = e->start + d.duration;
+        e->constant.emplace(e->start, e->end, d.rate * static_cast<double>(kSecond) / static_cast<double>(d.time_unit),
+                            index_, n);
+        break;
+      case ExecutorKind::kRampingArrivalRate:
+        total_vus = d.max_vus;
+        e->ramp.emplace(d.start_rate, d.time_unit, ToRateStages(d.stages), index_, n);
+        e->end = e->start + e->ramp->total_duration() + 1;  // the last arrival may land on the end
+        break;
+      case ExecutorKind::kCapacitySearch:
+        break;
+    }
+    e->hard_end = e->end + (d.executor == ExecutorKind::kRampingVus ? std::max(d.graceful_ramp_down, d.graceful_stop)
+                                                                    : d.graceful_stop);
+    // VU k of the scenario lives on worker k % n.
+    auto make_vu = [&](int64_t k) {
+      auto vu = std::make_unique<Vu>();
+      vu->worker = this;
+      vu->exec = e.get();
+      vu->index = k;
+      vu->id = id_base + k + 1;
+      vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
+      vu->rows.assign(plan_.def.data.size(), -1);
+      vu->base_tags["scenario"] = d.name;
+      for (const auto& [k2, t] : d.tags) {
+        auto v = t.Render(*vu);
+        vu->base_tags[k2] = v.ok() ? *v : "";
+      }
+      ++stats_.vus_max;
+      return vu;
+    };
+    if (e->open()) {
+      int64_t pre = d.pre_allocated_vus / n + (index_ < d.pre_allocated_vus % n ? 1 : 0);
+      e->max_vus = d.max_vus / n + (index_ < d.max_vus % n ? 1 : 0);
+      e->next_vu_index = index_;
+      for (int64_t i = 0; i < pre; ++i) {
+        e->vus.push_back(make_vu(e->next_vu_index));
+        e->next_vu_index += n;
+        e->idle.push_back(e->vus.back().get());
+      }
+    } else {
+      for (int64_t k = index_; k < total_vus; k += n) e->vus.push_back(make_vu(k));
+    }
+    id_base += total_vus;
+    execs_.push_back(std::move(e));
+  }
+}
+
+bool VuWorker::Continues(Exec& e, Vu& vu, Nanos now) {
+  if (e.finished || now >= e.end || interrupted_.load(std::memory_order_relaxed)) return false;
+  const ScenarioDef& d = *e.def;
+  switch (d.executor) {
+    case ExecutorKind::kConstantVus: return true;
+    case ExecutorKind::kRampingVus: return vu.index < e.wanted;
+    case ExecutorKind::kPerVuIterations: return vu.iterations_done < d.iterations;
+    case ExecutorKind::kSharedIterations:
+      return plan_.shared_iterations[static_cast<size_t>(e.scenario)].fetch_add(1, std::memory_order_relaxed) <
+             d.iterations;
+    default: return false;  // open executors: the schedule starts iterations
+  }
+}
+
+void VuWorker::Tick(Exec& e, Nanos now) {
+  if (e.finished || now < e.start) return;
+  const ScenarioDef& d = *e.def;
+  if (!e.started) {
+    e.started = true;
+    if (!e.open() && d.executor != ExecutorKind::kRampingVus) {
+      for (auto& vu : e.vus) {
+        if (Continues(e, *vu, now)) StartIteration(*vu, now, now);
+      }
+    }
+  }
+  if (d.executor == ExecutorKind::kRampingVus) {
+    Nanos t = now - e.start;
+    int64_t wanted = 0;
+    for (const VuStep& s : e.vu_steps) {
+      if (s.at <= t) wanted = s.vus;
+    }
+    e.wanted = now >= e.end ? 0 : wanted;
+    for (auto& vu : e.vus) {
+      if (!vu->busy && vu->index < e.wanted && !interrupted_.load(std::memory_order_relaxed)) {
+        StartIteration(*vu, now, now);
+      }
+    }
+  }
+  if (e.open() && !interrupted_.load(std::memory_order_relaxed)) {
+    auto due = [&](Nanos scheduled) {
+      Vu* vu = nullptr;
+      if (!e.idle.empty()) {
+        vu = e.idle.back();
+        e.idle.pop_back();
+      } else if (static_cast<int64_t>(e.vus.size()) < e.max_vus) {
+        // VUs are added on demand up to max_vus.
+        auto fresh = std::make_unique<Vu>();
+        fresh->worker = this;
+        fresh->exec = &e;
+        fresh->index = e.next_vu_index;
+        int64_t id_base = 0;
+        for (int s = 0; s < e.scenario; ++s) {
+          const ScenarioDef& o = plan_.def.scenarios[static_cast<size_t>(s)];
+          id_base += o.executor == ExecutorKind::kConstantArrivalRate || o.executor == ExecutorKind::kRampingArrivalRate
+                         ? o.max_vus
+                         : std::max<int64_t>(o.vus, o.start_vus);
+        }
+        fresh->id = id_base + e.next_vu_index + 1;
+        e.next_vu_index += plan_.threads;
+        fresh->rng.seed(plan_.seed ^ (static_cast<uint64_t>(fresh->id) * 0x9E3779B97F4A7C15ULL));
+        fresh->rows.assign(plan_.def.data.size(), -1);
+        fresh->base_tags["scenario"] = d.name;
+        for (const auto& [k, t] : d.tags) {
+          auto v = t.Render(*fresh);
+          fresh->base_tags[k] = v.ok() ? *v : "";
+        }
+        ++stats_.vus_max;
+        e.vus.push_back(std::move(fresh));
+        vu = e.vus.back().get();
+      }
+      if (vu == nullptr) {
+        // No VU free: k6 drops the iteration rather than delay it.
+        store_.Count("dropped_iterations", {{"scenario", d.name}});
+        return;
+      }
+      StartIteration(*vu, now, scheduled);
+    };
+    if (e.constant) {
+      while (!e.constant->done() && e.constant->next() <= now) {
+        due(e.constant->next());
+        e.constant->Advance();
+      }
+    } else if (e.ramp) {
+      while (!e.ramp->done() && e.start + e.ramp->next() <= now) {
+        due(e.start + e.ramp->next());
+        e.ramp->Advance();
+      }
+    }
+  }
+  // Over when nothing can start and nothing runs (or the graceful stop has passed).
+  bool any_busy = std::any_of(e.vus.begin(), e.vus.end(), [](const auto& v) { return v->busy; });
+  bool can_start = now < e.end && !interrupted_.load(std::memory_order_relaxed);
+  if (e.open()) can_start = can_start && !(e.constant ? e.constant->done() : e.ramp->done());
+  if (!e.open() && d.executor != ExecutorKind::kRampingVus) can_start = false;  // started at once, continue from EndIteration
+  if (now >= e.hard_end && any_busy) {
+    for (auto& vu : e.vus) {
+      if (!vu->busy) continue;
+      ++stats_.interrupted;
+      vu->transport.Close();
+      vu->origin = -1;
+      vu->busy = false;
+      vu->state = Vu::State::kStopped;
+      vu->stack.clear();
+    }
+    any_busy = false;
+  }
+  if (!any_busy && !can_start) e.finished = true;
+}
+
+void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
+  Exec& e = *vu.exec;
+  // Data rows for this iteration.
+  for (size_t f = 0; f < plan_.def.data.size(); ++f) {
+    const DataFeeder& d = plan_.def.data[f];
+    auto rows = static_cast<int64_t>(d.rows.size());
+    switch (d.mode) {
+      case DataFeeder::Mode::kSequential:
+        vu.rows[f] = plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed) % rows;
+        break;
+      case DataFeeder::Mode::kRandom:
+        vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows));
+        break;
+      case DataFeeder::Mode::kUnique: {
+        int64_t r = plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed);
+        if (r >= rows) {
+          if (!e.finished) {
+            stats_.messages.push_back(fmt::format("scenario {}: data file {} exhausted after {} rows (mode unique); "
+                                                  "the scenario ended", e.def->name, d.file, rows));
+          }
+          e.finished = true;
+          for (auto& other : e.vus) {
+            if (!other->busy) other->state = Vu::State::kStopped;
+          }
+          return;
+        }
+        vu.rows[f] = r;
+        break;
+      }
+    }
+  }
+  vu.busy = true;
+  ++vu.iteration;
+  vu.iter_start = scheduled;
+  vu.lag = std::max<Nanos>(0, now - scheduled);
+  vu.group.clear();
+  vu.stack.clear();
+  vu.stack.push_back({&e.def->flow, 0, e.def->flow.size()});
+  Advance(vu, now);
+}
+
+void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
+  Exec& e = *vu.exec;
+  vu.busy = false;
+  vu.stack.clear();
+  if (completed) {
+    ++vu.iterations_done;
+    store_.Count("iterations", vu.base_tags);
+    store_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
+  }
+  if (e.open()) {
+    vu.state = Vu::State::kIdle;
+    if (!e.finished) e.idle.push_back(&vu);
+    return;
+  }
+  if (Continues(e, vu, now)) {
+    StartIteration(vu, now, now);
+  } else {
+    vu.state = Vu::State::kIdle;
+  }
+}
+
+void VuWorker::Advance(Vu& vu, Nanos now) {
+  for (;;) {
+    if (vu.stack.empty()) {
+      EndIteration(vu, now, true);
+      return;
+    }
+    Vu::Frame& f = vu.stack.back();
+    if (f.next >= f.end) {
+      if (f.loop != nullptr) {
+        bool again = false;
+        if (f.loop->condition) {
+          auto v = f.loop->condition->Render(vu);
+          again = f.passes_left > 0 && v.ok() && !v->empty() && *v != "0" && *v != "false";
+        } else {
+          again = f.passes_left > 0;
+        }
+        if (again) {
+          --f.passes_left;
+          f.next = 0;
+          continue;
+        }
+      }
+      if (f.group != nullptr) {
+        Tags t = vu.base_tags;
+        t["group"] = vu.group;
+        store_.Trend("group_duration", t, now - f.group_start);
+        vu.group = f.outer_group;
+      }
+      vu.stack.pop_back();
+      continue;
+    }
+    const Step& step = (*f.steps)[f.next++];
+    if (const auto* r = std::get_if<RequestStep>(&step.body)) {
+      vu.req = r;
+      StartRequest(vu, now);
+      return;
+    }
+    if (const auto* t = std::get_if<ThinkStep>(&step.body)) {
+      Nanos d = t->a;
+      if (t->kind == ThinkStep::Kind::kUniform) {
+        d = std::uniform_int_distribution<Nanos>(t->a, t->b)(vu.rng);
+      } else if (t->kind == ThinkStep::Kind::kExponential) {
+        d = static_cast<Nanos>(std::exponential_distribution<double>(1.0 / static_cast<double>(t->a))(vu.rng));
+      }
+      Sleep(vu, now + d);
+      return;
+    }
+    if (const auto* s = std::get_if<SetStep>(&step.body)) {
+      for (const auto& [name, tmpl] : s->values) {
+        auto v = tmpl.Render(vu);
+        if (v.ok()) vu.vars[name] = *v;
+        else vu.vars.erase(name);
+      }
+      continue;
+    }
+    if (const auto* p = std::get_if<PickStep>(&step.body)) {
+      double total = 0;
+      for (double w : p->weights) total += w;
+      double x = std::uniform_real_distribution<double>(0, total)(vu.rng);
+      size_t i = 0;
+      while (i + 1 < p->weights.size() && x >= p->weights[i]) x -= p->weights[i++];
+      vu.stack.push_back({&p->choices, i, i + 1});
+      continue;
+    }
+    if (const auto* l = std::get_if<LoopStep>(&step.body)) {
+      Vu::Frame lf{&l->steps, 0, l->steps.size(), l};
+      if (l->condition) {
+        auto v = l->condition->Render(vu);
+        if (!v.ok() || v->empty() || *v == "0" || *v == "false") continue;
+        lf.passes_left = l->max - 1;
+      } else {
+        if (l->count <= 0) continue;
+        lf.passes_left = l->count - 1;
+      }
+      vu.stack.push_back(lf);
+      continue;
+    }
+    if (const auto* g = std::get_if<GroupStep>(&step.body)) {
+      Vu::Frame gf{&g->steps, 0, g->steps.size()};
+      gf.group = g;
+      gf.group_start = now;
+      gf.outer_group = vu.group;
+      vu.group += "::" + g->name;
+      vu.stack.push_back(gf);
+      continue;
+    }
+  }
+}
+
+void VuWorker::Sleep(Vu& vu, Nanos until) {
+  vu.state = Vu::State::kThinking;
+  timers_.push_back({until, &vu, ++timer_seq_});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void VuWorker::SetInterest(Vu& vu, uint32_t events) {
+  if (vu.interest == events) return;
+  vu.interest = events;
+  (void)poller_.Modify(vu.transport.fd(), events, &vu);
+}
+
+void VuWorker::StartRequest(Vu& vu, Nanos now) {
+  const RequestBuilder& b = plan_.builders.at(vu.req);
+  auto bytes = b.Render(vu);
+  if (!bytes.ok()) {
+    // A template that cannot render (a capture that failed earlier, say) ends the
+    // iteration: its remaining steps depend on it.
+    if (stats_.render_failures++ == 0) {
+      stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
+                                            vu.req->name, bytes.error().message));
+    }
+    EndIteration(vu, now, false);
+    return;
+  }
+  vu.out = std::move(bytes).value();
+  vu.written = 0;
+  vu.sent = now;
+  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  vu.collector.Clear();
+  vu.parser.Reset(vu.req->method == "HEAD", collect ? &vu.collector : nullptr);
+  int origin = plan_.origin_of.at(vu.req);
+  if (vu.origin != origin || vu.transport.fd() < 0) {
+    vu.transport.Close();
+    vu.origin = origin;
+    Connect(vu, now);
+    return;
+  }
+  Write(vu, now);
+}
+
+void VuWorker::Connect(Vu& vu, Nanos now) {
+  vu.reused = false;
+  IoResult r = vu.transport.Connect(plan_.origins[static_cast<size_t>(vu.origin)].endpoint);
+  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
+    FailRequest(vu, "connect", now);
+    return;
+  }
+  vu.state = Vu::State::kConnecting;
+  vu.interest = EPOLLOUT;
+  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, &vu).ok()) FailRequest(vu, "connect", now);
+}
+
+void VuWorker::Write(Vu& vu, Nanos now) {
+  vu.state = Vu::State::kWriting;
+  while (vu.written < vu.out.size()) {
+    IoResult r = vu.transport.Write(vu.out.data() + vu.written, vu.out.size() - vu.written);
+    if (r.status == IoStatus::kOk) {
+      vu.written += r.bytes;
+      continue;
+    }
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(vu, EPOLLIN | EPOLLOUT);
+      return;
+    }
+    if (r.status == IoStatus::kWantRead) {
+      SetInterest(vu, EPOLLIN);
+      return;
+    }
+    if (vu.reused && r.status != IoStatus::kTlsError) {
+      // The server closed the idle keep-alive connection: reconnect and send again.
+      vu.transport.Close();
+      Connect(vu, now);
+      return;
+    }
+    FailRequest(vu, r.status == IoStatus::kTlsError ? "tls" : "reset", now);
+    return;
+  }
+  store_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
+  vu.state = Vu::State::kReading;
+  SetInterest(vu, EPOLLIN);
+}
+
+void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
+  switch (vu.state) {
+    case Vu::State::kConnecting:
+      if (vu.transport.FinishConnect().status != IoStatus::kOk) {
+        FailRequest(vu, "connect", now);
+        return;
+      }
+      if (plan_.origins[static_cast<size_t>(vu.origin)].url.tls()) {
+        SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), plan_.origins[static_cast<size_t>(vu.origin)].url.host);
+        if (ssl == nullptr) {
+          FailRequest(vu, "tls", now);
+          return;
+        }
+        vu.transport.StartTls(ssl);
+        vu.state = Vu::State::kHandshaking;
+      } else {
+        SetInterest(vu, EPOLLIN);
+        Write(vu, now);
+        return;
+      }
+      [[fallthrough]];
+    case Vu::State::kHandshaking: {
+      IoResult r = vu.transport.Handshake();
+      if (r.status == IoStatus::kOk) {
+        SetInterest(vu, EPOLLIN);
+        Write(vu, now);
+      } else if (r.status == IoStatus::kWantRead) {
+        SetInterest(vu, EPOLLIN);
+      } else if (r.status == IoStatus::kWantWrite) {
+        SetInterest(vu, EPOLLOUT);
+      } else {
+        FailRequest(vu, "tls", now);
+      }
+      return;
+    }
+    case Vu::State::kWriting:
+      if ((events & EPOLLOUT) != 0) Write(vu, now);
+      if (vu.state == Vu::State::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(vu, now);
+      return;
+    case Vu::State::kReading:
+      OnReadable(vu, now);
+      return;
+    default:
+      // Idle or thinking with a connection: the server closed it (or misbehaves).
+      vu.transport.Close();
+      vu.origin = -1;
+      vu.interest = 0;
+      return;
+  }
+}
+
+void VuWorker::OnReadable(Vu& vu, Nanos now) {
+  for (;;) {
+    IoResult r = vu.transport.Read(buf_.data(), buf_.size());
+    if (r.status == IoStatus::kOk) {
+      store_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
+      size_t used = vu.parser.Feed(buf_.data(), r.bytes);
+      if (vu.parser.error() != http1::ParseError::kNone) {
+        FailRequest(vu, "protocol", now);
+        return;
+      }
+      if (vu.parser.done()) {
+        if (used < r.bytes) {
+          vu.transport.Close();  // bytes we did not ask for: do not trust this stream
+          vu.origin = -1;
+        }
+        Complete(vu, now);
+        return;
+      }
+      if (!vu.transport.tls() && r.bytes < buf_.size()) return;
+      continue;
+    }
+    if (r.status == IoStatus::kWantRead) return;
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(vu, EPOLLIN | EPOLLOUT);
+      return;
+    }
+    if (r.status == IoStatus::kEof && vu.parser.OnEof()) {
+      vu.transport.Close();
+      vu.origin = -1;
+      Complete(vu, now);
+      return;
+    }
+    if (!vu.parser.started() && vu.reused && r.status != IoStatus::kTlsError) {
+      vu.transport.Close();
+      Connect(vu, now);
+      return;
+    }
+    FailRequest(vu, r.status == IoStatus::kTlsError ? "tls" : (vu.parser.started() ? "protocol" : "reset"), now);
+    return;
+  }
+}
+
+void VuWorker::Complete(Vu& vu, Nanos now) {
+  const RequestStep& req = *vu.req;
+  int status = vu.parser.status();
+  Tags tags = vu.base_tags;
+  tags["name"] = req.name;
+  tags["method"] = req.method;
+  tags["status"] = std::to_string(status);
+  tags["group"] = vu.group;
+  for (const auto& [k, v] : req.tags) tags[k] = v;
+  // Open executors: an iteration that started late carries its lag into every request.
+  Nanos duration = now - vu.sent + vu.lag;
+  store_.Count("http_reqs", tags);
+  store_.Trend("http_req_duration", tags, duration);
+  store_.Rate("http_req_failed", tags, status < 200 || status >= 400);
+  if (!req.checks.empty() || !req.captures.empty()) {
+    ResponseView view{status, &vu.collector.headers(), vu.collector.body(), duration};
+    ResponseEvaluator ev(view);
+    for (const Check& c : req.checks) {
+      Tags ct = vu.base_tags;
+      ct["check"] = c.label;
+      ct["group"] = vu.group;
+      ct["name"] = req.name;
+      store_.Rate("checks", ct, ev.Evaluate(c));
+    }
+    for (const Capture& c : req.captures) {
+      auto v = ev.Extract(c);
+      if (v) {
+        vu.vars[c.as] = *v;
+      } else {
+        vu.vars.erase(c.as);
+        store_.Count("capture_failures", {{"scenario", vu.exec->def->name}, {"name", req.name}, {"capture", c.as}});
+      }
+    }
+  }
+  if (!vu.parser.keep_alive()) {
+    vu.transport.Close();
+    vu.origin = -1;
+  }
+  vu.reused = vu.transport.fd() >= 0;
+  vu.state = Vu::State::kIdle;
+  if (vu.transport.fd() >= 0) SetInterest(vu, EPOLLIN);
+  Advance(vu, now);
+}
+
+void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
+  const RequestStep& req = *vu.req;
+  Tags tags = vu.base_tags;
+  tags["name"] = req.name;
+  tags["method"] = req.method;
+  tags["status"] = "0";
+  tags["group"] = vu.group;
+  for (const auto& [k, v] : req.tags) tags[k] = v;
+  store_.Count("http_reqs", tags);
+  store_.Rate("http_req_failed", tags, true);
+  store_.Count("http_req_errors", {{"scenario", vu.exec->def->name}, {"kind", kind}});
+  for (const Check& c : req.checks) {
+    Tags ct = vu.base_tags;
+    ct["check"] = c.label;
+    ct["group"] = vu.group;
+    ct["name"] = req.name;
+    store_.Rate("checks", ct, false);
+  }
+  for (const Capture& c : req.captures) vu.vars.erase(c.as);
+  vu.transport.Close();
+  vu.origin = -1;
+  vu.interest = 0;
+  vu.state = Vu::State::kIdle;
+  // k6 goes on with the iteration after a failed request.
+  Advance(vu, now);
+}
+
+Nanos VuWorker::NextWake(Nanos now) const {
+  Nanos wake = now + kScanInterval;
+  if (!timers_.empty()) wake = std::min(wake, timers_.front().at);
+  for (const auto& e : execs_) {
+    if (e->finished) continue;
+    if (!e->started) wake = std::min(wake, e->start);
+    if (e->constant && !e->constant->done()) wake = std::min(wake, e->constant->next());
+    if (e->ramp && !e->ramp->done()) wake = std::min(wake, e->start + e->ramp->next());
+    if (now < e->end) wake = std::min(wake, e->end);
+    else wake = std::min(wake, std::max(now, e->hard_end));
+  }
+  return std::max(wake, now);
+}
+
+void VuWorker::Run() {
+  start_ = gate_.ReadyAndWait();
+  SetUpExecutors();
+  std::vector<epoll_event> events(kMaxEvents);
+  Nanos next_scan = start_ + kScanInterval;
+  for (;;) {
+    Nanos now = MonotonicClock::ReadNow();
+    while (!timers_.empty() && timers_.front().at <= now) {
+      std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+      Timer t = timers_.back();
+      timers_.pop_back();
+      if (t.vu->state == Vu::State::kThinking) {
+        t.vu->state = Vu::State::kIdle;
+        Advance(*t.vu, now);
+      }
+    }
+    for (auto& e : execs_) Tick(*e, now);
+    if (now >= next_scan) {
+      next_scan = now + kScanInterval;
+      for (auto& e : execs_) {
+        for (auto& vu : e->vus) {
+          bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||
+                         vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading;
+          if (waiting && now >= vu->deadline) FailRequest(*vu, "timeout", now);
+        }
+      }
+    }
+    if (std::all_of(execs_.begin(), execs_.end(), [](const auto& e) { return e->finished; })) break;
+    int n = poller_.Wait(events.data(), kMaxEvents, NextWake(now) - now);
+    for (int i = 0; i < n; ++i) {
+      auto* vu = static_cast<Vu*>(events[static_cast<size_t>(i)].data.ptr);
+      OnEvent(*vu, events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+    }
+  }
+  for (auto& e : execs_) {
+    for (auto& vu : e->vus) vu->transport.Close();
+  }
+}
+
+}  // namespace loadcell

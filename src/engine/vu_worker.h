@@ -1,0 +1,80 @@
+// A worker thread that runs virtual users: light state machines on the worker's epoll
+// loop (never threads), each with its own keep-alive connection, variables and RNG. The
+// worker also runs the executors' schedules for its share of each scenario's VUs and
+// arrivals, and records every sample into its own MetricStore (merged at the end).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/start_gate.h"
+#include "engine/test_plan.h"
+#include "metrics/metric_store.h"
+#include "net/poller.h"
+
+namespace loadcell {
+
+struct VuWorkerStats {
+  int64_t vus_max = 0;          // VUs this worker created
+  int64_t interrupted = 0;      // iterations cut at graceful_stop
+  int64_t render_failures = 0;  // iterations ended because a template could not render
+  std::vector<std::string> messages;  // once-only notes (data exhausted, first render error)
+};
+
+class VuWorker {
+ public:
+  VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& interrupted);
+  ~VuWorker();
+  VuWorker(const VuWorker&) = delete;
+  VuWorker& operator=(const VuWorker&) = delete;
+
+  void Run();
+  const MetricStore& store() const { return store_; }
+  const VuWorkerStats& stats() const { return stats_; }
+  Nanos start() const { return start_; }
+
+ private:
+  struct Vu;
+  struct Exec;
+  friend struct Vu;
+
+  void SetUpExecutors();
+  void Tick(Exec& e, Nanos now);
+  void StartIteration(Vu& vu, Nanos now, Nanos scheduled);
+  void Advance(Vu& vu, Nanos now);
+  void EndIteration(Vu& vu, Nanos now, bool completed);
+  void StartRequest(Vu& vu, Nanos now);
+  void Connect(Vu& vu, Nanos now);
+  void Write(Vu& vu, Nanos now);
+  void OnEvent(Vu& vu, uint32_t events, Nanos now);
+  void OnReadable(Vu& vu, Nanos now);
+  void Complete(Vu& vu, Nanos now);
+  void FailRequest(Vu& vu, const char* kind, Nanos now);
+  void SetInterest(Vu& vu, uint32_t events);
+  void Sleep(Vu& vu, Nanos until);
+  bool Continues(Exec& e, Vu& vu, Nanos now);
+  Nanos NextWake(Nanos now) const;
+
+  const TestPlan& plan_;
+  int index_;
+  StartGate& gate_;
+  const std::atomic<bool>& interrupted_;
+  Poller poller_;
+  std::vector<std::unique_ptr<Exec>> execs_;
+  std::vector<char> buf_;
+  MetricStore store_;
+  VuWorkerStats stats_;
+  Nanos start_ = 0;
+  struct Timer {
+    Nanos at;
+    Vu* vu;
+    uint64_t seq;
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+  std::vector<Timer> timers_;  // min-heap
+  uint64_t timer_seq_ = 0;
+};
+
+}  // namespace loadcell

@@ -1,0 +1,55 @@
+// Tagged samples of a test run (k6's model): every sample belongs to a metric and a tag
+// set (scenario, name, method, status, group, user tags). A store keeps one aggregate per
+// (metric, tag set): counts for counters, passes/total for rates, an HDR histogram for
+// trends. Stores merge exactly, so each worker fills its own and the collector adds them.
+// Sub-metrics ("http_req_duration{name:login}") are merges of the matching series.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "metrics/hdr_histogram.h"
+
+namespace loadcell {
+
+using Tags = std::map<std::string, std::string>;
+
+enum class MetricKind { kCounter, kRate, kTrend, kGauge };
+
+struct SeriesAggregate {
+  MetricKind kind = MetricKind::kCounter;
+  Tags tags;
+  int64_t count = 0;    // counter: sum; rate: samples; trend: samples
+  int64_t passes = 0;   // rate: true samples
+  double value = 0, min = 0, max = 0;  // gauge
+  std::unique_ptr<HdrHistogram> trend;  // trend: microseconds
+
+  void Add(const SeriesAggregate& o);
+};
+
+class MetricStore {
+ public:
+  void Count(const std::string& metric, const Tags& tags, int64_t n = 1);
+  void Rate(const std::string& metric, const Tags& tags, bool pass);
+  void Trend(const std::string& metric, const Tags& tags, Nanos value);
+  void Gauge(const std::string& metric, const Tags& tags, double value);
+  void Merge(const MetricStore& other);
+
+  // Everything of `metric` whose tags include all of `filter`, merged.
+  SeriesAggregate Select(const std::string& metric, const Tags& filter) const;
+  std::vector<std::string> Metrics() const;
+  // Distinct values of one tag among the series of a metric.
+  std::vector<std::string> TagValues(const std::string& metric, const std::string& tag) const;
+  bool Has(const std::string& metric) const;
+
+ private:
+  SeriesAggregate& At(const std::string& metric, const Tags& tags, MetricKind kind);
+  // metric -> canonical tag string -> aggregate
+  std::map<std::string, std::map<std::string, SeriesAggregate>> series_;
+};
+
+}  // namespace loadcell

@@ -1,0 +1,146 @@
+#include "scenario/request_builder.h"
+
+#include <fmt/format.h>
+
+#include "protocol/http1/ascii.h"
+#include "protocol/http1/request.h"
+
+namespace loadcell {
+namespace {
+
+std::string PercentEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+// A template with no expressions renders without a context.
+class NoContext final : public TemplateContext {
+ public:
+  bool Lookup(std::string_view, std::string*) const override { return false; }
+  std::mt19937_64& Rng() override { return rng_; }
+  int64_t NowMs() const override { return 0; }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+bool AllLiteral(const TemplatePairs& pairs) {
+  for (const auto& [_, t] : pairs) {
+    if (!t.is_literal()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<RequestBuilder> RequestBuilder::Build(const RequestStep& step, const std::string& target,
+                                             const TemplatePairs& default_headers) {
+  RequestBuilder b;
+  b.step_ = &step;
+  // The origin is fixed at load time (and resolved once): an absolute URL must spell out
+  // scheme://host[:port]/ before any template.
+  std::string prefix = step.url.LiteralPrefix();
+  if (prefix.starts_with("http://") || prefix.starts_with("https://")) {
+    size_t slash = prefix.find('/', prefix.find("://") + 3);
+    if (slash == std::string::npos) {
+      return Error::InvalidArgument(fmt::format("request `{}`: the scheme and host of a URL cannot be templated", step.name));
+    }
+    auto u = ParseUrl(prefix.substr(0, slash));
+    if (!u.ok()) return u.error();
+    b.origin_ = *u;
+    b.absolute_ = true;
+    b.origin_len_ = slash;
+  } else {
+    if (target.empty()) {
+      return Error::InvalidArgument(fmt::format("request `{}` has a relative URL but the test has no `target`", step.name));
+    }
+    auto u = ParseUrl(target);
+    if (!u.ok()) return u.error();
+    b.origin_ = *u;
+    b.path_prefix_ = u->path == "/" ? "" : u->path;
+    if (b.path_prefix_.ends_with("/")) b.path_prefix_.pop_back();
+  }
+  // Later headers override earlier ones with the same name (step over defaults).
+  for (const auto& [name, value] : default_headers) {
+    bool overridden = false;
+    for (const auto& [n2, _] : step.headers) overridden |= http1::IEquals(name, n2);
+    if (!overridden) b.headers_.emplace_back(name, value);
+  }
+  for (const auto& h : step.headers) b.headers_.push_back(h);
+  if (step.url.is_literal() && AllLiteral(b.headers_) && AllLiteral(step.query) && AllLiteral(step.form) &&
+      step.body.is_literal()) {
+    NoContext ctx;
+    auto bytes = b.Render(ctx);
+    if (!bytes.ok()) return bytes.error();
+    b.bytes_ = std::move(bytes).value();
+  }
+  return b;
+}
+
+Result<std::string> RequestBuilder::Render(TemplateContext& ctx) const {
+  if (!bytes_.empty()) return bytes_;
+  const RequestStep& s = *step_;
+  http1::RequestSpec spec;
+  spec.method = s.method;
+  spec.url = origin_;
+  auto url = s.url.Render(ctx);
+  if (!url.ok()) return url.error();
+  std::string path;
+  if (absolute_) {
+    path = url->substr(origin_len_);
+  } else {
+    path = path_prefix_ + (url->starts_with("/") ? *url : "/" + *url);
+  }
+  if (!s.query.empty()) {
+    path += path.find('?') == std::string::npos ? '?' : '&';
+    bool first = true;
+    for (const auto& [k, t] : s.query) {
+      auto v = t.Render(ctx);
+      if (!v.ok()) return v.error();
+      path += fmt::format("{}{}={}", first ? "" : "&", PercentEncode(k), PercentEncode(*v));
+      first = false;
+    }
+  }
+  spec.url.path = path;
+  for (const auto& [name, t] : headers_) {
+    auto v = t.Render(ctx);
+    if (!v.ok()) return v.error();
+    spec.headers.emplace_back(name, *v);
+  }
+  bool has_ct = false;
+  for (const auto& [n, _] : spec.headers) has_ct |= http1::IEquals(n, "content-type");
+  switch (s.body_kind) {
+    case RequestStep::Body::kNone: break;
+    case RequestStep::Body::kRaw: {
+      auto b = s.body.Render(ctx);
+      if (!b.ok()) return b.error();
+      spec.body = *b;
+      break;
+    }
+    case RequestStep::Body::kJson: {
+      auto b = s.body.Render(ctx);
+      if (!b.ok()) return b.error();
+      spec.body = *b;
+      if (!has_ct) spec.headers.emplace_back("Content-Type", "application/json");
+      break;
+    }
+    case RequestStep::Body::kForm: {
+      bool first = true;
+      for (const auto& [k, t] : s.form) {
+        auto v = t.Render(ctx);
+        if (!v.ok()) return v.error();
+        spec.body += fmt::format("{}{}={}", first ? "" : "&", PercentEncode(k), PercentEncode(*v));
+        first = false;
+      }
+      if (!has_ct) spec.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      break;
+    }
+  }
+  return http1::CompileRequest(spec);
+}
+
+}  // namespace loadcell

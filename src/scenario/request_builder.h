@@ -1,0 +1,38 @@
+// A request step compiled against the test's target and defaults: its origin (scheme,
+// host, port — fixed at load, resolved once), and either the finished request bytes
+// (no templates anywhere: the common case costs nothing per request) or the parts to
+// render per request.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+#include "net/url.h"
+#include "scenario/definition.h"
+
+namespace loadcell {
+
+class RequestBuilder {
+ public:
+  // `target` is the test's base URL ("" when URLs are absolute); default headers and
+  // timeout come from `defaults:`.
+  static Result<RequestBuilder> Build(const RequestStep& step, const std::string& target,
+                                      const TemplatePairs& default_headers);
+
+  const Url& origin() const { return origin_; }  // path unused
+  bool is_static() const { return !bytes_.empty(); }
+  const std::string& static_bytes() const { return bytes_; }
+  // The request bytes for this VU's state (static requests return their bytes).
+  Result<std::string> Render(TemplateContext& ctx) const;
+
+ private:
+  const RequestStep* step_ = nullptr;
+  Url origin_;
+  std::string path_prefix_;       // from the target URL, before the step's (relative) path
+  bool absolute_ = false;
+  size_t origin_len_ = 0;         // absolute URLs: length of "scheme://host:port" 
+  TemplatePairs headers_;         // defaults then the step's own (later wins)
+  std::string bytes_;             // set when nothing is templated
+};
+
+}  // namespace loadcell

@@ -1,0 +1,261 @@
+"""`loadcell run` against the built-in target and nginx: exact counts, journeys with
+captured tokens, weighted mixes, arrival rates, dropped iterations, thresholds."""
+import json
+import os
+import subprocess
+import tempfile
+import textwrap
+import unittest
+
+from harness import LOADCELL, ROOT, Nginx, Target
+
+
+def run_test(yaml_text, *args, timeout=120, path=None):
+    """Runs YAML text (or the file at `path`) with --summary-export; returns (process, summary, dir)."""
+    d = tempfile.mkdtemp(prefix="loadcell-test-")
+    if path is None:
+        path = os.path.join(d, "test.yaml")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(yaml_text))
+    summary = os.path.join(d, "summary.json")
+    p = subprocess.run([LOADCELL, "run", path, "--summary-export", summary, *args], capture_output=True, text=True,
+                       timeout=timeout)
+    data = None
+    if os.path.exists(summary):
+        with open(summary) as f:
+            data = json.load(f)
+    return p, data, d
+
+
+class Run(unittest.TestCase):
+    def test_smoke_example_exact(self):
+        with Target() as t:
+            p, s, _ = run_test(None, "-e", f"TARGET={t.url.rstrip('/')}", path=os.path.join(ROOT, "examples", "smoke.yaml"))
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        m = s["metrics"]
+        self.assertEqual(m["http_reqs"]["count"], 20)
+        self.assertEqual(m["iterations"]["count"], 20)
+        self.assertEqual(m["checks"]["passes"], 20)
+        self.assertEqual(m["http_req_failed"]["thresholds"], {"rate==0": {"ok": True}})
+        self.assertEqual(m["http_req_duration"]["thresholds"], {"p(95)<200": {"ok": True}})
+        self.assertIn("✓ status == 200: 20 of 20 passed", p.stdout)
+
+    def test_login_journey_token_is_accepted_server_side(self):
+        with Target("-t", "2") as t:
+            p, s, _ = run_test(None, "-e", f"TARGET={t.url.rstrip('/')}", "--duration", "2s",
+                               path=os.path.join(ROOT, "examples", "login-journey.yaml"))
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        m = s["metrics"]
+        # Every /items request carried the captured token: none was refused with 401.
+        self.assertEqual(m["http_req_failed"]["passes"], 0)
+        self.assertEqual(m["checks"]["fails"], 0)
+        self.assertEqual(m["http_reqs"]["count"], 2 * m["iterations"]["count"])
+        self.assertIn("http_req_duration{name:login}", m)
+        self.assertIn("group_duration", m)
+
+    def test_open_model_counts_equal_nginx(self):
+        with Nginx() as n:
+            before = n.requests_served()
+            p, s, _ = run_test(f"""
+                target: {n.url.rstrip('/')}
+                scenarios:
+                  steady:
+                    executor: constant-arrival-rate
+                    rate: 200
+                    duration: 3s
+                    pre_allocated_vus: 10
+                    flow:
+                      - request: {{ name: hello, url: / }}
+                """)
+            after = n.requests_served()
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 600)
+        self.assertEqual(after - before - 1, 600)
+        self.assertNotIn("dropped_iterations", s["metrics"])
+
+    def test_ramping_arrival_rate_exact_count(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  ramp:
+                    executor: ramping-arrival-rate
+                    start_rate: 0
+                    pre_allocated_vus: 5
+                    stages:
+                      - {{ duration: 2s, target: 100 }}
+                      - {{ duration: 1s, target: 100 }}
+                    flow:
+                      - request: {{ url: / }}
+                """)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(s["metrics"]["iterations"]["count"], 200)  # area 100 + 100
+
+    def test_dropped_iterations_when_no_vu_is_free(self):
+        with Target("--latency", "fixed:100ms") as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  tight:
+                    executor: constant-arrival-rate
+                    rate: 50
+                    duration: 2s
+                    pre_allocated_vus: 1
+                    max_vus: 2
+                    flow:
+                      - request: {{ url: / }}
+                thresholds:
+                  dropped_iterations: ["count<10"]
+                """, "-t", "1")
+        self.assertEqual(p.returncode, 99, p.stdout)
+        m = s["metrics"]
+        # 2 VUs at 100 ms each serve ~20 of the 100 arrivals; the rest are dropped, never delayed.
+        self.assertEqual(m["iterations"]["count"] + m["dropped_iterations"]["count"], 100)
+        self.assertGreater(m["dropped_iterations"]["count"], 60)
+        self.assertEqual(m["dropped_iterations"]["thresholds"], {"count<10": {"ok": False}})
+        self.assertIn("✗ dropped_iterations: count<10", p.stdout)
+
+    def test_weighted_mix_and_tenants(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  mix:
+                    executor: shared-iterations
+                    vus: 10
+                    iterations: 4000
+                    tags: {{ tenant: "t{{{{ vu % 5 }}}}" }}
+                    flow:
+                      - pick:
+                          - {{ weight: 30, request: {{ name: a, url: /a }} }}
+                          - {{ weight: 40, request: {{ name: b, url: /b }} }}
+                          - {{ weight: 20, request: {{ name: c, url: /c }} }}
+                          - {{ weight: 10, request: {{ name: d, url: /d }} }}
+                thresholds:
+                  "http_reqs{{name:a}}": ["count>0"]
+                  "http_reqs{{tenant:t0}}": ["count>0"]
+                  "http_req_duration{{tenant:t3}}": ["p(95)<1000"]
+                """, "--seed", "7")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        m = s["metrics"]
+        self.assertEqual(m["http_reqs"]["count"], 4000)
+        expected = {"a": 0.3, "b": 0.4, "c": 0.2, "d": 0.1}
+        counts = {}
+        for line in p.stdout.splitlines():
+            parts = line.split()
+            if len(parts) > 2 and parts[0] in expected and parts[2] == "reqs":
+                counts[parts[0]] = int(parts[1])
+        self.assertEqual(sum(counts.values()), 4000)
+        for name, share in expected.items():
+            sigma = (4000 * share * (1 - share)) ** 0.5
+            self.assertLess(abs(counts[name] - 4000 * share), 4 * sigma, (name, counts))
+        self.assertEqual(m["http_reqs{name:a}"]["count"], counts["a"])
+        # 10 VUs, 5 tenants: every tenant sees traffic; the export has its sub-metrics.
+        self.assertIn("requests by tenant", p.stdout)
+        for tenant in ("t0", "t1", "t2", "t3", "t4"):
+            self.assertIn(f"    {tenant} ", p.stdout)
+        self.assertGreater(m["http_reqs{tenant:t0}"]["count"], 0)
+        self.assertIn("p(95)", m["http_req_duration{tenant:t3}"])
+
+    def test_unique_data_ends_the_scenario_cleanly(self):
+        with Target() as t:
+            d = tempfile.mkdtemp()
+            with open(os.path.join(d, "ids.csv"), "w") as f:
+                f.write("id\n1\n2\n3\n4\n")
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                data:
+                  ids: {{ file: {d}/ids.csv, mode: unique }}
+                scenarios:
+                  once:
+                    executor: shared-iterations
+                    vus: 1
+                    iterations: 10
+                    flow:
+                      - request: {{ url: "/items/{{{{ data.ids.id }}}}" }}
+                """, "-t", "1")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 4)
+        self.assertIn("exhausted after 4 rows", p.stdout)
+
+    def test_failed_thresholds_exit_99(self):
+        with Target("--latency", "fixed:5ms") as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 5
+                    flow:
+                      - request: {{ name: slow, url: / , check: [ {{ max_duration: 1ms }} ] }}
+                thresholds:
+                  http_req_duration: ["p(95)<1"]
+                  checks: ["rate>0.9"]
+                """)
+        self.assertEqual(p.returncode, 99, p.stdout)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 10)
+        self.assertEqual(s["metrics"]["http_req_duration"]["thresholds"], {"p(95)<1": {"ok": False}})
+        self.assertEqual(s["metrics"]["checks"]["passes"], 0)
+
+    def test_ramping_vus(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  ramp:
+                    executor: ramping-vus
+                    start_vus: 0
+                    stages:
+                      - {{ duration: 1s, target: 4 }}
+                      - {{ duration: 1s, target: 0 }}
+                    flow:
+                      - request: {{ url: / }}
+                      - think: 50ms
+                """)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(s["metrics"]["vus_max"]["value"], 4)
+        # Roughly 4 VU-seconds of 20 iterations each: about 80.
+        self.assertGreater(s["metrics"]["iterations"]["count"], 40)
+        self.assertLess(s["metrics"]["iterations"]["count"], 100)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class RunControl(unittest.TestCase):
+    def test_vus_and_duration_override_a_single_scenario(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: per-vu-iterations
+                    vus: 1
+                    iterations: 1
+                    flow:
+                      - request: {{ url: / }}
+                      - think: 100ms
+                """, "--vus", "3", "--duration", "1s")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(s["metrics"]["vus_max"]["value"], 3)
+        self.assertGreater(s["metrics"]["iterations"]["count"], 15)  # 3 VUs, ~10 iterations each
+
+    def test_interrupt_writes_the_summary_and_exits_105(self):
+        with Target() as t:
+            d = tempfile.mkdtemp()
+            path = os.path.join(d, "t.yaml")
+            with open(path, "w") as f:
+                f.write(f"target: {t.url.rstrip('/')}\nscenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n"
+                        "    duration: 60s\n    flow:\n      - request: { url: / }\n      - think: 10ms\n")
+            summary = os.path.join(d, "s.json")
+            p = subprocess.Popen([LOADCELL, "run", path, "--summary-export", summary], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            p.stderr.readline()  # announced: the run is starting
+            p.send_signal(2)
+            out, _ = p.communicate(timeout=40)
+        self.assertEqual(p.returncode, 105)
+        self.assertIn("(interrupted)", out)
+        with open(summary) as f:
+            self.assertTrue(json.load(f)["state"]["interrupted"])
