@@ -8,6 +8,8 @@ reference machine. Prints, for each scenario, both tools' numbers and the ratios
    added connection.
 3. Open model at 20,000 req/s: loadcell's send-lag p99 (goal < 200 us).
 4. The built-in target's throughput against nginx's, both on one core, driven by wrk.
+5. 15,000 VUs (request + think 1s), peak RSS per VU.
+6. A 3-step journey with a capture and templates: run's requests per CPU-second over quick's.
 
 Usage: python3 bench/run.py build/loadcell [--seconds 10] [--json out.json]
 """
@@ -62,6 +64,24 @@ def run_measured(cmd):
             raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr.strip()[-500:]}")
         user, sys_, rss = tf.read().split()[-3:]
     return p.stdout, p.stderr, float(user) + float(sys_), int(rss)
+
+
+JOURNEY = """target: {base}
+scenarios:
+  journey:
+    executor: constant-vus
+    vus: 50
+    duration: {secs}
+    flow:
+      - request:
+          name: login
+          method: POST
+          url: /auth/login
+          json: {{ user: "user{{{{ vu }}}}", password: "x" }}
+          capture: [ {{ json: "$.token", as: token }} ]
+      - request: {{ name: items, url: /items, headers: {{ Authorization: "Bearer {{{{ token }}}}" }} }}
+      - request: {{ name: item, url: "/items/{{{{ iteration % 10 + 1 }}}}", headers: {{ Authorization: "Bearer {{{{ token }}}}" }} }}
+"""
 
 
 def proc_cpu_seconds(pid):
@@ -179,6 +199,46 @@ def main():
                              "capacity_ratio": n_cpr / t_cpr}
         print(f"[target] server CPU per request under wrk -c50: nginx {n_cpr:.3f} us, loadcell target {t_cpr:.3f} us; "
               f"one-core capacity target/nginx = {n_cpr / t_cpr:.3f}x (goal >= 1)")
+
+        # 5. VUs: 15,000 VUs each with its own connection, request + think 1s, against the
+        #    built-in target; peak RSS per VU above a 100-VU run. Goal <= 8 KiB, limit 16.
+        # 6. A 3-step journey (login with a JSON template, token capture, two requests with
+        #    the token) against the target: loadcell run's requests per CPU-second over
+        #    loadcell quick's on the same target. Goal >= 0.6.
+        target = subprocess.Popen(["taskset", "-c", "1", loadcell, "target", "--listen", "127.0.0.1:0", "-t", "1"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            tport = int(re.search(r":(\d+)$", target.stdout.readline().strip()).group(1))
+            base = f"http://127.0.0.1:{tport}"
+            rss = {}
+            for vus in (100, 15000):
+                yf = f"{d}/vus{vus}.yaml"
+                with open(yf, "w") as f:
+                    f.write(f"target: {base}\nscenarios:\n  many:\n    executor: constant-vus\n    vus: {vus}\n"
+                            f"    duration: {secs}\n    flow:\n      - request: {{ url: / }}\n      - think: 1s\n")
+                _, _, _, rss[vus] = run_measured(gen + [loadcell, "run", yf, "-t", "1"])
+            per_vu = (rss[15000] - rss[100]) / 14900
+            results["vus"] = {"rss_100_kib": rss[100], "rss_15000_kib": rss[15000], "kib_per_vu": per_vu}
+            print(f"[vus] 15,000 VUs with a connection each: {rss[100]} KiB -> {rss[15000]} KiB, "
+                  f"{per_vu:.2f} KiB per VU (goal <= 8, limit 16)")
+            jf = f"{d}/journey.yaml"
+            with open(jf, "w") as f:
+                f.write(JOURNEY.format(base=base, secs=secs))
+            sf = f"{d}/journey.json"
+            _, _, j_cpu, _ = run_measured(gen + [loadcell, "run", jf, "-t", "1", "--summary-export", sf])
+            j_reqs = json.load(open(sf))["metrics"]["http_reqs"]["count"]
+            qf = f"{d}/quick.json"
+            _, _, q_cpu, _ = run_measured(gen + [loadcell, "quick", base + "/", "-c", "50", "-t", "1", "-d", secs, "-q",
+                                                 "--json", qf])
+            q_reqs = json.load(open(qf))["counters"]["requests"]
+            ratio = (j_reqs / j_cpu) / (q_reqs / q_cpu)
+            results["journey"] = {"run_requests": j_reqs, "run_cpu_s": j_cpu, "quick_requests": q_reqs,
+                                  "quick_cpu_s": q_cpu, "ratio": ratio}
+            print(f"[journey] run: {j_reqs / j_cpu:.0f} req per CPU-second, quick: {q_reqs / q_cpu:.0f}; "
+                  f"run/quick = {ratio:.3f}x (goal >= 0.6)")
+        finally:
+            target.terminate()
+            target.wait()
     finally:
         nginx.terminate()
         nginx.wait()
