@@ -64,7 +64,9 @@ struct VuWorker::Vu final : public TemplateContext {
   Tags base_tags;              // scenario + rendered scenario tags
   std::string group;           // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
-  Nanos sent = 0, deadline = 0;
+  Nanos deadline = 0;
+  // Phases of the current request (k6's http_req_* timings); 0 where a phase did not happen.
+  Nanos t_start = 0, t_connect = 0, t_connected = 0, t_tls = 0, sent = 0, t_written = 0, t_first_byte = 0;
   std::mt19937_64 rng;
 
   // TemplateContext
@@ -519,7 +521,8 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   }
   vu.out = std::move(bytes).value();
   vu.written = 0;
-  vu.sent = now;
+  vu.t_start = now;
+  vu.t_connect = vu.t_connected = vu.t_tls = vu.sent = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
   vu.collector.Clear();
@@ -536,6 +539,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
 
 void VuWorker::Connect(Vu& vu, Nanos now) {
   vu.reused = false;
+  vu.t_connect = now;
   IoResult r = vu.transport.Connect(plan_.origins[static_cast<size_t>(vu.origin)].endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
     FailRequest(vu, "connect", now);
@@ -548,6 +552,7 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
 
 void VuWorker::Write(Vu& vu, Nanos now) {
   vu.state = Vu::State::kWriting;
+  if (vu.written == 0 && vu.sent == 0) vu.sent = now;
   while (vu.written < vu.out.size()) {
     IoResult r = vu.transport.Write(vu.out.data() + vu.written, vu.out.size() - vu.written);
     if (r.status == IoStatus::kOk) {
@@ -572,6 +577,7 @@ void VuWorker::Write(Vu& vu, Nanos now) {
     return;
   }
   store_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
+  vu.t_written = now;
   vu.state = Vu::State::kReading;
   SetInterest(vu, EPOLLIN);
 }
@@ -583,6 +589,7 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
         FailRequest(vu, "connect", now);
         return;
       }
+      vu.t_connected = now;
       if (plan_.origins[static_cast<size_t>(vu.origin)].url.tls()) {
         SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), plan_.origins[static_cast<size_t>(vu.origin)].url.host);
         if (ssl == nullptr) {
@@ -600,6 +607,7 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
     case Vu::State::kHandshaking: {
       IoResult r = vu.transport.Handshake();
       if (r.status == IoStatus::kOk) {
+        vu.t_tls = now;
         SetInterest(vu, EPOLLIN);
         Write(vu, now);
       } else if (r.status == IoStatus::kWantRead) {
@@ -631,6 +639,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
   for (;;) {
     IoResult r = vu.transport.Read(buf_.data(), buf_.size());
     if (r.status == IoStatus::kOk) {
+      if (vu.t_first_byte == 0) vu.t_first_byte = now;
       store_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
       size_t used = vu.parser.Feed(buf_.data(), r.bytes);
       if (vu.parser.error() != http1::ParseError::kNone) {
@@ -678,11 +687,22 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
   tags["status"] = std::to_string(status);
   tags["group"] = vu.group;
   for (const auto& [k, v] : req.tags) tags[k] = v;
-  // Open executors: an iteration that started late carries its lag into every request.
-  Nanos duration = now - vu.sent + vu.lag;
-  store_.Count("http_reqs", tags);
-  store_.Trend("http_req_duration", tags, duration);
-  store_.Rate("http_req_failed", tags, status < 200 || status >= 400);
+  // k6's phases. Open executors: an iteration that started late carries its lag into
+  // every request's duration (measured from when it would have been sent on schedule).
+  Nanos sent = vu.sent != 0 ? vu.sent : vu.t_start;
+  Nanos written = vu.t_written != 0 ? vu.t_written : sent;
+  Nanos first = vu.t_first_byte != 0 ? vu.t_first_byte : now;
+  Nanos duration = now - sent + vu.lag;
+  TagKey key(tags);
+  store_.Count("http_reqs", key);
+  store_.Trend("http_req_duration", key, duration);
+  store_.Rate("http_req_failed", key, status < 200 || status >= 400);
+  store_.Trend("http_req_blocked", key, (vu.t_connect != 0 ? vu.t_connect : sent) - vu.t_start);
+  store_.Trend("http_req_connecting", key, vu.t_connected != 0 ? vu.t_connected - vu.t_connect : 0);
+  store_.Trend("http_req_tls_handshaking", key, vu.t_tls != 0 ? vu.t_tls - vu.t_connected : 0);
+  store_.Trend("http_req_sending", key, written - sent);
+  store_.Trend("http_req_waiting", key, first - written);
+  store_.Trend("http_req_receiving", key, now - first);
   if (!req.checks.empty() || !req.captures.empty()) {
     ResponseView view{status, &vu.collector.headers(), vu.collector.body(), duration};
     ResponseEvaluator ev(view);

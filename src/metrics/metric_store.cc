@@ -46,38 +46,43 @@ void SeriesAggregate::Add(const SeriesAggregate& o) {
   }
 }
 
-SeriesAggregate& MetricStore::At(const std::string& metric, const Tags& tags, MetricKind kind) {
+TagKey::TagKey(const Tags& t) : tags(t), key(Canonical(t)) {}
+
+SeriesAggregate& MetricStore::At(const std::string& metric, const TagKey& tags, MetricKind kind) {
   auto& by_tags = series_[metric];
-  std::string key = Canonical(tags);
-  auto it = by_tags.find(key);
+  auto it = by_tags.find(tags.key);
   if (it == by_tags.end()) {
     SeriesAggregate a;
     a.kind = kind;
-    a.tags = tags;
+    a.tags = tags.tags;
     if (kind == MetricKind::kTrend) a.trend = std::make_unique<HdrHistogram>();
-    it = by_tags.emplace(std::move(key), std::move(a)).first;
+    it = by_tags.emplace(tags.key, std::move(a)).first;
   }
   return it->second;
 }
 
-void MetricStore::Count(const std::string& metric, const Tags& tags, int64_t n) {
+void MetricStore::Count(const std::string& metric, const TagKey& tags, int64_t n) {
   At(metric, tags, MetricKind::kCounter).count += n;
 }
 
-void MetricStore::Rate(const std::string& metric, const Tags& tags, bool pass) {
+void MetricStore::Rate(const std::string& metric, const TagKey& tags, bool pass) {
   SeriesAggregate& a = At(metric, tags, MetricKind::kRate);
   ++a.count;
   a.passes += pass ? 1 : 0;
 }
 
-void MetricStore::Trend(const std::string& metric, const Tags& tags, Nanos value) {
+void MetricStore::Trend(const std::string& metric, const TagKey& tags, Nanos value) {
   SeriesAggregate& a = At(metric, tags, MetricKind::kTrend);
   ++a.count;
   a.trend->Record(value / kMicro);
 }
 
+void MetricStore::Count(const std::string& metric, const Tags& tags, int64_t n) { Count(metric, TagKey(tags), n); }
+void MetricStore::Rate(const std::string& metric, const Tags& tags, bool pass) { Rate(metric, TagKey(tags), pass); }
+void MetricStore::Trend(const std::string& metric, const Tags& tags, Nanos value) { Trend(metric, TagKey(tags), value); }
+
 void MetricStore::Gauge(const std::string& metric, const Tags& tags, double value) {
-  SeriesAggregate& a = At(metric, tags, MetricKind::kGauge);
+  SeriesAggregate& a = At(metric, TagKey(tags), MetricKind::kGauge);
   a.min = a.count == 0 ? value : std::min(a.min, value);
   a.max = a.count == 0 ? value : std::max(a.max, value);
   a.value = value;

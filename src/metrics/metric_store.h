@@ -31,8 +31,19 @@ struct SeriesAggregate {
   void Add(const SeriesAggregate& o);
 };
 
+// A tag set with its canonical key computed once, for recording several metrics with the
+// same tags (a request records up to nine).
+struct TagKey {
+  explicit TagKey(const Tags& t);
+  const Tags& tags;
+  std::string key;
+};
+
 class MetricStore {
  public:
+  void Count(const std::string& metric, const TagKey& tags, int64_t n = 1);
+  void Rate(const std::string& metric, const TagKey& tags, bool pass);
+  void Trend(const std::string& metric, const TagKey& tags, Nanos value);
   void Count(const std::string& metric, const Tags& tags, int64_t n = 1);
   void Rate(const std::string& metric, const Tags& tags, bool pass);
   void Trend(const std::string& metric, const Tags& tags, Nanos value);
@@ -47,7 +58,7 @@ class MetricStore {
   bool Has(const std::string& metric) const;
 
  private:
-  SeriesAggregate& At(const std::string& metric, const Tags& tags, MetricKind kind);
+  SeriesAggregate& At(const std::string& metric, const TagKey& tags, MetricKind kind);
   // metric -> canonical tag string -> aggregate
   std::map<std::string, std::map<std::string, SeriesAggregate>> series_;
 };

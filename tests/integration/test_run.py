@@ -259,3 +259,31 @@ class RunControl(unittest.TestCase):
         self.assertIn("(interrupted)", out)
         with open(summary) as f:
             self.assertTrue(json.load(f)["state"]["interrupted"])
+
+
+class Timings(unittest.TestCase):
+    def test_request_phases_add_up(self):
+        with Target("--latency", "fixed:20ms") as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 10
+                    flow:
+                      - request: {{ url: / }}
+                """)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        m = s["metrics"]
+        for name in ("http_req_blocked", "http_req_connecting", "http_req_tls_handshaking", "http_req_sending",
+                     "http_req_waiting", "http_req_receiving"):
+            self.assertIn(name, m)
+        self.assertGreaterEqual(m["http_req_duration"]["med"], 20.0)
+        self.assertLessEqual(m["http_req_duration"]["med"], 22.0)
+        self.assertGreaterEqual(m["http_req_waiting"]["min"], 20.0)
+        # duration = sending + waiting + receiving (connecting is not part of it, as in k6)
+        total = m["http_req_sending"]["avg"] + m["http_req_waiting"]["avg"] + m["http_req_receiving"]["avg"]
+        self.assertAlmostEqual(total, m["http_req_duration"]["avg"], delta=0.05)
+        self.assertEqual(m["http_req_tls_handshaking"]["max"], 0)
+        self.assertGreater(m["http_req_connecting"]["max"], 0)  # the first request of each VU connected
