@@ -18,6 +18,7 @@ constexpr int kExitInterrupted = 105;
 
 // Set by SIGINT/SIGTERM.
 extern std::atomic<bool> g_interrupted;
+extern std::atomic<int> g_signals;  // how many SIGINT/SIGTERM so far
 
 struct QuickArgs {
   std::string url;

@@ -10,11 +10,15 @@
 
 namespace loadcell {
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signals{0};
 }
 
 namespace {
 
-void OnSignal(int /*sig*/) { loadcell::g_interrupted.store(true); }
+void OnSignal(int /*sig*/) {
+  loadcell::g_interrupted.store(true);
+  loadcell::g_signals.fetch_add(1);
+}
 
 }  // namespace
 

@@ -69,7 +69,7 @@ int RunTestCommand(const RunArgs& a) {
   const TestPlan& p = **plan;
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                p.def.scenarios.size(), threads, static_cast<unsigned long long>(seed));
-  TestResult result = RunTest(p, g_interrupted);
+  TestResult result = RunTest(p, g_interrupted, &g_signals);
   auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
   std::fputs(FormatTestSummary(p.def, result, outcomes).c_str(), stdout);
   std::fflush(stdout);
@@ -77,6 +77,7 @@ int RunTestCommand(const RunArgs& a) {
   for (const ThresholdOutcome& o : outcomes) {
     if (!o.ok) code = kExitThresholds;
   }
+  if (!result.aborted_by.empty()) code = kExitThresholds;
   if (result.interrupted) code = kExitInterrupted;
   if (!a.summary_export.empty()) {
     Status s = WriteFile(a.summary_export, TestSummaryExport(p.def, result, outcomes).dump(2) + "\n");

@@ -76,6 +76,11 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
     if (!ctx.ok()) return ctx.error();
     plan->tls.reset(*ctx);
   }
+  for (const ThresholdDef& t : plan->def.thresholds) {
+    bool abort = false;
+    for (const ThresholdExpr& e : t.exprs) abort |= e.abort_on_fail;
+    if (abort) plan->abort_thresholds.push_back(&t);
+  }
   plan->feeder_cursor = std::make_unique<std::atomic<int64_t>[]>(plan->def.data.size() + 1);
   plan->shared_iterations = std::make_unique<std::atomic<int64_t>[]>(plan->def.scenarios.size() + 1);
   return plan;

@@ -37,6 +37,8 @@ struct TestPlan {
   Nanos default_timeout = 10 * kSecond;
   int threads = 1;
   uint64_t seed = 0;
+  // Thresholds with an abort_on_fail expression: evaluated every second while running.
+  std::vector<const ThresholdDef*> abort_thresholds;
   // Shared between workers.
   std::unique_ptr<std::atomic<int64_t>[]> feeder_cursor;      // per data feeder
   std::unique_ptr<std::atomic<int64_t>[]> shared_iterations;  // per scenario

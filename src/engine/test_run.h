@@ -20,8 +20,11 @@ struct TestResult {
   int64_t render_failures = 0;
   std::vector<std::string> messages;
   bool interrupted = false;
+  std::string aborted_by;     // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
 };
 
-TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted);
+// `signals` counts SIGINT/SIGTERM: the first stops scheduling (running iterations get their
+// graceful stop), the second cuts them at once; either way the result is complete.
+TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals = nullptr);
 
 }  // namespace loadcell

@@ -152,8 +152,9 @@ bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
 }
 
 // ---- the worker ---------------------------------------------------------------------------
-VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& interrupted)
-    : plan_(plan), index_(index), gate_(gate), interrupted_(interrupted), buf_(kReadBuffer) {}
+VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& stop,
+                   const std::atomic<bool>& force, LiveAggregates* live)
+    : plan_(plan), index_(index), gate_(gate), interrupted_(stop), force_(force), live_(live), buf_(kReadBuffer) {}
 
 VuWorker::~VuWorker() = default;
 
@@ -328,7 +329,7 @@ void VuWorker::Tick(Exec& e, Nanos now) {
   bool can_start = now < e.end && !interrupted_.load(std::memory_order_relaxed);
   if (e.open()) can_start = can_start && !(e.constant ? e.constant->done() : e.ramp->done());
   if (!e.open() && d.executor != ExecutorKind::kRampingVus) can_start = false;  // started at once, continue from EndIteration
-  if (now >= e.hard_end && any_busy) {
+  if ((now >= e.hard_end || force_.load(std::memory_order_relaxed)) && any_busy) {
     for (auto& vu : e.vus) {
       if (!vu->busy) continue;
       ++stats_.interrupted;
@@ -761,7 +762,7 @@ void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
 }
 
 Nanos VuWorker::NextWake(Nanos now) const {
-  Nanos wake = now + kScanInterval;
+  Nanos wake = now + kScanInterval;  // also bounds the per-second publish
   if (!timers_.empty()) wake = std::min(wake, timers_.front().at);
   for (const auto& e : execs_) {
     if (e->finished) continue;
@@ -779,8 +780,15 @@ void VuWorker::Run() {
   SetUpExecutors();
   std::vector<epoll_event> events(kMaxEvents);
   Nanos next_scan = start_ + kScanInterval;
+  Nanos next_publish = start_ + kSecond;
   for (;;) {
     Nanos now = MonotonicClock::ReadNow();
+    if (live_ != nullptr && now >= next_publish) {
+      next_publish += kSecond;
+      std::vector<SeriesAggregate> aggs;
+      for (const ThresholdDef* t : plan_.abort_thresholds) aggs.push_back(store_.Select(t->selector.metric, t->selector.tags));
+      live_->Publish(index_, std::move(aggs));
+    }
     while (!timers_.empty() && timers_.front().at <= now) {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
       Timer t = timers_.back();

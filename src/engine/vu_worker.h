@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/live_aggregates.h"
 #include "engine/start_gate.h"
 #include "engine/test_plan.h"
 #include "metrics/metric_store.h"
@@ -25,7 +26,10 @@ struct VuWorkerStats {
 
 class VuWorker {
  public:
-  VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& interrupted);
+  // `stop`: start no new iteration (interrupted, or a threshold aborted the test);
+  // `force`: also cut the running ones now (a second Ctrl-C).
+  VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& stop,
+           const std::atomic<bool>& force, LiveAggregates* live);
   ~VuWorker();
   VuWorker(const VuWorker&) = delete;
   VuWorker& operator=(const VuWorker&) = delete;
@@ -61,6 +65,8 @@ class VuWorker {
   int index_;
   StartGate& gate_;
   const std::atomic<bool>& interrupted_;
+  const std::atomic<bool>& force_;
+  LiveAggregates* live_;
   Poller poller_;
   std::vector<std::unique_ptr<Exec>> execs_;
   std::vector<char> buf_;

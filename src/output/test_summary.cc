@@ -144,6 +144,7 @@ std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
                          failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0);
     }
   }
+  if (!r.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
   if (r.interrupted_iterations > 0) {
     out += fmt::format("\n  NOTE: {} iterations were interrupted at the end of their graceful stop\n", r.interrupted_iterations);
@@ -167,7 +168,8 @@ json TestSummaryExport(const TestDefinition& def, const TestResult& r, const std
     }
   }
   return {{"metrics", metrics},
-          {"state", {{"testRunDurationMs", r.duration_s * 1000}, {"interrupted", r.interrupted}}}};
+          {"state", {{"testRunDurationMs", r.duration_s * 1000}, {"interrupted", r.interrupted},
+                     {"aborted_by", r.aborted_by}}}};
 }
 
 }  // namespace loadcell

@@ -287,3 +287,80 @@ class Timings(unittest.TestCase):
         self.assertAlmostEqual(total, m["http_req_duration"]["avg"], delta=0.05)
         self.assertEqual(m["http_req_tls_handshaking"]["max"], 0)
         self.assertGreater(m["http_req_connecting"]["max"], 0)  # the first request of each VU connected
+
+
+class Aborts(unittest.TestCase):
+    def test_abort_on_fail_stops_the_test_early(self):
+        import time
+        with Target() as t:
+            start = time.monotonic()
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: constant-vus
+                    vus: 2
+                    duration: 30s
+                    flow:
+                      - request: {{ url: /, check: [ {{ status: 201 }} ] }}
+                      - think: 10ms
+                thresholds:
+                  checks: [{{ threshold: "rate>0.99", abort_on_fail: true, delay_abort_eval: 1s }}]
+                """)
+            elapsed = time.monotonic() - start
+        self.assertEqual(p.returncode, 99, p.stdout)
+        self.assertLess(elapsed, 10)
+        self.assertIn("ABORTED by threshold checks: rate>0.99 failed after", p.stdout)
+        self.assertIn("checks: rate>0.99 failed after", s["state"]["aborted_by"])
+
+    def test_second_interrupt_cuts_running_iterations(self):
+        import signal
+        import socket
+        import threading
+        import time
+        # A server that accepts and reads requests but never answers: iterations hang in
+        # their request until something cuts them.
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        port = server.getsockname()[1]
+        got_requests = threading.Semaphore(0)
+        conns = []
+
+        def serve():
+            while True:
+                try:
+                    c, _ = server.accept()
+                except OSError:
+                    return
+                conns.append(c)
+                if c.recv(4096):
+                    got_requests.release()
+
+        threading.Thread(target=serve, daemon=True).start()
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "t.yaml")
+        with open(path, "w") as f:
+            f.write(f"target: http://127.0.0.1:{port}\nscenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n"
+                    "    duration: 60s\n    graceful_stop: 60s\n    flow:\n      - request: { url: /, timeout: 60s }\n")
+        summary = os.path.join(d, "s.json")
+        p = subprocess.Popen([LOADCELL, "run", path, "--summary-export", summary, "-t", "1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(2):
+                self.assertTrue(got_requests.acquire(timeout=10))  # both VUs are waiting on a response
+            start = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            while "interrupt again" not in p.stderr.readline():
+                pass
+            p.send_signal(signal.SIGINT)
+            out, _ = p.communicate(timeout=30)
+            elapsed = time.monotonic() - start
+        finally:
+            server.close()
+            for c in conns:
+                c.close()
+        self.assertEqual(p.returncode, 105)
+        self.assertLess(elapsed, 5)
+        self.assertIn("2 iterations were interrupted", out)
+        self.assertTrue(os.path.exists(summary))
