@@ -37,6 +37,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   // The coordinator watches signals and the abort_on_fail thresholds; it never touches the
   // request path.
   Nanos next_eval = start + kSecond;
+  Nanos next_vus = start + kSecond;
   while (finished.load() < plan.threads) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (interrupted.load() && !stop.exchange(true) && r.aborted_by.empty()) {
@@ -47,6 +48,13 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       std::fprintf(stderr, "loadcell: stopping now\n");
     }
     Nanos now = MonotonicClock::ReadNow();
+    if (now >= next_vus) {
+      // k6's `vus` gauge: VUs inside an iteration, sampled every second across workers.
+      next_vus += kSecond;
+      int64_t active = 0;
+      for (auto& w : workers) active += w->active_vus();
+      r.store.Gauge("vus", {}, static_cast<double>(active));
+    }
     if (live && now >= next_eval && r.aborted_by.empty()) {
       next_eval += kSecond;
       double elapsed = static_cast<double>(now - start) / 1e9;

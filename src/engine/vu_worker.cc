@@ -801,6 +801,11 @@ void VuWorker::Run() {
     for (auto& e : execs_) Tick(*e, now);
     if (now >= next_scan) {
       next_scan = now + kScanInterval;
+      int64_t active = 0;
+      for (auto& e : execs_) {
+        for (auto& vu : e->vus) active += vu->busy ? 1 : 0;
+      }
+      active_vus_.store(active, std::memory_order_relaxed);
       for (auto& e : execs_) {
         for (auto& vu : e->vus) {
           bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||

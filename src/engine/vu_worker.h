@@ -36,6 +36,8 @@ class VuWorker {
 
   void Run();
   const MetricStore& store() const { return store_; }
+  // VUs inside an iteration, refreshed by the worker every 100 ms; read by the coordinator.
+  int64_t active_vus() const { return active_vus_.load(std::memory_order_relaxed); }
   const VuWorkerStats& stats() const { return stats_; }
   Nanos start() const { return start_; }
 
@@ -80,6 +82,7 @@ class VuWorker {
     bool operator>(const Timer& o) const { return at > o.at; }
   };
   std::vector<Timer> timers_;  // min-heap
+  std::atomic<int64_t> active_vus_{0};
   uint64_t timer_seq_ = 0;
 };
 

@@ -215,6 +215,10 @@ class Run(unittest.TestCase):
                 """)
         self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
         self.assertEqual(s["metrics"]["vus_max"]["value"], 4)
+        # Sampled each second; at the top of the ramp (1 s) 4 VUs run, give or take the one
+        # that starts exactly then.
+        self.assertGreaterEqual(s["metrics"]["vus"]["max"], 3)
+        self.assertLessEqual(s["metrics"]["vus"]["max"], 4)
         # Roughly 4 VU-seconds of 20 iterations each: about 80.
         self.assertGreater(s["metrics"]["iterations"]["count"], 40)
         self.assertLess(s["metrics"]["iterations"]["count"], 100)
