@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ struct TargetArgs {
 };
 void AddTargetOptions(CLI::App& cmd, TargetArgs& a);
 int RunTargetCommand(const TargetArgs& a);
+
+// -e KEY=VALUE arguments into `env`; false (after printing the error) when one is malformed.
+bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, std::string>* env);
 
 struct ValidateArgs {
   std::string file;

@@ -30,14 +30,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
 
 int RunTestCommand(const RunArgs& a) {
   LoadOptions options;
-  for (const std::string& kv : a.env) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "loadcell: -e/--env: invalid \"%s\": expected KEY=VALUE\n", kv.c_str());
-      return kExitBadInput;
-    }
-    options.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
   RunOverrides overrides;
   overrides.vus = a.vus;
   if (!a.duration.empty()) {

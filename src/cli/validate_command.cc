@@ -12,16 +12,21 @@ void AddValidateOptions(CLI::App& cmd, ValidateArgs& a) {
   cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
 }
 
-int RunValidate(const ValidateArgs& a) {
-  LoadOptions options;
-  for (const std::string& kv : a.env) {
+bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, std::string>* env) {
+  for (const std::string& kv : args) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       std::fprintf(stderr, "loadcell: -e/--env: invalid \"%s\": expected KEY=VALUE\n", kv.c_str());
-      return kExitBadInput;
+      return false;
     }
-    options.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    (*env)[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  return true;
+}
+
+int RunValidate(const ValidateArgs& a) {
+  LoadOptions options;
+  if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
   auto def = LoadTestFile(a.file, options);
   if (!def.ok()) {
     std::fprintf(stderr, "%s\n", def.error().message.c_str());

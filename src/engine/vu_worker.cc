@@ -90,6 +90,7 @@ struct VuWorker::Exec {
   std::vector<Vu*> idle;  // open executors
   int64_t max_vus = 0;    // open executors: this worker's share
   int64_t next_vu_index = 0;
+  int64_t id_base = 0;    // VU ids of this scenario are id_base + 1 ...
   std::optional<ArrivalSchedule> ramp;
   std::optional<ConstantRateSchedule> constant;
   std::vector<VuStep> vu_steps;  // ramping-vus
@@ -202,37 +203,40 @@ void VuWorker::SetUpExecutors() {
     e->hard_end = e->end + (d.executor == ExecutorKind::kRampingVus ? std::max(d.graceful_ramp_down, d.graceful_stop)
                                                                     : d.graceful_stop);
     // VU k of the scenario lives on worker k % n.
-    auto make_vu = [&](int64_t k) {
-      auto vu = std::make_unique<Vu>();
-      vu->worker = this;
-      vu->exec = e.get();
-      vu->index = k;
-      vu->id = id_base + k + 1;
-      vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
-      vu->rows.assign(plan_.def.data.size(), -1);
-      vu->base_tags["scenario"] = d.name;
-      for (const auto& [k2, t] : d.tags) {
-        auto v = t.Render(*vu);
-        vu->base_tags[k2] = v.ok() ? *v : "";
-      }
-      ++stats_.vus_max;
-      return vu;
-    };
+    e->id_base = id_base;
     if (e->open()) {
       int64_t pre = d.pre_allocated_vus / n + (index_ < d.pre_allocated_vus % n ? 1 : 0);
       e->max_vus = d.max_vus / n + (index_ < d.max_vus % n ? 1 : 0);
       e->next_vu_index = index_;
       for (int64_t i = 0; i < pre; ++i) {
-        e->vus.push_back(make_vu(e->next_vu_index));
+        e->idle.push_back(&NewVu(*e, e->next_vu_index));
         e->next_vu_index += n;
-        e->idle.push_back(e->vus.back().get());
       }
     } else {
-      for (int64_t k = index_; k < total_vus; k += n) e->vus.push_back(make_vu(k));
+      for (int64_t k = index_; k < total_vus; k += n) NewVu(*e, k);
     }
     id_base += total_vus;
     execs_.push_back(std::move(e));
   }
+}
+
+VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
+  const ScenarioDef& d = *e.def;
+  auto vu = std::make_unique<Vu>();
+  vu->worker = this;
+  vu->exec = &e;
+  vu->index = index;
+  vu->id = e.id_base + index + 1;
+  vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
+  vu->rows.assign(plan_.def.data.size(), -1);
+  vu->base_tags["scenario"] = d.name;
+  for (const auto& [k, t] : d.tags) {
+    auto v = t.Render(*vu);
+    vu->base_tags[k] = v.ok() ? *v : "";
+  }
+  ++stats_.vus_max;
+  e.vus.push_back(std::move(vu));
+  return *e.vus.back();
 }
 
 bool VuWorker::Continues(Exec& e, Vu& vu, Nanos now) {
@@ -281,29 +285,8 @@ void VuWorker::Tick(Exec& e, Nanos now) {
         e.idle.pop_back();
       } else if (static_cast<int64_t>(e.vus.size()) < e.max_vus) {
         // VUs are added on demand up to max_vus.
-        auto fresh = std::make_unique<Vu>();
-        fresh->worker = this;
-        fresh->exec = &e;
-        fresh->index = e.next_vu_index;
-        int64_t id_base = 0;
-        for (int s = 0; s < e.scenario; ++s) {
-          const ScenarioDef& o = plan_.def.scenarios[static_cast<size_t>(s)];
-          id_base += o.executor == ExecutorKind::kConstantArrivalRate || o.executor == ExecutorKind::kRampingArrivalRate
-                         ? o.max_vus
-                         : std::max<int64_t>(o.vus, o.start_vus);
-        }
-        fresh->id = id_base + e.next_vu_index + 1;
+        vu = &NewVu(e, e.next_vu_index);
         e.next_vu_index += plan_.threads;
-        fresh->rng.seed(plan_.seed ^ (static_cast<uint64_t>(fresh->id) * 0x9E3779B97F4A7C15ULL));
-        fresh->rows.assign(plan_.def.data.size(), -1);
-        fresh->base_tags["scenario"] = d.name;
-        for (const auto& [k, t] : d.tags) {
-          auto v = t.Render(*fresh);
-          fresh->base_tags[k] = v.ok() ? *v : "";
-        }
-        ++stats_.vus_max;
-        e.vus.push_back(std::move(fresh));
-        vu = e.vus.back().get();
       }
       if (vu == nullptr) {
         // No VU free: k6 drops the iteration rather than delay it.

@@ -47,6 +47,7 @@ class VuWorker {
   friend struct Vu;
 
   void SetUpExecutors();
+  Vu& NewVu(Exec& e, int64_t index);  // owned by e.vus
   void Tick(Exec& e, Nanos now);
   void StartIteration(Vu& vu, Nanos now, Nanos scheduled);
   void Advance(Vu& vu, Nanos now);

@@ -53,6 +53,18 @@ std::string TrendLine(const SeriesAggregate& a) {
                      d(static_cast<double>(h.ValueAtPercentile(95))), d(static_cast<double>(h.ValueAtPercentile(99))));
 }
 
+// One line of a breakdown: requests, rate, p95 and error rate of the requests with `tags`.
+std::string BreakdownLine(const MetricStore& s, const std::string& label, const Tags& tags, double secs) {
+  SeriesAggregate reqs = s.Select("http_reqs", tags);
+  SeriesAggregate dur = s.Select("http_req_duration", tags);
+  SeriesAggregate failed = s.Select("http_req_failed", tags);
+  return fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", label, reqs.count,
+                     secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
+                     dur.trend && !dur.trend->empty() ? FormatDuration(dur.trend->ValueAtPercentile(95) * kMicro)
+                                                      : std::string("-"),
+                     failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0);
+}
+
 std::string Observed(const ThresholdOutcome& o) {
   if (o.no_data) return "no data";
   return fmt::format("{:g}", o.observed);
@@ -114,17 +126,7 @@ std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
   std::vector<std::string> names = s.TagValues("http_reqs", "name");
   if (!names.empty()) {
     out += "\n  requests by name\n";
-    for (const std::string& n : names) {
-      SeriesAggregate reqs = s.Select("http_reqs", {{"name", n}});
-      SeriesAggregate dur = s.Select("http_req_duration", {{"name", n}});
-      SeriesAggregate failed = s.Select("http_req_failed", {{"name", n}});
-      out += fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", n, reqs.count,
-                         secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
-                         dur.trend && !dur.trend->empty()
-                             ? FormatDuration(dur.trend->ValueAtPercentile(95) * kMicro)
-                             : std::string("-"),
-                         failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0);
-    }
+    for (const std::string& n : names) out += BreakdownLine(s, n, {{"name", n}}, secs);
   }
   std::set<std::string> user_tags;
   for (const ScenarioDef& sc : def.scenarios) {
@@ -132,17 +134,7 @@ std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
   }
   for (const std::string& tag : user_tags) {
     out += fmt::format("\n  requests by {}\n", tag);
-    for (const std::string& v : s.TagValues("http_reqs", tag)) {
-      SeriesAggregate reqs = s.Select("http_reqs", {{tag, v}});
-      SeriesAggregate dur = s.Select("http_req_duration", {{tag, v}});
-      SeriesAggregate failed = s.Select("http_req_failed", {{tag, v}});
-      out += fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", v, reqs.count,
-                         secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
-                         dur.trend && !dur.trend->empty()
-                             ? FormatDuration(dur.trend->ValueAtPercentile(95) * kMicro)
-                             : std::string("-"),
-                         failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0);
-    }
+    for (const std::string& v : s.TagValues("http_reqs", tag)) out += BreakdownLine(s, v, {{tag, v}}, secs);
   }
   if (!r.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
