@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,6 +98,8 @@ class TargetThread {
   }
 
   void Run() {
+    // Simulated latencies should be what was asked for, not that plus 50 us of timer slack.
+    if (!o_.latency.none() || !o_.stall.none()) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -107,12 +110,16 @@ class TargetThread {
     std::vector<epoll_event> events(512);
     for (;;) {
       // Without pending timers the wait is unbounded: no timer to arm on every wake-up.
-      int timeout_ms = -1;
+      // With them, a nanosecond timeout: millisecond rounding would add up to 1 ms to
+      // every --latency the target is asked to simulate.
+      timespec ts{};
+      timespec* timeout = nullptr;
       if (!timers_.empty()) {
         Nanos wait = std::max<Nanos>(0, timers_.top().due - MonotonicClock::ReadNow());
-        timeout_ms = static_cast<int>((wait + kMilli - 1) / kMilli);
+        ts = {wait / kSecond, wait % kSecond};
+        timeout = &ts;
       }
-      int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), timeout_ms);
+      int n = epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()), timeout, nullptr);
       for (int i = 0; i < n; ++i) {
         const epoll_event& e = events[static_cast<size_t>(i)];
         if (e.data.fd == stop_fd_) return;
