@@ -60,6 +60,8 @@ struct VuWorker::Vu final : public TemplateContext {
   std::vector<int64_t> rows;   // current row of each data feeder
   int64_t iteration = -1;
   int64_t iterations_done = 0;
+  Nanos ramp_down_at = 0;      // ramping-vus: cut the iteration at this time (0: not ramped down)
+  uint64_t timer_seq = 0;      // the think timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
   Tags base_tags;              // scenario + rendered scenario tags
   std::string group;           // "::outer::inner" as k6 writes group paths
@@ -274,6 +276,13 @@ void VuWorker::Tick(Exec& e, Nanos now) {
     for (auto& vu : e.vus) {
       if (!vu->busy && vu->index < e.wanted && !interrupted_.load(std::memory_order_relaxed)) {
         StartIteration(*vu, now, now);
+      } else if (vu->busy && vu->index >= e.wanted && now < e.end) {
+        // Ramped down mid-iteration: it may finish within graceful_ramp_down, then it is cut.
+        if (vu->ramp_down_at == 0) {
+          vu->ramp_down_at = now + d.graceful_ramp_down;
+        } else if (now >= vu->ramp_down_at) {
+          Interrupt(*vu);
+        }
       }
     }
   }
@@ -314,17 +323,23 @@ void VuWorker::Tick(Exec& e, Nanos now) {
   if (!e.open() && d.executor != ExecutorKind::kRampingVus) can_start = false;  // started at once, continue from EndIteration
   if ((now >= e.hard_end || force_.load(std::memory_order_relaxed)) && any_busy) {
     for (auto& vu : e.vus) {
-      if (!vu->busy) continue;
-      ++stats_.interrupted;
-      vu->transport.Close();
-      vu->origin = -1;
-      vu->busy = false;
+      if (vu->busy) Interrupt(*vu);
       vu->state = Vu::State::kStopped;
-      vu->stack.clear();
     }
     any_busy = false;
   }
   if (!any_busy && !can_start) e.finished = true;
+}
+
+void VuWorker::Interrupt(Vu& vu) {
+  ++stats_.interrupted;
+  vu.transport.Close();
+  vu.origin = -1;
+  vu.interest = 0;
+  vu.busy = false;
+  vu.ramp_down_at = 0;
+  vu.state = Vu::State::kIdle;  // a pending think timer finds it idle and is ignored
+  vu.stack.clear();
 }
 
 void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
@@ -371,6 +386,7 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
 void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   Exec& e = *vu.exec;
   vu.busy = false;
+  vu.ramp_down_at = 0;
   vu.stack.clear();
   if (completed) {
     ++vu.iterations_done;
@@ -480,7 +496,8 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
 
 void VuWorker::Sleep(Vu& vu, Nanos until) {
   vu.state = Vu::State::kThinking;
-  timers_.push_back({until, &vu, ++timer_seq_});
+  vu.timer_seq = ++timer_seq_;
+  timers_.push_back({until, &vu, vu.timer_seq});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
@@ -776,7 +793,7 @@ void VuWorker::Run() {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
       Timer t = timers_.back();
       timers_.pop_back();
-      if (t.vu->state == Vu::State::kThinking) {
+      if (t.vu->state == Vu::State::kThinking && t.vu->timer_seq == t.seq) {
         t.vu->state = Vu::State::kIdle;
         Advance(*t.vu, now);
       }

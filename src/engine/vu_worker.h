@@ -52,6 +52,7 @@ class VuWorker {
   void StartIteration(Vu& vu, Nanos now, Nanos scheduled);
   void Advance(Vu& vu, Nanos now);
   void EndIteration(Vu& vu, Nanos now, bool completed);
+  void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
   void Connect(Vu& vu, Nanos now);
   void Write(Vu& vu, Nanos now);

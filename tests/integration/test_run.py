@@ -368,3 +368,60 @@ class Aborts(unittest.TestCase):
         self.assertLess(elapsed, 5)
         self.assertIn("2 iterations were interrupted", out)
         self.assertTrue(os.path.exists(summary))
+
+
+class Scenarios(unittest.TestCase):
+    def test_concurrent_scenarios_with_their_own_tags_and_start_times(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  a:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 3
+                    tags: {{ kind: alpha }}
+                    flow:
+                      - request: {{ url: /a }}
+                  b:
+                    executor: shared-iterations
+                    vus: 1
+                    iterations: 4
+                    start_time: 500ms
+                    tags: {{ kind: beta }}
+                    flow:
+                      - request: {{ url: /b }}
+                thresholds:
+                  "http_reqs{{kind:alpha}}": ["count==6"]
+                  "http_reqs{{scenario:b}}": ["count==4"]
+                  "iterations{{scenario:a}}": ["count==6"]
+                """)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 10)
+        self.assertGreaterEqual(s["state"]["testRunDurationMs"], 500)  # b started at 500 ms
+        self.assertIn("scenario a (per-vu-iterations): 6 iterations", p.stdout)
+        self.assertIn("scenario b (shared-iterations): 4 iterations", p.stdout)
+
+    def test_graceful_ramp_down_cuts_iterations_of_removed_vus(self):
+        with Target() as t:
+            p, s, _ = run_test(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  ramp:
+                    executor: ramping-vus
+                    start_vus: 2
+                    graceful_ramp_down: 500ms
+                    stages:
+                      - {{ duration: 1s, target: 2 }}
+                      - {{ duration: 0s, target: 1 }}
+                      - {{ duration: 3s, target: 1 }}
+                    flow:
+                      - request: {{ url: / }}
+                      - think: 4500ms
+                """, "-t", "1")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        # Both VUs start an iteration at 0 s that would last 4.5 s. VU 2 is ramped down at
+        # 1 s and cut 500 ms later; VU 1 finishes at 4.5 s, within its graceful stop.
+        self.assertEqual(s["metrics"]["iterations"]["count"], 1)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 2)
+        self.assertIn("1 iterations were interrupted", p.stdout)
