@@ -104,7 +104,7 @@ class Loader {
     if (Node defaults = root["defaults"]) {
       RequireMap(defaults, "defaults");
       CheckKeys(defaults, "defaults", {"headers", "timeout"});
-      if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers", {});
+      if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers");
       if (defaults["timeout"]) def.default_timeout = Duration(defaults["timeout"], "defaults.timeout", false);
     }
     Node scenarios = root["scenarios"];
@@ -280,7 +280,7 @@ class Loader {
                               s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
   }
 
-  TemplatePairs Pairs(const Node& n, const std::string& path, const std::vector<std::string>& /*unused*/) {
+  TemplatePairs Pairs(const Node& n, const std::string& path) {
     RequireMap(n, path);
     TemplatePairs out;
     for (const auto& kv : n) {
@@ -523,8 +523,8 @@ class Loader {
     std::string url_text = String(n["url"], Join(path, "url"));
     r.url = CompileText(n["url"], Join(path, "url"), url_text);
     r.name = n["name"] ? String(n["name"], Join(path, "name")) : r.method + " " + url_text;
-    if (n["headers"]) r.headers = Pairs(n["headers"], Join(path, "headers"), {});
-    if (n["query"]) r.query = Pairs(n["query"], Join(path, "query"), {});
+    if (n["headers"]) r.headers = Pairs(n["headers"], Join(path, "headers"));
+    if (n["query"]) r.query = Pairs(n["query"], Join(path, "query"));
     int bodies = 0;
     if (Node b = n["body"]) {
       ++bodies;
@@ -540,7 +540,7 @@ class Loader {
     if (Node f = n["form"]) {
       ++bodies;
       r.body_kind = RequestStep::Body::kForm;
-      r.form = Pairs(f, Join(path, "form"), {});
+      r.form = Pairs(f, Join(path, "form"));
     }
     if (bodies > 1) Fail(n, path, "use one of `body`, `json` and `form`");
     if (n["timeout"]) r.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
@@ -756,7 +756,7 @@ class Loader {
 
   SetStep Set(const Node& n, const std::string& path) {
     SetStep s;
-    s.values = Pairs(n, path, {});
+    s.values = Pairs(n, path);
     return s;
   }
 
