@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: start the built-in target, load it in the closed and then the open model,
-# print both summaries and write results to out/. Everything stops by itself.
+# `make demo`: start the built-in target (with stalls, so the open model has something to
+# show), load it in the closed and then the open model, run a journey from examples/, print
+# the summaries and write results to out/. Everything stops by itself.
 set -euo pipefail
 LOADCELL=${1:-build/loadcell}
 OUT=out
@@ -22,5 +23,9 @@ echo
 echo "== open model: 2000 req/s for 10s (latency from the intended send time: the stalls show)"
 "$LOADCELL" quick "$URL" -R 2000 -c 1200 -d 10s --summary-export "$OUT/open-summary.json" --json "$OUT/open.json" \
   --hlog "$OUT/open.hlog"
+echo
+echo "== a test definition: examples/login-journey.yaml (log in, capture the token, use it) for 5s"
+"$LOADCELL" run examples/login-journey.yaml -e "TARGET=${URL%/}" --duration 5s --summary-export "$OUT/journey-summary.json" \
+  || [ $? -eq 99 ]  # a failed threshold is a result, not a broken demo
 echo
 echo "== wrote $OUT/closed.json, $OUT/open.json (full results), *-summary.json (k6 layout), $OUT/open.hlog (HdrHistogram log)"
