@@ -396,8 +396,12 @@ void Worker::Scan(Nanos now) {
         break;
     }
   }
-  // Arrivals that waited for a connection longer than the timeout fail as timeouts.
-  while (!queue_.empty() && now - queue_.front() >= plan_.timeout) {
+  ExpireQueued(now, plan_.timeout);
+}
+
+void Worker::ExpireQueued(Nanos now, Nanos max_wait) {
+  // Arrivals that waited for a connection this long fail as timeouts.
+  while (!queue_.empty() && now - queue_.front() >= max_wait) {
     if (Recording(queue_.front())) {
       ++shard_.counters.requests;
       ++shard_.counters.failed;
@@ -491,10 +495,7 @@ void Worker::Run() {
         for (auto& c : conns_) {
           if (c->has_request) Fail(*c, FailureKind::kTimeout, now);
         }
-        Nanos saved = plan_.timeout;
-        plan_.timeout = 0;
-        Scan(now);  // fails every queued arrival as a timeout
-        plan_.timeout = saved;
+        ExpireQueued(now, 0);  // every arrival still queued fails as a timeout
         break;
       }
     }

@@ -90,6 +90,7 @@ class Worker {
   void FlushDeferred();                        // closed model: send the batch's next requests
   void Dispatch(Nanos now);                    // open model: hand queued arrivals to idle connections
   void Scan(Nanos now);                        // timeouts, reconnect back-off, queue expiry
+  void ExpireQueued(Nanos now, Nanos max_wait);  // open model: fail arrivals queued that long
   void PublishInterval(bool final);
   void PreConnect();                           // open model: connect before the start
   bool Recording(Nanos started) const { return started >= measure_start_; }
