@@ -151,8 +151,8 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
       if (code == kExitOk) code = kExitFailure;
     }
   };
-  write(a.summary_export, SummaryExport(result).dump(2) + "\n");
-  write(a.json, FullJson(result).dump(2) + "\n");
+  write(a.summary_export, SummaryExport(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write(a.json, FullJson(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   write(a.hlog, IntervalLog(result));
   return code;
 }

@@ -73,7 +73,7 @@ int RunTestCommand(const RunArgs& a) {
   if (!result.aborted_by.empty()) code = kExitThresholds;
   if (result.interrupted) code = kExitInterrupted;
   if (!a.summary_export.empty()) {
-    Status s = WriteFile(a.summary_export, TestSummaryExport(p.def, result, outcomes).dump(2) + "\n");
+    Status s = WriteFile(a.summary_export, TestSummaryExport(p.def, result, outcomes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     if (!s.ok()) {
       std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
       if (code == kExitOk) code = kExitFailure;

@@ -1,5 +1,6 @@
 #include "scenario/data_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +10,14 @@
 namespace loadcell {
 
 Result<DataTable> ReadDataFile(const std::string& path) {
+  // Regular files only: a device (/dev/zero) or a directory would never end or not parse.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Error::InvalidArgument(fmt::format("cannot read data file {}", path));
+  }
+  if (std::filesystem::file_size(path, ec) > (size_t{1} << 30)) {
+    return Error::InvalidArgument(fmt::format("data file {} is over 1 GiB", path));
+  }
   std::ifstream f(path, std::ios::binary);
   if (!f) return Error::InvalidArgument(fmt::format("cannot read data file {}", path));
   std::stringstream ss;

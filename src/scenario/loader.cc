@@ -535,7 +535,13 @@ class Loader {
       ++bodies;
       r.body_kind = RequestStep::Body::kJson;
       nlohmann::json value = ToJson(j, Join(path, "json"));
-      r.body = CompileText(j, Join(path, "json"), value.dump());
+      std::string text;
+      try {
+        text = value.dump();
+      } catch (const nlohmann::json::type_error&) {
+        Fail(j, Join(path, "json"), "a JSON body must be valid UTF-8");
+      }
+      r.body = CompileText(j, Join(path, "json"), text);
     }
     if (Node f = n["form"]) {
       ++bodies;

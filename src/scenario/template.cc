@@ -76,7 +76,18 @@ class Parser {
       else return left;
     }
   }
+  // Recursion is bounded so that a hostile "((((..." or "-----..." cannot overflow the stack.
+  struct DepthGuard {
+    explicit DepthGuard(Parser& p) : p_(p) {
+      if (++p_.depth_ > kMaxDepth) p_.Throw("expression nested too deeply");
+    }
+    ~DepthGuard() { --p_.depth_; }
+    Parser& p_;
+  };
+  static constexpr int kMaxDepth = 64;
+
   ExprPtr ParseUnary() {
+    DepthGuard guard(*this);
     if (Eat('-')) {
       auto e = std::make_shared<Expr>();
       e->kind = Expr::Kind::kNegate;
@@ -92,6 +103,7 @@ class Parser {
     auto e = std::make_shared<Expr>();
     if (c == '(') {
       ++i_;
+      DepthGuard guard(*this);
       ExprPtr inner = ParseExpr();
       if (!Eat(')')) Throw("')' expected");
       return inner;
@@ -150,6 +162,7 @@ class Parser {
   std::string_view s_;
   size_t base_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 void CollectNames(const Expr& e, std::vector<std::string>& out) {

@@ -61,6 +61,9 @@ TEST(Template, CompileErrorsPointAtTheProblem) {
   EXPECT_EQ(Template::Compile("{{ random_int(1) }}").error().message, "random_int() takes 2 arguments");
   EXPECT_EQ(Template::Compile("{{ vu").error().message, "unterminated {{ (missing }})");
   EXPECT_FALSE(Template::Compile("{{ (vu }}").ok());
+  EXPECT_EQ(Template::Compile("{{ " + std::string(10000, '(') + " }}").error().message, "expression nested too deeply");
+  EXPECT_EQ(Template::Compile("{{ " + std::string(10000, '-') + "1 }}").error().message, "expression nested too deeply");
+  EXPECT_TRUE(Template::Compile("{{ ((((vu)))) - -1 }}").ok());
   EXPECT_FALSE(Template::Compile("{{ 'open }}").ok());
 }
 
