@@ -9,7 +9,8 @@ set -euo pipefail
 needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:pkg-config
        libssl-dev: zlib1g-dev: libcli11-dev: libfmt-dev: nlohmann-json3-dev: libyaml-cpp-dev:
        libgtest-dev: libgmock-dev: libbenchmark-dev:
-       nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps)
+       nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
+       chromium:chromium prometheus:prometheus)
 
 missing=()
 for entry in "${needs[@]}"; do
@@ -28,5 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts the packaged nginx on port 80; the tests run their own instances.
   if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
     $SUDO systemctl stop nginx 2>/dev/null || $SUDO service nginx stop 2>/dev/null || true
+  fi
+  # Likewise Prometheus on :9090: the tests start their own, scraping loadcell.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    $SUDO systemctl stop prometheus 2>/dev/null || $SUDO service prometheus stop 2>/dev/null || true
   fi
 fi

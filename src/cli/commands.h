@@ -75,8 +75,18 @@ struct RunArgs {
   std::string summary_export;
   long long seed = -1;
   bool insecure = false;
+  std::vector<std::string> out;  // results files: .json or .ndjson
+  std::string report;            // HTML report
+  bool quiet = false;
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
-int RunTestCommand(const RunArgs& a);
+int RunTestCommand(const RunArgs& a, const std::string& command_line);
+
+struct ReportArgs {
+  std::string results;
+  std::string html, junit, markdown, csv, json;
+};
+void AddReportOptions(CLI::App& cmd, ReportArgs& a);
+int RunReportCommand(const ReportArgs& a);
 
 }  // namespace loadcell

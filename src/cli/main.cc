@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   ValidateArgs validate;
   CLI::App* v = app.add_subcommand("validate", "Check a test definition without running it");
   AddValidateOptions(*v, validate);
+  ReportArgs report;
+  CLI::App* rep = app.add_subcommand("report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV");
+  AddReportOptions(*rep, report);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
   if (q->parsed()) return RunQuick(quick, command_line);
   if (t->parsed()) return RunTargetCommand(target);
   if (v->parsed()) return RunValidate(validate);
-  if (r->parsed()) return RunTestCommand(run);
+  if (r->parsed()) return RunTestCommand(run, command_line);
+  if (rep->parsed()) return RunReportCommand(report);
   return kExitBadInput;
 }

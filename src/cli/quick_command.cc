@@ -129,7 +129,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
                static_cast<unsigned long long>(plan.seed));
   LiveFn live;
   if (live_on) {
-    live = [total_s](const SeriesPoint& p) { std::fprintf(stderr, "%s\n", FormatLiveLine(p, total_s).c_str()); };
+    live = [total_s](const QuickSecond& p) { std::fprintf(stderr, "%s\n", FormatLiveLine(p, total_s).c_str()); };
   }
   auto run = ExecuteRun(plan, g_interrupted, live);
   if (!run.ok()) {

@@ -12,7 +12,10 @@
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
 #include "output/export.h"
+#include "output/results_file.h"
 #include "output/test_summary.h"
+#include "report/report.h"
+#include "results/run_results.h"
 #include "scenario/loader.h"
 
 namespace loadcell {
@@ -26,9 +29,33 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+  cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
+  cmd.add_option("--report", a.report, "Write the HTML report here");
+  cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
 }
 
-int RunTestCommand(const RunArgs& a) {
+namespace {
+
+// Several observers on the one run.
+class Observers : public RunObserver {
+ public:
+  void Add(RunObserver* o) { list_.push_back(o); }
+  void OnStart(double start_wall) override {
+    for (RunObserver* o : list_) o->OnStart(start_wall);
+  }
+  void OnSecond(const SeriesPoint& p, const MetricStore& interval) override {
+    for (RunObserver* o : list_) o->OnSecond(p, interval);
+  }
+
+ private:
+  std::vector<RunObserver*> list_;
+};
+
+bool IsNdjson(const std::string& path) { return path.ends_with(".ndjson"); }
+
+}  // namespace
+
+int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
   RunOverrides overrides;
@@ -40,6 +67,12 @@ int RunTestCommand(const RunArgs& a) {
       return kExitBadInput;
     }
     overrides.duration = *d;
+  }
+  for (const std::string& o : a.out) {
+    if (!o.ends_with(".json") && !IsNdjson(o)) {
+      std::fprintf(stderr, "loadcell: --out %s: the file name must end in .json or .ndjson\n", o.c_str());
+      return kExitBadInput;
+    }
   }
   auto def = LoadTestFile(a.file, options);
   if (!def.ok()) {
@@ -62,24 +95,39 @@ int RunTestCommand(const RunArgs& a) {
   const TestPlan& p = **plan;
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                p.def.scenarios.size(), threads, static_cast<unsigned long long>(seed));
-  TestResult result = RunTest(p, g_interrupted, &g_signals);
-  auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
-  std::fputs(FormatTestSummary(p.def, result, outcomes).c_str(), stdout);
-  std::fflush(stdout);
+  RunMeta meta = MakeRunMeta(p.def, seed, command_line);
+  Observers observers;
+  // Outputs that cannot be written are reported by name and do not stop the run: what it
+  // measures still reaches the console and the other outputs.
   int code = kExitOk;
-  for (const ThresholdOutcome& o : outcomes) {
-    if (!o.ok) code = kExitThresholds;
+  auto report_error = [&code](const Status& s) {
+    if (s.ok()) return;
+    std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
+    if (code == kExitOk) code = kExitFailure;
+  };
+  std::vector<std::unique_ptr<NdjsonWriter>> streams;
+  for (const std::string& o : a.out) {
+    if (!IsNdjson(o)) continue;
+    auto w = std::make_unique<NdjsonWriter>();
+    Status s = w->Open(o, meta);
+    report_error(s);
+    if (!s.ok()) continue;
+    observers.Add(w.get());
+    streams.push_back(std::move(w));
   }
-  if (!result.aborted_by.empty()) code = kExitThresholds;
-  if (result.interrupted) code = kExitInterrupted;
-  if (!a.summary_export.empty()) {
-    Status s = WriteFile(a.summary_export, TestSummaryExport(p.def, result, outcomes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    if (!s.ok()) {
-      std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
-      if (code == kExitOk) code = kExitFailure;
-    }
+  TestResult result = RunTest(p, g_interrupted, &g_signals, &observers);
+  auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
+  RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
+  std::fputs(FormatTestSummary(results).c_str(), stdout);
+  std::fflush(stdout);
+  for (auto& w : streams) report_error(w->Finish(results));
+  for (const std::string& o : a.out) {
+    if (!IsNdjson(o)) report_error(WriteFile(o, DumpJson(ResultsJson(results), 1) + "\n"));
   }
-  return code;
+  if (!a.report.empty()) report_error(WriteFile(a.report, HtmlReport(results)));
+  if (!a.summary_export.empty()) report_error(WriteFile(a.summary_export, DumpJson(TestSummaryExport(results), 2) + "\n"));
+  int run_code = RunExitCode(results);
+  return run_code != kExitOk ? run_code : code;
 }
 
 }  // namespace loadcell

@@ -45,8 +45,8 @@ class Collector final : public SnapshotSink {
   std::deque<IntervalSnapshot> queue_;
 };
 
-SeriesPoint MakePoint(int64_t second, const Shard& s, double length_s) {
-  SeriesPoint p;
+QuickSecond MakePoint(int64_t second, const Shard& s, double length_s) {
+  QuickSecond p;
   p.second = second;
   p.start_s = static_cast<double>(second);
   p.length_s = length_s;
@@ -80,7 +80,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
 
   RunResult result;
   result.totals = Shard(plan.histograms);
-  RunMeta& m = result.meta;
+  QuickMeta& m = result.meta;
   m.version = LOADCELL_VERSION;
   m.command_line = plan.command_line;
   m.hostname = Hostname();
@@ -162,7 +162,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
         Nanos now = clock.Now();
         len = std::max(0.0, static_cast<double>(now - (measure_start + next_emit * kSecond)) / 1e9);
       }
-      SeriesPoint p = MakePoint(next_emit, pending.begin()->second, len);
+      QuickSecond p = MakePoint(next_emit, pending.begin()->second, len);
       pending.erase(pending.begin());
       if (live) live(p);
       result.series.push_back(std::move(p));

@@ -32,7 +32,7 @@ struct RunPlan {
 };
 
 // Called on the collecting thread as each second completes.
-using LiveFn = std::function<void(const SeriesPoint&)>;
+using LiveFn = std::function<void(const QuickSecond&)>;
 
 // Errors are set-up failures (name resolution, TLS context); a target that refuses or
 // fails requests is a result, not an error.

@@ -1,7 +1,8 @@
 #include "engine/test_run.h"
 
-#include <memory>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <cstdio>
 #include <thread>
 
@@ -13,16 +14,68 @@
 #include "engine/vu_worker.h"
 
 namespace loadcell {
+namespace {
 
-TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals) {
+// Merges the workers' pieces of each second and emits the second once every worker that is
+// still running delivered it.
+class SeriesCollector {
+ public:
+  SeriesCollector(int workers, RunObserver* observer)
+      : delivered_(static_cast<size_t>(workers), 0), done_(static_cast<size_t>(workers), false), observer_(observer) {}
+
+  // Emits the complete seconds; with `duration_s` (the run is over) emits all of them.
+  void Drain(IntervalSink& sink, double vus, std::vector<SeriesPoint>* out, double duration_s = -1) {
+    for (Interval& iv : sink.Take()) {
+      auto [it, inserted] = pending_.try_emplace(iv.second);
+      if (inserted) {
+        it->second = std::move(iv.store);
+      } else {
+        it->second.Merge(iv.store);
+      }
+      size_t w = static_cast<size_t>(iv.worker);
+      delivered_[w] = std::max(delivered_[w], iv.second);
+      done_[w] = done_[w] || iv.last;
+    }
+    while (!pending_.empty()) {
+      int64_t t = pending_.begin()->first;
+      bool complete = duration_s >= 0;
+      if (!complete) {
+        complete = true;
+        // A worker's final piece may cover a partial second: it waits for the end, which
+        // knows the run's duration.
+        for (size_t w = 0; w < delivered_.size(); ++w) complete = complete && (done_[w] ? delivered_[w] > t : delivered_[w] >= t);
+      }
+      if (!complete) break;
+      double dur = 1;
+      if (duration_s >= 0 && pending_.size() == 1) dur = std::max(1e-3, duration_s - static_cast<double>(t - 1));
+      out->push_back(MakePoint(t, dur, vus, pending_.begin()->second));
+      if (observer_ != nullptr) observer_->OnSecond(out->back(), pending_.begin()->second);
+      pending_.erase(pending_.begin());
+    }
+  }
+
+ private:
+  std::map<int64_t, MetricStore> pending_;
+  std::vector<int64_t> delivered_;
+  std::vector<bool> done_;
+  RunObserver* observer_;
+};
+
+}  // namespace
+
+TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals,
+                   RunObserver* observer) {
   StartGate gate(plan.threads);
   std::atomic<bool> stop{false}, force{false};
   std::atomic<int> finished{0};
   std::unique_ptr<LiveAggregates> live;
   if (!plan.abort_thresholds.empty()) live = std::make_unique<LiveAggregates>(plan.threads, plan.abort_thresholds.size());
+  IntervalSink intervals;
+  SeriesCollector collector(plan.threads, observer);
+  double vus_now = 0;
   std::vector<std::unique_ptr<VuWorker>> workers;
   for (int i = 0; i < plan.threads; ++i) {
-    workers.push_back(std::make_unique<VuWorker>(plan, i, gate, stop, force, live.get()));
+    workers.push_back(std::make_unique<VuWorker>(plan, i, gate, stop, force, live.get(), &intervals));
   }
   std::vector<std::thread> threads;
   for (auto& w : workers) {
@@ -34,6 +87,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   TestResult r;
   Nanos start = gate.OpenWhenReady([] { return MonotonicClock::ReadNow(); }, 5 * kMilli);
   r.start_wall = WallSeconds();
+  if (observer != nullptr) observer->OnStart(r.start_wall);
   // The coordinator watches signals and the abort_on_fail thresholds; it never touches the
   // request path.
   Nanos next_eval = start + kSecond;
@@ -54,7 +108,9 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       int64_t active = 0;
       for (auto& w : workers) active += w->active_vus();
       r.store.Gauge("vus", {}, static_cast<double>(active));
+      vus_now = static_cast<double>(active);
     }
+    collector.Drain(intervals, vus_now, &r.series);
     if (live && now >= next_eval && r.aborted_by.empty()) {
       next_eval += kSecond;
       double elapsed = static_cast<double>(now - start) / 1e9;
@@ -76,6 +132,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   for (auto& t : threads) t.join();
   r.end_wall = WallSeconds();
   r.duration_s = static_cast<double>(MonotonicClock::ReadNow() - start) / 1e9;
+  collector.Drain(intervals, vus_now, &r.series, r.duration_s);
   for (auto& w : workers) {
     r.store.Merge(w->store());
     r.vus_max += w->stats().vus_max;

@@ -8,6 +8,7 @@
 
 #include "engine/test_plan.h"
 #include "metrics/metric_store.h"
+#include "metrics/series.h"
 
 namespace loadcell {
 
@@ -21,10 +22,21 @@ struct TestResult {
   std::vector<std::string> messages;
   bool interrupted = false;
   std::string aborted_by;     // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
+  std::vector<SeriesPoint> series;  // one point per second
+};
+
+// Told about every second once all workers delivered it (on the coordinator thread, never
+// on a worker's): the NDJSON stream, the live endpoints and the progress line hang here.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnStart(double /*start_wall*/) {}
+  virtual void OnSecond(const SeriesPoint& point, const MetricStore& interval) = 0;
 };
 
 // `signals` counts SIGINT/SIGTERM: the first stops scheduling (running iterations get their
 // graceful stop), the second cuts them at once; either way the result is complete.
-TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals = nullptr);
+TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals = nullptr,
+                   RunObserver* observer = nullptr);
 
 }  // namespace loadcell

@@ -156,8 +156,15 @@ bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
 
 // ---- the worker ---------------------------------------------------------------------------
 VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& stop,
-                   const std::atomic<bool>& force, LiveAggregates* live)
-    : plan_(plan), index_(index), gate_(gate), interrupted_(stop), force_(force), live_(live), buf_(kReadBuffer) {}
+                   const std::atomic<bool>& force, LiveAggregates* live, IntervalSink* intervals)
+    : plan_(plan),
+      index_(index),
+      gate_(gate),
+      interrupted_(stop),
+      force_(force),
+      live_(live),
+      intervals_(intervals),
+      buf_(kReadBuffer) {}
 
 VuWorker::~VuWorker() = default;
 
@@ -300,6 +307,7 @@ void VuWorker::Tick(Exec& e, Nanos now) {
       if (vu == nullptr) {
         // No VU free: k6 drops the iteration rather than delay it.
         store_.Count("dropped_iterations", {{"scenario", d.name}});
+        interval_.Count("dropped_iterations", {{"scenario", d.name}});
         return;
       }
       StartIteration(*vu, now, scheduled);
@@ -391,6 +399,7 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   if (completed) {
     ++vu.iterations_done;
     store_.Count("iterations", vu.base_tags);
+    interval_.Count("iterations", vu.base_tags);
     store_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
   }
   if (e.open()) {
@@ -578,6 +587,7 @@ void VuWorker::Write(Vu& vu, Nanos now) {
     return;
   }
   store_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
+  interval_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
   vu.t_written = now;
   vu.state = Vu::State::kReading;
   SetInterest(vu, EPOLLIN);
@@ -642,6 +652,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
     if (r.status == IoStatus::kOk) {
       if (vu.t_first_byte == 0) vu.t_first_byte = now;
       store_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
+      interval_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
       size_t used = vu.parser.Feed(buf_.data(), r.bytes);
       if (vu.parser.error() != http1::ParseError::kNone) {
         FailRequest(vu, "protocol", now);
@@ -704,6 +715,9 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
   store_.Trend("http_req_sending", key, written - sent);
   store_.Trend("http_req_waiting", key, first - written);
   store_.Trend("http_req_receiving", key, now - first);
+  interval_.Count("http_reqs", key);
+  interval_.Trend("http_req_duration", key, duration);
+  interval_.Rate("http_req_failed", key, status < 200 || status >= 400);
   if (!req.checks.empty() || !req.captures.empty()) {
     ResponseView view{status, &vu.collector.headers(), vu.collector.body(), duration};
     ResponseEvaluator ev(view);
@@ -712,7 +726,9 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
       ct["check"] = c.label;
       ct["group"] = vu.group;
       ct["name"] = req.name;
-      store_.Rate("checks", ct, ev.Evaluate(c));
+      bool pass = ev.Evaluate(c);
+      store_.Rate("checks", ct, pass);
+      interval_.Rate("checks", ct, pass);
     }
     for (const Capture& c : req.captures) {
       auto v = ev.Extract(c);
@@ -742,15 +758,21 @@ void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
   tags["status"] = "0";
   tags["group"] = vu.group;
   for (const auto& [k, v] : req.tags) tags[k] = v;
-  store_.Count("http_reqs", tags);
-  store_.Rate("http_req_failed", tags, true);
-  store_.Count("http_req_errors", {{"scenario", vu.exec->def->name}, {"kind", kind}});
+  TagKey key(tags);
+  store_.Count("http_reqs", key);
+  store_.Rate("http_req_failed", key, true);
+  interval_.Count("http_reqs", key);
+  interval_.Rate("http_req_failed", key, true);
+  Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", kind}};
+  store_.Count("http_req_errors", error_tags);
+  interval_.Count("http_req_errors", error_tags);
   for (const Check& c : req.checks) {
     Tags ct = vu.base_tags;
     ct["check"] = c.label;
     ct["group"] = vu.group;
     ct["name"] = req.name;
     store_.Rate("checks", ct, false);
+    interval_.Rate("checks", ct, false);
   }
   for (const Capture& c : req.captures) vu.vars.erase(c.as);
   vu.transport.Close();
@@ -780,14 +802,18 @@ void VuWorker::Run() {
   SetUpExecutors();
   std::vector<epoll_event> events(kMaxEvents);
   Nanos next_scan = start_ + kScanInterval;
-  Nanos next_publish = start_ + kSecond;
+  next_publish_ = start_ + kSecond;
   for (;;) {
     Nanos now = MonotonicClock::ReadNow();
-    if (live_ != nullptr && now >= next_publish) {
-      next_publish += kSecond;
-      std::vector<SeriesAggregate> aggs;
-      for (const ThresholdDef* t : plan_.abort_thresholds) aggs.push_back(store_.Select(t->selector.metric, t->selector.tags));
-      live_->Publish(index_, std::move(aggs));
+    while (now >= next_publish_) {
+      intervals_->Publish({index_, (next_publish_ - start_) / kSecond, false, std::move(interval_)});
+      interval_ = MetricStore();
+      next_publish_ += kSecond;
+      if (live_ != nullptr) {
+        std::vector<SeriesAggregate> aggs;
+        for (const ThresholdDef* t : plan_.abort_thresholds) aggs.push_back(store_.Select(t->selector.metric, t->selector.tags));
+        live_->Publish(index_, std::move(aggs));
+      }
     }
     while (!timers_.empty() && timers_.front().at <= now) {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
@@ -824,6 +850,9 @@ void VuWorker::Run() {
   for (auto& e : execs_) {
     for (auto& vu : e->vus) vu->transport.Close();
   }
+  // The final piece follows the last full second, whatever time it is now, so that every
+  // worker's seconds are contiguous.
+  intervals_->Publish({index_, (next_publish_ - start_) / kSecond, true, std::move(interval_)});
 }
 
 }  // namespace loadcell

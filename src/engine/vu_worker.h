@@ -1,7 +1,8 @@
 // A worker thread that runs virtual users: light state machines on the worker's epoll
 // loop (never threads), each with its own keep-alive connection, variables and RNG. The
 // worker also runs the executors' schedules for its share of each scenario's VUs and
-// arrivals, and records every sample into its own MetricStore (merged at the end).
+// arrivals, and records every sample into its own MetricStore (merged at the end), the core ones
+// also into a per-second store handed to the coordinator.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
 #include "engine/start_gate.h"
 #include "engine/test_plan.h"
@@ -29,7 +31,7 @@ class VuWorker {
   // `stop`: start no new iteration (interrupted, or a threshold aborted the test);
   // `force`: also cut the running ones now (a second Ctrl-C).
   VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& stop,
-           const std::atomic<bool>& force, LiveAggregates* live);
+           const std::atomic<bool>& force, LiveAggregates* live, IntervalSink* intervals);
   ~VuWorker();
   VuWorker(const VuWorker&) = delete;
   VuWorker& operator=(const VuWorker&) = delete;
@@ -71,12 +73,15 @@ class VuWorker {
   const std::atomic<bool>& interrupted_;
   const std::atomic<bool>& force_;
   LiveAggregates* live_;
+  IntervalSink* intervals_;
   Poller poller_;
   std::vector<std::unique_ptr<Exec>> execs_;
   std::vector<char> buf_;
   MetricStore store_;
+  MetricStore interval_;  // core metrics of the current second, for the series
   VuWorkerStats stats_;
   Nanos start_ = 0;
+  Nanos next_publish_ = 0;  // end of the current interval
   struct Timer {
     Nanos at;
     Vu* vu;

@@ -30,6 +30,13 @@ class HdrHistogram {
   // Adds every count of `other`; layouts must match (same lowest/highest/digits).
   Status Add(const HdrHistogram& other);
   void Reset();
+  // The V2 encoding keeps buckets, not the exact extremes: a decoder that also has them
+  // (a results file stores both) puts them back so that min() and max() stay exact.
+  void RestoreExtremes(int64_t min, int64_t max) {
+    if (total_count_ == 0) return;
+    min_ = min;
+    max_ = max;
+  }
 
   int64_t total_count() const { return total_count_; }
   int64_t clamped() const { return clamped_; }

@@ -107,6 +107,17 @@ void MetricStore::Merge(const MetricStore& other) {
   }
 }
 
+void MetricStore::Insert(const std::string& metric, SeriesAggregate aggregate) {
+  TagKey key(aggregate.tags);
+  auto& mine = series_[metric];
+  auto it = mine.find(key.key);
+  if (it == mine.end()) {
+    mine.emplace(key.key, std::move(aggregate));
+  } else {
+    it->second.Add(aggregate);
+  }
+}
+
 SeriesAggregate MetricStore::Select(const std::string& metric, const Tags& filter) const {
   SeriesAggregate out;
   auto it = series_.find(metric);

@@ -56,6 +56,17 @@ class MetricStore {
   // Distinct values of one tag among the series of a metric.
   std::vector<std::string> TagValues(const std::string& metric, const std::string& tag) const;
   bool Has(const std::string& metric) const;
+  bool empty() const { return series_.empty(); }
+
+  // Every series, in metric then canonical-tag order: f(metric, aggregate).
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [metric, by_tags] : series_) {
+      for (const auto& [_, agg] : by_tags) f(metric, agg);
+    }
+  }
+  // Adds one aggregate (as read back from a results file) to the series of its tags.
+  void Insert(const std::string& metric, SeriesAggregate aggregate);
 
  private:
   SeriesAggregate& At(const std::string& metric, const TagKey& tags, MetricKind kind);

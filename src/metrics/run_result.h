@@ -12,7 +12,7 @@
 
 namespace loadcell {
 
-struct RunMeta {
+struct QuickMeta {
   std::string version;
   std::string command_line;
   std::string hostname;
@@ -32,7 +32,7 @@ struct RunMeta {
 };
 
 // One second of the run (the last one may be shorter: it holds the grace period).
-struct SeriesPoint {
+struct QuickSecond {
   int64_t second = 0;        // from the start of measurement
   double start_s = 0;        // offset of the interval from the start of measurement
   double length_s = 1;
@@ -43,9 +43,9 @@ struct SeriesPoint {
 };
 
 struct RunResult {
-  RunMeta meta;
+  QuickMeta meta;
   Shard totals;
-  std::vector<SeriesPoint> series;
+  std::vector<QuickSecond> series;
   double measured_s = 0;             // length of the measured window, for rates
   std::vector<double> worker_cpu;    // fraction of one core each worker used
   std::vector<std::string> warnings;

@@ -23,7 +23,7 @@ void LatencyBlock(std::string& out, const char* title, const HdrHistogram& h) {
 
 }  // namespace
 
-std::string FormatLiveLine(const SeriesPoint& p, double total_s) {
+std::string FormatLiveLine(const QuickSecond& p, double total_s) {
   const Counters& c = p.counters;
   double rate = p.length_s > 0 ? static_cast<double>(c.requests) / p.length_s : 0;
   return fmt::format("{:>5.0f}s/{:.0f}s  {:>9.0f} req/s  p50 {:>9}  p99 {:>9}  errors {:<6}  in-flight {}",
@@ -32,7 +32,7 @@ std::string FormatLiveLine(const SeriesPoint& p, double total_s) {
 }
 
 std::string FormatSummary(const RunResult& r) {
-  const RunMeta& m = r.meta;
+  const QuickMeta& m = r.meta;
   const Counters& c = r.totals.counters;
   std::string out;
   out += fmt::format("loadcell {} — {} {}\n", m.version, m.method, m.url);

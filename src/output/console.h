@@ -10,7 +10,7 @@
 namespace loadcell {
 
 // "  3s  10234 req/s  p50 1.02ms  p99 4.10ms  errors 0  in-flight 50"
-std::string FormatLiveLine(const SeriesPoint& p, double total_s);
+std::string FormatLiveLine(const QuickSecond& p, double total_s);
 std::string FormatSummary(const RunResult& r);
 
 }  // namespace loadcell

@@ -59,6 +59,8 @@ json CountersJson(const Counters& c) {
   return j;
 }
 
+}  // namespace
+
 std::string Iso8601(double epoch_s) {
   time_t t = static_cast<time_t>(epoch_s);
   tm g{};
@@ -67,8 +69,6 @@ std::string Iso8601(double epoch_s) {
   strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &g);
   return fmt::format("{}.{:03d}Z", buf, static_cast<int>((epoch_s - static_cast<double>(t)) * 1000));
 }
-
-}  // namespace
 
 json SummaryExport(const RunResult& r) {
   const Counters& c = r.totals.counters;
@@ -91,7 +91,7 @@ json SummaryExport(const RunResult& r) {
 }
 
 json FullJson(const RunResult& r) {
-  const RunMeta& m = r.meta;
+  const QuickMeta& m = r.meta;
   json j;
   j["schema"] = "loadcell.quick/v1";
   j["meta"] = {{"version", m.version},       {"command_line", m.command_line}, {"host", m.hostname},
@@ -109,7 +109,7 @@ json FullJson(const RunResult& r) {
                      {"http_req_service_duration", EncodeHdrBase64(r.totals.service)},
                      {"http_req_send_lag", EncodeHdrBase64(r.totals.send_lag)}};
   json series = json::array();
-  for (const SeriesPoint& p : r.series) {
+  for (const QuickSecond& p : r.series) {
     series.push_back({{"second", p.second},
                       {"start_s", p.start_s},
                       {"length_s", p.length_s},
@@ -138,7 +138,7 @@ std::string IntervalLog(const RunResult& r) {
   out += fmt::format("#[BaseTime: {:.3f} (seconds since epoch)]\n", r.meta.start_wall);
   out += "#[loadcell http_req_duration, values in microseconds; Interval_Max in milliseconds]\n";
   out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
-  for (const SeriesPoint& p : r.series) {
+  for (const QuickSecond& p : r.series) {
     out += fmt::format("{:.3f},{:.3f},{:.3f},{}\n", p.start_s, p.length_s, static_cast<double>(p.max_us) / 1000.0,
                        p.duration_hdr);
   }

@@ -18,6 +18,9 @@ nlohmann::json SummaryExport(const RunResult& r);
 nlohmann::json FullJson(const RunResult& r);
 std::string IntervalLog(const RunResult& r);
 
+// "2026-11-23T16:09:55.123Z"
+std::string Iso8601(double epoch_s);
+
 // Writes atomically (temp file + rename) so a reader never sees half a file.
 Status WriteFile(const std::string& path, const std::string& content);
 

@@ -4,12 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "analysis/threshold.h"
 #include "common/units.h"
 
 namespace loadcell {
 namespace {
 
 using nlohmann::json;
+
+}  // namespace
 
 json MetricJson(const SeriesAggregate& a, double secs) {
   json j;
@@ -43,6 +46,8 @@ json MetricJson(const SeriesAggregate& a, double secs) {
   return j;
 }
 
+namespace {
+
 std::string TrendLine(const SeriesAggregate& a) {
   if (!a.trend || a.trend->empty()) return "no samples";
   const HdrHistogram& h = *a.trend;
@@ -53,16 +58,11 @@ std::string TrendLine(const SeriesAggregate& a) {
                      d(static_cast<double>(h.ValueAtPercentile(95))), d(static_cast<double>(h.ValueAtPercentile(99))));
 }
 
-// One line of a breakdown: requests, rate, p95 and error rate of the requests with `tags`.
-std::string BreakdownLine(const MetricStore& s, const std::string& label, const Tags& tags, double secs) {
-  SeriesAggregate reqs = s.Select("http_reqs", tags);
-  SeriesAggregate dur = s.Select("http_req_duration", tags);
-  SeriesAggregate failed = s.Select("http_req_failed", tags);
-  return fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", label, reqs.count,
-                     secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
-                     dur.trend && !dur.trend->empty() ? FormatDuration(dur.trend->ValueAtPercentile(95) * kMicro)
-                                                      : std::string("-"),
-                     failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0);
+std::string BreakdownLine(const BreakdownRow& row) {
+  return fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", row.value, row.reqs, row.rate,
+                     row.has_latency ? FormatDuration(static_cast<Nanos>(row.latency.p95 * 1e6))
+                         : std::string("-"),
+                     100.0 * row.failed_rate);
 }
 
 std::string Observed(const ThresholdOutcome& o) {
@@ -72,36 +72,34 @@ std::string Observed(const ThresholdOutcome& o) {
 
 }  // namespace
 
-std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
-                              const std::vector<ThresholdOutcome>& thresholds) {
+std::string FormatTestSummary(const RunResults& r) {
   std::string out;
   const MetricStore& s = r.store;
-  out += fmt::format("loadcell {} — {}{}\n", LOADCELL_VERSION, def.name.empty() ? def.file : def.name,
-                     r.interrupted ? " (interrupted)" : "");
-  for (const ScenarioDef& sc : def.scenarios) {
+  out += fmt::format("loadcell {} — {}{}\n", r.meta.version, r.meta.test, r.meta.interrupted ? " (interrupted)" : "");
+  if (!r.meta.complete) out += "  (incomplete: the run ended before its final record; per-second metrics only)\n";
+  for (const ScenarioInfo& sc : r.meta.scenarios) {
     SeriesAggregate it = s.Select("iterations", {{"scenario", sc.name}});
     SeriesAggregate dropped = s.Select("dropped_iterations", {{"scenario", sc.name}});
-    out += fmt::format("  scenario {} ({}): {} iterations{}\n", sc.name, ExecutorName(sc.executor), it.count,
+    out += fmt::format("  scenario {} ({}): {} iterations{}\n", sc.name, sc.executor, it.count,
                        dropped.count ? fmt::format(", {} dropped", dropped.count) : "");
   }
-  // Checks, grouped by name.
-  if (s.Has("checks")) {
+  std::vector<CheckRow> checks = Checks(r);
+  if (!checks.empty()) {
     out += "\n  checks\n";
-    for (const std::string& label : s.TagValues("checks", "check")) {
-      SeriesAggregate c = s.Select("checks", {{"check", label}});
-      bool all = c.passes == c.count;
-      out += fmt::format("    {} {}: {} of {} passed ({:.2f}%)\n", all ? "✓" : "✗", label, c.passes, c.count,
-                         c.count ? 100.0 * static_cast<double>(c.passes) / static_cast<double>(c.count) : 0.0);
+    for (const CheckRow& c : checks) {
+      int64_t n = c.passes + c.fails;
+      out += fmt::format("    {} {}: {} of {} passed ({:.2f}%)\n", c.fails == 0 ? "✓" : "✗", c.name, c.passes, n,
+                         n ? 100.0 * static_cast<double>(c.passes) / static_cast<double>(n) : 0.0);
     }
   }
-  if (!thresholds.empty()) {
+  if (!r.thresholds.empty()) {
     out += "\n  thresholds\n";
-    for (const ThresholdOutcome& t : thresholds) {
+    for (const ThresholdOutcome& t : r.thresholds) {
       out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
     }
   }
   out += "\n  metrics\n";
-  double secs = r.duration_s;
+  double secs = r.meta.duration_s;
   for (const std::string& m : s.Metrics()) {
     SeriesAggregate a = s.Select(m, {});
     std::string line;
@@ -121,47 +119,40 @@ std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
     }
     out += fmt::format("    {:.<28} {}\n", m + " ", line);
   }
-  out += fmt::format("    {:.<28} {}\n", "vus_max ", r.vus_max);
+  out += fmt::format("    {:.<28} {}\n", "vus_max ", r.meta.vus_max);
   // Per request name (and per value of each user tag): rate, p95, error rate.
-  std::vector<std::string> names = s.TagValues("http_reqs", "name");
-  if (!names.empty()) {
-    out += "\n  requests by name\n";
-    for (const std::string& n : names) out += BreakdownLine(s, n, {{"name", n}}, secs);
+  std::string last_tag;
+  for (const BreakdownRow& row : Breakdowns(r)) {
+    if (row.tag != last_tag) out += fmt::format("\n  requests by {}\n", row.tag);
+    last_tag = row.tag;
+    out += BreakdownLine(row);
   }
-  std::set<std::string> user_tags;
-  for (const ScenarioDef& sc : def.scenarios) {
-    for (const auto& [k, _] : sc.tags) user_tags.insert(k);
-  }
-  for (const std::string& tag : user_tags) {
-    out += fmt::format("\n  requests by {}\n", tag);
-    for (const std::string& v : s.TagValues("http_reqs", tag)) out += BreakdownLine(s, v, {{tag, v}}, secs);
-  }
-  if (!r.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.aborted_by);
+  if (!r.meta.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.meta.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
-  if (r.interrupted_iterations > 0) {
-    out += fmt::format("\n  NOTE: {} iterations were interrupted at the end of their graceful stop\n", r.interrupted_iterations);
+  if (r.meta.interrupted_iterations > 0) {
+    out += fmt::format("\n  NOTE: {} iterations were interrupted at the end of their graceful stop\n",
+                       r.meta.interrupted_iterations);
   }
   return out;
 }
 
-json TestSummaryExport(const TestDefinition& def, const TestResult& r, const std::vector<ThresholdOutcome>& thresholds) {
+json TestSummaryExport(const RunResults& r) {
   json metrics = json::object();
-  for (const std::string& m : r.store.Metrics()) metrics[m] = MetricJson(r.store.Select(m, {}), r.duration_s);
-  metrics["vus_max"] = {{"value", r.vus_max}, {"min", r.vus_max}, {"max", r.vus_max}};
-  for (const ThresholdDef& t : def.thresholds) {
-    std::string key = t.selector.tags.empty() ? t.selector.metric : t.key;
+  double secs = r.meta.duration_s;
+  for (const std::string& m : r.store.Metrics()) metrics[m] = MetricJson(r.store.Select(m, {}), secs);
+  metrics["vus_max"] = {{"value", r.meta.vus_max}, {"min", r.meta.vus_max}, {"max", r.meta.vus_max}};
+  for (const ThresholdOutcome& o : r.thresholds) {
+    auto sel = ParseMetricSelector(o.key);
+    std::string key = sel.ok() && sel->tags.empty() ? sel->metric : o.key;
     if (!metrics.contains(key)) {
-      SeriesAggregate a = r.store.Select(t.selector.metric, t.selector.tags);
-      metrics[key] = MetricJson(a, r.duration_s);
+      SeriesAggregate a = sel.ok() ? r.store.Select(sel->metric, sel->tags) : SeriesAggregate{};
+      metrics[key] = MetricJson(a, secs);
     }
-    json& th = metrics[key]["thresholds"];
-    for (const ThresholdOutcome& o : thresholds) {
-      if (o.key == t.key) th[o.expr] = {{"ok", o.ok}};
-    }
+    metrics[key]["thresholds"][o.expr] = {{"ok", o.ok}};
   }
   return {{"metrics", metrics},
-          {"state", {{"testRunDurationMs", r.duration_s * 1000}, {"interrupted", r.interrupted},
-                     {"aborted_by", r.aborted_by}}}};
+          {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},
+                     {"aborted_by", r.meta.aborted_by}}}};
 }
 
 }  // namespace loadcell

@@ -7,15 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/threshold_eval.h"
-#include "engine/test_run.h"
-#include "scenario/definition.h"
+#include "metrics/metric_store.h"
+#include "results/run_results.h"
 
 namespace loadcell {
 
-std::string FormatTestSummary(const TestDefinition& def, const TestResult& r,
-                              const std::vector<ThresholdOutcome>& thresholds);
-nlohmann::json TestSummaryExport(const TestDefinition& def, const TestResult& r,
-                                 const std::vector<ThresholdOutcome>& thresholds);
+std::string FormatTestSummary(const RunResults& r);
+nlohmann::json TestSummaryExport(const RunResults& r);
+// One aggregate in the summary export's layout (trends in ms; counters with their rate).
+nlohmann::json MetricJson(const SeriesAggregate& a, double secs);
 
 }  // namespace loadcell

@@ -1,0 +1,66 @@
+#include "metrics/series.h"
+
+namespace loadcell {
+
+SeriesStats StatsOf(const HdrHistogram* h, int64_t reqs, int64_t failed) {
+  SeriesStats s;
+  s.reqs = reqs;
+  s.failed = failed;
+  if (h == nullptr || h->empty()) return s;
+  auto ms = [](double us) { return us / 1000.0; };
+  s.avg = ms(h->mean());
+  s.p50 = ms(static_cast<double>(h->ValueAtPercentile(50)));
+  s.p90 = ms(static_cast<double>(h->ValueAtPercentile(90)));
+  s.p95 = ms(static_cast<double>(h->ValueAtPercentile(95)));
+  s.p99 = ms(static_cast<double>(h->ValueAtPercentile(99)));
+  s.max = ms(static_cast<double>(h->max()));
+  return s;
+}
+
+SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& interval) {
+  SeriesPoint p;
+  p.t = t;
+  p.dur = dur;
+  p.vus = vus;
+  struct Acc {
+    int64_t reqs = 0, failed = 0;
+    HdrHistogram hist;
+  };
+  Acc all;
+  std::map<std::string, Acc> by_name;
+  interval.ForEach([&](const std::string& metric, const SeriesAggregate& a) {
+    auto tag = [&](const char* k) {
+      auto it = a.tags.find(k);
+      return it == a.tags.end() ? std::string() : it->second;
+    };
+    if (metric == "http_reqs") {
+      all.reqs += a.count;
+      by_name[tag("name")].reqs += a.count;
+    } else if (metric == "http_req_failed") {
+      all.failed += a.passes;
+      by_name[tag("name")].failed += a.passes;
+    } else if (metric == "http_req_duration" && a.trend) {
+      (void)all.hist.Add(*a.trend);
+      (void)by_name[tag("name")].hist.Add(*a.trend);
+    } else if (metric == "iterations") {
+      p.iterations += a.count;
+      p.iterations_by_scenario[tag("scenario")] += a.count;
+    } else if (metric == "dropped_iterations") {
+      p.dropped += a.count;
+    } else if (metric == "checks") {
+      p.checks_pass += a.passes;
+      p.checks_fail += a.count - a.passes;
+    } else if (metric == "data_sent") {
+      p.data_sent += a.count;
+    } else if (metric == "data_received") {
+      p.data_received += a.count;
+    } else if (metric == "http_req_errors") {
+      p.errors[tag("kind")] += a.count;
+    }
+  });
+  p.all = StatsOf(&all.hist, all.reqs, all.failed);
+  for (const auto& [name, acc] : by_name) p.by_name[name] = StatsOf(&acc.hist, acc.reqs, acc.failed);
+  return p;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,36 @@
+// The per-second series of a test run: one point per second of the run's clock, reduced
+// from that second's merged interval store to numbers (the histograms themselves are not
+// kept per second, so memory grows by a few hundred bytes per second and request name).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "metrics/metric_store.h"
+
+namespace loadcell {
+
+struct SeriesStats {
+  int64_t reqs = 0, failed = 0;
+  // http_req_duration in milliseconds; 0 when the second had no response.
+  double avg = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, max = 0;
+};
+
+struct SeriesPoint {
+  int64_t t = 0;     // 1-based second: covers [t-1, t) of the run (the last one may be longer or shorter)
+  double dur = 1;    // seconds covered, for rates
+  double vus = 0;    // VUs in an iteration, sampled at the end of the second
+  int64_t iterations = 0, dropped = 0, checks_pass = 0, checks_fail = 0, data_sent = 0, data_received = 0;
+  SeriesStats all;
+  std::map<std::string, SeriesStats> by_name;         // by the request's `name` tag
+  std::map<std::string, int64_t> iterations_by_scenario;
+  std::map<std::string, int64_t> errors;              // transport errors by kind
+};
+
+SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& interval);
+
+// Percentile summary (ms) of a histogram of microseconds.
+SeriesStats StatsOf(const HdrHistogram* h, int64_t reqs, int64_t failed);
+
+}  // namespace loadcell

@@ -1,0 +1,575 @@
+#include "output/results_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "metrics/hdr_codec.h"
+#include "output/export.h"
+#include "output/test_summary.h"
+
+namespace loadcell {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kSeriesFields = {"reqs", "failed", "avg", "p50", "p90", "p95", "p99", "max"};
+
+const char* KindName(MetricKind k) {
+  switch (k) {
+    case MetricKind::kCounter: return "counter";
+    case MetricKind::kRate: return "rate";
+    case MetricKind::kTrend: return "trend";
+    case MetricKind::kGauge: return "gauge";
+  }
+  return "counter";
+}
+
+Result<MetricKind> KindFromName(const std::string& s) {
+  if (s == "counter") return MetricKind::kCounter;
+  if (s == "rate") return MetricKind::kRate;
+  if (s == "trend") return MetricKind::kTrend;
+  if (s == "gauge") return MetricKind::kGauge;
+  return Error::InvalidArgument(fmt::format("unknown metric kind \"{}\"", s));
+}
+
+json StatsJson(const SeriesStats& s) {
+  return {{"reqs", s.reqs}, {"failed", s.failed}, {"avg", s.avg}, {"p50", s.p50}, {"p90", s.p90},
+          {"p95", s.p95},   {"p99", s.p99},       {"max", s.max}};
+}
+
+// In the series, per-name stats are arrays in kSeriesFields order: a 1-hour run with 50
+// request names has 180,000 of them, and objects would multiply the file and parse time.
+json StatsArray(const SeriesStats& s) { return json::array({s.reqs, s.failed, s.avg, s.p50, s.p90, s.p95, s.p99, s.max}); }
+
+SeriesStats StatsFromArray(const json& a) {
+  if (!a.is_array() || a.size() != 8) throw std::invalid_argument("a by_name entry must be an array of 8 numbers");
+  SeriesStats s;
+  s.reqs = a[0].get<int64_t>();
+  s.failed = a[1].get<int64_t>();
+  s.avg = a[2].get<double>();
+  s.p50 = a[3].get<double>();
+  s.p90 = a[4].get<double>();
+  s.p95 = a[5].get<double>();
+  s.p99 = a[6].get<double>();
+  s.max = a[7].get<double>();
+  return s;
+}
+
+SeriesStats StatsFromJson(const json& j) {
+  SeriesStats s;
+  s.reqs = j.at("reqs").get<int64_t>();
+  s.failed = j.at("failed").get<int64_t>();
+  s.avg = j.at("avg").get<double>();
+  s.p50 = j.at("p50").get<double>();
+  s.p90 = j.at("p90").get<double>();
+  s.p95 = j.at("p95").get<double>();
+  s.p99 = j.at("p99").get<double>();
+  s.max = j.at("max").get<double>();
+  return s;
+}
+
+SeriesPoint PointFromJson(const json& j) {
+  SeriesPoint p;
+  p.t = j.at("t").get<int64_t>();
+  p.dur = j.at("dur").get<double>();
+  p.vus = j.at("vus").get<double>();
+  p.iterations = j.at("iterations").get<int64_t>();
+  p.dropped = j.at("dropped").get<int64_t>();
+  p.checks_pass = j.at("checks_pass").get<int64_t>();
+  p.checks_fail = j.at("checks_fail").get<int64_t>();
+  p.data_sent = j.at("data_sent").get<int64_t>();
+  p.data_received = j.at("data_received").get<int64_t>();
+  p.all = StatsFromJson(j);
+  for (const auto& [k, v] : j.at("by_name").items()) p.by_name[k] = StatsFromArray(v);
+  for (const auto& [k, v] : j.at("by_scenario").items()) p.iterations_by_scenario[k] = v.get<int64_t>();
+  for (const auto& [k, v] : j.at("errors").items()) p.errors[k] = v.get<int64_t>();
+  return p;
+}
+
+RunMeta MetaFromJson(const json& j) {
+  RunMeta m;
+  m.test = j.at("test").get<std::string>();
+  m.file = j.at("file").get<std::string>();
+  m.file_sha256 = j.at("file_sha256").get<std::string>();
+  m.version = j.at("version").get<std::string>();
+  m.host = j.at("host").get<std::string>();
+  m.command_line = j.at("command_line").get<std::string>();
+  m.seed = j.at("seed").get<uint64_t>();
+  m.start_unix = j.at("start_unix").get<double>();
+  m.end_unix = j.value("end_unix", 0.0);
+  m.duration_s = j.value("duration_s", 0.0);
+  m.interrupted = j.value("interrupted", false);
+  m.aborted_by = j.value("aborted_by", "");
+  m.vus_max = j.value("vus_max", int64_t{0});
+  m.interrupted_iterations = j.value("interrupted_iterations", int64_t{0});
+  for (const json& s : j.at("scenarios")) m.scenarios.push_back({s.at("name").get<std::string>(), s.at("executor").get<std::string>()});
+  m.tag_keys = j.at("tag_keys").get<std::vector<std::string>>();
+  m.complete = j.value("complete", true);
+  return m;
+}
+
+Status StoreFromJson(const json& entries, MetricStore* store) {
+  for (const json& e : entries) {
+    auto kind = KindFromName(e.at("kind").get<std::string>());
+    if (!kind.ok()) return kind.error();
+    SeriesAggregate a;
+    a.kind = *kind;
+    a.tags = e.at("tags").get<Tags>();
+    a.count = e.at("count").get<int64_t>();
+    a.passes = e.value("passes", int64_t{0});
+    a.value = e.value("value", 0.0);
+    a.min = e.value("min", 0.0);
+    a.max = e.value("max", 0.0);
+    if (a.kind == MetricKind::kTrend) {
+      auto h = DecodeHdrBase64(e.at("hdr").get<std::string>());
+      if (!h.ok()) return Error::InvalidArgument(fmt::format("histogram of {}: {}", e.at("metric").get<std::string>(), h.error().message));
+      a.trend = std::make_unique<HdrHistogram>(std::move(h).value());
+      if (e.contains("max_us")) a.trend->RestoreExtremes(e.at("min_us").get<int64_t>(), e.at("max_us").get<int64_t>());
+    }
+    store->Insert(e.at("metric").get<std::string>(), std::move(a));
+  }
+  return Status::Ok();
+}
+
+std::vector<ThresholdOutcome> ThresholdsFromJson(const json& j) {
+  std::vector<ThresholdOutcome> out;
+  for (const json& t : j) {
+    ThresholdOutcome o;
+    o.key = t.at("metric").get<std::string>();
+    o.expr = t.at("expr").get<std::string>();
+    o.ok = t.at("ok").get<bool>();
+    o.no_data = t.value("no_data", false);
+    o.observed = t.value("observed", 0.0);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+json ThresholdsJson(const std::vector<ThresholdOutcome>& ts) {
+  json out = json::array();
+  for (const ThresholdOutcome& t : ts) {
+    out.push_back({{"metric", t.key}, {"expr", t.expr}, {"ok", t.ok}, {"no_data", t.no_data}, {"observed", t.observed}});
+  }
+  return out;
+}
+
+// SAX events of a results document: everything but `series` goes to a DOM; the series'
+// points are filled in as their numbers arrive.
+class SeriesSax {
+ public:
+  json doc;
+  std::vector<SeriesPoint> series;
+  std::string error;
+
+  bool null() { return In() ? Num(0) : dom_.null(); }
+  bool boolean(bool v) { return In() ? Num(v ? 1 : 0) : dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return In() ? Num(static_cast<double>(v)) : dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return In() ? Num(static_cast<double>(v)) : dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const json::string_t& s) { return In() ? Num(v) : dom_.number_float(v, s); }
+  bool string(json::string_t& v) { return In() ? Fail("unexpected string in the series") : dom_.string(v); }
+  bool binary(json::binary_t& v) { return In() ? Fail("unexpected binary") : dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    ++depth_;
+    if (!In()) return dom_.start_object(n);
+    if (depth_ == 3) series.emplace_back();
+    return true;
+  }
+  bool end_object() {
+    if (In()) {
+      if (depth_ == 4) section_.clear();
+      --depth_;
+      return true;
+    }
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    ++depth_;
+    if (depth_ == 2 && last_key_ == "series") {
+      in_series_ = true;
+      return true;
+    }
+    if (!In()) return dom_.start_array(n);
+    if (depth_ == 5 && section_ == "by_name") {
+      field_ = 0;
+      return true;
+    }
+    return Fail("unexpected array in the series");
+  }
+  bool end_array() {
+    if (in_series_ && depth_ == 2) {
+      in_series_ = false;
+      --depth_;
+      return dom_.null();  // keeps "series" as a key with a placeholder
+    }
+    --depth_;
+    if (In()) {
+      if (field_ != 8) return Fail("a by_name entry must be an array of 8 numbers");
+      return true;
+    }
+    return dom_.end_array();
+  }
+  bool key(json::string_t& k) {
+    if (depth_ == 1) last_key_ = k;
+    if (!In()) return dom_.key(k);
+    if (depth_ == 3) {
+      key_ = k;
+      if (k == "by_name" || k == "by_scenario" || k == "errors") section_ = k;
+    } else if (depth_ == 4) {
+      key_ = k;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& e) {
+    error = fmt::format("at byte {}: {}", pos, e.what());
+    return false;
+  }
+
+ private:
+  bool In() const { return in_series_ && depth_ >= 3; }
+  bool Fail(std::string why) {
+    error = "series: " + std::move(why);
+    return false;
+  }
+  bool Num(double v) {
+    if (series.empty()) return Fail("number outside a point");
+    SeriesPoint& p = series.back();
+    if (depth_ == 3) {
+      auto i = [v] { return static_cast<int64_t>(v); };
+      if (key_ == "t") p.t = i();
+      else if (key_ == "dur") p.dur = v;
+      else if (key_ == "vus") p.vus = v;
+      else if (key_ == "iterations") p.iterations = i();
+      else if (key_ == "dropped") p.dropped = i();
+      else if (key_ == "checks_pass") p.checks_pass = i();
+      else if (key_ == "checks_fail") p.checks_fail = i();
+      else if (key_ == "data_sent") p.data_sent = i();
+      else if (key_ == "data_received") p.data_received = i();
+      else if (key_ == "reqs") p.all.reqs = i();
+      else if (key_ == "failed") p.all.failed = i();
+      else if (key_ == "avg") p.all.avg = v;
+      else if (key_ == "p50") p.all.p50 = v;
+      else if (key_ == "p90") p.all.p90 = v;
+      else if (key_ == "p95") p.all.p95 = v;
+      else if (key_ == "p99") p.all.p99 = v;
+      else if (key_ == "max") p.all.max = v;
+      return true;
+    }
+    if (depth_ == 4 && section_ == "by_scenario") {
+      p.iterations_by_scenario[key_] = static_cast<int64_t>(v);
+      return true;
+    }
+    if (depth_ == 4 && section_ == "errors") {
+      p.errors[key_] = static_cast<int64_t>(v);
+      return true;
+    }
+    if (depth_ == 5 && section_ == "by_name") {
+      SeriesStats& s = p.by_name[key_];
+      switch (field_++) {
+        case 0: s.reqs = static_cast<int64_t>(v); break;
+        case 1: s.failed = static_cast<int64_t>(v); break;
+        case 2: s.avg = v; break;
+        case 3: s.p50 = v; break;
+        case 4: s.p90 = v; break;
+        case 5: s.p95 = v; break;
+        case 6: s.p99 = v; break;
+        case 7: s.max = v; break;
+        default: return Fail("a by_name entry must be an array of 8 numbers");
+      }
+      return true;
+    }
+    return Fail("unexpected number in the series");
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_{doc, false};
+  int depth_ = 0;
+  bool in_series_ = false;
+  std::string last_key_, key_, section_;
+  int field_ = 0;
+};
+
+Result<RunResults> FromDocument(const json& doc, std::vector<SeriesPoint> series) {
+  if (!doc.is_object() || doc.value("schema", "") != kResultsSchema) {
+    return Error::InvalidArgument(fmt::format("not a loadcell results document (expected \"schema\": \"{}\")", kResultsSchema));
+  }
+  RunResults r;
+  r.meta = MetaFromJson(doc.at("meta"));
+  r.thresholds = ThresholdsFromJson(doc.at("thresholds"));
+  Status s = StoreFromJson(doc.at("histograms"), &r.store);
+  if (!s.ok()) return s.error();
+  if (!doc.contains("series")) return Error::InvalidArgument("no \"series\"");
+  r.series = std::move(series);
+  r.messages = doc.at("messages").get<std::vector<std::string>>();
+  return r;
+}
+
+// Whether the stream's last complete line is its `end` record; then the per-second stores
+// are not needed (the end record holds the whole run's histograms).
+bool HasEndRecord(std::string_view text) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  size_t start = text.rfind('\n', end == 0 ? 0 : end - 1);
+  start = start == std::string_view::npos ? 0 : start + 1;
+  json j = json::parse(text.substr(start, end - start), nullptr, false);
+  return !j.is_discarded() && j.is_object() && j.value("type", "") == "end";
+}
+
+Result<RunResults> FromNdjson(std::string_view text, const std::string& name) {
+  RunResults r;
+  const bool complete = HasEndRecord(text);
+  bool have_meta = false, have_end = false;
+  MetricStore from_seconds;
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    bool last = nl == std::string_view::npos;
+    std::string_view line = text.substr(pos, last ? std::string_view::npos : nl - pos);
+    pos = last ? text.size() : nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) {
+      // The line being written when the process died: everything before it stands.
+      if (last) break;
+      return Error::InvalidArgument(fmt::format("{}:{}: not a JSON record", name, line_no));
+    }
+    try {
+      std::string type = j.at("type").get<std::string>();
+      if (type == "meta") {
+        if (j.value("schema", "") != kResultsSchema) {
+          return Error::InvalidArgument(fmt::format("{}:{}: unsupported schema (expected {})", name, line_no, kResultsSchema));
+        }
+        r.meta = MetaFromJson(j.at("meta"));
+        have_meta = true;
+      } else if (!have_meta) {
+        return Error::InvalidArgument(fmt::format("{}:{}: the stream must start with a meta record", name, line_no));
+      } else if (type == "second") {
+        r.series.push_back(PointFromJson(j.at("point")));
+        if (!complete) {
+          Status s = StoreFromJson(j.at("store"), &from_seconds);
+          if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
+        }
+      } else if (type == "end") {
+        r.meta = MetaFromJson(j.at("meta"));
+        r.thresholds = ThresholdsFromJson(j.at("thresholds"));
+        r.messages = j.at("messages").get<std::vector<std::string>>();
+        Status s = StoreFromJson(j.at("histograms"), &r.store);
+        if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
+        have_end = true;
+      } else {
+        return Error::InvalidArgument(fmt::format("{}:{}: unknown record type \"{}\"", name, line_no, type));
+      }
+    } catch (const std::exception& e) {
+      return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, e.what()));
+    }
+  }
+  if (!have_meta) return Error::InvalidArgument(fmt::format("{}: no meta record: not a loadcell results stream", name));
+  if (!have_end) {
+    // A killed run: the per-second core metrics are all there is.
+    r.meta.complete = false;
+    r.store = std::move(from_seconds);
+    double secs = 0;
+    for (const SeriesPoint& p : r.series) secs += p.dur;
+    r.meta.duration_s = secs;
+    r.meta.end_unix = r.meta.start_unix + secs;
+    double vus_max = 0;
+    for (const SeriesPoint& p : r.series) vus_max = std::max(vus_max, p.vus);
+    r.meta.vus_max = static_cast<int64_t>(vus_max);
+    r.messages.push_back(fmt::format("this run ended without its final record after {} complete seconds "
+                                     "(killed?): results are rebuilt from the per-second records", r.series.size()));
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string DumpJson(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+json MetaJson(const RunMeta& m) {
+  json scenarios = json::array();
+  for (const ScenarioInfo& s : m.scenarios) scenarios.push_back({{"name", s.name}, {"executor", s.executor}});
+  return {{"test", m.test},
+          {"file", m.file},
+          {"file_sha256", m.file_sha256},
+          {"version", m.version},
+          {"host", m.host},
+          {"command_line", m.command_line},
+          {"seed", m.seed},
+          {"start", Iso8601(m.start_unix)},
+          {"end", Iso8601(m.end_unix)},
+          {"start_unix", m.start_unix},
+          {"end_unix", m.end_unix},
+          {"duration_s", m.duration_s},
+          {"interrupted", m.interrupted},
+          {"aborted_by", m.aborted_by},
+          {"vus_max", m.vus_max},
+          {"interrupted_iterations", m.interrupted_iterations},
+          {"scenarios", scenarios},
+          {"tag_keys", m.tag_keys},
+          {"complete", m.complete}};
+}
+
+json PointJson(const SeriesPoint& p) {
+  json j = StatsJson(p.all);
+  j["t"] = p.t;
+  j["dur"] = p.dur;
+  j["vus"] = p.vus;
+  j["iterations"] = p.iterations;
+  j["dropped"] = p.dropped;
+  j["checks_pass"] = p.checks_pass;
+  j["checks_fail"] = p.checks_fail;
+  j["data_sent"] = p.data_sent;
+  j["data_received"] = p.data_received;
+  j["by_name"] = json::object();
+  for (const auto& [k, v] : p.by_name) j["by_name"][k] = StatsArray(v);
+  j["by_scenario"] = p.iterations_by_scenario;
+  j["errors"] = p.errors;
+  return j;
+}
+
+json StoreJson(const MetricStore& s) {
+  json out = json::array();
+  s.ForEach([&](const std::string& metric, const SeriesAggregate& a) {
+    json e = {{"metric", metric}, {"kind", KindName(a.kind)}, {"tags", a.tags}, {"count", a.count}};
+    if (a.kind == MetricKind::kRate) e["passes"] = a.passes;
+    if (a.kind == MetricKind::kGauge) {
+      e["value"] = a.value;
+      e["min"] = a.min;
+      e["max"] = a.max;
+    }
+    if (a.kind == MetricKind::kTrend) {
+      e["hdr"] = a.trend ? EncodeHdrBase64(*a.trend) : EncodeHdrBase64(HdrHistogram());
+      if (a.trend && !a.trend->empty()) {
+        e["min_us"] = a.trend->min();
+        e["max_us"] = a.trend->max();
+      }
+    }
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+json ResultsSummaryJson(const RunResults& r) {
+  json checks = json::array();
+  for (const CheckRow& c : Checks(r)) checks.push_back({{"name", c.name}, {"passes", c.passes}, {"fails", c.fails}});
+  json breakdowns = json::array();
+  for (const BreakdownRow& b : Breakdowns(r)) {
+    json row = StatsJson(b.latency);
+    row["tag"] = b.tag;
+    row["value"] = b.value;
+    row["rate"] = b.rate;
+    row["failed_rate"] = b.failed_rate;
+    breakdowns.push_back(std::move(row));
+  }
+  return {{"schema", kResultsSchema},
+          {"meta", MetaJson(r.meta)},
+          {"thresholds", ThresholdsJson(r.thresholds)},
+          {"checks", checks},
+          {"breakdowns", breakdowns},
+          {"metrics", TestSummaryExport(r)["metrics"]},
+          {"messages", r.messages}};
+}
+
+json ResultsJson(const RunResults& r) {
+  json doc = ResultsSummaryJson(r);
+  json series = json::array();
+  for (const SeriesPoint& p : r.series) series.push_back(PointJson(p));
+  doc["series_fields"] = kSeriesFields;
+  doc["series"] = std::move(series);
+  doc["histograms"] = StoreJson(r.store);
+  return doc;
+}
+
+Result<RunResults> ParseResults(std::string_view text, const std::string& name) {
+  size_t first_nl = text.find('\n');
+  std::string_view first = text.substr(0, first_nl);
+  json head = json::parse(first, nullptr, false);
+  if (!head.is_discarded() && head.is_object() && head.contains("type")) return FromNdjson(text, name);
+  // The series is read by a SAX handler straight into SeriesPoints and never becomes a
+  // DOM: a 1-hour run with 50 request names has 1.4 million numbers in it.
+  SeriesSax sax;
+  bool parsed = false;
+  try {
+    parsed = json::sax_parse(text, &sax, json::input_format_t::json, false);
+  } catch (const std::exception& e) {
+    return Error::InvalidArgument(fmt::format("{}: {}", name, e.what()));
+  }
+  if (!parsed || !sax.error.empty()) {
+    return Error::InvalidArgument(fmt::format("{}: {}", name, sax.error.empty() ? "not valid JSON or NDJSON" : sax.error));
+  }
+  try {
+    auto r = FromDocument(sax.doc, std::move(sax.series));
+    if (!r.ok()) return Error::InvalidArgument(fmt::format("{}: {}", name, r.error().message));
+    return r;
+  } catch (const std::exception& e) {
+    return Error::InvalidArgument(fmt::format("{}: {}", name, e.what()));
+  }
+}
+
+Result<RunResults> ReadResultsFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Error::Io(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  std::string text;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Error::Io(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  return ParseResults(text, path);
+}
+
+NdjsonWriter::~NdjsonWriter() {
+  if (f_ != nullptr) std::fclose(f_);
+}
+
+Status NdjsonWriter::Open(const std::string& path, const RunMeta& meta) {
+  path_ = path;
+  f_ = std::fopen(path.c_str(), "w");
+  if (f_ == nullptr) return Error::Io(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  meta_ = meta;
+  return Status::Ok();
+}
+
+void NdjsonWriter::Report(const Status& s) {
+  if (s.ok() || failed_reported_) return;
+  failed_reported_ = true;
+  std::fprintf(stderr, "loadcell: %s (the run goes on)\n", s.error().message.c_str());
+}
+
+void NdjsonWriter::OnStart(double start_wall) {
+  meta_.start_unix = start_wall;
+  Report(WriteLine({{"type", "meta"}, {"schema", kResultsSchema}, {"meta", MetaJson(meta_)}}));
+}
+
+Status NdjsonWriter::WriteLine(const json& j) {
+  if (f_ == nullptr || failed_) return Error::Io(fmt::format("cannot write {}", path_));
+  std::string line = DumpJson(j) + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0) {
+    failed_ = true;
+    return Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+void NdjsonWriter::OnSecond(const SeriesPoint& point, const MetricStore& interval) {
+  Report(WriteLine({{"type", "second"}, {"point", PointJson(point)}, {"store", StoreJson(interval)}}));
+}
+
+Status NdjsonWriter::Finish(const RunResults& r) {
+  Status s = WriteLine({{"type", "end"},
+                        {"meta", MetaJson(r.meta)},
+                        {"thresholds", ThresholdsJson(r.thresholds)},
+                        {"messages", r.messages},
+                        {"histograms", StoreJson(r.store)}});
+  if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  f_ = nullptr;
+  return s;
+}
+
+}  // namespace loadcell

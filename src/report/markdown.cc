@@ -1,0 +1,73 @@
+#include <fmt/format.h>
+
+#include "report/report.h"
+
+namespace loadcell {
+namespace {
+
+// Table cells: a pipe would end the cell.
+std::string Cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string Ms(double ms) { return fmt::format("{:.2f} ms", ms); }
+
+}  // namespace
+
+std::string MarkdownReport(const RunResults& r) {
+  bool passed = true;
+  for (const ThresholdOutcome& t : r.thresholds) passed = passed && t.ok;
+  passed = passed && r.meta.aborted_by.empty();
+  std::string out = fmt::format("### {} loadcell: {}\n\n", passed ? "✅" : "❌", Cell(r.meta.test));
+  SeriesAggregate reqs = r.store.Select("http_reqs", {});
+  SeriesAggregate failed = r.store.Select("http_req_failed", {});
+  SeriesAggregate dur = r.store.Select("http_req_duration", {});
+  SeriesAggregate iters = r.store.Select("iterations", {});
+  SeriesStats lat = StatsOf(dur.trend.get(), reqs.count, failed.passes);
+  double secs = r.meta.duration_s;
+  out += fmt::format("{:.1f} s, {} VUs max, {} iterations, {} requests ({:.1f}/s), {:.2f}% failed{}\n\n", secs,
+                     r.meta.vus_max, iters.count, reqs.count, secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
+                     failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0,
+                     r.meta.interrupted ? " — interrupted" : "");
+  out += "| latency | p50 | p90 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n";
+  out += fmt::format("| http_req_duration | {} | {} | {} | {} | {} |\n\n", Ms(lat.p50), Ms(lat.p90), Ms(lat.p95),
+                     Ms(lat.p99), Ms(lat.max));
+  if (!r.thresholds.empty()) {
+    out += "| threshold | | observed |\n|---|:---:|---:|\n";
+    for (const ThresholdOutcome& t : r.thresholds) {
+      out += fmt::format("| `{}: {}` | {} | {} |\n", Cell(t.key), Cell(t.expr), t.ok ? "✅" : "❌",
+                         t.no_data ? "no data" : fmt::format("{:g}", t.observed));
+    }
+    out += "\n";
+  }
+  std::vector<CheckRow> checks = Checks(r);
+  if (!checks.empty()) {
+    out += "| check | passed | failed |\n|---|---:|---:|\n";
+    for (const CheckRow& c : checks) {
+      out += fmt::format("| {} {} | {} | {} |\n", c.fails == 0 ? "✅" : "❌", Cell(c.name), c.passes, c.fails);
+    }
+    out += "\n";
+  }
+  std::vector<BreakdownRow> rows = Breakdowns(r);
+  if (!rows.empty()) {
+    out += "| request | reqs | rate | p95 | p99 | failed |\n|---|---:|---:|---:|---:|---:|\n";
+    for (const BreakdownRow& b : rows) {
+      std::string label = b.tag == "name" ? b.value : fmt::format("{}={}", b.tag, b.value);
+      out += fmt::format("| {} | {} | {:.1f}/s | {} | {} | {:.2f}% |\n", Cell(label), b.reqs, b.rate,
+                         b.has_latency ? Ms(b.latency.p95) : "-", b.has_latency ? Ms(b.latency.p99) : "-",
+                         100.0 * b.failed_rate);
+    }
+    out += "\n";
+  }
+  if (!r.meta.aborted_by.empty()) out += fmt::format("**Aborted** by threshold {}\n\n", Cell(r.meta.aborted_by));
+  for (const std::string& m : r.messages) out += fmt::format("> {}\n\n", Cell(m));
+  return out;
+}
+
+}  // namespace loadcell

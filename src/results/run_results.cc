@@ -1,0 +1,112 @@
+#include "results/run_results.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "engine/test_run.h"
+#include "scenario/definition.h"
+
+namespace loadcell {
+namespace {
+
+std::string Sha256OfFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string data = ss.str();
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) return "";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+}  // namespace
+
+RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string& command_line) {
+  RunMeta m;
+  m.test = def.name.empty() ? def.file : def.name;
+  m.file = def.file;
+  m.file_sha256 = Sha256OfFile(def.file);
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) == 0) m.host = host.data();
+  m.command_line = command_line;
+  m.seed = seed;
+  std::set<std::string> tags;
+  for (const ScenarioDef& sc : def.scenarios) {
+    m.scenarios.push_back({sc.name, ExecutorName(sc.executor)});
+    for (const auto& [k, _] : sc.tags) tags.insert(k);
+  }
+  m.tag_keys.assign(tags.begin(), tags.end());
+  return m;
+}
+
+RunResults MakeRunResults(RunMeta meta, TestResult&& r, std::vector<ThresholdOutcome> thresholds) {
+  RunResults out;
+  out.meta = std::move(meta);
+  out.meta.start_unix = r.start_wall;
+  out.meta.end_unix = r.end_wall;
+  out.meta.duration_s = r.duration_s;
+  out.meta.interrupted = r.interrupted;
+  out.meta.aborted_by = r.aborted_by;
+  out.meta.vus_max = r.vus_max;
+  out.meta.interrupted_iterations = r.interrupted_iterations;
+  out.thresholds = std::move(thresholds);
+  out.store = std::move(r.store);
+  out.series = std::move(r.series);
+  out.messages = std::move(r.messages);
+  return out;
+}
+
+std::vector<BreakdownRow> Breakdowns(const RunResults& r) {
+  std::vector<BreakdownRow> rows;
+  auto add = [&](const std::string& tag, const std::string& value) {
+    Tags filter{{tag, value}};
+    SeriesAggregate reqs = r.store.Select("http_reqs", filter);
+    SeriesAggregate dur = r.store.Select("http_req_duration", filter);
+    SeriesAggregate failed = r.store.Select("http_req_failed", filter);
+    BreakdownRow row;
+    row.tag = tag;
+    row.value = value;
+    row.reqs = reqs.count;
+    row.rate = r.meta.duration_s > 0 ? static_cast<double>(reqs.count) / r.meta.duration_s : 0;
+    row.failed_rate = failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0;
+    row.latency = StatsOf(dur.trend.get(), reqs.count, failed.passes);
+    row.has_latency = dur.trend && !dur.trend->empty();
+    rows.push_back(std::move(row));
+  };
+  for (const std::string& n : r.store.TagValues("http_reqs", "name")) add("name", n);
+  for (const std::string& tag : r.meta.tag_keys) {
+    for (const std::string& v : r.store.TagValues("http_reqs", tag)) add(tag, v);
+  }
+  return rows;
+}
+
+std::vector<CheckRow> Checks(const RunResults& r) {
+  std::vector<CheckRow> rows;
+  for (const std::string& label : r.store.TagValues("checks", "check")) {
+    SeriesAggregate c = r.store.Select("checks", {{"check", label}});
+    rows.push_back({label, c.passes, c.count - c.passes});
+  }
+  return rows;
+}
+
+int RunExitCode(const RunResults& r) {
+  if (r.meta.interrupted) return 105;
+  if (!r.meta.aborted_by.empty()) return 99;
+  for (const ThresholdOutcome& o : r.thresholds) {
+    if (!o.ok) return 99;
+  }
+  return 0;
+}
+
+}  // namespace loadcell

@@ -1,0 +1,79 @@
+// The one immutable result of a `loadcell run`: every output (console summary, summary
+// export, results file, HTML/JUnit/Markdown/CSV reports) is a view of a RunResults, and
+// `loadcell report` rebuilds the same RunResults from a results file, so a report made
+// later reads exactly what the run printed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis/threshold_eval.h"
+#include "metrics/metric_store.h"
+#include "metrics/series.h"
+
+namespace loadcell {
+
+struct TestDefinition;
+struct TestResult;
+
+struct ScenarioInfo {
+  std::string name;
+  std::string executor;
+};
+
+struct RunMeta {
+  std::string test;         // the test's name (or its file when unnamed)
+  std::string file;
+  std::string file_sha256;  // of the test file as run
+  std::string version = LOADCELL_VERSION;
+  std::string host;
+  std::string command_line;
+  uint64_t seed = 0;
+  double start_unix = 0, end_unix = 0, duration_s = 0;
+  bool interrupted = false;
+  std::string aborted_by;
+  int64_t vus_max = 0;
+  int64_t interrupted_iterations = 0;
+  std::vector<ScenarioInfo> scenarios;
+  std::vector<std::string> tag_keys;  // user tags of the scenarios: one breakdown each
+  // False when read from an NDJSON stream that ends before its final record (a killed
+  // run): only the per-second core metrics exist, thresholds were never evaluated.
+  bool complete = true;
+};
+
+struct RunResults {
+  RunMeta meta;
+  std::vector<ThresholdOutcome> thresholds;
+  MetricStore store;  // every metric x tag set, histograms included
+  std::vector<SeriesPoint> series;
+  std::vector<std::string> messages;  // notes for the reader (data exhausted, interruptions)
+};
+
+// Rows every view shows the same way.
+struct BreakdownRow {
+  std::string tag;    // "name" or a user tag
+  std::string value;  // "login"
+  int64_t reqs = 0;
+  double rate = 0, failed_rate = 0;
+  SeriesStats latency;  // http_req_duration, ms
+  bool has_latency = false;  // false when every request failed before a response
+};
+// Per request name, then per value of each user tag.
+std::vector<BreakdownRow> Breakdowns(const RunResults& r);
+
+struct CheckRow {
+  std::string name;
+  int64_t passes = 0, fails = 0;
+};
+std::vector<CheckRow> Checks(const RunResults& r);
+
+// Metadata of a run about to start (everything but its outcome).
+RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string& command_line);
+// Moves a finished run and its threshold outcomes into the result model.
+RunResults MakeRunResults(RunMeta meta, TestResult&& r, std::vector<ThresholdOutcome> thresholds);
+
+// Exit code of a run: 0, 99 (threshold failed or aborted), 105 (interrupted).
+int RunExitCode(const RunResults& r);
+
+}  // namespace loadcell
