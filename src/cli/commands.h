@@ -78,6 +78,9 @@ struct RunArgs {
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;
+  std::string prometheus;        // host:port for /metrics
+  std::string dashboard;         // host:port for the live dashboard
+  std::string linger = "0";  // keep the dashboard up this long after the run
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
 int RunTestCommand(const RunArgs& a, const std::string& command_line);

@@ -1,4 +1,5 @@
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <random>
@@ -12,6 +13,8 @@
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
 #include "output/export.h"
+#include "live/live_server.h"
+#include "output/progress.h"
 #include "output/results_file.h"
 #include "output/test_summary.h"
 #include "report/report.h"
@@ -32,6 +35,10 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
+  cmd.add_option("--dashboard", a.dashboard, "Serve the live dashboard at HOST:PORT during the run");
+  cmd.add_option("--linger", a.linger,
+                 "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
 }
 
 namespace {
@@ -74,6 +81,15 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       return kExitBadInput;
     }
   }
+  Nanos linger = 0;
+  {
+    auto d = ParseDuration(a.linger);
+    if (!d.ok() || *d < 0) {
+      std::fprintf(stderr, "loadcell: --linger: %s\n", d.ok() ? "must not be negative" : d.error().message.c_str());
+      return kExitBadInput;
+    }
+    linger = *d;
+  }
   auto def = LoadTestFile(a.file, options);
   if (!def.ok()) {
     std::fprintf(stderr, "%s\n", def.error().message.c_str());
@@ -115,6 +131,23 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     observers.Add(w.get());
     streams.push_back(std::move(w));
   }
+  std::unique_ptr<LiveServer> live;
+  if (!a.prometheus.empty() || !a.dashboard.empty()) {
+    live = std::make_unique<LiveServer>(LiveServer::Options{a.prometheus, a.dashboard, {}}, meta);
+    Status s = live->Start();
+    if (!s.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
+      return s.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
+    }
+    if (!a.prometheus.empty()) std::fprintf(stderr, "loadcell: Prometheus metrics at http://%s/metrics\n", a.prometheus.c_str());
+    if (!a.dashboard.empty()) std::fprintf(stderr, "loadcell: dashboard at http://%s/\n", a.dashboard.c_str());
+    observers.Add(live.get());
+  }
+  std::unique_ptr<Progress> progress;
+  if (!a.quiet) {
+    progress = std::make_unique<Progress>(meta, stderr, isatty(STDERR_FILENO) != 0);
+    observers.Add(progress.get());
+  }
   TestResult result = RunTest(p, g_interrupted, &g_signals, &observers);
   auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
   RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
@@ -126,6 +159,15 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   }
   if (!a.report.empty()) report_error(WriteFile(a.report, HtmlReport(results)));
   if (!a.summary_export.empty()) report_error(WriteFile(a.summary_export, DumpJson(TestSummaryExport(results), 2) + "\n"));
+  if (live) {
+    live->Finish(results);
+    if (linger > 0 && !g_interrupted.load()) {
+      std::fprintf(stderr, "loadcell: /metrics and the dashboard stay up for %s (Ctrl-C ends it)\n", FormatDuration(linger).c_str());
+      // The run is over and its outcome stands: a Ctrl-C now only ends the wait.
+      live->Linger(static_cast<double>(linger) / 1e9, g_interrupted);
+    }
+    live->Stop();
+  }
   int run_code = RunExitCode(results);
   return run_code != kExitOk ? run_code : code;
 }

@@ -105,7 +105,9 @@ RunMeta MetaFromJson(const json& j) {
   m.aborted_by = j.value("aborted_by", "");
   m.vus_max = j.value("vus_max", int64_t{0});
   m.interrupted_iterations = j.value("interrupted_iterations", int64_t{0});
-  for (const json& s : j.at("scenarios")) m.scenarios.push_back({s.at("name").get<std::string>(), s.at("executor").get<std::string>()});
+  for (const json& s : j.at("scenarios")) {
+    m.scenarios.push_back({s.at("name").get<std::string>(), s.at("executor").get<std::string>(), s.value("planned_s", 0.0)});
+  }
   m.tag_keys = j.at("tag_keys").get<std::vector<std::string>>();
   m.complete = j.value("complete", true);
   return m;
@@ -392,7 +394,9 @@ std::string DumpJson(const json& j, int indent) {
 
 json MetaJson(const RunMeta& m) {
   json scenarios = json::array();
-  for (const ScenarioInfo& s : m.scenarios) scenarios.push_back({{"name", s.name}, {"executor", s.executor}});
+  for (const ScenarioInfo& s : m.scenarios) {
+    scenarios.push_back({{"name", s.name}, {"executor", s.executor}, {"planned_s", s.planned_s}});
+  }
   return {{"test", m.test},
           {"file", m.file},
           {"file_sha256", m.file_sha256},

@@ -43,7 +43,14 @@ RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string&
   m.seed = seed;
   std::set<std::string> tags;
   for (const ScenarioDef& sc : def.scenarios) {
-    m.scenarios.push_back({sc.name, ExecutorName(sc.executor)});
+    Nanos length = sc.duration;
+    if (sc.executor == ExecutorKind::kRampingVus || sc.executor == ExecutorKind::kRampingArrivalRate) {
+      length = 0;
+      for (const Stage& st : sc.stages) length += st.duration;
+    } else if (sc.executor == ExecutorKind::kPerVuIterations || sc.executor == ExecutorKind::kSharedIterations) {
+      length = sc.max_duration;
+    }
+    m.scenarios.push_back({sc.name, ExecutorName(sc.executor), static_cast<double>(sc.start_time + length) / 1e9});
     for (const auto& [k, _] : sc.tags) tags.insert(k);
   }
   m.tag_keys.assign(tags.begin(), tags.end());

@@ -20,6 +20,7 @@ struct TestResult;
 struct ScenarioInfo {
   std::string name;
   std::string executor;
+  double planned_s = 0;  // start_time + its duration (iteration executors: max_duration)
 };
 
 struct RunMeta {

@@ -1,7 +1,7 @@
 // Opens a page in headless Chromium (Debian's, driven by playwright-core) and checks what a
 // person would see: no console or page errors, every chart drawn (a canvas with pixels on
 // it), the per-request table with rows. Prints a JSON verdict; exit 1 when anything fails.
-// Usage: node check_page.js URL SCREENSHOT.png [--charts N] [--wait-live] [--download DIR]
+// Usage: node check_page.js URL SCREENSHOT.png [--charts N] [--wait-live] [--download FILE]
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -16,7 +16,7 @@ async function main() {
   const errors = [];
   const requests = [];
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1800 }, acceptDownloads: true });
     page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
     page.on("pageerror", (e) => errors.push("page: " + e.message));
     page.on("request", (r) => requests.push(r.url()));
@@ -39,6 +39,15 @@ async function main() {
       return { drawn, rows, title: document.title, verdict: (document.getElementById("verdict") || {}).textContent };
     });
     await page.screenshot({ path: shot, fullPage: true });
+    if (rest.includes("--download")) {
+      // The dashboard at the end of the run: its button downloads the report.
+      const target = rest[rest.indexOf("--download") + 1];
+      await page.waitForFunction(() => window.__final === true, null, { timeout: 60000 });
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+      await download.saveAs(target);
+      result.downloaded = target;
+      result.final_verdict = await page.evaluate(() => document.getElementById("verdict").textContent);
+    }
     // A report is one file: it may load nothing but itself. The dashboard, only its server.
     const local = (r) => url.startsWith("file:") ? r === url : r.startsWith(new URL(url).origin);
     const foreign = requests.filter((r) => !local(r) && !r.startsWith("data:"));

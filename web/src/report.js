@@ -171,7 +171,7 @@ var LoadcellReport = (function () {
         ? [{ label: "percentile",
             // 0%, 50%, 90%, 99%, 99.9%, ... as HdrHistogram's plots show them.
             splits: function (u) {
-              var out = [1, 2], max = u.scales.x.max || 1;
+              var out = [1], max = u.scales.x.max || 1;
               for (var v = 10; v <= max * 1.0001; v *= 10) out.push(v);
               return out;
             },
@@ -190,7 +190,10 @@ var LoadcellReport = (function () {
       el("h1", {}, [document.createTextNode("loadcell — " + d.meta.test),
         el("span", { class: "verdict " + (failed ? "bad" : "ok"), id: "verdict",
           text: d.live ? "running" : failed ? "failed" : "passed" })]),
-      el("div", { class: "sub", text: d.meta.start + " · " + fmt(d.meta.duration_s, 1) + " s · " + d.meta.host })]);
+      el("div", { class: "sub", id: "sub", text: d.meta.start + " · " + fmt(d.meta.duration_s, 1) + " s · " + d.meta.host }),
+      // The live dashboard offers the finished run's report.
+      d.dashboard ? el("a", { id: "download", class: "button", href: "/report", download: "loadcell-report.html",
+        style: d.live ? "display:none" : "", text: "Download the HTML report" }) : null]);
     var main = el("main");
     root.appendChild(header);
     root.appendChild(main);
@@ -218,9 +221,18 @@ var LoadcellReport = (function () {
         defs2.forEach(function (def, i) { plots[i].setData(def.data); });
         var c = document.getElementById("cards");
         c.parentNode.replaceChild(cards(nd), c);
-        var rq = document.getElementById("requests");
-        rq.parentNode.replaceChild(requestsTable(nd), rq);
-        document.getElementById("verdict").textContent = nd.live ? "running" : "finished";
+        [["requests", requestsTable], ["metrics", metricsTable], ["checks", checks]].forEach(function (p) {
+          var old = document.getElementById(p[0]), now = p[1](nd);
+          if (old && now) old.parentNode.replaceChild(now, old);
+        });
+        var failed = nd.thresholds.some(function (t) { return !t.ok; }) || !!nd.meta.aborted_by;
+        var verdict = document.getElementById("verdict");
+        verdict.textContent = nd.live ? "running" : failed ? "failed" : "passed";
+        verdict.className = "verdict " + (failed ? "bad" : "ok");
+        document.getElementById("sub").textContent =
+          nd.meta.start + " · " + fmt(nd.meta.duration_s, 1) + " s · " + nd.meta.host;
+        var dl = document.getElementById("download");
+        if (dl && !nd.live) dl.style.display = "";
         return this;
       }
     };
