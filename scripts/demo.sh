@@ -26,6 +26,10 @@ echo "== open model: 2000 req/s for 10s (latency from the intended send time: th
 echo
 echo "== a test definition: examples/login-journey.yaml (log in, capture the token, use it) for 5s"
 "$LOADCELL" run examples/login-journey.yaml -e "TARGET=${URL%/}" --duration 5s --summary-export "$OUT/journey-summary.json" \
+  --out "$OUT/journey.json" --out "$OUT/journey.ndjson" --report "$OUT/journey-report.html" \
   || [ $? -eq 99 ]  # a failed threshold is a result, not a broken demo
+"$LOADCELL" report "$OUT/journey.json" --junit "$OUT/journey-junit.xml" --markdown "$OUT/journey.md" --csv "$OUT/journey.csv"
 echo
 echo "== wrote $OUT/closed.json, $OUT/open.json (full results), *-summary.json (k6 layout), $OUT/open.hlog (HdrHistogram log)"
+echo "== and the journey's results ($OUT/journey.json, .ndjson), its report $OUT/journey-report.html (open it in a"
+echo "   browser: self-contained, works offline), JUnit, Markdown and CSV beside it"

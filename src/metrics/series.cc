@@ -1,5 +1,8 @@
 #include "metrics/series.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace loadcell {
 
 SeriesStats StatsOf(const HdrHistogram* h, int64_t reqs, int64_t failed) {
@@ -8,11 +11,14 @@ SeriesStats StatsOf(const HdrHistogram* h, int64_t reqs, int64_t failed) {
   s.failed = failed;
   if (h == nullptr || h->empty()) return s;
   auto ms = [](double us) { return us / 1000.0; };
-  s.avg = ms(h->mean());
-  s.p50 = ms(static_cast<double>(h->ValueAtPercentile(50)));
-  s.p90 = ms(static_cast<double>(h->ValueAtPercentile(90)));
-  s.p95 = ms(static_cast<double>(h->ValueAtPercentile(95)));
-  s.p99 = ms(static_cast<double>(h->ValueAtPercentile(99)));
+  // HdrHistogram reports a percentile as the highest value of its bucket; in a view next
+  // to the exact max, a p99 above the max would only confuse, so views clamp it.
+  auto at = [h](double p) { return static_cast<double>(std::min(h->ValueAtPercentile(p), h->max())); };
+  s.avg = std::round(h->mean()) / 1000.0;
+  s.p50 = ms(at(50));
+  s.p90 = ms(at(90));
+  s.p95 = ms(at(95));
+  s.p99 = ms(at(99));
   s.max = ms(static_cast<double>(h->max()));
   return s;
 }

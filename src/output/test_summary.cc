@@ -83,13 +83,25 @@ std::string FormatTestSummary(const RunResults& r) {
     out += fmt::format("  scenario {} ({}): {} iterations{}\n", sc.name, sc.executor, it.count,
                        dropped.count ? fmt::format(", {} dropped", dropped.count) : "");
   }
-  std::vector<CheckRow> checks = Checks(r);
-  if (!checks.empty()) {
+  // Checks as k6 shows them: a tree by group ("::checkout::pay"), top level first.
+  if (s.Has("checks")) {
     out += "\n  checks\n";
-    for (const CheckRow& c : checks) {
-      int64_t n = c.passes + c.fails;
-      out += fmt::format("    {} {}: {} of {} passed ({:.2f}%)\n", c.fails == 0 ? "✓" : "✗", c.name, c.passes, n,
-                         n ? 100.0 * static_cast<double>(c.passes) / static_cast<double>(n) : 0.0);
+    for (const std::string& group : s.TagValues("checks", "group")) {
+      int depth = 0;
+      std::string label;
+      for (size_t at = group.find("::"); at != std::string::npos; at = group.find("::", at + 2)) {
+        size_t next = group.find("::", at + 2);
+        label = group.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
+        ++depth;
+      }
+      std::string indent(static_cast<size_t>(4 + 2 * depth), ' ');
+      if (depth > 0) out += fmt::format("{}█ {}\n", std::string(static_cast<size_t>(2 + 2 * depth), ' '), label);
+      for (const std::string& name : s.TagValues("checks", "check")) {
+        SeriesAggregate c = s.Select("checks", {{"group", group}, {"check", name}});
+        if (c.count == 0) continue;
+        out += fmt::format("{}{} {}: {} of {} passed ({:.2f}%)\n", indent, c.passes == c.count ? "✓" : "✗", name,
+                           c.passes, c.count, 100.0 * static_cast<double>(c.passes) / static_cast<double>(c.count));
+      }
     }
   }
   if (!r.thresholds.empty()) {

@@ -92,6 +92,9 @@ std::vector<BreakdownRow> Breakdowns(const RunResults& r) {
     rows.push_back(std::move(row));
   };
   for (const std::string& n : r.store.TagValues("http_reqs", "name")) add("name", n);
+  if (r.meta.scenarios.size() > 1) {
+    for (const ScenarioInfo& sc : r.meta.scenarios) add("scenario", sc.name);
+  }
   for (const std::string& tag : r.meta.tag_keys) {
     for (const std::string& v : r.store.TagValues("http_reqs", tag)) add(tag, v);
   }

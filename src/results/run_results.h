@@ -53,14 +53,14 @@ struct RunResults {
 
 // Rows every view shows the same way.
 struct BreakdownRow {
-  std::string tag;    // "name" or a user tag
+  std::string tag;    // "name", "scenario" or a user tag
   std::string value;  // "login"
   int64_t reqs = 0;
   double rate = 0, failed_rate = 0;
   SeriesStats latency;  // http_req_duration, ms
   bool has_latency = false;  // false when every request failed before a response
 };
-// Per request name, then per value of each user tag.
+// Per request name, per scenario (when there are several), then per value of each user tag.
 std::vector<BreakdownRow> Breakdowns(const RunResults& r);
 
 struct CheckRow {

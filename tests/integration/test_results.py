@@ -195,6 +195,34 @@ class RunOutputs(unittest.TestCase):
         self.assertEqual([c["id"] for c in v["drawn"]], ["chart-latency", "chart-throughput", "chart-vus", "chart-spectrum"])
 
 
+class Interrupted(unittest.TestCase):
+    def test_sigint_writes_every_output(self):
+        d = tempfile.mkdtemp(prefix="loadcell-int-")
+        with Target() as t:
+            path = write_test(d, "60s")
+            proc = subprocess.Popen([LOADCELL, "run", path, "-e", f"TARGET={t.url.rstrip('/')}", "--out", f"{d}/r.json",
+                                     "--out", f"{d}/r.ndjson", "--report", f"{d}/r.html", "-q"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if os.path.exists(f"{d}/r.ndjson"):
+                    with open(f"{d}/r.ndjson") as f:
+                        if f.read().count('"type":"second"') >= 1:
+                            break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 105, err)
+        self.assertIn("(interrupted)", out)
+        with open(f"{d}/r.json") as f:
+            doc = json.load(f)
+        self.assertTrue(doc["meta"]["interrupted"])
+        self.assertTrue(doc["meta"]["complete"])
+        self.assertLess(doc["meta"]["duration_s"], 30)
+        self.assertEqual(read_ndjson(f"{d}/r.ndjson")[-1]["type"], "end")
+        self.assertTrue(os.path.getsize(f"{d}/r.html") > 50000)
+
+
 class Killed(unittest.TestCase):
     def test_sigkill_leaves_a_stream_that_renders(self):
         rng = random.Random()
