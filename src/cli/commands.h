@@ -52,6 +52,7 @@ struct TargetArgs {
   std::string error_rate = "0";
   long long body_size = 13;
   std::string stall;
+  double slowdown = 1;
 };
 void AddTargetOptions(CLI::App& cmd, TargetArgs& a);
 int RunTargetCommand(const TargetArgs& a);
@@ -91,5 +92,13 @@ struct ReportArgs {
 };
 void AddReportOptions(CLI::App& cmd, ReportArgs& a);
 int RunReportCommand(const ReportArgs& a);
+
+struct CompareArgs {
+  std::string baseline, current;
+  std::string max_regression = "10%";
+  std::string markdown, json;
+};
+void AddCompareOptions(CLI::App& cmd, CompareArgs& a);
+int RunCompareCommand(const CompareArgs& a);
 
 }  // namespace loadcell

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   ReportArgs report;
   CLI::App* rep = app.add_subcommand("report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV");
   AddReportOptions(*rep, report);
+  CompareArgs compare;
+  CLI::App* cmp = app.add_subcommand("compare", "Compare a run with a baseline (exit 99 on a significant regression)");
+  AddCompareOptions(*cmp, compare);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -80,5 +83,6 @@ int main(int argc, char** argv) {
   if (v->parsed()) return RunValidate(validate);
   if (r->parsed()) return RunTestCommand(run, command_line);
   if (rep->parsed()) return RunReportCommand(report);
+  if (cmp->parsed()) return RunCompareCommand(compare);
   return kExitBadInput;
 }

@@ -16,6 +16,8 @@ void AddTargetOptions(CLI::App& cmd, TargetArgs& a) {
   cmd.add_option("--error-rate", a.error_rate, "Probability of a 500 response (0.01 or 1%)");
   cmd.add_option("--body-size", a.body_size, "Bytes in each 200 response body")->check(CLI::Range(0LL, 1LL << 30));
   cmd.add_option("--stall", a.stall, "Freeze all responses for LENGTH every PERIOD, e.g. 1s/10s");
+  cmd.add_option("--slowdown", a.slowdown, "Multiply every --latency sample by this factor (a degraded build)")
+      ->check(CLI::Range(0.01, 1000.0));
 }
 
 int RunTargetCommand(const TargetArgs& a) {
@@ -34,6 +36,7 @@ int RunTargetCommand(const TargetArgs& a) {
   }
   o.port = static_cast<uint16_t>(std::stoi(port));
   o.threads = a.threads;
+  o.slowdown = a.slowdown;
   if (!a.latency.empty()) {
     auto d = LatencyDist::Parse(a.latency);
     if (!d.ok()) return bad("--latency", d.error().message);

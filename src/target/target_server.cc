@@ -266,7 +266,7 @@ class TargetThread {
       return;
     }
     Nanos now = MonotonicClock::ReadNow();
-    Nanos due = now + o_.latency.Sample(rng_);
+    Nanos due = now + static_cast<Nanos>(static_cast<double>(o_.latency.Sample(rng_)) * o_.slowdown);
     due = epoch_ + o_.stall.Release(due - epoch_);
     if (!c.delayed.empty()) due = std::max(due, c.delayed.back().due);  // keep responses in order
     c.delayed.push_back({due, bytes, close_after});

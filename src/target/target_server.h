@@ -18,6 +18,7 @@ struct TargetOptions {
   uint16_t port = 8080;      // 0: pick a free port
   int threads = 1;
   LatencyDist latency;
+  double slowdown = 1;  // multiplies every sampled latency: a degraded build, for comparisons
   double error_rate = 0;     // probability of a 500
   size_t body_size = 13;     // bytes of the 200 body
   StallSpec stall;
