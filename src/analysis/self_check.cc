@@ -43,4 +43,28 @@ std::vector<std::string> SelfCheck(const RunResult& r) {
   return w;
 }
 
+std::vector<std::string> SelfCheckTest(const MetricStore& store, double duration_s, int threads) {
+  std::vector<std::string> out;
+  if (store.Has("generator_cpu")) {
+    SeriesAggregate cpu = store.Select("generator_cpu", {});
+    double limit = 100.0 * kWorkerCpuWarn * std::max(1, threads);
+    if (cpu.max > limit) {
+      out.push_back(fmt::format("results may understate latency: loadcell itself used up to {:.0f}% CPU with {} worker "
+                                "thread(s) (above {:.0f}%), so it may have been the bottleneck; add threads or cores, "
+                                "or lower the load",
+                                cpu.max, threads, limit));
+    }
+  }
+  SeriesAggregate dropped = store.Select("dropped_iterations", {});
+  if (dropped.count > 0) {
+    SeriesAggregate iters = store.Select("iterations", {});
+    out.push_back(fmt::format("results may understate latency: {} iterations were dropped ({:.2f}/s; {} ran) because "
+                              "no VU was free at their start time; raise max_vus, or the target is slower than the "
+                              "arrival rate allows",
+                              dropped.count, duration_s > 0 ? static_cast<double>(dropped.count) / duration_s : 0.0,
+                              iters.count));
+  }
+  return out;
+}
+
 }  // namespace loadcell

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/metric_store.h"
 #include "metrics/run_result.h"
 
 namespace loadcell {
@@ -15,5 +16,9 @@ constexpr int64_t kSendLagWarnUs = 1000;
 constexpr double kWorkerCpuWarn = 0.90;
 
 std::vector<std::string> SelfCheck(const RunResult& r);
+
+// The same questions for `loadcell run`: the generator's CPU (from the monitor's
+// generator_cpu, % of one core, against `threads` workers) and dropped iterations.
+std::vector<std::string> SelfCheckTest(const MetricStore& store, double duration_s, int threads);
 
 }  // namespace loadcell

@@ -13,7 +13,9 @@
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
 #include "output/export.h"
+#include "analysis/self_check.h"
 #include "live/live_server.h"
+#include "monitor/proc_monitor.h"
 #include "output/progress.h"
 #include "output/results_file.h"
 #include "output/test_summary.h"
@@ -35,6 +37,8 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_option("--monitor-pid", a.monitor_pids, "Sample this process (and its children) from /proc every second; repeatable")
+      ->check(CLI::Range(1LL, 1LL << 22));
   cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
   cmd.add_option("--dashboard", a.dashboard, "Serve the live dashboard at HOST:PORT during the run");
   cmd.add_option("--linger", a.linger,
@@ -148,9 +152,26 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     progress = std::make_unique<Progress>(meta, stderr, isatty(STDERR_FILENO) != 0);
     observers.Add(progress.get());
   }
-  TestResult result = RunTest(p, g_interrupted, &g_signals, &observers);
+  // Resources: the monitored processes and the host when asked for, the generator always
+  // (for the self-check).
+  std::vector<ProcessSelector> targets;
+  for (int64_t pid : p.def.monitor.pids) targets.push_back({pid, ""});
+  for (const std::string& name : p.def.monitor.names) targets.push_back({0, name});
+  for (long long pid : a.monitor_pids) targets.push_back({pid, ""});
+  const bool monitoring = !targets.empty();
+  ProcMonitor monitor(std::move(targets));
+  if (monitoring && monitor.Resolve().empty()) {
+    std::fprintf(stderr, "loadcell: monitor: no process matches (yet); sampling goes on in case one starts\n");
+  }
+  ResourceSampler sampler = [&monitor, monitoring](double now_s) {
+    std::map<std::string, double> g = monitor.Sample(now_s);
+    if (!monitoring) std::erase_if(g, [](const auto& kv) { return !kv.first.starts_with("generator_"); });
+    return g;
+  };
+  TestResult result = RunTest(p, g_interrupted, &g_signals, &observers, sampler);
   auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
   RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
+  for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads)) results.messages.push_back(std::move(m));
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);
   for (auto& w : streams) report_error(w->Finish(results));

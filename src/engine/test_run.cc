@@ -24,7 +24,8 @@ class SeriesCollector {
       : delivered_(static_cast<size_t>(workers), 0), done_(static_cast<size_t>(workers), false), observer_(observer) {}
 
   // Emits the complete seconds; with `duration_s` (the run is over) emits all of them.
-  void Drain(IntervalSink& sink, double vus, std::vector<SeriesPoint>* out, double duration_s = -1) {
+  void Drain(IntervalSink& sink, double vus, const std::map<std::string, double>& resources,
+             std::vector<SeriesPoint>* out, double duration_s = -1) {
     for (Interval& iv : sink.Take()) {
       auto [it, inserted] = pending_.try_emplace(iv.second);
       if (inserted) {
@@ -49,6 +50,7 @@ class SeriesCollector {
       double dur = 1;
       if (duration_s >= 0 && pending_.size() == 1) dur = std::max(1e-3, duration_s - static_cast<double>(t - 1));
       out->push_back(MakePoint(t, dur, vus, pending_.begin()->second));
+      out->back().resources = resources;
       if (observer_ != nullptr) observer_->OnSecond(out->back(), pending_.begin()->second);
       pending_.erase(pending_.begin());
     }
@@ -64,7 +66,7 @@ class SeriesCollector {
 }  // namespace
 
 TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals,
-                   RunObserver* observer) {
+                   RunObserver* observer, const ResourceSampler& sampler) {
   StartGate gate(plan.threads);
   std::atomic<bool> stop{false}, force{false};
   std::atomic<int> finished{0};
@@ -73,6 +75,8 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   IntervalSink intervals;
   SeriesCollector collector(plan.threads, observer);
   double vus_now = 0;
+  std::map<std::string, double> resources;
+  if (sampler) sampler(static_cast<double>(MonotonicClock::ReadNow()) / 1e9);  // the baseline for rates
   std::vector<std::unique_ptr<VuWorker>> workers;
   for (int i = 0; i < plan.threads; ++i) {
     workers.push_back(std::make_unique<VuWorker>(plan, i, gate, stop, force, live.get(), &intervals));
@@ -109,8 +113,12 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       for (auto& w : workers) active += w->active_vus();
       r.store.Gauge("vus", {}, static_cast<double>(active));
       vus_now = static_cast<double>(active);
+      if (sampler) {
+        resources = sampler(static_cast<double>(now) / 1e9);
+        for (const auto& [name, v] : resources) r.store.Gauge(name, {}, v);
+      }
     }
-    collector.Drain(intervals, vus_now, &r.series);
+    collector.Drain(intervals, vus_now, resources, &r.series);
     if (live && now >= next_eval && r.aborted_by.empty()) {
       next_eval += kSecond;
       double elapsed = static_cast<double>(now - start) / 1e9;
@@ -132,7 +140,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   for (auto& t : threads) t.join();
   r.end_wall = WallSeconds();
   r.duration_s = static_cast<double>(MonotonicClock::ReadNow() - start) / 1e9;
-  collector.Drain(intervals, vus_now, &r.series, r.duration_s);
+  collector.Drain(intervals, vus_now, resources, &r.series, r.duration_s);
   for (auto& w : workers) {
     r.store.Merge(w->store());
     r.vus_max += w->stats().vus_max;

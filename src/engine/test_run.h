@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,7 +38,10 @@ class RunObserver {
 
 // `signals` counts SIGINT/SIGTERM: the first stops scheduling (running iterations get their
 // graceful stop), the second cuts them at once; either way the result is complete.
+// Sampled once per second by the coordinator (resource monitoring): gauges by name.
+using ResourceSampler = std::function<std::map<std::string, double>(double now_s)>;
+
 TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals = nullptr,
-                   RunObserver* observer = nullptr);
+                   RunObserver* observer = nullptr, const ResourceSampler& sampler = nullptr);
 
 }  // namespace loadcell

@@ -159,7 +159,7 @@ void LiveServer::OnSecond(const SeriesPoint& point, const MetricStore& interval)
   }
   last_cpu_ = cpu;
   last_wall_ = now;
-  std::string text = PrometheusText(live_.store, {point.vus, ratio}, options_.labels);
+  std::string text = PrometheusText(live_.store, {point.vus, ratio, point.resources}, options_.labels);
   std::string data;
   if (dash_) {
     nlohmann::json j = ReportData(live_);

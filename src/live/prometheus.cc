@@ -128,6 +128,11 @@ std::string PrometheusText(const MetricStore& cumulative, const PrometheusGauges
   });
   out += fmt::format("# HELP loadcell_vus VUs in an iteration\n# TYPE loadcell_vus gauge\nloadcell_vus{} {:g}\n",
                      Labels({}, extra), gauges.vus);
+  for (const auto& [name, v] : gauges.resources) {
+    std::string metric = PrometheusName(name);
+    out += fmt::format("# HELP {} resource monitor: {}\n# TYPE {} gauge\n{}{} {:g}\n", metric, name, metric, metric,
+                       Labels({}, extra), v);
+  }
   if (gauges.generator_cpu >= 0) {
     out += fmt::format("# HELP loadcell_generator_cpu_ratio loadcell's own CPU use over the last second, of all cores\n"
                        "# TYPE loadcell_generator_cpu_ratio gauge\nloadcell_generator_cpu_ratio{} {:.4f}\n",

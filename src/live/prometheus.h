@@ -5,6 +5,7 @@
 // `loadcell_checks_total` carries `result="pass|fail"`.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "common/clock.h"
@@ -15,6 +16,7 @@ namespace loadcell {
 struct PrometheusGauges {
   double vus = 0;  // VUs in an iteration, last second
   double generator_cpu = -1;  // loadcell's CPU time over the last second / cores (negative: unknown)
+  std::map<std::string, double> resources;  // monitor gauges: loadcell_target_cpu, ...
 };
 
 // `extra` labels (e.g. generator="2") go on every sample.

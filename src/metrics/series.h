@@ -26,6 +26,7 @@ struct SeriesPoint {
   std::map<std::string, SeriesStats> by_name;         // by the request's `name` tag
   std::map<std::string, int64_t> iterations_by_scenario;
   std::map<std::string, int64_t> errors;              // transport errors by kind
+  std::map<std::string, double> resources;            // monitor gauges sampled in this second
 };
 
 SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& interval);

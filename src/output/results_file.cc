@@ -86,6 +86,9 @@ SeriesPoint PointFromJson(const json& j) {
   for (const auto& [k, v] : j.at("by_name").items()) p.by_name[k] = StatsFromArray(v);
   for (const auto& [k, v] : j.at("by_scenario").items()) p.iterations_by_scenario[k] = v.get<int64_t>();
   for (const auto& [k, v] : j.at("errors").items()) p.errors[k] = v.get<int64_t>();
+  if (j.contains("resources")) {
+    for (const auto& [k, v] : j.at("resources").items()) p.resources[k] = v.get<double>();
+  }
   return p;
 }
 
@@ -219,7 +222,7 @@ class SeriesSax {
     if (!In()) return dom_.key(k);
     if (depth_ == 3) {
       key_ = k;
-      if (k == "by_name" || k == "by_scenario" || k == "errors") section_ = k;
+      if (k == "by_name" || k == "by_scenario" || k == "errors" || k == "resources") section_ = k;
     } else if (depth_ == 4) {
       key_ = k;
     }
@@ -262,6 +265,10 @@ class SeriesSax {
     }
     if (depth_ == 4 && section_ == "by_scenario") {
       p.iterations_by_scenario[key_] = static_cast<int64_t>(v);
+      return true;
+    }
+    if (depth_ == 4 && section_ == "resources") {
+      p.resources[key_] = v;
       return true;
     }
     if (depth_ == 4 && section_ == "errors") {
@@ -433,6 +440,7 @@ json PointJson(const SeriesPoint& p) {
   for (const auto& [k, v] : p.by_name) j["by_name"][k] = StatsArray(v);
   j["by_scenario"] = p.iterations_by_scenario;
   j["errors"] = p.errors;
+  if (!p.resources.empty()) j["resources"] = p.resources;
   return j;
 }
 

@@ -127,7 +127,13 @@ std::string FormatTestSummary(const RunResults& r) {
                            a.passes, a.count);
         break;
       case MetricKind::kTrend: line = TrendLine(a); break;
-      case MetricKind::kGauge: line = fmt::format("{:g} min={:g} max={:g}", a.value, a.min, a.max); break;
+      case MetricKind::kGauge:
+        if (m.ends_with("_rss") || m.ends_with("_memory") || m.ends_with("_bytes") || m.starts_with("host_net_")) {
+          line = fmt::format("{} min={} max={}", FormatBytes(a.value), FormatBytes(a.min), FormatBytes(a.max));
+        } else {
+          line = fmt::format("{:.4g} min={:.4g} max={:.4g}", a.value, a.min, a.max);
+        }
+        break;
     }
     out += fmt::format("    {:.<28} {}\n", m + " ", line);
   }

@@ -93,6 +93,12 @@ json Columns(const RunResults& r) {
   for (size_t i = 0; i < ranked.size() && i < 10; ++i) names.insert(ranked[i].second);
   json by_name = json::object();
   for (const std::string& n : names) by_name[n] = {{"rate", json::array()}, {"p95", json::array()}};
+  std::set<std::string> resource_names;
+  for (const SeriesPoint& p : r.series) {
+    for (const auto& [n, _] : p.resources) resource_names.insert(n);
+  }
+  json resources = json::object();
+  for (const std::string& n : resource_names) resources[n] = json::array();
   auto nullable = [](const SeriesStats& s, double v) { return s.reqs > s.failed || v > 0 ? json(v) : json(nullptr); };
   for (const SeriesPoint& p : r.series) {
     // A last fraction of a second would chart as a dip (or spike) of its rates.
@@ -107,6 +113,10 @@ json Columns(const RunResults& r) {
     p90.push_back(nullable(p.all, p.all.p90));
     p95.push_back(nullable(p.all, p.all.p95));
     p99.push_back(nullable(p.all, p.all.p99));
+    for (const std::string& n : resource_names) {
+      auto it = p.resources.find(n);
+      resources[n].push_back(it == p.resources.end() ? json(nullptr) : json(it->second));
+    }
     for (const std::string& n : names) {
       auto it = p.by_name.find(n);
       SeriesStats s = it == p.by_name.end() ? SeriesStats{} : it->second;
@@ -115,7 +125,8 @@ json Columns(const RunResults& r) {
     }
   }
   return {{"t", t},     {"vus", vus}, {"rate", rate}, {"failed_rate", failed}, {"iterations_rate", iters},
-          {"p50", p50}, {"p90", p90}, {"p95", p95},   {"p99", p99},            {"by_name", by_name}};
+          {"p50", p50}, {"p90", p90}, {"p95", p95},   {"p99", p99},            {"by_name", by_name},
+          {"resources", resources}};
 }
 
 }  // namespace

@@ -151,6 +151,13 @@ struct ThresholdDef {
   std::vector<ThresholdExpr> exprs;
 };
 
+// `monitor:` — processes to sample from /proc during the run (by pid or by name).
+struct MonitorDef {
+  std::vector<int64_t> pids;
+  std::vector<std::string> names;
+  Nanos interval = kSecond;
+};
+
 struct TestDefinition {
   std::string file;
   std::string name;
@@ -162,6 +169,7 @@ struct TestDefinition {
   std::vector<DataFeeder> data;
   std::vector<ScenarioDef> scenarios;
   std::vector<ThresholdDef> thresholds;
+  MonitorDef monitor;
   bool has_monitor = false, has_faults = false, has_databases = false;
 };
 

@@ -117,12 +117,39 @@ class Loader {
     }
     if (Node th = root["thresholds"]) LoadThresholds(th, def);
     def.has_monitor = static_cast<bool>(root["monitor"]);
+    if (Node m = root["monitor"]) LoadMonitor(m, def);
     def.has_faults = static_cast<bool>(root["faults"]);
     def.has_databases = static_cast<bool>(root["databases"]);
     return def;
   }
 
  private:
+  void LoadMonitor(const Node& m, TestDefinition& def) {
+    RequireMap(m, "monitor");
+    CheckKeys(m, "monitor", {"processes", "interval"});
+    if (Node ps = m["processes"]) {
+      RequireSeq(ps, "monitor.processes");
+      for (size_t i = 0; i < ps.size(); ++i) {
+        std::string path = fmt::format("monitor.processes[{}]", i);
+        Node p = ps[i];
+        RequireMap(p, path);
+        CheckKeys(p, path, {"pid", "name"});
+        if (p["pid"] && p["name"]) Fail(p, path, "give either `pid` or `name`, not both");
+        if (p["pid"]) {
+          def.monitor.pids.push_back(Int(p["pid"], path + ".pid", 1));
+        } else if (p["name"]) {
+          def.monitor.names.push_back(String(p["name"], path + ".name"));
+        } else {
+          Fail(p, path, "a monitored process needs `pid` or `name`");
+        }
+      }
+    }
+    if (m["interval"]) {
+      def.monitor.interval = Duration(m["interval"], "monitor.interval", false);
+      if (def.monitor.interval != kSecond) Fail(m["interval"], "monitor.interval", "only 1s is supported (the series is per second)");
+    }
+  }
+
   // ---- scalars -------------------------------------------------------------------------
   void RequireMap(const Node& n, const std::string& path) {
     if (!n.IsMap()) Fail(n, path, "expected a mapping");

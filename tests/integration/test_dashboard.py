@@ -53,7 +53,8 @@ class Dashboard(unittest.TestCase):
                 self.assertEqual(rc, 0, v)
                 self.assertEqual(v["final_verdict"], "passed")
                 self.assertEqual([c["id"] for c in v["drawn"]],
-                                 ["chart-latency", "chart-throughput", "chart-vus", "chart-spectrum"])
+                                 ["chart-latency", "chart-throughput", "chart-vus", "chart-cpu", "chart-memory",
+                                  "chart-spectrum"])
             finally:
                 run.send_signal(signal.SIGINT)
                 out, err = run.communicate(timeout=30)

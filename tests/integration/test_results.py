@@ -192,7 +192,8 @@ class RunOutputs(unittest.TestCase):
         self.assertEqual(rc, 0, v)
         self.assertEqual(v["verdict"], "passed")
         self.assertEqual(v["rows"], 4)  # health, echo, tenant=t0, tenant=t1
-        self.assertEqual([c["id"] for c in v["drawn"]], ["chart-latency", "chart-throughput", "chart-vus", "chart-spectrum"])
+        self.assertEqual([c["id"] for c in v["drawn"]], ["chart-latency", "chart-throughput", "chart-vus", "chart-cpu", "chart-memory",
+                                  "chart-spectrum"])
 
 
 class Interrupted(unittest.TestCase):

@@ -141,7 +141,7 @@ var LoadcellReport = (function () {
       latencySeries.push({ label: "p95 " + n, stroke: palette[(i + 4) % palette.length], dash: [4, 4], show: names.length <= 5 });
       latencyData.push(s.by_name[n].p95);
     });
-    return [
+    var charts = [
       { id: "chart-latency", title: "Latency over time (ms)", series: latencySeries, data: latencyData },
       { id: "chart-throughput", title: "Throughput and errors (per second)",
         series: [{}, { label: "requests/s", stroke: palette[0] }, { label: "failed/s", stroke: palette[3] },
@@ -150,6 +150,22 @@ var LoadcellReport = (function () {
       { id: "chart-vus", title: "Virtual users", series: [{}, { label: "VUs", stroke: palette[1], fill: "rgba(130,80,223,0.1)" }],
         data: [t, s.vus] }
     ];
+    // Resource charts when the run monitored processes (or at least itself).
+    var res = s.resources || {};
+    var cpu = ["target_cpu", "generator_cpu", "host_cpu"].filter(function (k) { return k in res; });
+    if (cpu.length) {
+      charts.push({ id: "chart-cpu", title: "CPU (% of one core; host: % of all cores)",
+        series: [{}].concat(cpu.map(function (k, i) { return { label: k, stroke: palette[(i + 3) % palette.length] }; })),
+        data: [t].concat(cpu.map(function (k) { return res[k]; })) });
+    }
+    var mem = ["target_rss", "generator_rss"].filter(function (k) { return k in res; });
+    if (mem.length) {
+      charts.push({ id: "chart-memory", title: "Resident memory (MiB)",
+        series: [{}].concat(mem.map(function (k, i) { return { label: k, stroke: palette[(i + 6) % palette.length] }; })),
+        data: [t].concat(mem.map(function (k) {
+          return res[k].map(function (v) { return v === null ? null : v / 1048576; }); })) });
+    }
+    return charts;
   }
 
   function spectrumChart(d) {
