@@ -102,4 +102,12 @@ struct CompareArgs {
 void AddCompareOptions(CLI::App& cmd, CompareArgs& a);
 int RunCompareCommand(const CompareArgs& a);
 
+struct AnalyzeArgs {
+  std::string file;
+  std::string json;
+  int bootstrap = 1000;
+};
+void AddAnalyzeOptions(CLI::App& cmd, AnalyzeArgs& a);
+int RunAnalyzeCommand(const AnalyzeArgs& a);
+
 }  // namespace loadcell

@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
   CompareArgs compare;
   CLI::App* cmp = app.add_subcommand("compare", "Compare a run with a baseline (exit 99 on a significant regression)");
   AddCompareOptions(*cmp, compare);
+  AnalyzeArgs analyze;
+  CLI::App* an = app.add_subcommand("analyze", "Analyses of measurements: usl (scalability)");
+  AddAnalyzeOptions(*an, analyze);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -84,5 +87,6 @@ int main(int argc, char** argv) {
   if (r->parsed()) return RunTestCommand(run, command_line);
   if (rep->parsed()) return RunReportCommand(report);
   if (cmp->parsed()) return RunCompareCommand(compare);
+  if (an->parsed()) return RunAnalyzeCommand(analyze);
   return kExitBadInput;
 }
