@@ -53,6 +53,8 @@ struct TargetArgs {
   long long body_size = 13;
   std::string stall;
   double slowdown = 1;
+  double leak = 0;      // MiB per minute
+  double leak_cap = 0;  // MiB
 };
 void AddTargetOptions(CLI::App& cmd, TargetArgs& a);
 int RunTargetCommand(const TargetArgs& a);

@@ -14,6 +14,7 @@
 #include "engine/test_run.h"
 #include "output/export.h"
 #include "analysis/self_check.h"
+#include "analysis/soak.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
 #include "output/progress.h"
@@ -169,9 +170,31 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     return g;
   };
   TestResult result = RunTest(p, g_interrupted, &g_signals, &observers, sampler);
+  // Soak: the memory-growth gauges exist before the thresholds that may use them.
+  std::vector<std::string> findings;
+  if (monitoring) {
+    std::vector<double> t, rss;
+    double elapsed = 0, limit = 0;
+    for (const SeriesPoint& pt : result.series) {
+      elapsed += pt.dur;
+      auto it = pt.resources.find("target_rss");
+      if (it == pt.resources.end() || pt.dur < 0.5) continue;  // a last partial second has no sample of its own
+      t.push_back(elapsed);
+      rss.push_back(it->second);
+      auto total = pt.resources.find("host_memory_total");
+      if (total != pt.resources.end()) limit = total->second;
+    }
+    SoakFinding soak = AnalyzeSoak(t, rss, limit);
+    if (soak.enough) {
+      result.store.Gauge("target_rss_growth_mb_per_h", {}, soak.slope_mb_per_h);
+      result.store.Gauge("target_leak_suspected", {}, soak.leak_suspected ? 1 : 0);
+    }
+    findings.push_back(soak.message);
+  }
   auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
   RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
   for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads)) results.messages.push_back(std::move(m));
+  for (std::string& m : findings) results.messages.push_back(std::move(m));
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);
   for (auto& w : streams) report_error(w->Finish(results));

@@ -18,6 +18,10 @@ void AddTargetOptions(CLI::App& cmd, TargetArgs& a) {
   cmd.add_option("--stall", a.stall, "Freeze all responses for LENGTH every PERIOD, e.g. 1s/10s");
   cmd.add_option("--slowdown", a.slowdown, "Multiply every --latency sample by this factor (a degraded build)")
       ->check(CLI::Range(0.01, 1000.0));
+  cmd.add_option("--leak", a.leak, "Grow resident memory by this many MiB per minute (soak-test truth)")
+      ->check(CLI::Range(0.0, 100000.0));
+  cmd.add_option("--leak-cap", a.leak_cap, "Stop growing at this many MiB (a cache that levels off)")
+      ->check(CLI::Range(0.0, 1000000.0));
 }
 
 int RunTargetCommand(const TargetArgs& a) {
@@ -37,6 +41,8 @@ int RunTargetCommand(const TargetArgs& a) {
   o.port = static_cast<uint16_t>(std::stoi(port));
   o.threads = a.threads;
   o.slowdown = a.slowdown;
+  o.leak_mb_per_min = a.leak;
+  o.leak_cap_mb = a.leak_cap;
   if (!a.latency.empty()) {
     auto d = LatencyDist::Parse(a.latency);
     if (!d.ok()) return bad("--latency", d.error().message);

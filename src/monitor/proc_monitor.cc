@@ -185,6 +185,7 @@ std::map<std::string, double> ProcMonitor::Sample(double now_s) {
       if (key == "MemAvailable:") available = v;
     }
     g["host_memory"] = (total - available) * 1024;
+    g["host_memory_total"] = total * 1024;
   }
   {
     std::istringstream in(ReadSmall("/proc/net/dev"));

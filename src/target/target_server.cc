@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -388,7 +389,22 @@ Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const st
   for (auto& w : workers) threads.emplace_back([&w] { w->Run(); });
   // The stop flag is set from a signal handler; this thread watches it so the servers
   // can block without a timeout, then wakes them all through the eventfd.
-  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // mmap'd blocks, so that RSS grows by exactly what --leak says (malloc would add a page
+  // of bookkeeping to every block).
+  double leaked_mb = 0;
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (o.leak_mb_per_min > 0) {
+      double want = o.leak_mb_per_min * static_cast<double>(MonotonicClock::ReadNow() - epoch) / 60e9;
+      if (o.leak_cap_mb > 0) want = std::min(want, o.leak_cap_mb);
+      while (leaked_mb + 0.25 <= want) {  // quarter-MiB blocks, written so that they are resident
+        void* block = mmap(nullptr, 1 << 18, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (block == MAP_FAILED) break;
+        std::memset(block, 0x5a, 1 << 18);
+        leaked_mb += 0.25;
+      }
+    }
+  }
   uint64_t one = 1;
   (void)!write(stop_fd, &one, sizeof one);
   for (auto& t : threads) t.join();

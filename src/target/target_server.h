@@ -23,6 +23,10 @@ struct TargetOptions {
   size_t body_size = 13;     // bytes of the 200 body
   StallSpec stall;
   uint64_t seed = 1;
+  // Known memory growth for soak tests: MiB per minute, touched so it counts in RSS,
+  // up to leak_cap_mb (0: no cap; a cap makes a cache that levels off, not a leak).
+  double leak_mb_per_min = 0;
+  double leak_cap_mb = 0;
 };
 
 // Serves until `stop` becomes true. `on_listening` gets the bound port (printed by the CLI
