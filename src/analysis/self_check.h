@@ -19,6 +19,9 @@ std::vector<std::string> SelfCheck(const RunResult& r);
 
 // The same questions for `loadcell run`: the generator's CPU (from the monitor's
 // generator_cpu, % of one core, against `threads` workers) and dropped iterations.
-std::vector<std::string> SelfCheckTest(const MetricStore& store, double duration_s, int threads);
+// `overload_expected` (a capacity search drives past the limit on purpose): dropped
+// iterations are then a result, not a warning.
+std::vector<std::string> SelfCheckTest(const MetricStore& store, double duration_s, int threads,
+                                       bool overload_expected = false);
 
 }  // namespace loadcell

@@ -53,6 +53,7 @@ struct TargetArgs {
   long long body_size = 13;
   std::string stall;
   double slowdown = 1;
+  int workers = 0;
   double leak = 0;      // MiB per minute
   double leak_cap = 0;  // MiB
 };

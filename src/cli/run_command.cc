@@ -15,6 +15,7 @@
 #include "output/export.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
+#include "engine/capacity_run.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
 #include "output/progress.h"
@@ -103,20 +104,37 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int threads = a.threads > 0 ? a.threads : static_cast<int>(cores);
   uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
-  auto plan = PrepareTest(std::move(def).value(), overrides, threads, seed, a.insecure);
-  if (!plan.ok()) {
-    std::fprintf(stderr, "loadcell: %s\n", plan.error().message.c_str());
-    return plan.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
+  TestDefinition loaded = std::move(def).value();
+  // capacity-search runs a sequence of steps (engine/capacity_run.h); everything else one plan.
+  const bool capacity = std::any_of(loaded.scenarios.begin(), loaded.scenarios.end(),
+                                    [](const ScenarioDef& s) { return s.executor == ExecutorKind::kCapacitySearch; });
+  std::unique_ptr<TestPlan> plan;
+  if (capacity) {
+    if (overrides.vus > 0 || overrides.duration > 0) {
+      std::fprintf(stderr, "loadcell: --vus/--duration do not apply to executor capacity-search\n");
+      return kExitBadInput;
+    }
+    if (loaded.scenarios.size() != 1) {
+      std::fprintf(stderr, "loadcell: %s: executor capacity-search must be the test's only scenario\n", a.file.c_str());
+      return kExitBadInput;
+    }
+  } else {
+    auto prepared = PrepareTest(std::move(loaded), overrides, threads, seed, a.insecure);
+    if (!prepared.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", prepared.error().message.c_str());
+      return prepared.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
+    }
+    plan = std::move(prepared).value();
   }
+  const TestDefinition& tdef = capacity ? loaded : plan->def;
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  const TestPlan& p = **plan;
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
-               p.def.scenarios.size(), threads, static_cast<unsigned long long>(seed));
-  RunMeta meta = MakeRunMeta(p.def, seed, command_line);
+               tdef.scenarios.size(), threads, static_cast<unsigned long long>(seed));
+  RunMeta meta = MakeRunMeta(tdef, seed, command_line);
   Observers observers;
   // Outputs that cannot be written are reported by name and do not stop the run: what it
   // measures still reaches the console and the other outputs.
@@ -156,8 +174,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   // Resources: the monitored processes and the host when asked for, the generator always
   // (for the self-check).
   std::vector<ProcessSelector> targets;
-  for (int64_t pid : p.def.monitor.pids) targets.push_back({pid, ""});
-  for (const std::string& name : p.def.monitor.names) targets.push_back({0, name});
+  for (int64_t pid : tdef.monitor.pids) targets.push_back({pid, ""});
+  for (const std::string& name : tdef.monitor.names) targets.push_back({0, name});
   for (long long pid : a.monitor_pids) targets.push_back({pid, ""});
   const bool monitoring = !targets.empty();
   ProcMonitor monitor(std::move(targets));
@@ -169,7 +187,22 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     if (!monitoring) std::erase_if(g, [](const auto& kv) { return !kv.first.starts_with("generator_"); });
     return g;
   };
-  TestResult result = RunTest(p, g_interrupted, &g_signals, &observers, sampler);
+  TestResult result;
+  std::optional<CapacityReport> capacity_report;
+  std::vector<ThresholdOutcome> capacity_outcomes;
+  if (capacity) {
+    auto run = RunCapacitySearch(tdef, {threads, seed, a.insecure, &observers, sampler}, g_interrupted, &g_signals);
+    if (!run.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
+      return run.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
+    }
+    CapacityRun done = std::move(run).value();
+    result = std::move(done.result);
+    capacity_report = std::move(done.capacity);
+    capacity_outcomes = std::move(done.outcomes);
+  } else {
+    result = RunTest(*plan, g_interrupted, &g_signals, &observers, sampler);
+  }
   // Soak: the memory-growth gauges exist before the thresholds that may use them.
   std::vector<std::string> findings;
   if (monitoring) {
@@ -191,9 +224,11 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     }
     findings.push_back(soak.message);
   }
-  auto outcomes = EvaluateThresholds(p.def, result.store, result.duration_s);
+  // A capacity search's verdict is its thresholds at the highest passing step.
+  auto outcomes = capacity ? capacity_outcomes : EvaluateThresholds(tdef, result.store, result.duration_s);
   RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
-  for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads)) results.messages.push_back(std::move(m));
+  results.capacity = std::move(capacity_report);
+  for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads, capacity)) results.messages.push_back(std::move(m));
   for (std::string& m : findings) results.messages.push_back(std::move(m));
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);

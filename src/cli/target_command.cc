@@ -18,6 +18,10 @@ void AddTargetOptions(CLI::App& cmd, TargetArgs& a) {
   cmd.add_option("--stall", a.stall, "Freeze all responses for LENGTH every PERIOD, e.g. 1s/10s");
   cmd.add_option("--slowdown", a.slowdown, "Multiply every --latency sample by this factor (a degraded build)")
       ->check(CLI::Range(0.01, 1000.0));
+  cmd.add_option("--workers", a.workers,
+                 "Serve with this many simulated workers: requests queue for one, --latency is the service time "
+                 "(capacity = workers / mean service time)")
+      ->check(CLI::Range(0, 100000));
   cmd.add_option("--leak", a.leak, "Grow resident memory by this many MiB per minute (soak-test truth)")
       ->check(CLI::Range(0.0, 100000.0));
   cmd.add_option("--leak-cap", a.leak_cap, "Stop growing at this many MiB (a cache that levels off)")
@@ -42,6 +46,7 @@ int RunTargetCommand(const TargetArgs& a) {
   o.threads = a.threads;
   o.slowdown = a.slowdown;
   o.leak_mb_per_min = a.leak;
+  o.workers = a.workers;
   o.leak_cap_mb = a.leak_cap;
   if (!a.latency.empty()) {
     auto d = LatencyDist::Parse(a.latency);

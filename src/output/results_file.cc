@@ -312,6 +312,7 @@ Result<RunResults> FromDocument(const json& doc, std::vector<SeriesPoint> series
   if (!doc.contains("series")) return Error::InvalidArgument("no \"series\"");
   r.series = std::move(series);
   r.messages = doc.at("messages").get<std::vector<std::string>>();
+  if (doc.contains("capacity")) r.capacity = CapacityFromJson(doc.at("capacity"));
   return r;
 }
 
@@ -365,6 +366,7 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name) {
         r.meta = MetaFromJson(j.at("meta"));
         r.thresholds = ThresholdsFromJson(j.at("thresholds"));
         r.messages = j.at("messages").get<std::vector<std::string>>();
+        if (j.contains("capacity")) r.capacity = CapacityFromJson(j.at("capacity"));
         Status s = StoreFromJson(j.at("histograms"), &r.store);
         if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
         have_end = true;
@@ -478,13 +480,15 @@ json ResultsSummaryJson(const RunResults& r) {
     row["failed_rate"] = b.failed_rate;
     breakdowns.push_back(std::move(row));
   }
-  return {{"schema", kResultsSchema},
+  json doc = {{"schema", kResultsSchema},
           {"meta", MetaJson(r.meta)},
           {"thresholds", ThresholdsJson(r.thresholds)},
           {"checks", checks},
           {"breakdowns", breakdowns},
           {"metrics", TestSummaryExport(r)["metrics"]},
           {"messages", r.messages}};
+  if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
+  return doc;
 }
 
 json ResultsJson(const RunResults& r) {
@@ -574,11 +578,13 @@ void NdjsonWriter::OnSecond(const SeriesPoint& point, const MetricStore& interva
 }
 
 Status NdjsonWriter::Finish(const RunResults& r) {
-  Status s = WriteLine({{"type", "end"},
-                        {"meta", MetaJson(r.meta)},
-                        {"thresholds", ThresholdsJson(r.thresholds)},
-                        {"messages", r.messages},
-                        {"histograms", StoreJson(r.store)}});
+  json end = {{"type", "end"},
+              {"meta", MetaJson(r.meta)},
+              {"thresholds", ThresholdsJson(r.thresholds)},
+              {"messages", r.messages},
+              {"histograms", StoreJson(r.store)}};
+  if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
+  Status s = WriteLine(end);
   if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
   f_ = nullptr;
   return s;

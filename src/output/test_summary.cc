@@ -145,6 +145,18 @@ std::string FormatTestSummary(const RunResults& r) {
     last_tag = row.tag;
     out += BreakdownLine(row);
   }
+  if (r.capacity) {
+    const CapacityReport& c = *r.capacity;
+    out += "\n  capacity search\n";
+    out += fmt::format("    {:>10} {:>10} {:>9} {:>8}  {}\n", "rate/s", "reqs", "p99", "failed", "verdict");
+    for (const CapacityStep& s : c.steps) {
+      out += fmt::format("    {:>10.1f} {:>10} {:>7.2f}ms {:>7.2f}%  {}{}\n", s.rate, s.reqs, s.p99_ms, 100 * s.error_rate,
+                         s.passed ? "✓ passed" : "✗ " + s.failed, s.generator_limited ? " (generator limit)" : "");
+    }
+    out += c.found ? fmt::format("    max rate {:.1f}/s (p99 {:.2f} ms, {:.2f}% failed): {}\n", c.max_rate, c.p99_ms,
+                                 100 * c.error_rate, c.why)
+                   : fmt::format("    no rate kept every threshold passing: {}\n", c.why);
+  }
   if (!r.meta.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.meta.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
   if (r.meta.interrupted_iterations > 0) {
@@ -152,6 +164,37 @@ std::string FormatTestSummary(const RunResults& r) {
                        r.meta.interrupted_iterations);
   }
   return out;
+}
+
+json CapacityJson(const CapacityReport& c) {
+  json steps = json::array();
+  for (const CapacityStep& s : c.steps) {
+    steps.push_back({{"rate", s.rate}, {"passed", s.passed}, {"generator_limited", s.generator_limited},
+                     {"p99_ms", s.p99_ms}, {"error_rate", s.error_rate}, {"reqs", s.reqs}, {"failed", s.failed}});
+  }
+  return {{"found", c.found}, {"max_rate", c.max_rate}, {"p99_ms", c.p99_ms}, {"error_rate", c.error_rate},
+          {"steps", steps}, {"why", c.why}};
+}
+
+CapacityReport CapacityFromJson(const json& j) {
+  CapacityReport c;
+  c.found = j.at("found").get<bool>();
+  c.max_rate = j.at("max_rate").get<double>();
+  c.p99_ms = j.at("p99_ms").get<double>();
+  c.error_rate = j.at("error_rate").get<double>();
+  c.why = j.value("why", "");
+  for (const json& s : j.at("steps")) {
+    CapacityStep st;
+    st.rate = s.at("rate").get<double>();
+    st.passed = s.at("passed").get<bool>();
+    st.generator_limited = s.value("generator_limited", false);
+    st.p99_ms = s.value("p99_ms", 0.0);
+    st.error_rate = s.value("error_rate", 0.0);
+    st.reqs = s.value("reqs", int64_t{0});
+    st.failed = s.value("failed", "");
+    c.steps.push_back(std::move(st));
+  }
+  return c;
 }
 
 json TestSummaryExport(const RunResults& r) {
@@ -168,9 +211,11 @@ json TestSummaryExport(const RunResults& r) {
     }
     metrics[key]["thresholds"][o.expr] = {{"ok", o.ok}};
   }
-  return {{"metrics", metrics},
-          {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},
-                     {"aborted_by", r.meta.aborted_by}}}};
+  json out = {{"metrics", metrics},
+              {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},
+                         {"aborted_by", r.meta.aborted_by}}}};
+  if (r.capacity) out["capacity"] = CapacityJson(*r.capacity);
+  return out;
 }
 
 }  // namespace loadcell

@@ -16,5 +16,8 @@ std::string FormatTestSummary(const RunResults& r);
 nlohmann::json TestSummaryExport(const RunResults& r);
 // One aggregate in the summary export's layout (trends in ms; counters with their rate).
 nlohmann::json MetricJson(const SeriesAggregate& a, double secs);
+// The spec's `capacity: {max_rate, p99_ms, error_rate, steps}` (plus found and why).
+nlohmann::json CapacityJson(const CapacityReport& c);
+CapacityReport CapacityFromJson(const nlohmann::json& j);
 
 }  // namespace loadcell

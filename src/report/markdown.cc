@@ -65,6 +65,13 @@ std::string MarkdownReport(const RunResults& r) {
     }
     out += "\n";
   }
+  if (r.capacity) {
+    const CapacityReport& c = *r.capacity;
+    out += c.found ? fmt::format("**Capacity**: {:.1f} req/s with every threshold passing (p99 {:.2f} ms, {:.2f}% failed; "
+                                 "{} steps). {}\n\n",
+                                 c.max_rate, c.p99_ms, 100 * c.error_rate, c.steps.size(), Cell(c.why))
+                   : fmt::format("**Capacity**: no rate kept every threshold passing. {}\n\n", Cell(c.why));
+  }
   if (!r.meta.aborted_by.empty()) out += fmt::format("**Aborted** by threshold {}\n\n", Cell(r.meta.aborted_by));
   for (const std::string& m : r.messages) out += fmt::format("> {}\n\n", Cell(m));
   return out;

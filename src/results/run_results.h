@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,26 @@ struct RunMeta {
   bool complete = true;
 };
 
+// `executor: capacity-search`: the steps tried and the highest rate that kept every
+// threshold passing.
+struct CapacityStep {
+  double rate = 0;
+  bool passed = false;
+  bool generator_limited = false;
+  double p99_ms = 0, error_rate = 0;
+  int64_t reqs = 0;
+  std::string failed;  // the thresholds that failed, "metric: expr (observed v)"
+};
+struct CapacityReport {
+  bool found = false;
+  double max_rate = 0, p99_ms = 0, error_rate = 0;  // at max_rate's step
+  std::vector<CapacityStep> steps;
+  std::string why;  // how the search ended
+};
+
 struct RunResults {
   RunMeta meta;
+  std::optional<CapacityReport> capacity;
   std::vector<ThresholdOutcome> thresholds;
   MetricStore store;  // every metric x tag set, histograms included
   std::vector<SeriesPoint> series;

@@ -261,13 +261,22 @@ class TargetThread {
   }
 
   void Respond(TConn& c, const std::string& bytes, bool close_after) {
-    if (o_.latency.none() && o_.stall.none() && c.delayed.empty()) {
+    if (o_.latency.none() && o_.stall.none() && o_.workers == 0 && c.delayed.empty()) {
       c.out += bytes;
       c.close_after_flush |= close_after;
       return;
     }
     Nanos now = MonotonicClock::ReadNow();
-    Nanos due = now + static_cast<Nanos>(static_cast<double>(o_.latency.Sample(rng_)) * o_.slowdown);
+    Nanos service = static_cast<Nanos>(static_cast<double>(o_.latency.Sample(rng_)) * o_.slowdown);
+    Nanos due = now + service;
+    if (o_.workers > 0) {
+      // An M/M/c-like server: the request waits for the first of `workers` to be free, so
+      // capacity is workers / E[service] per thread, and beyond it queues grow.
+      if (worker_free_.empty()) worker_free_.assign(static_cast<size_t>(o_.workers), 0);
+      auto w = std::min_element(worker_free_.begin(), worker_free_.end());
+      due = std::max(now, *w) + service;
+      *w = due;
+    }
     due = epoch_ + o_.stall.Release(due - epoch_);
     if (!c.delayed.empty()) due = std::max(due, c.delayed.back().due);  // keep responses in order
     c.delayed.push_back({due, bytes, close_after});
@@ -327,6 +336,7 @@ class TargetThread {
   Nanos epoch_;
   int ep_ = -1;
   std::mt19937_64 rng_;
+  std::vector<Nanos> worker_free_;  // --workers: when each simulated worker is free again
   std::vector<char> buf_;
   std::string body_, ok_, err_;
   std::vector<std::unique_ptr<TConn>> conns_;

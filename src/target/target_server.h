@@ -25,6 +25,9 @@ struct TargetOptions {
   uint64_t seed = 1;
   // Known memory growth for soak tests: MiB per minute, touched so it counts in RSS,
   // up to leak_cap_mb (0: no cap; a cap makes a cache that levels off, not a leak).
+  // Simulated workers (0: off): each request is served by the first free one, taking a
+  // --latency sample as its service time; capacity = workers / E[service] per thread.
+  int workers = 0;
   double leak_mb_per_min = 0;
   double leak_cap_mb = 0;
 };
