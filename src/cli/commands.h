@@ -85,6 +85,7 @@ struct RunArgs {
   std::string prometheus;        // host:port for /metrics
   std::string dashboard;         // host:port for the live dashboard
   std::vector<long long> monitor_pids;  // --monitor-pid
+  std::string apdex_t = "500ms";
   std::string linger = "0";  // keep the dashboard up this long after the run
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);

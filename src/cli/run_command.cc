@@ -13,6 +13,7 @@
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
 #include "output/export.h"
+#include "analysis/findings.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
 #include "engine/capacity_run.h"
@@ -39,6 +40,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
   cmd.add_option("--monitor-pid", a.monitor_pids, "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
   cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
@@ -86,6 +88,11 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       std::fprintf(stderr, "loadcell: --out %s: the file name must end in .json or .ndjson\n", o.c_str());
       return kExitBadInput;
     }
+  }
+  auto apdex_t = ParseDuration(a.apdex_t);
+  if (!apdex_t.ok() || *apdex_t <= 0) {
+    std::fprintf(stderr, "loadcell: --apdex-t: %s\n", apdex_t.ok() ? "must be greater than zero" : apdex_t.error().message.c_str());
+    return kExitBadInput;
   }
   Nanos linger = 0;
   {
@@ -230,6 +237,9 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   results.capacity = std::move(capacity_report);
   for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads, capacity)) results.messages.push_back(std::move(m));
   for (std::string& m : findings) results.messages.push_back(std::move(m));
+  results.findings = FindBottlenecks(results);
+  results.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
+  results.apdex = ApdexByName(results, results.apdex_t_ms);
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);
   for (auto& w : streams) report_error(w->Finish(results));

@@ -836,7 +836,11 @@ void VuWorker::Run() {
         for (auto& vu : e->vus) {
           bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||
                          vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading;
-          if (waiting && now >= vu->deadline) FailRequest(*vu, "timeout", now);
+          // A connect that times out points at a full accept queue or a dropped SYN, not at a
+          // slow answer: its own kind, for the bottleneck findings.
+          if (waiting && now >= vu->deadline) {
+            FailRequest(*vu, vu->state == Vu::State::kConnecting ? "connect_timeout" : "timeout", now);
+          }
         }
       }
     }

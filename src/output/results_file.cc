@@ -300,6 +300,34 @@ class SeriesSax {
   int field_ = 0;
 };
 
+json FindingsJson(const RunResults& r) {
+  json out = json::array();
+  for (const Finding& f : r.findings) out.push_back({{"rule", f.rule}, {"text", f.text}});
+  return out;
+}
+
+json ApdexJson(const RunResults& r) {
+  json by = json::object();
+  for (const auto& [name, a] : r.apdex) {
+    by[name] = {{"score", a.score}, {"satisfied", a.satisfied}, {"tolerating", a.tolerating}, {"frustrated", a.frustrated}};
+  }
+  return {{"t_ms", r.apdex_t_ms}, {"by_name", by}};
+}
+
+void ExtrasFromJson(const json& j, RunResults* r) {
+  if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
+  if (j.contains("findings")) {
+    for (const json& f : j.at("findings")) r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});
+  }
+  if (j.contains("apdex")) {
+    r->apdex_t_ms = j.at("apdex").value("t_ms", 0.0);
+    for (const auto& [name, a] : j.at("apdex").at("by_name").items()) {
+      r->apdex[name] = {a.at("score").get<double>(), a.at("satisfied").get<int64_t>(), a.at("tolerating").get<int64_t>(),
+                        a.at("frustrated").get<int64_t>()};
+    }
+  }
+}
+
 Result<RunResults> FromDocument(const json& doc, std::vector<SeriesPoint> series) {
   if (!doc.is_object() || doc.value("schema", "") != kResultsSchema) {
     return Error::InvalidArgument(fmt::format("not a loadcell results document (expected \"schema\": \"{}\")", kResultsSchema));
@@ -312,7 +340,7 @@ Result<RunResults> FromDocument(const json& doc, std::vector<SeriesPoint> series
   if (!doc.contains("series")) return Error::InvalidArgument("no \"series\"");
   r.series = std::move(series);
   r.messages = doc.at("messages").get<std::vector<std::string>>();
-  if (doc.contains("capacity")) r.capacity = CapacityFromJson(doc.at("capacity"));
+  ExtrasFromJson(doc, &r);
   return r;
 }
 
@@ -366,7 +394,7 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name) {
         r.meta = MetaFromJson(j.at("meta"));
         r.thresholds = ThresholdsFromJson(j.at("thresholds"));
         r.messages = j.at("messages").get<std::vector<std::string>>();
-        if (j.contains("capacity")) r.capacity = CapacityFromJson(j.at("capacity"));
+        ExtrasFromJson(j, &r);
         Status s = StoreFromJson(j.at("histograms"), &r.store);
         if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
         have_end = true;
@@ -488,6 +516,8 @@ json ResultsSummaryJson(const RunResults& r) {
           {"metrics", TestSummaryExport(r)["metrics"]},
           {"messages", r.messages}};
   if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
+  doc["findings"] = FindingsJson(r);
+  doc["apdex"] = ApdexJson(r);
   return doc;
 }
 
@@ -584,6 +614,8 @@ Status NdjsonWriter::Finish(const RunResults& r) {
               {"messages", r.messages},
               {"histograms", StoreJson(r.store)}};
   if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
+  end["findings"] = FindingsJson(r);
+  end["apdex"] = ApdexJson(r);
   Status s = WriteLine(end);
   if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
   f_ = nullptr;

@@ -145,6 +145,17 @@ std::string FormatTestSummary(const RunResults& r) {
     last_tag = row.tag;
     out += BreakdownLine(row);
   }
+  if (!r.apdex.empty()) {
+    out += fmt::format("\n  apdex (T = {:g} ms)\n", r.apdex_t_ms);
+    for (const auto& [name, a] : r.apdex) {
+      out += fmt::format("    {:<24} {:.3f}  ({} satisfied, {} tolerating, {} frustrated)\n", name, a.score, a.satisfied,
+                         a.tolerating, a.frustrated);
+    }
+  }
+  if (!r.findings.empty()) {
+    out += "\n  findings\n";
+    for (const Finding& f : r.findings) out += fmt::format("    [{}] {}\n", f.rule, f.text);
+  }
   if (r.capacity) {
     const CapacityReport& c = *r.capacity;
     out += "\n  capacity search\n";

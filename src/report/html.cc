@@ -145,7 +145,9 @@ json ReportData(const RunResults& r) {
                  {"p50", lat.p50}, {"p95", lat.p95}, {"p99", lat.p99}, {"max", lat.max},
                  {"iterations", r.store.Select("iterations", {}).count},
                  {"checks_pass", checks.passes}, {"checks_total", checks.count}};
-  json notes = r.messages;
+  json notes = json::array();
+  for (const Finding& f : r.findings) notes.push_back("Finding (" + f.rule + "): " + f.text);
+  for (const std::string& m : r.messages) notes.push_back(m);
   if (!r.meta.aborted_by.empty()) notes.push_back("Aborted by threshold " + r.meta.aborted_by);
   if (r.meta.interrupted) notes.push_back("The run was interrupted before its end.");
   return {{"meta", doc["meta"]},         {"thresholds", doc["thresholds"]}, {"checks", doc["checks"]},

@@ -65,6 +65,7 @@ std::string MarkdownReport(const RunResults& r) {
     }
     out += "\n";
   }
+  for (const Finding& f : r.findings) out += fmt::format("> **{}**: {}\n\n", f.rule, Cell(f.text));
   if (r.capacity) {
     const CapacityReport& c = *r.capacity;
     out += c.found ? fmt::format("**Capacity**: {:.1f} req/s with every threshold passing (p99 {:.2f} ms, {:.2f}% failed; "

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,8 +62,22 @@ struct CapacityReport {
   std::string why;  // how the search ended
 };
 
+// A bottleneck finding (analysis/findings.h): which rule, and what it saw, with numbers.
+struct Finding {
+  std::string rule;
+  std::string text;
+};
+
+struct Apdex {
+  double score = 0;
+  int64_t satisfied = 0, tolerating = 0, frustrated = 0;
+};
+
 struct RunResults {
   RunMeta meta;
+  std::vector<Finding> findings;
+  double apdex_t_ms = 0;
+  std::map<std::string, Apdex> apdex;  // by request name
   std::optional<CapacityReport> capacity;
   std::vector<ThresholdOutcome> thresholds;
   MetricStore store;  // every metric x tag set, histograms included
