@@ -73,3 +73,71 @@ Interval BootstrapInterval(const std::vector<double>& x, const std::vector<doubl
 }
 
 }  // namespace loadcell
+
+namespace loadcell {
+namespace {
+
+// The continued fraction of I_x(a, b), evaluated by the modified Lentz method.
+double BetaContinuedFraction(double a, double b, double x) {
+  const double tiny = 1e-300, eps = 1e-15;
+  double c = 1, d = 1 - (a + b) * x / (a + 1);
+  if (std::abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 300; ++m) {
+    double m2 = 2.0 * m;
+    double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+    d = 1 + num * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1 + num / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+    d = 1 + num * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1 + num / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    double delta = d * c;
+    h *= delta;
+    if (std::abs(delta - 1) < eps) break;
+  }
+  return h;
+}
+
+}  // namespace
+
+double IncompleteBeta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  double ln_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log(1 - x);
+  double front = std::exp(ln_front);
+  // The fraction converges fast for x < (a+1)/(a+b+2); use the symmetry otherwise.
+  if (x < (a + 1) / (a + b + 2)) return front * BetaContinuedFraction(a, b, x) / a;
+  return 1 - front * BetaContinuedFraction(b, a, 1 - x) / b;
+}
+
+double WelchTTestP(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2 || b.size() < 2) return 1;
+  auto moments = [](const std::vector<double>& v, double* mean, double* var) {
+    double s = 0;
+    for (double x : v) s += x;
+    *mean = s / static_cast<double>(v.size());
+    double ss = 0;
+    for (double x : v) ss += (x - *mean) * (x - *mean);
+    *var = ss / static_cast<double>(v.size() - 1);
+  };
+  double ma, va, mb, vb;
+  moments(a, &ma, &va);
+  moments(b, &mb, &vb);
+  double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
+  double se2 = va / na + vb / nb;
+  if (se2 <= 0) return ma == mb ? 1 : 0;
+  double t = (ma - mb) / std::sqrt(se2);
+  double df = se2 * se2 / ((va / na) * (va / na) / (na - 1) + (vb / nb) * (vb / nb) / (nb - 1));
+  // Two-sided: P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2).
+  return IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+}
+
+}  // namespace loadcell

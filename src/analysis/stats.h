@@ -31,3 +31,14 @@ Interval BootstrapInterval(const std::vector<double>& x, const std::vector<doubl
                            int resamples = 2000, double level = 0.95, uint64_t seed = 1);
 
 }  // namespace loadcell
+
+namespace loadcell {
+
+// Welch's two-sample t-test, two-sided p-value (Student's t with Welch–Satterthwaite
+// degrees of freedom). 1 when either sample has fewer than 2 values or both have no spread.
+double WelchTTestP(const std::vector<double>& a, const std::vector<double>& b);
+
+// Regularized incomplete beta function I_x(a, b) (continued fraction, Lentz's method).
+double IncompleteBeta(double a, double b, double x);
+
+}  // namespace loadcell

@@ -86,6 +86,7 @@ struct RunArgs {
   std::string dashboard;         // host:port for the live dashboard
   std::vector<long long> monitor_pids;  // --monitor-pid
   std::string apdex_t = "500ms";
+  std::string history;  // SQLite file to record the run in
   std::string linger = "0";  // keep the dashboard up this long after the run
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
@@ -113,5 +114,12 @@ struct AnalyzeArgs {
 };
 void AddAnalyzeOptions(CLI::App& cmd, AnalyzeArgs& a);
 int RunAnalyzeCommand(const AnalyzeArgs& a);
+
+struct HistoryArgs {
+  std::string db, test, json;
+  std::string metric = "p95";
+};
+void AddHistoryOptions(CLI::App& cmd, HistoryArgs& a);
+int RunHistoryCommand(const HistoryArgs& a);
 
 }  // namespace loadcell

@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   AnalyzeArgs analyze;
   CLI::App* an = app.add_subcommand("analyze", "Analyses of measurements: usl (scalability)");
   AddAnalyzeOptions(*an, analyze);
+  HistoryArgs history;
+  CLI::App* hist = app.add_subcommand("history", "List recorded runs (run --history) with change points");
+  AddHistoryOptions(*hist, history);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -88,5 +91,6 @@ int main(int argc, char** argv) {
   if (rep->parsed()) return RunReportCommand(report);
   if (cmp->parsed()) return RunCompareCommand(compare);
   if (an->parsed()) return RunAnalyzeCommand(analyze);
+  if (hist->parsed()) return RunHistoryCommand(history);
   return kExitBadInput;
 }

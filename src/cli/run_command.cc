@@ -17,6 +17,7 @@
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
 #include "engine/capacity_run.h"
+#include "history/history_db.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
 #include "output/progress.h"
@@ -40,6 +41,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_option("--history", a.history, "Record this run in a SQLite history (see loadcell history)");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
   cmd.add_option("--monitor-pid", a.monitor_pids, "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
@@ -258,6 +260,15 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     live->Stop();
   }
   int run_code = RunExitCode(results);
+  if (!a.history.empty()) {
+    auto db = HistoryDb::Open(a.history);
+    if (!db.ok()) {
+      report_error(db.error());
+    } else {
+      auto id = (*db)->Record(results, run_code);
+      if (!id.ok()) report_error(id.error());
+    }
+  }
   return run_code != kExitOk ? run_code : code;
 }
 
