@@ -87,6 +87,7 @@ struct RunArgs {
   std::vector<long long> monitor_pids;  // --monitor-pid
   std::string apdex_t = "500ms";
   std::string history;  // SQLite file to record the run in
+  bool usl = false;     // read a stepped ramping-vus run as a concurrency sweep
   std::string linger = "0";  // keep the dashboard up this long after the run
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);

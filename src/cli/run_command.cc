@@ -16,6 +16,7 @@
 #include "analysis/findings.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
+#include "analysis/usl_sweep.h"
 #include "engine/capacity_run.h"
 #include "history/history_db.h"
 #include "live/live_server.h"
@@ -41,6 +42,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
   cmd.add_option("--history", a.history, "Record this run in a SQLite history (see loadcell history)");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
   cmd.add_option("--monitor-pid", a.monitor_pids, "Sample this process (and its children) from /proc every second; repeatable")
@@ -239,6 +241,15 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   results.capacity = std::move(capacity_report);
   for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads, capacity)) results.messages.push_back(std::move(m));
   for (std::string& m : findings) results.messages.push_back(std::move(m));
+  if (a.usl) {
+    auto sweep = SweepFromRun(tdef, results);
+    if (sweep.ok()) {
+      results.usl = UslSweepJson(*sweep);
+      for (const std::string& n : sweep->notes) results.messages.push_back(n);
+    } else {
+      results.messages.push_back(sweep.error().message);
+    }
+  }
   results.findings = FindBottlenecks(results);
   results.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
   results.apdex = ApdexByName(results, results.apdex_t_ms);

@@ -401,6 +401,7 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
     store_.Count("iterations", vu.base_tags);
     interval_.Count("iterations", vu.base_tags);
     store_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
+    interval_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
   }
   if (e.open()) {
     vu.state = Vu::State::kIdle;

@@ -34,6 +34,8 @@ SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& inte
   };
   Acc all;
   std::map<std::string, Acc> by_name;
+  double iter_sum = 0;  // microseconds
+  int64_t iter_n = 0;
   interval.ForEach([&](const std::string& metric, const SeriesAggregate& a) {
     auto tag = [&](const char* k) {
       auto it = a.tags.find(k);
@@ -48,6 +50,9 @@ SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& inte
     } else if (metric == "http_req_duration" && a.trend) {
       (void)all.hist.Add(*a.trend);
       (void)by_name[tag("name")].hist.Add(*a.trend);
+    } else if (metric == "iteration_duration" && a.trend && !a.trend->empty()) {
+      iter_sum += a.trend->mean() * static_cast<double>(a.trend->total_count());
+      iter_n += a.trend->total_count();
     } else if (metric == "iterations") {
       p.iterations += a.count;
       p.iterations_by_scenario[tag("scenario")] += a.count;
@@ -65,6 +70,7 @@ SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& inte
     }
   });
   p.all = StatsOf(&all.hist, all.reqs, all.failed);
+  p.iteration_avg_ms = iter_n ? std::round(iter_sum / static_cast<double>(iter_n)) / 1000.0 : 0;
   for (const auto& [name, acc] : by_name) p.by_name[name] = StatsOf(&acc.hist, acc.reqs, acc.failed);
   return p;
 }

@@ -21,6 +21,7 @@ struct SeriesPoint {
   int64_t t = 0;     // 1-based second: covers [t-1, t) of the run (the last one may be longer or shorter)
   double dur = 1;    // seconds covered, for rates
   double vus = 0;    // VUs in an iteration, sampled at the end of the second
+  double iteration_avg_ms = 0;  // mean iteration_duration of the iterations that ended in this second
   int64_t iterations = 0, dropped = 0, checks_pass = 0, checks_fail = 0, data_sent = 0, data_received = 0;
   SeriesStats all;
   std::map<std::string, SeriesStats> by_name;         // by the request's `name` tag

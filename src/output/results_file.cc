@@ -76,6 +76,7 @@ SeriesPoint PointFromJson(const json& j) {
   p.t = j.at("t").get<int64_t>();
   p.dur = j.at("dur").get<double>();
   p.vus = j.at("vus").get<double>();
+  p.iteration_avg_ms = j.value("iteration_avg_ms", 0.0);
   p.iterations = j.at("iterations").get<int64_t>();
   p.dropped = j.at("dropped").get<int64_t>();
   p.checks_pass = j.at("checks_pass").get<int64_t>();
@@ -247,6 +248,7 @@ class SeriesSax {
       if (key_ == "t") p.t = i();
       else if (key_ == "dur") p.dur = v;
       else if (key_ == "vus") p.vus = v;
+      else if (key_ == "iteration_avg_ms") p.iteration_avg_ms = v;
       else if (key_ == "iterations") p.iterations = i();
       else if (key_ == "dropped") p.dropped = i();
       else if (key_ == "checks_pass") p.checks_pass = i();
@@ -315,6 +317,7 @@ json ApdexJson(const RunResults& r) {
 }
 
 void ExtrasFromJson(const json& j, RunResults* r) {
+  if (j.contains("usl")) r->usl = j.at("usl");
   if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
   if (j.contains("findings")) {
     for (const json& f : j.at("findings")) r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});
@@ -460,6 +463,7 @@ json PointJson(const SeriesPoint& p) {
   j["t"] = p.t;
   j["dur"] = p.dur;
   j["vus"] = p.vus;
+  j["iteration_avg_ms"] = p.iteration_avg_ms;
   j["iterations"] = p.iterations;
   j["dropped"] = p.dropped;
   j["checks_pass"] = p.checks_pass;
@@ -518,6 +522,7 @@ json ResultsSummaryJson(const RunResults& r) {
   if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
   doc["findings"] = FindingsJson(r);
   doc["apdex"] = ApdexJson(r);
+  if (r.usl.is_object()) doc["usl"] = r.usl;
   return doc;
 }
 
@@ -615,6 +620,7 @@ Status NdjsonWriter::Finish(const RunResults& r) {
               {"histograms", StoreJson(r.store)}};
   if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
   end["findings"] = FindingsJson(r);
+  if (r.usl.is_object()) end["usl"] = r.usl;
   end["apdex"] = ApdexJson(r);
   Status s = WriteLine(end);
   if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));

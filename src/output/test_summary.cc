@@ -145,6 +145,22 @@ std::string FormatTestSummary(const RunResults& r) {
     last_tag = row.tag;
     out += BreakdownLine(row);
   }
+  if (r.usl.is_object()) {
+    out += "\n  scalability (--usl)\n";
+    out += fmt::format("    {:>6} {:>12} {:>12} {:>12} {:>10}\n", "VUs", "req/s", "iter/s", "iter ms", "Little N");
+    for (const json& st : r.usl["steps"]) {
+      out += fmt::format("    {:>6g} {:>12.1f} {:>12.1f} {:>12.2f} {:>9.2f}{}\n", st["vus"].get<double>(),
+                         st["throughput"].get<double>(), st["iterations_per_s"].get<double>(),
+                         st["iteration_avg_ms"].get<double>(), st["littles_n"].get<double>(),
+                         st["littles_ok"].get<bool>() ? "" : " ✗ (Little's law off by more than 10%)");
+    }
+    const json& fit = r.usl["fit"];
+    if (fit.is_object()) {
+      out += fmt::format("    USL: σ = {:.4g}, κ = {:.4g}, λ = {:.4g}, R² = {:.4f}; {}\n", fit["sigma"].get<double>(),
+                         fit["kappa"].get<double>(), fit["lambda"].get<double>(), fit["r_squared"].get<double>(),
+                         fit["limit"].get<std::string>());
+    }
+  }
   if (!r.apdex.empty()) {
     out += fmt::format("\n  apdex (T = {:g} ms)\n", r.apdex_t_ms);
     for (const auto& [name, a] : r.apdex) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include <nlohmann/json.hpp>
 #include <map>
 #include <optional>
 #include <string>
@@ -79,6 +81,7 @@ struct RunResults {
   double apdex_t_ms = 0;
   std::map<std::string, Apdex> apdex;  // by request name
   std::optional<CapacityReport> capacity;
+  nlohmann::json usl;  // run --usl: {steps, fit, notes} (analysis/usl_sweep.h), null otherwise
   std::vector<ThresholdOutcome> thresholds;
   MetricStore store;  // every metric x tag set, histograms included
   std::vector<SeriesPoint> series;

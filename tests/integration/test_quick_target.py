@@ -49,9 +49,12 @@ class QuickAgainstTarget(unittest.TestCase):
         self.assertGreaterEqual(d["med"], 20.0)
         self.assertLessEqual(d["med"], 22.0)
         self.assertGreaterEqual(d["min"], 20.0)
-        # Closed model: 10 connections at ~20 ms each make ~500 req/s.
-        self.assertGreater(r.metric("http_reqs")["rate"], 400)
-        self.assertLess(r.metric("http_reqs")["rate"], 510)
+        # Closed model: 10 connections at >= 20 ms each make at most 500 req/s, and by
+        # Little's law rate x mean latency = 10 connections busy, however loaded the
+        # machine is (a starved run is slower, not inconsistent).
+        rate = r.metric("http_reqs")["rate"]
+        self.assertLess(rate, 510)
+        self.assertAlmostEqual(rate * d["avg"] / 1000, 10, delta=0.6)
 
     def test_open_model_sends_exactly_the_schedule(self):
         with Target() as t:
