@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "analysis/stats.h"
+#include "analysis/threshold.h"
 
 namespace loadcell {
 namespace {
@@ -128,6 +129,63 @@ void Isolation(const RunResults& r, std::vector<Finding>* out) {
   }
 }
 
+// The stress test's answer: the first second from which a latency or error threshold fails
+// for 3 seconds in a row, judged on each second alone, with the rate and VUs there.
+void BreakingPoint(const RunResults& r, std::vector<Finding>* out) {
+  for (const ThresholdOutcome& o : r.thresholds) {
+    auto sel = ParseMetricSelector(o.key);
+    auto e = ParseThresholdExpr(o.expr);
+    if (!sel.ok() || !e.ok()) continue;
+    using A = ThresholdExpr::Aggregate;
+    bool latency = sel->metric == "http_req_duration" &&
+                   (e->aggregate == A::kPercentile || e->aggregate == A::kAvg || e->aggregate == A::kMed || e->aggregate == A::kMax);
+    bool errors = sel->metric == "http_req_failed" && e->aggregate == A::kRate;
+    if (!latency && !errors) continue;
+    std::string name;
+    if (!sel->tags.empty()) {
+      if (sel->tags.size() != 1 || !sel->tags.count("name")) continue;
+      name = sel->tags.at("name");
+    }
+    int run = 0;
+    double first_v = 0;
+    for (size_t i = 0; i < r.series.size(); ++i) {
+      const SeriesPoint& p = r.series[i];
+      const SeriesStats* s = &p.all;
+      if (!name.empty()) {
+        auto it = p.by_name.find(name);
+        if (it == p.by_name.end()) continue;
+        s = &it->second;
+      }
+      if (s->reqs == 0 || p.dur < 0.5) continue;
+      double v = 0;
+      if (errors) {
+        v = static_cast<double>(s->failed) / static_cast<double>(s->reqs);
+      } else if (e->aggregate == A::kAvg) {
+        v = s->avg;
+      } else if (e->aggregate == A::kMed) {
+        v = s->p50;
+      } else if (e->aggregate == A::kMax) {
+        v = s->max;
+      } else if (e->percentile == 50 || e->percentile == 90 || e->percentile == 95 || e->percentile == 99) {
+        v = e->percentile == 50 ? s->p50 : e->percentile == 90 ? s->p90 : e->percentile == 95 ? s->p95 : s->p99;
+      } else {
+        break;  // a percentile the series does not keep
+      }
+      run = e->Holds(v) ? 0 : run + 1;
+      if (run == 1) first_v = v;
+      if (run == 3) {
+        const SeriesPoint& first = r.series[i - 2];
+        out->push_back({"breaking_point",
+                        fmt::format("breaking point at {}s: {} ({}) fails from there on for 3 seconds or more; that "
+                                    "second: {:.1f} req/s, {:g} VUs, observed {:g}",
+                                    first.t - 1, o.key, o.expr, static_cast<double>(first.all.reqs) / first.dur, first.vus,
+                                    first_v)});
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 double JainIndex(const std::vector<double>& x) {
@@ -144,6 +202,7 @@ std::vector<Finding> FindBottlenecks(const RunResults& r) {
   for (const std::string& m : r.messages) {
     if (m.starts_with("results may understate latency")) out.push_back({"generator", m});
   }
+  BreakingPoint(r, &out);
   CpuBound(r, &out);
   Connections(r, &out);
   Pauses(r, &out);

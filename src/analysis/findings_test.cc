@@ -102,3 +102,24 @@ TEST(Findings, GeneratorFirst) {
 
 }  // namespace
 }  // namespace loadcell
+
+namespace loadcell {
+namespace {
+
+TEST(Findings, BreakingPointOfAStressRun) {
+  RunResults r = Healthy(20);
+  r.thresholds.push_back({"http_req_duration", "p(95)<500", false, false, 900});
+  for (size_t i = 0; i < r.series.size(); ++i) {
+    r.series[i].vus = 5.0 * static_cast<double>(1 + i / 4);   // steps of 5 VUs every 4 s
+    if (i >= 12) r.series[i].all.p95 = 600 + static_cast<double>(i);  // breaks at 12 s (t = 13)
+  }
+  r.series[5].all.p95 = 700;  // one bad second alone is not the breaking point
+  auto f = FindBottlenecks(r);
+  ASSERT_FALSE(f.empty());
+  EXPECT_EQ(f[0].rule, "breaking_point");
+  EXPECT_NE(f[0].text.find("breaking point at 12s: http_req_duration (p(95)<500)"), std::string::npos) << f[0].text;
+  EXPECT_NE(f[0].text.find("20 VUs, observed 612"), std::string::npos) << f[0].text;
+}
+
+}  // namespace
+}  // namespace loadcell
