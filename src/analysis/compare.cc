@@ -48,16 +48,8 @@ struct Headline {
 Headline HeadlineOf(const RunResults& r, const std::string& name) {
   Tags filter;
   if (!name.empty()) filter["name"] = name;
-  Headline h;
-  SeriesAggregate reqs = r.store.Select("http_reqs", filter);
-  SeriesAggregate failed = r.store.Select("http_req_failed", filter);
-  SeriesStats s = StatsOf(r.store.Select("http_req_duration", filter).trend.get(), reqs.count, failed.passes);
-  h.p50 = s.p50;
-  h.p95 = s.p95;
-  h.p99 = s.p99;
-  h.rate = r.meta.duration_s > 0 ? static_cast<double>(reqs.count) / r.meta.duration_s : 0;
-  h.error_rate = failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0;
-  return h;
+  RequestTotals t = TotalsOf(r, filter);
+  return {t.latency.p50, t.latency.p95, t.latency.p99, t.rate, t.failed_rate};
 }
 
 double MedianRatio(const std::vector<double>& base, const std::vector<double>& cur) {

@@ -76,9 +76,7 @@ Result<int64_t> HistoryDb::Record(const RunResults& r, int exit_code) {
   if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
     return Error::Io(fmt::format("history {}: {}", path_, sqlite3_errmsg(db_)));
   }
-  SeriesAggregate reqs = r.store.Select("http_reqs", {});
-  SeriesAggregate failed = r.store.Select("http_req_failed", {});
-  SeriesStats lat = StatsOf(r.store.Select("http_req_duration", {}).trend.get(), reqs.count, failed.passes);
+  RequestTotals all = TotalsOf(r);
   std::string summary = DumpJson(TestSummaryExport(r));
   int i = 1;
   auto text = [&](const std::string& v) { sqlite3_bind_text(st.s, i++, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); };
@@ -90,12 +88,12 @@ Result<int64_t> HistoryDb::Record(const RunResults& r, int exit_code) {
   text(r.meta.version);
   real(r.meta.start_unix);
   real(r.meta.duration_s);
-  sqlite3_bind_int64(st.s, i++, reqs.count);
-  real(r.meta.duration_s > 0 ? static_cast<double>(reqs.count) / r.meta.duration_s : 0);
-  real(failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0);
-  real(lat.p50);
-  real(lat.p95);
-  real(lat.p99);
+  sqlite3_bind_int64(st.s, i++, all.reqs);
+  real(all.rate);
+  real(all.failed_rate);
+  real(all.latency.p50);
+  real(all.latency.p95);
+  real(all.latency.p99);
   sqlite3_bind_int(st.s, i++, exit_code == 0 ? 1 : 0);
   sqlite3_bind_int(st.s, i++, exit_code);
   text(summary);

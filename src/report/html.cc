@@ -10,6 +10,7 @@
 #include "output/results_file.h"
 #include "output/test_summary.h"
 #include "report/assets.h"
+#include "report/markup.h"
 #include "report/report.h"
 
 namespace loadcell {
@@ -25,20 +26,6 @@ std::string ScriptSafe(const std::string& s) {
   for (char c : s) {
     if (c == '<') out += "\\u003c";
     else out += c;
-  }
-  return out;
-}
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
   }
   return out;
 }
@@ -133,16 +120,12 @@ json Columns(const RunResults& r) {
 
 json ReportData(const RunResults& r) {
   json doc = ResultsSummaryJson(r);
-  SeriesAggregate reqs = r.store.Select("http_reqs", {});
-  SeriesAggregate failed = r.store.Select("http_req_failed", {});
-  SeriesAggregate dur = r.store.Select("http_req_duration", {});
+  RequestTotals all = TotalsOf(r);
   SeriesAggregate checks = r.store.Select("checks", {});
-  SeriesStats lat = StatsOf(dur.trend.get(), reqs.count, failed.passes);
-  double secs = r.meta.duration_s;
-  json totals = {{"reqs", reqs.count},
-                 {"rate", secs > 0 ? static_cast<double>(reqs.count) / secs : 0},
-                 {"failed_rate", failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0},
-                 {"p50", lat.p50}, {"p95", lat.p95}, {"p99", lat.p99}, {"max", lat.max},
+  json totals = {{"reqs", all.reqs},
+                 {"rate", all.rate},
+                 {"failed_rate", all.failed_rate},
+                 {"p50", all.latency.p50}, {"p95", all.latency.p95}, {"p99", all.latency.p99}, {"max", all.latency.max},
                  {"iterations", r.store.Select("iterations", {}).count},
                  {"checks_pass", checks.passes}, {"checks_total", checks.count}};
   json notes = json::array();
@@ -160,7 +143,7 @@ std::string HtmlPage(const std::string& title, const json& data, const std::stri
   out.reserve(200000);
   out += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<title>{}</title>\n", HtmlEscape(title));
+  out += fmt::format("<title>{}</title>\n", XmlEscape(title));
   out += "<style>\n";
   out += kUplotCss;
   out += "\n";

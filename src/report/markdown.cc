@@ -21,20 +21,12 @@ std::string Ms(double ms) { return fmt::format("{:.2f} ms", ms); }
 }  // namespace
 
 std::string MarkdownReport(const RunResults& r) {
-  bool passed = true;
-  for (const ThresholdOutcome& t : r.thresholds) passed = passed && t.ok;
-  passed = passed && r.meta.aborted_by.empty();
-  std::string out = fmt::format("### {} loadcell: {}\n\n", passed ? "✅" : "❌", Cell(r.meta.test));
-  SeriesAggregate reqs = r.store.Select("http_reqs", {});
-  SeriesAggregate failed = r.store.Select("http_req_failed", {});
-  SeriesAggregate dur = r.store.Select("http_req_duration", {});
-  SeriesAggregate iters = r.store.Select("iterations", {});
-  SeriesStats lat = StatsOf(dur.trend.get(), reqs.count, failed.passes);
-  double secs = r.meta.duration_s;
-  out += fmt::format("{:.1f} s, {} VUs max, {} iterations, {} requests ({:.1f}/s), {:.2f}% failed{}\n\n", secs,
-                     r.meta.vus_max, iters.count, reqs.count, secs > 0 ? static_cast<double>(reqs.count) / secs : 0,
-                     failed.count ? 100.0 * static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0.0,
-                     r.meta.interrupted ? " — interrupted" : "");
+  std::string out = fmt::format("### {} loadcell: {}\n\n", Passed(r) ? "✅" : "❌", Cell(r.meta.test));
+  RequestTotals all = TotalsOf(r);
+  const SeriesStats& lat = all.latency;
+  out += fmt::format("{:.1f} s, {} VUs max, {} iterations, {} requests ({:.1f}/s), {:.2f}% failed{}\n\n",
+                     r.meta.duration_s, r.meta.vus_max, r.store.Select("iterations", {}).count, all.reqs, all.rate,
+                     100.0 * all.failed_rate, r.meta.interrupted ? " — interrupted" : "");
   out += "| latency | p50 | p90 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n";
   out += fmt::format("| http_req_duration | {} | {} | {} | {} | {} |\n\n", Ms(lat.p50), Ms(lat.p90), Ms(lat.p95),
                      Ms(lat.p99), Ms(lat.max));

@@ -74,21 +74,35 @@ RunResults MakeRunResults(RunMeta meta, TestResult&& r, std::vector<ThresholdOut
   return out;
 }
 
+RequestTotals TotalsOf(const RunResults& r, const Tags& filter) {
+  SeriesAggregate reqs = r.store.Select("http_reqs", filter);
+  SeriesAggregate dur = r.store.Select("http_req_duration", filter);
+  SeriesAggregate failed = r.store.Select("http_req_failed", filter);
+  RequestTotals t;
+  t.reqs = reqs.count;
+  t.failed = failed.passes;
+  t.rate = r.meta.duration_s > 0 ? static_cast<double>(reqs.count) / r.meta.duration_s : 0;
+  t.failed_rate = failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0;
+  t.latency = StatsOf(dur.trend.get(), reqs.count, failed.passes);
+  t.has_latency = dur.trend && !dur.trend->empty();
+  return t;
+}
+
+bool Passed(const RunResults& r) {
+  if (!r.meta.aborted_by.empty()) return false;
+  for (const ThresholdOutcome& o : r.thresholds) {
+    if (!o.ok) return false;
+  }
+  return true;
+}
+
 std::vector<BreakdownRow> Breakdowns(const RunResults& r) {
   std::vector<BreakdownRow> rows;
   auto add = [&](const std::string& tag, const std::string& value) {
-    Tags filter{{tag, value}};
-    SeriesAggregate reqs = r.store.Select("http_reqs", filter);
-    SeriesAggregate dur = r.store.Select("http_req_duration", filter);
-    SeriesAggregate failed = r.store.Select("http_req_failed", filter);
     BreakdownRow row;
+    static_cast<RequestTotals&>(row) = TotalsOf(r, {{tag, value}});
     row.tag = tag;
     row.value = value;
-    row.reqs = reqs.count;
-    row.rate = r.meta.duration_s > 0 ? static_cast<double>(reqs.count) / r.meta.duration_s : 0;
-    row.failed_rate = failed.count ? static_cast<double>(failed.passes) / static_cast<double>(failed.count) : 0;
-    row.latency = StatsOf(dur.trend.get(), reqs.count, failed.passes);
-    row.has_latency = dur.trend && !dur.trend->empty();
     rows.push_back(std::move(row));
   };
   for (const std::string& n : r.store.TagValues("http_reqs", "name")) add("name", n);
@@ -112,11 +126,7 @@ std::vector<CheckRow> Checks(const RunResults& r) {
 
 int RunExitCode(const RunResults& r) {
   if (r.meta.interrupted) return 105;
-  if (!r.meta.aborted_by.empty()) return 99;
-  for (const ThresholdOutcome& o : r.thresholds) {
-    if (!o.ok) return 99;
-  }
-  return 0;
+  return Passed(r) ? 0 : 99;
 }
 
 }  // namespace loadcell

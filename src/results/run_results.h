@@ -88,14 +88,22 @@ struct RunResults {
   std::vector<std::string> messages;  // notes for the reader (data exhausted, interruptions)
 };
 
+// Requests matching `filter` (all of them when empty): counts, rates over the run, latency.
+struct RequestTotals {
+  int64_t reqs = 0, failed = 0;
+  double rate = 0, failed_rate = 0;
+  SeriesStats latency;        // http_req_duration, ms
+  bool has_latency = false;   // false when every request failed before a response
+};
+RequestTotals TotalsOf(const RunResults& r, const Tags& filter = {});
+
+// Every threshold held and nothing aborted the run.
+bool Passed(const RunResults& r);
+
 // Rows every view shows the same way.
-struct BreakdownRow {
+struct BreakdownRow : RequestTotals {
   std::string tag;    // "name", "scenario" or a user tag
   std::string value;  // "login"
-  int64_t reqs = 0;
-  double rate = 0, failed_rate = 0;
-  SeriesStats latency;  // http_req_duration, ms
-  bool has_latency = false;  // false when every request failed before a response
 };
 // Per request name, per scenario (when there are several), then per value of each user tag.
 std::vector<BreakdownRow> Breakdowns(const RunResults& r);
