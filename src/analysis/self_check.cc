@@ -55,6 +55,13 @@ std::vector<std::string> SelfCheckTest(const MetricStore& store, double duration
                                 cpu.max, threads, limit));
     }
   }
+  SeriesAggregate lag = store.Select("iteration_start_lag", {});
+  if (lag.trend && !lag.trend->empty() && lag.trend->ValueAtPercentile(99) > kSendLagWarnUs) {
+    out.push_back(fmt::format("results may understate latency: arrival-rate iterations started late (iteration_start_lag "
+                              "p99 {:.2f} ms, above 1 ms): loadcell could not keep the schedule; the latency of late "
+                              "iterations includes their lag, but the target saw a smoother load than asked for",
+                              static_cast<double>(lag.trend->ValueAtPercentile(99)) / 1000.0));
+  }
   SeriesAggregate dropped = store.Select("dropped_iterations", {});
   if (dropped.count > 0 && !overload_expected) {
     SeriesAggregate iters = store.Select("iterations", {});
