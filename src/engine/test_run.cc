@@ -24,8 +24,8 @@ class SeriesCollector {
       : delivered_(static_cast<size_t>(workers), 0), done_(static_cast<size_t>(workers), false), observer_(observer) {}
 
   // Emits the complete seconds; with `duration_s` (the run is over) emits all of them.
-  void Drain(IntervalSink& sink, double vus, const std::map<std::string, double>& resources,
-             std::vector<SeriesPoint>* out, double duration_s = -1) {
+  void Drain(IntervalSink& sink, double vus, const std::map<std::string, double>& vus_by_scenario,
+             const std::map<std::string, double>& resources, std::vector<SeriesPoint>* out, double duration_s = -1) {
     for (Interval& iv : sink.Take()) {
       auto [it, inserted] = pending_.try_emplace(iv.second);
       if (inserted) {
@@ -51,6 +51,7 @@ class SeriesCollector {
       if (duration_s >= 0 && pending_.size() == 1) dur = std::max(1e-3, duration_s - static_cast<double>(t - 1));
       out->push_back(MakePoint(t, dur, vus, pending_.begin()->second));
       out->back().resources = resources;
+      out->back().vus_by_scenario = vus_by_scenario;
       if (observer_ != nullptr) observer_->OnSecond(out->back(), pending_.begin()->second);
       pending_.erase(pending_.begin());
     }
@@ -76,6 +77,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   SeriesCollector collector(plan.threads, observer);
   double vus_now = 0;
   std::map<std::string, double> resources;
+  std::map<std::string, double> vus_by_scenario;
   if (sampler) sampler(static_cast<double>(MonotonicClock::ReadNow()) / 1e9);  // the baseline for rates
   std::vector<std::unique_ptr<VuWorker>> workers;
   for (int i = 0; i < plan.threads; ++i) {
@@ -113,12 +115,17 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       for (auto& w : workers) active += w->active_vus();
       r.store.Gauge("vus", {}, static_cast<double>(active));
       vus_now = static_cast<double>(active);
+      for (size_t s = 0; s < plan.def.scenarios.size(); ++s) {
+        int64_t n = 0;
+        for (auto& w : workers) n += w->active_vus(s);
+        vus_by_scenario[plan.def.scenarios[s].name] = static_cast<double>(n);
+      }
       if (sampler) {
         resources = sampler(static_cast<double>(now) / 1e9);
         for (const auto& [name, v] : resources) r.store.Gauge(name, {}, v);
       }
     }
-    collector.Drain(intervals, vus_now, resources, &r.series);
+    collector.Drain(intervals, vus_now, vus_by_scenario, resources, &r.series);
     if (live && now >= next_eval && r.aborted_by.empty()) {
       next_eval += kSecond;
       double elapsed = static_cast<double>(now - start) / 1e9;
@@ -140,7 +147,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   for (auto& t : threads) t.join();
   r.end_wall = WallSeconds();
   r.duration_s = static_cast<double>(MonotonicClock::ReadNow() - start) / 1e9;
-  collector.Drain(intervals, vus_now, resources, &r.series, r.duration_s);
+  collector.Drain(intervals, vus_now, vus_by_scenario, resources, &r.series, r.duration_s);
   for (auto& w : workers) {
     r.store.Merge(w->store());
     r.vus_max += w->stats().vus_max;

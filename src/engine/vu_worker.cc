@@ -164,7 +164,9 @@ VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::
       force_(force),
       live_(live),
       intervals_(intervals),
-      buf_(kReadBuffer) {}
+      buf_(kReadBuffer),
+      scenarios_(plan.def.scenarios.size()),
+      active_by_scenario_(std::make_unique<std::atomic<int64_t>[]>(plan.def.scenarios.size())) {}
 
 VuWorker::~VuWorker() = default;
 
@@ -833,7 +835,10 @@ void VuWorker::Run() {
       next_scan = now + kScanInterval;
       int64_t active = 0;
       for (auto& e : execs_) {
-        for (auto& vu : e->vus) active += vu->busy ? 1 : 0;
+        int64_t in_scenario = 0;
+        for (auto& vu : e->vus) in_scenario += vu->busy ? 1 : 0;
+        active_by_scenario_[static_cast<size_t>(e->scenario)].store(in_scenario, std::memory_order_relaxed);
+        active += in_scenario;
       }
       active_vus_.store(active, std::memory_order_relaxed);
       for (auto& e : execs_) {

@@ -40,6 +40,10 @@ class VuWorker {
   const MetricStore& store() const { return store_; }
   // VUs inside an iteration, refreshed by the worker every 100 ms; read by the coordinator.
   int64_t active_vus() const { return active_vus_.load(std::memory_order_relaxed); }
+  // The same per scenario (index in the test's scenarios).
+  int64_t active_vus(size_t scenario) const {
+    return scenario < scenarios_ ? active_by_scenario_[scenario].load(std::memory_order_relaxed) : 0;
+  }
   const VuWorkerStats& stats() const { return stats_; }
   Nanos start() const { return start_; }
 
@@ -90,6 +94,8 @@ class VuWorker {
   };
   std::vector<Timer> timers_;  // min-heap
   std::atomic<int64_t> active_vus_{0};
+  size_t scenarios_ = 0;
+  std::unique_ptr<std::atomic<int64_t>[]> active_by_scenario_;
   uint64_t timer_seq_ = 0;
 };
 

@@ -480,7 +480,10 @@ void Worker::Run() {
       // Interrupted: in-flight requests get the same bounded grace as at a normal end.
       hard_stop_ = std::min(hard_stop_, now + plan_.grace);
     }
-    if (schedule_ && Sending(now) && schedule_->TakeDue(now, queue_) > 0) Dispatch(now);
+    // Arrivals scheduled before the end are taken even when the loop wakes up after it (a
+    // loaded machine): they belong to the run and go out late, their lag counted. Only an
+    // interruption drops them.
+    if (schedule_ && !stopping_ && schedule_->TakeDue(now, queue_) > 0) Dispatch(now);
     if (now >= next_scan) {
       Scan(now);
       next_scan = now + kScanInterval;

@@ -26,6 +26,7 @@ struct SeriesPoint {
   SeriesStats all;
   std::map<std::string, SeriesStats> by_name;         // by the request's `name` tag
   std::map<std::string, int64_t> iterations_by_scenario;
+  std::map<std::string, double> vus_by_scenario;      // VUs in an iteration, per scenario
   std::map<std::string, int64_t> errors;              // transport errors by kind
   std::map<std::string, double> resources;            // monitor gauges sampled in this second
 };

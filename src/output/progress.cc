@@ -19,6 +19,7 @@ void Progress::OnSecond(const SeriesPoint& point, const MetricStore& /*interval*
   last_dur_ = point.dur > 0 ? point.dur : 1;
   last_p95_ = point.all.p95;
   for (const auto& [s, n] : point.iterations_by_scenario) iterations_[s] += n;
+  vus_by_scenario_ = point.vus_by_scenario;
   if (terminal_) {
     std::string text = Render();
     // Move up over the previous drawing and clear each line as it is redrawn.
@@ -56,7 +57,9 @@ std::string Progress::Render() const {
     std::string bar = std::string(static_cast<size_t>(done), '=') + (done < width ? ">" : "") +
                       std::string(static_cast<size_t>(std::max(0, width - done - 1)), ' ');
     auto it = iterations_.find(s.name);
-    out += fmt::format("  {:<16} [{}] {:>5.0f}s/{:.0f}s  {} iterations\n", s.name, bar, std::min(elapsed_, planned), planned,
+    auto vus = vus_by_scenario_.find(s.name);
+    out += fmt::format("  {:<16} [{}] {:>5.0f}s/{:.0f}s  {:>5g} VUs  {} iterations\n", s.name, bar,
+                       std::min(elapsed_, planned), planned, vus == vus_by_scenario_.end() ? 0.0 : vus->second,
                        it == iterations_.end() ? 0 : it->second);
   }
   out += fmt::format("  {:<16} vus {:g}  {} reqs  {:.1f}/s  failed {:.2f}%  p95 {:.2f} ms\n", "total", vus_, reqs_,

@@ -32,6 +32,7 @@ class Progress : public RunObserver {
   int64_t reqs_ = 0, failed_ = 0, last_reqs_ = 0;
   double last_dur_ = 1, last_p95_ = 0;
   std::map<std::string, int64_t> iterations_;
+  std::map<std::string, double> vus_by_scenario_;
 };
 
 }  // namespace loadcell

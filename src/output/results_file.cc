@@ -87,6 +87,9 @@ SeriesPoint PointFromJson(const json& j) {
   for (const auto& [k, v] : j.at("by_name").items()) p.by_name[k] = StatsFromArray(v);
   for (const auto& [k, v] : j.at("by_scenario").items()) p.iterations_by_scenario[k] = v.get<int64_t>();
   for (const auto& [k, v] : j.at("errors").items()) p.errors[k] = v.get<int64_t>();
+  if (j.contains("vus_by_scenario")) {
+    for (const auto& [k, v] : j.at("vus_by_scenario").items()) p.vus_by_scenario[k] = v.get<double>();
+  }
   if (j.contains("resources")) {
     for (const auto& [k, v] : j.at("resources").items()) p.resources[k] = v.get<double>();
   }
@@ -223,7 +226,7 @@ class SeriesSax {
     if (!In()) return dom_.key(k);
     if (depth_ == 3) {
       key_ = k;
-      if (k == "by_name" || k == "by_scenario" || k == "errors" || k == "resources") section_ = k;
+      if (k == "by_name" || k == "by_scenario" || k == "errors" || k == "resources" || k == "vus_by_scenario") section_ = k;
     } else if (depth_ == 4) {
       key_ = k;
     }
@@ -267,6 +270,10 @@ class SeriesSax {
     }
     if (depth_ == 4 && section_ == "by_scenario") {
       p.iterations_by_scenario[key_] = static_cast<int64_t>(v);
+      return true;
+    }
+    if (depth_ == 4 && section_ == "vus_by_scenario") {
+      p.vus_by_scenario[key_] = v;
       return true;
     }
     if (depth_ == 4 && section_ == "resources") {
@@ -475,6 +482,7 @@ json PointJson(const SeriesPoint& p) {
   j["by_scenario"] = p.iterations_by_scenario;
   j["errors"] = p.errors;
   if (!p.resources.empty()) j["resources"] = p.resources;
+  if (!p.vus_by_scenario.empty()) j["vus_by_scenario"] = p.vus_by_scenario;
   return j;
 }
 
