@@ -315,7 +315,10 @@ class LongRunReport(unittest.TestCase):
         elapsed = time.monotonic() - start
         self.assertEqual(p.returncode, 0, p.stderr)
         print(f"report of a 1-hour, 50-name run: {elapsed:.2f} s, {os.path.getsize(f'{d}/long.json') >> 20} MiB in")
-        self.assertLess(elapsed, 2.0)
+        # A sanitizer build (make test-asan) is several times slower by design: the content
+        # is still checked, the time only on the release build.
+        if os.environ.get("LOADCELL_SANITIZED") not in ("1", "ON", "TRUE"):
+            self.assertLess(elapsed, 2.0)
         with open(f"{d}/r.csv") as f:
             self.assertEqual(sum(1 for _ in f), 1 + 3600 * 51)
 
