@@ -10,7 +10,8 @@ needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:
        libssl-dev: zlib1g-dev: libcli11-dev: libfmt-dev: nlohmann-json3-dev: libyaml-cpp-dev:
        libgtest-dev: libgmock-dev: libbenchmark-dev: libcpp-httplib-dev: libsqlite3-dev:
        nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
-       chromium:chromium prometheus:prometheus)
+       chromium:chromium prometheus:prometheus python3-websockets: libnghttp2-dev: nghttp2-client:h2load
+       libpq-dev: postgresql:)
 
 missing=()
 for entry in "${needs[@]}"; do
@@ -29,6 +30,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts the packaged nginx on port 80; the tests run their own instances.
   if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
     $SUDO systemctl stop nginx 2>/dev/null || $SUDO service nginx stop 2>/dev/null || true
+  fi
+  # Likewise PostgreSQL's packaged cluster on :5432: the tests run their own (initdb in a temp dir).
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    $SUDO systemctl stop postgresql 2>/dev/null || $SUDO service postgresql stop 2>/dev/null || true
   fi
   # Likewise Prometheus on :9090: the tests start their own, scraping loadcell.
   if [[ " ${missing[*]} " == *" prometheus "* ]]; then

@@ -64,6 +64,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   plan.command_line = command_line;
   auto url = ParseUrl(a.url);
   if (!url.ok()) return BadArg("url", url.error().message);
+  if (url->websocket()) return BadArg("url", "quick sends HTTP requests; for WebSocket write a test with a `ws` step");
   plan.url = *url;
   // Durations: "name" for messages, whether zero is allowed.
   auto duration_arg = [](const char* name, const std::string& text, bool allow_zero, Nanos* out) -> bool {

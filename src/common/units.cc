@@ -63,6 +63,23 @@ Result<double> ParsePositiveNumber(std::string_view text) {
   return v;
 }
 
+Result<int64_t> ParseSize(std::string_view text) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  std::string unit = end != nullptr ? std::string(end) : "";
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double mult = 0;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KB" || unit == "KIB" || unit == "K") mult = 1024.0;
+  else if (unit == "MB" || unit == "MIB" || unit == "M") mult = 1024.0 * 1024;
+  else if (unit == "GB" || unit == "GIB" || unit == "G") mult = 1024.0 * 1024 * 1024;
+  if (s.empty() || end == s.c_str() || mult == 0 || !std::isfinite(v) || v < 0 || v * mult > 9e18) {
+    return Error::InvalidArgument(fmt::format("invalid size \"{}\": expected bytes such as 512, 64KB or 16MB", text));
+  }
+  return static_cast<int64_t>(v * mult);
+}
+
 Result<double> ParseProbability(std::string_view text) {
   std::string s(text);
   bool percent = !s.empty() && s.back() == '%';

@@ -17,6 +17,9 @@ Result<Nanos> ParseDuration(std::string_view text);
 // A positive finite number, e.g. a request rate "1000" or "2.5".
 Result<double> ParsePositiveNumber(std::string_view text);
 
+// A size in bytes: "512", "512B", "64KB", "16MB", "1GB" (binary multiples, as memory sizes).
+Result<int64_t> ParseSize(std::string_view text);
+
 // A probability: "0.01" or "1%".
 Result<double> ParseProbability(std::string_view text);
 

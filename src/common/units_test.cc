@@ -45,5 +45,17 @@ TEST(Format, DurationsAndBytes) {
   EXPECT_EQ(FormatBytes(1536), "1.50KB");
 }
 
+TEST(Units, ParsesSizes) {
+  EXPECT_EQ(*ParseSize("512"), 512);
+  EXPECT_EQ(*ParseSize("512B"), 512);
+  EXPECT_EQ(*ParseSize("64KB"), 64 * 1024);
+  EXPECT_EQ(*ParseSize("1.5mb"), 1536 * 1024);
+  EXPECT_EQ(*ParseSize("1GB"), int64_t{1} << 30);
+  EXPECT_FALSE(ParseSize("").ok());
+  EXPECT_FALSE(ParseSize("12 parsecs").ok());
+  EXPECT_FALSE(ParseSize("-1KB").ok());
+  EXPECT_NE(ParseSize("3XB").error().message.find("16MB"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace loadcell

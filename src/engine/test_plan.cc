@@ -5,13 +5,25 @@
 namespace loadcell {
 namespace {
 
-void ForEachRequest(const Steps& steps, const std::function<void(const RequestStep&)>& f) {
+void ForEachStep(const Steps& steps, const std::function<void(const Step&)>& f) {
   for (const Step& s : steps) {
-    if (const auto* r = std::get_if<RequestStep>(&s.body)) f(*r);
-    else if (const auto* p = std::get_if<PickStep>(&s.body)) ForEachRequest(p->choices, f);
-    else if (const auto* l = std::get_if<LoopStep>(&s.body)) ForEachRequest(l->steps, f);
-    else if (const auto* g = std::get_if<GroupStep>(&s.body)) ForEachRequest(g->steps, f);
+    f(s);
+    if (const auto* p = std::get_if<PickStep>(&s.body)) ForEachStep(p->choices, f);
+    else if (const auto* l = std::get_if<LoopStep>(&s.body)) ForEachStep(l->steps, f);
+    else if (const auto* g = std::get_if<GroupStep>(&s.body)) ForEachStep(g->steps, f);
   }
+}
+
+// Index of `u`'s origin in the plan, resolved and added on first sight.
+Result<int> OriginIndex(TestPlan& plan, const Url& u) {
+  for (size_t i = 0; i < plan.origins.size(); ++i) {
+    const Url& o2 = plan.origins[i].url;
+    if (o2.scheme == u.scheme && o2.host == u.host && o2.port == u.port) return static_cast<int>(i);
+  }
+  auto ep = Resolve(u.host, u.port);
+  if (!ep.ok()) return ep.error();
+  plan.origins.push_back({u, *ep});
+  return static_cast<int>(plan.origins.size() - 1);
 }
 
 }  // namespace
@@ -43,30 +55,47 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   bool need_tls = false;
   Status failed;
   for (const ScenarioDef& s : plan->def.scenarios) {
-    ForEachRequest(s.flow, [&](const RequestStep& r) {
+    ForEachStep(s.flow, [&](const Step& step) {
       if (!failed.ok()) return;
+      if (const auto* w = std::get_if<WsStep>(&step.body)) {
+        auto b = WsBuilder::Build(*w, plan->def.target);
+        if (!b.ok()) {
+          failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
+          return;
+        }
+        auto index = OriginIndex(*plan, b->origin());
+        if (!index.ok()) {
+          failed = index.error();
+          return;
+        }
+        need_tls |= b->origin().tls();
+        plan->ws_targets.emplace(w, WsTarget{std::move(b).value(), *index});
+        return;
+      }
+      if (std::holds_alternative<SqlStep>(step.body)) {
+        failed = Error::InvalidArgument(fmt::format("scenarios.{}: `sql` steps are not supported by this version yet", s.name));
+        return;
+      }
+      const auto* rp = std::get_if<RequestStep>(&step.body);
+      if (rp == nullptr) return;
+      const RequestStep& r = *rp;
       auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers);
       if (!b.ok()) {
         failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
         return;
       }
       const Url& u = b->origin();
-      int index = -1;
-      for (size_t i = 0; i < plan->origins.size(); ++i) {
-        const Url& o2 = plan->origins[i].url;
-        if (o2.scheme == u.scheme && o2.host == u.host && o2.port == u.port) index = static_cast<int>(i);
+      if (u.websocket()) {
+        failed = Error::InvalidArgument(fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
+        return;
       }
-      if (index < 0) {
-        auto ep = Resolve(u.host, u.port);
-        if (!ep.ok()) {
-          failed = ep.error();
-          return;
-        }
-        plan->origins.push_back({u, *ep});
-        index = static_cast<int>(plan->origins.size() - 1);
+      auto index = OriginIndex(*plan, u);
+      if (!index.ok()) {
+        failed = index.error();
+        return;
       }
       need_tls |= u.tls();
-      plan->origin_of[&r] = index;
+      plan->origin_of[&r] = *index;
       plan->builders.emplace(&r, std::move(b).value());
     });
   }

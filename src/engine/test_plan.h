@@ -15,6 +15,7 @@
 #include "net/transport.h"
 #include "scenario/definition.h"
 #include "scenario/request_builder.h"
+#include "scenario/ws_builder.h"
 
 namespace loadcell {
 
@@ -28,11 +29,18 @@ struct Origin {
   Endpoint endpoint;
 };
 
+// A `ws` step's compiled upgrade request and the origin it connects to.
+struct WsTarget {
+  WsBuilder builder;
+  int origin = -1;
+};
+
 struct TestPlan {
   TestDefinition def;
   std::vector<Origin> origins;
   std::unordered_map<const RequestStep*, RequestBuilder> builders;
   std::unordered_map<const RequestStep*, int> origin_of;
+  std::unordered_map<const WsStep*, WsTarget> ws_targets;
   std::unique_ptr<TlsContext> tls;
   Nanos default_timeout = 10 * kSecond;
   int threads = 1;

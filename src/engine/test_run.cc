@@ -1,5 +1,7 @@
 #include "engine/test_run.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -153,7 +155,10 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
     r.vus_max += w->stats().vus_max;
     r.interrupted_iterations += w->stats().interrupted;
     r.render_failures += w->stats().render_failures;
-    for (const std::string& m : w->stats().messages) r.messages.push_back(m);
+    // Workers note the same things (each saw the first failure of its own VUs): once each.
+    for (const std::string& m : w->stats().messages) {
+      if (std::find(r.messages.begin(), r.messages.end(), m) == r.messages.end()) r.messages.push_back(m);
+    }
   }
   r.interrupted = interrupted.load();
   return r;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/ws_session.h"
 #include "load/constant_rate.h"
 #include "load/executor_schedule.h"
 #include "protocol/http1/response_parser.h"
@@ -29,8 +30,9 @@ std::vector<RateStage> ToRateStages(const std::vector<Stage>& stages) {
 }  // namespace
 
 // ---- a virtual user ----------------------------------------------------------------------
-struct VuWorker::Vu final : public TemplateContext {
-  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStopped };
+struct VuWorker::Vu final : public TemplateContext, public IoHandler, public StepOwner {
+  // kStep: a protocol step (WebSocket session, SQL query) runs; `step` has it.
+  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kStopped };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -70,6 +72,7 @@ struct VuWorker::Vu final : public TemplateContext {
   // Phases of the current request (k6's http_req_* timings); 0 where a phase did not happen.
   Nanos t_start = 0, t_connect = 0, t_connected = 0, t_tls = 0, sent = 0, t_written = 0, t_first_byte = 0;
   std::mt19937_64 rng;
+  std::unique_ptr<ActiveStep> step;
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
@@ -79,6 +82,13 @@ struct VuWorker::Vu final : public TemplateContext {
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
   }
+  // IoHandler: events of the VU's own HTTP connection.
+  void OnIo(uint32_t events, Nanos now) override { worker->OnEvent(*this, events, now); }
+  // StepOwner
+  TemplateContext& context() override { return *this; }
+  void WakeAt(Nanos at) override { worker->Sleep(*this, at, true); }
+  void StepDone(Nanos now) override { worker->StepDone(*this, now); }
+  void Note(const std::string& key, const std::string& message) override { worker->Note(key, message); }
 };
 
 // ---- a scenario's executor, for this worker's share ---------------------------------------
@@ -343,6 +353,10 @@ void VuWorker::Tick(Exec& e, Nanos now) {
 
 void VuWorker::Interrupt(Vu& vu) {
   ++stats_.interrupted;
+  if (vu.step != nullptr) {
+    vu.step->Abort(MonotonicClock::ReadNow());
+    retired_.push_back(std::move(vu.step));
+  }
   vu.transport.Close();
   vu.origin = -1;
   vu.interest = 0;
@@ -464,7 +478,11 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
       } else if (t->kind == ThinkStep::Kind::kExponential) {
         d = static_cast<Nanos>(std::exponential_distribution<double>(1.0 / static_cast<double>(t->a))(vu.rng));
       }
-      Sleep(vu, now + d);
+      Sleep(vu, now + d, false);
+      return;
+    }
+    if (const auto* w = std::get_if<WsStep>(&step.body)) {
+      StartWs(vu, *w, now);
       return;
     }
     if (const auto* s = std::get_if<SetStep>(&step.body)) {
@@ -509,8 +527,33 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
   }
 }
 
-void VuWorker::Sleep(Vu& vu, Nanos until) {
-  vu.state = Vu::State::kThinking;
+void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
+  Tags tags = vu.base_tags;
+  tags["name"] = w.name;
+  tags["group"] = vu.group;
+  for (const auto& [k, v] : w.tags) tags[k] = v;
+  const WsTarget& t = plan_.ws_targets.at(&w);
+  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &plan_.origins[static_cast<size_t>(t.origin)].endpoint,
+                   plan_.default_timeout};
+  vu.state = Vu::State::kStep;
+  vu.step = std::make_unique<WsSession>(w, t.builder, env, vu, std::move(tags), vu.rng);
+  vu.step->Start(now);
+}
+
+void VuWorker::StepDone(Vu& vu, Nanos now) {
+  // Freed after the event batch: the step is still on the call stack.
+  retired_.push_back(std::move(vu.step));
+  vu.state = Vu::State::kIdle;
+  ++vu.timer_seq;  // its pending wake, if any, is stale now
+  Advance(vu, now);
+}
+
+void VuWorker::Note(const std::string& key, const std::string& message) {
+  if (noted_.insert(key).second) stats_.messages.push_back(message);
+}
+
+void VuWorker::Sleep(Vu& vu, Nanos until, bool for_step) {
+  vu.state = for_step ? Vu::State::kStep : Vu::State::kThinking;
   vu.timer_seq = ++timer_seq_;
   timers_.push_back({until, &vu, vu.timer_seq});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
@@ -519,7 +562,7 @@ void VuWorker::Sleep(Vu& vu, Nanos until) {
 void VuWorker::SetInterest(Vu& vu, uint32_t events) {
   if (vu.interest == events) return;
   vu.interest = events;
-  (void)poller_.Modify(vu.transport.fd(), events, &vu);
+  (void)poller_.Modify(vu.transport.fd(), events, static_cast<IoHandler*>(&vu));
 }
 
 void VuWorker::StartRequest(Vu& vu, Nanos now) {
@@ -563,7 +606,7 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
   }
   vu.state = Vu::State::kConnecting;
   vu.interest = EPOLLOUT;
-  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, &vu).ok()) FailRequest(vu, "connect", now);
+  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok()) FailRequest(vu, "connect", now);
 }
 
 void VuWorker::Write(Vu& vu, Nanos now) {
@@ -825,9 +868,12 @@ void VuWorker::Run() {
       std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
       Timer t = timers_.back();
       timers_.pop_back();
-      if (t.vu->state == Vu::State::kThinking && t.vu->timer_seq == t.seq) {
+      if (t.vu->timer_seq != t.seq) continue;
+      if (t.vu->state == Vu::State::kThinking) {
         t.vu->state = Vu::State::kIdle;
         Advance(*t.vu, now);
+      } else if (t.vu->state == Vu::State::kStep && t.vu->step != nullptr) {
+        t.vu->step->OnTimer(now);
       }
     }
     for (auto& e : execs_) Tick(*e, now);
@@ -856,12 +902,16 @@ void VuWorker::Run() {
     if (std::all_of(execs_.begin(), execs_.end(), [](const auto& e) { return e->finished; })) break;
     int n = poller_.Wait(events.data(), kMaxEvents, NextWake(now) - now);
     for (int i = 0; i < n; ++i) {
-      auto* vu = static_cast<Vu*>(events[static_cast<size_t>(i)].data.ptr);
-      OnEvent(*vu, events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+      auto* h = static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr);
+      h->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
     }
+    retired_.clear();
   }
   for (auto& e : execs_) {
-    for (auto& vu : e->vus) vu->transport.Close();
+    for (auto& vu : e->vus) {
+      vu->transport.Close();
+      if (vu->step != nullptr) vu->step->Abort(MonotonicClock::ReadNow());
+    }
   }
   // The final piece follows the last full second, whatever time it is now, so that every
   // worker's seconds are contiguous.

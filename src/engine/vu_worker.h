@@ -7,14 +7,17 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "engine/active_step.h"
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
 #include "engine/start_gate.h"
 #include "engine/test_plan.h"
 #include "metrics/metric_store.h"
+#include "metrics/recorder.h"
 #include "net/poller.h"
 
 namespace loadcell {
@@ -67,7 +70,10 @@ class VuWorker {
   void Complete(Vu& vu, Nanos now);
   void FailRequest(Vu& vu, const char* kind, Nanos now);
   void SetInterest(Vu& vu, uint32_t events);
-  void Sleep(Vu& vu, Nanos until);
+  void Sleep(Vu& vu, Nanos until, bool for_step);  // a think, or a protocol step's wake-up
+  void StartWs(Vu& vu, const WsStep& step, Nanos now);
+  void StepDone(Vu& vu, Nanos now);
+  void Note(const std::string& key, const std::string& message);
   bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;
 
@@ -83,6 +89,9 @@ class VuWorker {
   std::vector<char> buf_;
   MetricStore store_;
   MetricStore interval_;  // core metrics of the current second, for the series
+  Recorder rec_{&store_, &interval_};
+  std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
+  std::set<std::string> noted_;
   VuWorkerStats stats_;
   Nanos start_ = 0;
   Nanos next_publish_ = 0;  // end of the current interval

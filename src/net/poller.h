@@ -10,6 +10,17 @@
 
 namespace loadcell {
 
+// What a VU worker's poller reports to: a VU's own HTTP connection, a WebSocket client, a
+// database connection. The tag registered with Poller::Add is an IoHandler*, so the loop
+// dispatches without knowing the protocol (the one seam between the engine and them).
+class IoHandler {
+ public:
+  virtual void OnIo(uint32_t events, Nanos now) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
 class Poller {
  public:
   Poller();

@@ -6,7 +6,7 @@ namespace loadcell {
 
 std::string Url::HostHeader() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+  bool default_port = port == (tls() ? 443 : 80);
   if (!default_port) h += ":" + std::to_string(port);
   return h;
 }
@@ -17,10 +17,12 @@ Result<Url> ParseUrl(std::string_view text) {
   };
   Url u;
   size_t sep = text.find("://");
-  if (sep == std::string_view::npos) return bad("expected http://host[:port]/path or https://...");
+  if (sep == std::string_view::npos) return bad("expected http://host[:port]/path or https://... (ws:// or wss:// for WebSocket)");
   u.scheme = std::string(text.substr(0, sep));
   for (char& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (u.scheme != "http" && u.scheme != "https") return bad("scheme must be http or https");
+  if (u.scheme != "http" && u.scheme != "https" && u.scheme != "ws" && u.scheme != "wss") {
+    return bad("scheme must be http, https, ws or wss");
+  }
   std::string_view rest = text.substr(sep + 3);
   size_t path_at = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, path_at);

@@ -1,4 +1,5 @@
-// Target URLs: http://host[:port]/path?query and https://... (IPv6 as [::1]).
+// Target URLs: http://host[:port]/path?query and https://... (IPv6 as [::1]); ws:// and
+// wss:// for WebSocket sessions (same shape, TLS for wss).
 #pragma once
 
 #include <cstdint>
@@ -10,11 +11,12 @@
 namespace loadcell {
 
 struct Url {
-  std::string scheme;   // "http" or "https"
+  std::string scheme;   // "http", "https", "ws" or "wss"
   std::string host;     // without brackets for IPv6
   uint16_t port = 0;
   std::string path;     // origin-form: "/path?query", at least "/"
-  bool tls() const { return scheme == "https"; }
+  bool tls() const { return scheme == "https" || scheme == "wss"; }
+  bool websocket() const { return scheme == "ws" || scheme == "wss"; }
   // Host header value: host, bracketed for IPv6, with the port when not the default.
   std::string HostHeader() const;
 };

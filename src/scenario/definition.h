@@ -93,9 +93,82 @@ struct SetStep {
   TemplatePairs values;
 };
 
+// ---- WebSocket sessions ----------------------------------------------------------------
+struct WsAction;
+using WsActions = std::vector<WsAction>;
+
+struct WsSend {
+  Template text;        // a text message (templated)
+  bool binary = false;
+  std::string bytes;    // binary: decoded from base64 at load
+};
+
+struct WsReceive {
+  Template match;                  // substring the message must contain ("" = any message)
+  std::optional<Nanos> timeout;    // default: the session's timeout
+};
+
+struct WsLoop {
+  int64_t count = 1;
+  WsActions steps;
+};
+
+struct WsClose {
+  uint16_t code = 1000;
+  std::string reason;
+};
+
+struct WsAction {
+  SourcePos pos;
+  std::variant<WsSend, WsReceive, ThinkStep, WsLoop, WsClose> body;
+};
+
+struct WsStep {
+  std::string name;              // tag; default the URL template
+  Template url;                  // ws://, wss://, or a path relative to the test's target
+  std::string url_text;
+  TemplatePairs headers;
+  std::vector<std::string> subprotocols;
+  std::optional<Nanos> timeout;  // connect + handshake, and each receive unless it says
+  size_t max_message = 16u << 20;
+  std::map<std::string, std::string> tags;
+  WsActions steps;
+};
+
+// ---- SQL -------------------------------------------------------------------------------
+struct SqlCapture {
+  std::string column;   // of the first row
+  std::string as;
+};
+
+struct SqlCheck {
+  int64_t rows = -1;    // exact number of rows returned (or affected, for INSERT/UPDATE/DELETE)
+  Nanos max_duration = 0;
+  std::string label;
+};
+
+struct SqlStep {
+  std::string name;              // tag; default the query text
+  std::string db;
+  int db_index = -1;             // into TestDefinition::databases
+  std::string query;             // $1.. placeholders; prepared once per connection
+  std::vector<Template> params;
+  std::optional<Nanos> timeout;
+  std::map<std::string, std::string> tags;
+  std::vector<SqlCapture> captures;
+  std::vector<SqlCheck> checks;
+};
+
+struct DatabaseDef {
+  SourcePos pos;
+  std::string name;
+  std::string url;   // postgres://user:password@host:port/db?... (${ENV} expanded)
+  int64_t pool = 10; // connections in total, over every worker thread
+};
+
 struct Step {
   SourcePos pos;
-  std::variant<RequestStep, ThinkStep, PickStep, LoopStep, GroupStep, SetStep> body;
+  std::variant<RequestStep, ThinkStep, PickStep, LoopStep, GroupStep, SetStep, WsStep, SqlStep> body;
 };
 
 struct Stage {
@@ -170,6 +243,7 @@ struct TestDefinition {
   std::vector<ScenarioDef> scenarios;
   std::vector<ThresholdDef> thresholds;
   MonitorDef monitor;
+  std::vector<DatabaseDef> databases;
   bool has_monitor = false, has_faults = false, has_databases = false;
 };
 

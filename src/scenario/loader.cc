@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "common/units.h"
 #include "scenario/data_file.h"
@@ -57,7 +58,8 @@ const std::map<std::string, MetricType>& KnownMetrics() {
       {"group_duration", MetricType::kTrend}, {"ws_sessions", MetricType::kCounter},
       {"ws_connecting", MetricType::kTrend}, {"ws_session_duration", MetricType::kTrend},
       {"ws_msgs_sent", MetricType::kCounter}, {"ws_msgs_received", MetricType::kCounter},
-      {"ws_msg_rtt", MetricType::kTrend}, {"sql_queries", MetricType::kCounter},
+      {"ws_msg_rtt", MetricType::kTrend},
+      {"ws_session_failed", MetricType::kRate}, {"ws_errors", MetricType::kCounter}, {"sql_errors", MetricType::kCounter}, {"sql_queries", MetricType::kCounter},
       {"sql_query_duration", MetricType::kTrend}, {"sql_query_failed", MetricType::kRate},
       {"target_cpu", MetricType::kGauge}, {"target_rss", MetricType::kGauge}, {"target_fds", MetricType::kGauge},
       {"target_threads", MetricType::kGauge}, {"host_cpu", MetricType::kGauge}, {"host_memory", MetricType::kGauge},
@@ -99,6 +101,7 @@ class Loader {
       }
     }
     vars_ = &def.vars;
+    target_ = &def.target;
     if (Node data = root["data"]) LoadData(data, def);
     data_ = &def.data;
     if (Node defaults = root["defaults"]) {
@@ -107,6 +110,8 @@ class Loader {
       if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers");
       if (defaults["timeout"]) def.default_timeout = Duration(defaults["timeout"], "defaults.timeout", false);
     }
+    if (Node dbs = root["databases"]) LoadDatabases(dbs, def);
+    databases_ = &def.databases;
     Node scenarios = root["scenarios"];
     if (!scenarios) Fail(root, "", "missing `scenarios`: a test needs at least one scenario");
     RequireMap(scenarios, "scenarios");
@@ -529,8 +534,235 @@ class Loader {
     else if (kind == "loop") step.body = Loop(body, bp);
     else if (kind == "group") step.body = Group(body, bp);
     else if (kind == "set") step.body = Set(body, bp);
-    else Fail(n[kind].IsNull() ? n : Node(n[kind]), bp, fmt::format("`{}` steps are not supported by this version yet", kind));
+    else if (kind == "ws") step.body = Ws(body, bp);
+    else step.body = Sql(body, bp);
     return step;
+  }
+
+  // ---- WebSocket -----------------------------------------------------------------------
+  WsStep Ws(const Node& n, const std::string& path) {
+    RequireMap(n, path);
+    CheckKeys(n, path, {"name", "url", "headers", "subprotocols", "timeout", "max_message_size", "tags", "steps"});
+    WsStep w;
+    if (!n["url"]) Fail(n, path, "missing `url`");
+    w.url_text = String(n["url"], Join(path, "url"));
+    w.url = CompileText(n["url"], Join(path, "url"), w.url_text);
+    std::string literal = w.url.LiteralPrefix();
+    bool absolute = literal.find("://") != std::string::npos;
+    if (absolute && !literal.starts_with("ws://") && !literal.starts_with("wss://")) {
+      Fail(n["url"], Join(path, "url"), "a WebSocket URL starts with ws:// or wss:// (or is a path on the test's target)");
+    }
+    if (!absolute && !w.url_text.starts_with("/") && !w.url_text.starts_with("{{")) {
+      Fail(n["url"], Join(path, "url"), "expected ws://host/path, wss://host/path or a path starting with /");
+    }
+    if (!absolute && target_->empty()) Fail(n["url"], Join(path, "url"), "a relative URL needs the test's `target`");
+    w.name = n["name"] ? String(n["name"], Join(path, "name")) : w.url_text;
+    if (n["headers"]) w.headers = Pairs(n["headers"], Join(path, "headers"));
+    if (Node sp = n["subprotocols"]) {
+      RequireSeq(sp, Join(path, "subprotocols"));
+      for (size_t i = 0; i < sp.size(); ++i) w.subprotocols.push_back(String(sp[i], Index(Join(path, "subprotocols"), i)));
+    }
+    if (n["timeout"]) w.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
+    if (n["max_message_size"]) {
+      auto sz = ParseSize(String(n["max_message_size"], Join(path, "max_message_size")));
+      if (!sz.ok() || *sz <= 0) Fail(n["max_message_size"], Join(path, "max_message_size"), "expected a size such as 64KB or 16MB");
+      w.max_message = static_cast<size_t>(*sz);
+    }
+    if (Node tags = n["tags"]) {
+      RequireMap(tags, Join(path, "tags"));
+      for (const auto& kv : tags) w.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+    }
+    if (!n["steps"]) Fail(n, path, "missing `steps` (send, receive, think, loop, close)");
+    w.steps = WsActionList(n["steps"], Join(path, "steps"));
+    return w;
+  }
+
+  WsActions WsActionList(const Node& n, const std::string& path) {
+    RequireSeq(n, path);
+    WsActions out;
+    for (size_t i = 0; i < n.size(); ++i) {
+      std::string ap = Index(path, i);
+      Node a = n[i];
+      RequireMap(a, ap);
+      static const std::vector<std::string> kKinds = {"send", "receive", "think", "loop", "close"};
+      CheckKeys(a, ap, kKinds, " (inside `ws`, a step is one of send, receive, think, loop, close)");
+      if (a.size() != 1) Fail(a, ap, "a step has one kind");
+      std::string kind = a.begin()->first.Scalar();
+      Node body = a[kind];
+      std::string bp = Join(ap, kind);
+      WsAction act;
+      act.pos = PosOf(a);
+      if (kind == "send") {
+        WsSend s;
+        if (body.IsMap()) {
+          CheckKeys(body, bp, {"text", "binary"});
+          if (body["text"] && body["binary"]) Fail(body, bp, "use either `text` or `binary`");
+          if (body["binary"]) {
+            s.binary = true;
+            s.bytes = Base64Decode(body["binary"], Join(bp, "binary"));
+          } else if (body["text"]) {
+            s.text = Compile(body["text"], Join(bp, "text"));
+          } else {
+            Fail(body, bp, "missing `text` or `binary`");
+          }
+        } else {
+          s.text = Compile(body, bp);
+        }
+        act.body = std::move(s);
+      } else if (kind == "receive") {
+        WsReceive r;
+        if (body.IsMap()) {
+          CheckKeys(body, bp, {"match", "timeout"});
+          if (body["match"]) r.match = Compile(body["match"], Join(bp, "match"));
+          if (body["timeout"]) r.timeout = Duration(body["timeout"], Join(bp, "timeout"), false);
+        } else if (!body.IsNull()) {
+          r.match = Compile(body, bp);
+        }
+        act.body = std::move(r);
+      } else if (kind == "think") {
+        act.body = Think(body, bp);
+      } else if (kind == "loop") {
+        RequireMap(body, bp);
+        CheckKeys(body, bp, {"count", "steps"});
+        if (!body["count"]) Fail(body, bp, "a loop inside `ws` needs `count`");
+        if (!body["steps"]) Fail(body, bp, "missing `steps`");
+        WsLoop l;
+        l.count = Int(body["count"], Join(bp, "count"), 0);
+        l.steps = WsActionList(body["steps"], Join(bp, "steps"));
+        act.body = std::move(l);
+      } else {
+        WsClose c;
+        if (body.IsMap()) {
+          CheckKeys(body, bp, {"code", "reason"});
+          if (body["code"]) {
+            int64_t code = Int(body["code"], Join(bp, "code"), 1000);
+            if (!(code == 1000 || (code >= 3000 && code <= 4999))) {
+              Fail(body["code"], Join(bp, "code"), "a client closes with 1000 or an application code 3000-4999");
+            }
+            c.code = static_cast<uint16_t>(code);
+          }
+          if (body["reason"]) {
+            c.reason = String(body["reason"], Join(bp, "reason"));
+            if (c.reason.size() > 123) Fail(body["reason"], Join(bp, "reason"), "a close reason is at most 123 bytes");
+          }
+        } else if (!body.IsNull() && !(body.IsScalar() && (body.Scalar() == "true" || body.Scalar().empty()))) {
+          Fail(body, bp, "expected `close: {}`, `close: true` or `close: {code, reason}`");
+        }
+        act.body = std::move(c);
+      }
+      out.push_back(std::move(act));
+    }
+    return out;
+  }
+
+  std::string Base64Decode(const Node& n, const std::string& path) {
+    std::string text = String(n, path);
+    text.erase(std::remove_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == ' '; }), text.end());
+    if (text.size() % 4 != 0) Fail(n, path, "invalid base64 (length is not a multiple of 4)");
+    std::string out(text.size() / 4 * 3, '\0');
+    int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                              static_cast<int>(text.size()));
+    if (len < 0) Fail(n, path, "invalid base64");
+    size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+    out.resize(static_cast<size_t>(len) - pad);
+    return out;
+  }
+
+  // ---- SQL -----------------------------------------------------------------------------
+  void LoadDatabases(const Node& n, TestDefinition& def) {
+    RequireMap(n, "databases");
+    for (const auto& kv : n) {
+      std::string name = kv.first.Scalar();
+      std::string path = Join("databases", name);
+      Node d = kv.second;
+      RequireMap(d, path);
+      CheckKeys(d, path, {"url", "pool"});
+      if (!d["url"]) Fail(d, path, "missing `url` (postgres://user:password@host:port/database)");
+      DatabaseDef db;
+      db.pos = PosOf(kv.first);
+      db.name = name;
+      db.url = String(d["url"], Join(path, "url"));
+      if (!db.url.starts_with("postgres://") && !db.url.starts_with("postgresql://")) {
+        Fail(d["url"], Join(path, "url"), "expected a postgres:// or postgresql:// URL");
+      }
+      if (d["pool"]) db.pool = Int(d["pool"], Join(path, "pool"), 1);
+      def.databases.push_back(std::move(db));
+    }
+  }
+
+  SqlStep Sql(const Node& n, const std::string& path) {
+    RequireMap(n, path);
+    CheckKeys(n, path, {"name", "db", "query", "params", "timeout", "tags", "capture", "check"});
+    SqlStep q;
+    if (!n["db"]) Fail(n, path, "missing `db`: a name under the top-level `databases`");
+    q.db = String(n["db"], Join(path, "db"));
+    for (size_t i = 0; i < databases_->size(); ++i) {
+      if ((*databases_)[i].name == q.db) q.db_index = static_cast<int>(i);
+    }
+    if (q.db_index < 0) {
+      std::vector<std::string> names;
+      for (const DatabaseDef& d : *databases_) names.push_back(d.name);
+      std::string s = Suggest(q.db, names);
+      Fail(n["db"], Join(path, "db"), fmt::format("no database `{}` under `databases`{}", q.db,
+                                                  s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+    }
+    if (!n["query"]) Fail(n, path, "missing `query`");
+    q.query = String(n["query"], Join(path, "query"));
+    if (q.query.find("{{") != std::string::npos) {
+      Fail(n["query"], Join(path, "query"), "a query is prepared once: pass values as $1, $2 ... with `params`, not templates");
+    }
+    q.name = n["name"] ? String(n["name"], Join(path, "name")) : q.query;
+    if (Node ps = n["params"]) {
+      RequireSeq(ps, Join(path, "params"));
+      for (size_t i = 0; i < ps.size(); ++i) q.params.push_back(Compile(ps[i], Index(Join(path, "params"), i)));
+    }
+    // $N placeholders must have a parameter each.
+    int highest = 0;
+    for (size_t i = 0; i + 1 < q.query.size(); ++i) {
+      if (q.query[i] != '$' || !std::isdigit(static_cast<unsigned char>(q.query[i + 1]))) continue;
+      highest = std::max(highest, std::atoi(q.query.c_str() + i + 1));
+    }
+    if (static_cast<size_t>(highest) != q.params.size()) {
+      Fail(n["params"] ? n["params"] : n["query"], Join(path, n["params"] ? "params" : "query"),
+           fmt::format("the query uses ${} parameters but `params` has {}", highest, q.params.size()));
+    }
+    if (n["timeout"]) q.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
+    if (Node tags = n["tags"]) {
+      RequireMap(tags, Join(path, "tags"));
+      for (const auto& kv : tags) q.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+    }
+    if (Node c = n["capture"]) {
+      RequireSeq(c, Join(path, "capture"));
+      for (size_t i = 0; i < c.size(); ++i) {
+        std::string cp = Index(Join(path, "capture"), i);
+        RequireMap(c[i], cp);
+        CheckKeys(c[i], cp, {"column", "as"});
+        if (!c[i]["column"] || !c[i]["as"]) Fail(c[i], cp, "a SQL capture is {column: NAME, as: VARIABLE} (first row)");
+        q.captures.push_back({String(c[i]["column"], Join(cp, "column")), String(c[i]["as"], Join(cp, "as"))});
+      }
+    }
+    if (Node c = n["check"]) {
+      RequireSeq(c, Join(path, "check"));
+      for (size_t i = 0; i < c.size(); ++i) {
+        std::string cp = Index(Join(path, "check"), i);
+        RequireMap(c[i], cp);
+        CheckKeys(c[i], cp, {"rows", "max_duration", "name"});
+        SqlCheck ck;
+        if (c[i]["rows"] && c[i]["max_duration"]) Fail(c[i], cp, "a check has exactly one of rows, max_duration");
+        if (c[i]["rows"]) {
+          ck.rows = Int(c[i]["rows"], Join(cp, "rows"), 0);
+          ck.label = fmt::format("rows == {}", ck.rows);
+        } else if (c[i]["max_duration"]) {
+          ck.max_duration = Duration(c[i]["max_duration"], Join(cp, "max_duration"), false);
+          ck.label = fmt::format("duration <= {}", c[i]["max_duration"].Scalar());
+        } else {
+          Fail(c[i], cp, "a SQL check is {rows: N} or {max_duration: D}");
+        }
+        if (c[i]["name"]) ck.label = String(c[i]["name"], Join(cp, "name"));
+        q.checks.push_back(std::move(ck));
+      }
+    }
+    return q;
   }
 
   RequestStep Request(const Node& n, const std::string& path) {
@@ -549,6 +781,11 @@ class Loader {
     }
     std::string url_text = String(n["url"], Join(path, "url"));
     r.url = CompileText(n["url"], Join(path, "url"), url_text);
+    if (std::string lit = r.url.LiteralPrefix(); lit.find("://") != std::string::npos && !lit.starts_with("http://") &&
+                                                  !lit.starts_with("https://")) {
+      Fail(n["url"], Join(path, "url"), lit.starts_with("ws") ? "a request URL is http:// or https:// (use a `ws` step for WebSocket)"
+                                                              : "a request URL is http://, https:// or a path on the target");
+    }
     r.name = n["name"] ? String(n["name"], Join(path, "name")) : r.method + " " + url_text;
     if (n["headers"]) r.headers = Pairs(n["headers"], Join(path, "headers"));
     if (n["query"]) r.query = Pairs(n["query"], Join(path, "query"));
@@ -876,6 +1113,8 @@ class Loader {
   const LoadOptions& options_;
   const std::map<std::string, std::string>* vars_ = nullptr;
   const std::vector<DataFeeder>* data_ = nullptr;
+  const std::vector<DatabaseDef>* databases_ = nullptr;
+  const std::string* target_ = nullptr;
   std::map<std::string, std::string> scenario_env_;
   std::set<std::string> defined_;
 };

@@ -200,7 +200,20 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:7:49: scenarios.s.flow[0].request.capture[0].regex: invalid regular expression: Mismatched '(' and "
        "')' in regular expression"},
       {head + "    duration: 1s\n    flow:\n      - ws: { url: ws://h/ }\n",
-       "test.yaml:7:13: scenarios.s.flow[0].ws: `ws` steps are not supported by this version yet"},
+       "test.yaml:7:13: scenarios.s.flow[0].ws: missing `steps` (send, receive, think, loop, close)"},
+      {head + "    duration: 1s\n    flow:\n      - ws: { url: ws://h/, steps: [ { close: { code: 1006 } } ] }\n",
+       "test.yaml:7:55: scenarios.s.flow[0].ws.steps[0].close.code: a client closes with 1000 or an application code "
+       "3000-4999"},
+      {head + "    duration: 1s\n    flow:\n      - sql: { db: main, query: 'select 1' }\n",
+       "test.yaml:7:20: scenarios.s.flow[0].sql.db: no database `main` under `databases`"},
+      {"databases: { main: { url: 'postgres://u@127.0.0.1/db' } }\n" + head +
+           "    duration: 1s\n    flow:\n      - sql: { db: mian, query: 'select $1, $2', params: [a] }\n",
+       "test.yaml:8:20: scenarios.s.flow[0].sql.db: no database `mian` under `databases` (did you mean `main`?)"},
+      {"databases: { main: { url: 'postgres://u@127.0.0.1/db' } }\n" + head +
+           "    duration: 1s\n    flow:\n      - sql: { db: main, query: 'select $1, $2', params: [a] }\n",
+       "test.yaml:8:58: scenarios.s.flow[0].sql.params: the query uses $2 parameters but `params` has 1"},
+      {"databases: { main: { url: 'mysql://u@127.0.0.1/db' } }\n" + head + "    duration: 1s\n    flow: []\n",
+       "test.yaml:1:27: databases.main.url: expected a postgres:// or postgresql:// URL"},
   };
   for (const Case& c : cases) EXPECT_EQ(ErrorOf(c.yaml), c.expected) << c.yaml;
 }

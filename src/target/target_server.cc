@@ -24,8 +24,10 @@
 
 #include "common/clock.h"
 #include "net/resolver.h"
+#include "protocol/http1/ascii.h"
 #include "protocol/http1/request.h"
 #include "target/demo_api.h"
+#include "target/ws_endpoint.h"
 
 namespace loadcell {
 namespace {
@@ -50,6 +52,8 @@ const char* Reason(int status) {
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 413: return "Content Too Large";
+    case 426: return "Upgrade Required";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
@@ -75,6 +79,7 @@ struct TConn {
   std::deque<Delayed> delayed; // responses held back by latency or a stall, in order
   bool close_after_flush = false;
   bool want_out = false;
+  std::unique_ptr<WsEndpoint> ws;  // set once the connection upgraded to WebSocket
 };
 
 struct Timer {
@@ -165,6 +170,10 @@ class TargetThread {
   }
 
   void Close(TConn& c) {
+    if (c.ws != nullptr && c.ws->mode() == WsEndpoint::Mode::kBroadcast) {
+      std::erase(broadcast_, c.fd);
+    }
+    c.ws.reset();
     close(c.fd);
     c.fd = -1;
     c.in.clear();
@@ -182,12 +191,24 @@ class TargetThread {
       }
       if (n < 0) return;
       std::string_view data(buf_.data(), static_cast<size_t>(n));
+      if (c.ws != nullptr) {
+        if (!OnWs(c, data)) return;
+        if (static_cast<size_t>(n) < buf_.size()) return;
+        continue;
+      }
       if (!c.in.empty()) {
         c.in.append(data);
         data = c.in;
       }
       size_t used = HandleRequests(c, data);
       if (c.fd < 0) return;
+      if (c.ws != nullptr) {  // upgraded: what follows the request head are frames
+        std::string rest(data.substr(used));
+        c.in.clear();
+        if (!Flush(c)) return;
+        if (!rest.empty() && !OnWs(c, rest)) return;
+        continue;
+      }
       if (used < data.size()) {
         std::string rest(data.substr(used));
         c.in = std::move(rest);
@@ -220,6 +241,19 @@ class TargetThread {
       bool head = h.method == "HEAD";
       std::string_view target = h.target;
       bool close_conn = !h.keep_alive;
+      if (auto mode = WsEndpointFor(target)) {
+        used += h.head_bytes;
+        if (!http1::IEquals(h.upgrade, "websocket") || h.ws_key.empty() || h.method != "GET") {
+          Respond(c, MakeResponse(426, "Upgrade Required", "this is a WebSocket endpoint\n", head, close_conn), close_conn);
+          if (close_conn) return data.size();
+          c.skip_body = h.content_length;
+          continue;
+        }
+        c.out += WsUpgradeResponse(h.ws_key, h.ws_protocols);
+        c.ws = std::make_unique<WsEndpoint>(*mode);
+        if (*mode == WsEndpoint::Mode::kBroadcast) broadcast_.push_back(c.fd);
+        return used;
+      }
       if (IsDemoPath(h.method, target)) {
         std::string_view body;
         if (DemoNeedsBody(target)) {
@@ -258,6 +292,26 @@ class TargetThread {
       if (close_conn) return data.size();
     }
     return used;
+  }
+
+  // Frames from a WebSocket client; returns false when the connection was closed.
+  bool OnWs(TConn& c, std::string_view data) {
+    std::string fanout;
+    bool keep = c.ws->Feed(data, &c.out, &fanout);
+    if (!keep) c.close_after_flush = true;
+    if (!fanout.empty()) {
+      // Every member of the room on this thread, the sender included; a member whose
+      // send fails is closed by Flush (so iterate over a copy).
+      std::vector<int> members = broadcast_;
+      for (int fd : members) {
+        TConn* m = Get(fd);
+        if (m == nullptr || m == &c) continue;
+        m->out += fanout;
+        Flush(*m);
+      }
+      c.out += fanout;
+    }
+    return Flush(c);
   }
 
   void Respond(TConn& c, const std::string& bytes, bool close_after) {
@@ -340,6 +394,7 @@ class TargetThread {
   std::vector<char> buf_;
   std::string body_, ok_, err_;
   std::vector<std::unique_ptr<TConn>> conns_;
+  std::vector<int> broadcast_;  // fds of /ws/broadcast clients on this thread
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 

@@ -88,7 +88,7 @@ RequestHead ParseRequestHead(std::string_view buf) {
     if (colon == std::string_view::npos || !IsToken(l.substr(0, colon))) return fail("malformed header line");
     std::string_view name = l.substr(0, colon);
     const size_t n = name.size();
-    if (n != 14 && n != 17 && n != 10 && n != 13 && n != 12) continue;  // none of the names below
+    if (n != 14 && n != 17 && n != 10 && n != 13 && n != 12 && n != 7 && n != 22) continue;  // none of the names below
     std::string_view value = TrimOws(l.substr(colon + 1));
     if (n == 14 && IEquals(name, "content-length")) {
       int64_t n = 0;
@@ -102,6 +102,12 @@ RequestHead ParseRequestHead(std::string_view buf) {
       h.content_length = n;
     } else if (n == 17 && IEquals(name, "transfer-encoding")) {
       h.chunked = true;
+    } else if (n == 17 && IEquals(name, "sec-websocket-key")) {
+      h.ws_key = value;
+    } else if (n == 22 && IEquals(name, "sec-websocket-protocol")) {
+      h.ws_protocols = value;
+    } else if (n == 7 && IEquals(name, "upgrade")) {
+      h.upgrade = value;
     } else if (n == 10 && IEquals(name, "connection")) {
       if (IEquals(value, "close")) h.keep_alive = false;
       if (IEquals(value, "keep-alive")) h.keep_alive = true;

@@ -39,6 +39,9 @@ struct RequestHead {
   bool chunked = false;
   std::string_view authorization;  // the Authorization header's value, if any
   std::string_view content_type;
+  std::string_view upgrade;        // WebSocket upgrades (the target's /ws/ endpoints)
+  std::string_view ws_key;
+  std::string_view ws_protocols;
   std::string error;
 };
 

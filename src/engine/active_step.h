@@ -1,0 +1,38 @@
+// The seam between a VU and a protocol step that outlives one event (a WebSocket session,
+// a SQL query waiting for a pooled connection). HTTP/1 requests stay inline in the VU
+// worker: they are the hot path and the only step a `quick` run has.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "scenario/template.h"
+
+namespace loadcell {
+
+// What a step needs from the VU running it. Called on the worker's thread only.
+class StepOwner {
+ public:
+  virtual TemplateContext& context() = 0;
+  // Call the step's OnTimer at `at` (one pending wake: a new call replaces the old one).
+  virtual void WakeAt(Nanos at) = 0;
+  // The step is over: the VU continues its flow. The step must not touch itself after
+  // this returns; the worker destroys it after the current event batch.
+  virtual void StepDone(Nanos now) = 0;
+  // A message for the end-of-run notes, once per `key` per worker.
+  virtual void Note(const std::string& key, const std::string& message) = 0;
+
+ protected:
+  ~StepOwner() = default;
+};
+
+class ActiveStep {
+ public:
+  virtual ~ActiveStep() = default;
+  virtual void Start(Nanos now) = 0;
+  virtual void OnTimer(Nanos now) = 0;
+  // The iteration was cut (graceful stop, ramp-down): stop now without calling StepDone.
+  virtual void Abort(Nanos now) = 0;
+};
+
+}  // namespace loadcell

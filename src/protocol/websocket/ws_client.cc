@@ -1,0 +1,250 @@
+#include "protocol/websocket/ws_client.h"
+
+#include <fmt/format.h>
+
+#include "protocol/websocket/handshake.h"
+
+namespace loadcell::ws {
+
+const char* EndKindName(EndKind k) {
+  switch (k) {
+    case EndKind::kNormal: return "normal";
+    case EndKind::kServerClosed: return "server_closed";
+    case EndKind::kConnect: return "connect";
+    case EndKind::kTls: return "tls";
+    case EndKind::kHandshake: return "handshake";
+    case EndKind::kProtocol: return "protocol";
+    case EndKind::kReset: return "reset";
+    case EndKind::kAborted: return "aborted";
+  }
+  return "unknown";
+}
+
+void WsClient::Open(const Endpoint& to, bool use_tls, const std::string& server_name, std::string request,
+                    std::string key, const std::vector<std::string>* subprotocols) {
+  use_tls_ = use_tls;
+  server_name_ = server_name;
+  out_ = std::move(request);
+  out_sent_ = 0;
+  key_ = std::move(key);
+  subprotocols_ = subprotocols;
+  Nanos now = MonotonicClock::ReadNow();
+  IoResult r = transport_.Connect(to);
+  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
+    End(EndKind::kConnect, fmt::format("cannot connect to {}", to.ToString()), 0, now);
+    return;
+  }
+  state_ = State::kConnecting;
+  interest_ = EPOLLOUT;
+  if (!poller_.Add(transport_.fd(), EPOLLOUT, static_cast<IoHandler*>(this)).ok()) {
+    End(EndKind::kConnect, "cannot watch the socket", 0, now);
+  }
+}
+
+void WsClient::SetInterest(uint32_t events) {
+  if (interest_ == events || transport_.fd() < 0) return;
+  interest_ = events;
+  (void)poller_.Modify(transport_.fd(), events, static_cast<IoHandler*>(this));
+}
+
+void WsClient::Send(Opcode op, std::string_view payload, const uint8_t* mask) {
+  if (state_ != State::kOpen) return;
+  EncodeFrame(&out_, op, payload, true, mask);
+  Flush(MonotonicClock::ReadNow());
+}
+
+void WsClient::Close(uint16_t code, std::string_view reason, const uint8_t* mask) {
+  if (state_ != State::kOpen) return;
+  EncodeClose(&out_, code, reason, mask);
+  state_ = State::kClosing;
+  Flush(MonotonicClock::ReadNow());
+}
+
+void WsClient::Abort(std::string message, bool quiet, Nanos now) {
+  if (state_ == State::kEnded) return;
+  if (quiet) {
+    transport_.Close();
+    state_ = State::kEnded;
+    return;
+  }
+  End(EndKind::kAborted, std::move(message), 0, now);
+}
+
+void WsClient::End(EndKind kind, std::string message, uint16_t code, Nanos now) {
+  if (state_ == State::kEnded) return;
+  transport_.Close();
+  state_ = State::kEnded;
+  ws::End e{kind, code, std::move(message), status_};
+  handler_.OnClosed(e, now);  // last call: the owner may retire this client from here
+}
+
+void WsClient::Flush(Nanos now) {
+  if (state_ == State::kConnecting || state_ == State::kTls || state_ == State::kEnded) return;
+  size_t before = out_sent_;
+  while (out_sent_ < out_.size()) {
+    IoResult r = transport_.Write(out_.data() + out_sent_, out_.size() - out_sent_);
+    if (r.status == IoStatus::kOk) {
+      out_sent_ += r.bytes;
+      continue;
+    }
+    if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
+    handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+    End(r.status == IoStatus::kTlsError ? EndKind::kTls : EndKind::kReset, "connection reset while sending", 0, now);
+    return;
+  }
+  if (out_sent_ > before) handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+    SetInterest(EPOLLIN);
+  } else {
+    SetInterest(EPOLLIN | EPOLLOUT);
+  }
+}
+
+void WsClient::StartHandshake(Nanos now) {
+  state_ = State::kHandshake;
+  SetInterest(EPOLLIN);
+  Flush(now);
+}
+
+void WsClient::OnIo(uint32_t events, Nanos now) {
+  switch (state_) {
+    case State::kConnecting: {
+      if (transport_.FinishConnect().status != IoStatus::kOk) {
+        End(EndKind::kConnect, "connection refused", 0, now);
+        return;
+      }
+      if (!use_tls_) {
+        StartHandshake(now);
+        return;
+      }
+      SSL* ssl = tls_ != nullptr ? tls_->NewSession(transport_.fd(), server_name_) : nullptr;
+      if (ssl == nullptr) {
+        End(EndKind::kTls, "cannot start TLS", 0, now);
+        return;
+      }
+      transport_.StartTls(ssl);
+      state_ = State::kTls;
+      [[fallthrough]];
+    }
+    case State::kTls: {
+      IoResult r = transport_.Handshake();
+      if (r.status == IoStatus::kOk) StartHandshake(now);
+      else if (r.status == IoStatus::kWantRead) SetInterest(EPOLLIN);
+      else if (r.status == IoStatus::kWantWrite) SetInterest(EPOLLOUT);
+      else End(EndKind::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
+      return;
+    }
+    case State::kIdle:
+    case State::kEnded:
+      return;
+    default:
+      break;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    Flush(now);
+    if (state_ == State::kEnded) return;
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(now);
+}
+
+void WsClient::OnReadable(Nanos now) {
+  for (;;) {
+    IoResult r = transport_.Read(buf_.data(), buf_.size());
+    if (r.status == IoStatus::kOk) {
+      handler_.OnBytes(0, static_cast<int64_t>(r.bytes));
+      if (!Consume(std::string_view(buf_.data(), r.bytes), now)) return;
+      if (!transport_.tls() && r.bytes < buf_.size()) return;
+      continue;
+    }
+    if (r.status == IoStatus::kWantRead) return;
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(EPOLLIN | EPOLLOUT);
+      return;
+    }
+    if (state_ == State::kHandshake) {
+      End(EndKind::kHandshake, r.status == IoStatus::kEof ? "the server closed the connection during the handshake"
+                                                          : "connection reset during the handshake", 0, now);
+    } else if (r.status == IoStatus::kTlsError) {
+      End(EndKind::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
+    } else {
+      End(EndKind::kReset, r.status == IoStatus::kEof ? "the server closed the connection without a close frame"
+                                                      : "connection reset", 0, now);
+    }
+    return;
+  }
+}
+
+bool WsClient::Consume(std::string_view data, Nanos now) {
+  if (state_ == State::kHandshake) {
+    head_.append(data);
+    HandshakeResponse h = ParseHandshakeResponse(head_);
+    if (h.state == HandshakeResponse::State::kIncomplete) return true;
+    if (h.state == HandshakeResponse::State::kError) {
+      End(EndKind::kHandshake, "invalid handshake answer: " + h.error, 0, now);
+      return false;
+    }
+    status_ = h.status;
+    static const std::vector<std::string> kNone;
+    Status ok = CheckHandshake(h, key_, subprotocols_ != nullptr ? *subprotocols_ : kNone);
+    if (!ok.ok()) {
+      End(EndKind::kHandshake, ok.error().message, 0, now);
+      return false;
+    }
+    std::string rest = head_.substr(h.head_bytes);
+    head_.clear();
+    head_.shrink_to_fit();
+    state_ = State::kOpen;
+    handler_.OnOpen(now);
+    if (state_ != State::kOpen && state_ != State::kClosing) return false;
+    if (rest.empty()) return true;
+    parser_.Append(rest);
+  } else {
+    parser_.Append(data);
+  }
+  MessageParser::Message m;
+  for (;;) {
+    MessageParser::Status st = parser_.Next(&m);
+    if (st == MessageParser::Status::kNeedMore) return true;
+    if (st == MessageParser::Status::kError) {
+      // Tell the server why (best effort), then drop the connection.
+      std::string bye;
+      EncodeClose(&bye, parser_.error_code(), parser_.error(), pong_mask_);
+      (void)transport_.Write(bye.data(), bye.size());
+      End(EndKind::kProtocol, "invalid frame from the server: " + parser_.error(), parser_.error_code(), now);
+      return false;
+    }
+    switch (m.opcode) {
+      case Opcode::kPing:
+        if (state_ == State::kOpen) {
+          EncodeFrame(&out_, Opcode::kPong, m.data, true, pong_mask_);
+          Flush(now);
+          if (state_ == State::kEnded) return false;
+        }
+        break;
+      case Opcode::kPong:
+        break;
+      case Opcode::kClose: {
+        CloseInfo ci = ParseClosePayload(m.data);
+        if (state_ == State::kOpen) {
+          // The server starts the close: echo its code (RFC 6455 5.5.1), then we are done.
+          std::string bye;
+          EncodeClose(&bye, ci.code == 1005 ? kCloseNormal : ci.code, "", pong_mask_);
+          (void)transport_.Write(bye.data(), bye.size());
+        }
+        bool normal = ci.code == kCloseNormal || ci.code == kCloseGoingAway || ci.code == 1005;
+        End(normal ? EndKind::kNormal : EndKind::kServerClosed,
+            ci.reason.empty() ? fmt::format("closed with {}", ci.code) : fmt::format("closed with {}: {}", ci.code, ci.reason),
+            ci.code, now);
+        return false;
+      }
+      default:
+        handler_.OnMessage(m.opcode, m.data, now);
+        if (state_ == State::kEnded) return false;
+        break;
+    }
+  }
+}
+
+}  // namespace loadcell::ws
