@@ -16,9 +16,10 @@ class StepOwner {
   virtual TemplateContext& context() = 0;
   // Call the step's OnTimer at `at` (one pending wake: a new call replaces the old one).
   virtual void WakeAt(Nanos at) = 0;
-  // The step is over: the VU continues its flow. The step must not touch itself after
-  // this returns; the worker destroys it after the current event batch.
-  virtual void StepDone(Nanos now) = 0;
+  // The step is over: the VU continues its flow (or, when `end_iteration`, ends the
+  // iteration there, as after a template that cannot render). The step must not touch
+  // itself after this returns; the worker destroys it after the current event batch.
+  virtual void StepDone(Nanos now, bool end_iteration) = 0;
   // A message for the end-of-run notes, once per `key` per worker.
   virtual void Note(const std::string& key, const std::string& message) = 0;
 

@@ -1,5 +1,7 @@
 #include "engine/test_plan.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace loadcell {
@@ -53,6 +55,7 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   plan->seed = seed;
   if (plan->def.default_timeout) plan->default_timeout = *plan->def.default_timeout;
   bool need_tls = false;
+  plan->sql_statements.resize(plan->def.databases.size());
   Status failed;
   for (const ScenarioDef& s : plan->def.scenarios) {
     ForEachStep(s.flow, [&](const Step& step) {
@@ -72,8 +75,11 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
         plan->ws_targets.emplace(w, WsTarget{std::move(b).value(), *index});
         return;
       }
-      if (std::holds_alternative<SqlStep>(step.body)) {
-        failed = Error::InvalidArgument(fmt::format("scenarios.{}: `sql` steps are not supported by this version yet", s.name));
+      if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+        auto& list = plan->sql_statements[static_cast<size_t>(q->db_index)];
+        auto it = std::find(list.begin(), list.end(), q->query);
+        if (it == list.end()) it = list.insert(list.end(), q->query);
+        plan->sql_statement[q] = static_cast<int>(it - list.begin());
         return;
       }
       const auto* rp = std::get_if<RequestStep>(&step.body);

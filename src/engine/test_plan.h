@@ -41,6 +41,10 @@ struct TestPlan {
   std::unordered_map<const RequestStep*, RequestBuilder> builders;
   std::unordered_map<const RequestStep*, int> origin_of;
   std::unordered_map<const WsStep*, WsTarget> ws_targets;
+  // `sql` steps: each database's statements (SQL text, prepared per connection) and the
+  // index of each step's statement among them (equal texts share one).
+  std::vector<std::vector<std::string>> sql_statements;
+  std::unordered_map<const SqlStep*, int> sql_statement;
   std::unique_ptr<TlsContext> tls;
   Nanos default_timeout = 10 * kSecond;
   int threads = 1;

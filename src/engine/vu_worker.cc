@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/sql_query.h"
 #include "engine/ws_session.h"
 #include "load/constant_rate.h"
 #include "load/executor_schedule.h"
@@ -87,7 +88,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   // StepOwner
   TemplateContext& context() override { return *this; }
   void WakeAt(Nanos at) override { worker->Sleep(*this, at, true); }
-  void StepDone(Nanos now) override { worker->StepDone(*this, now); }
+  void StepDone(Nanos now, bool end_iteration) override { worker->StepDone(*this, now, end_iteration); }
   void Note(const std::string& key, const std::string& message) override { worker->Note(key, message); }
 };
 
@@ -179,6 +180,35 @@ VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::
       active_by_scenario_(std::make_unique<std::atomic<int64_t>[]>(plan.def.scenarios.size())) {}
 
 VuWorker::~VuWorker() = default;
+
+void VuWorker::OpenPools() {
+  const int n = plan_.threads;
+  // Database pools: this worker's share of each pool's connections (at least one), opened
+  // before the start as an application's pool would be: the first queries should not pay
+  // for the connections (a database that is down fails them once the run starts).
+  bool any = false;
+  for (size_t d = 0; d < plan_.def.databases.size(); ++d) {
+    const DatabaseDef& db = plan_.def.databases[d];
+    int64_t share = std::max<int64_t>(1, db.pool / n + (index_ < db.pool % n ? 1 : 0));
+    pools_.push_back(std::make_unique<pg::PgPool>(poller_, db.url, static_cast<int>(share), plan_.sql_statements[d]));
+    if (plan_.sql_statements[d].empty()) continue;  // declared but unused: no connections
+    pools_.back()->Open();
+    any = true;
+  }
+  if (!any) return;
+  std::vector<epoll_event> events(kMaxEvents);
+  Nanos until = MonotonicClock::ReadNow() + 10 * kSecond;
+  for (;;) {
+    Nanos now = MonotonicClock::ReadNow();
+    bool connecting = std::any_of(pools_.begin(), pools_.end(), [](const auto& p) { return p->connecting() > 0; });
+    if (!connecting || now >= until) return;
+    int got = poller_.Wait(events.data(), kMaxEvents, std::min<Nanos>(until - now, 100 * kMilli));
+    for (int i = 0; i < got; ++i) {
+      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
+                                                                             MonotonicClock::ReadNow());
+    }
+  }
+}
 
 void VuWorker::SetUpExecutors() {
   const int n = plan_.threads;
@@ -485,6 +515,10 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
       StartWs(vu, *w, now);
       return;
     }
+    if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+      StartSql(vu, *q, now);
+      return;
+    }
     if (const auto* s = std::get_if<SetStep>(&step.body)) {
       for (const auto& [name, tmpl] : s->values) {
         auto v = tmpl.Render(vu);
@@ -540,12 +574,29 @@ void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
   vu.step->Start(now);
 }
 
-void VuWorker::StepDone(Vu& vu, Nanos now) {
+void VuWorker::StepDone(Vu& vu, Nanos now, bool end_iteration) {
   // Freed after the event batch: the step is still on the call stack.
   retired_.push_back(std::move(vu.step));
   vu.state = Vu::State::kIdle;
   ++vu.timer_seq;  // its pending wake, if any, is stale now
+  if (end_iteration) {
+    ++stats_.render_failures;
+    EndIteration(vu, now, false);
+    return;
+  }
   Advance(vu, now);
+}
+
+void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
+  Tags tags = vu.base_tags;
+  tags["name"] = q.name;
+  tags["group"] = vu.group;
+  tags["db"] = q.db;
+  for (const auto& [k, v] : q.tags) tags[k] = v;
+  vu.state = Vu::State::kStep;
+  vu.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_, vu,
+                                       std::move(tags), vu.vars, vu.lag, plan_.default_timeout);
+  vu.step->Start(now);
 }
 
 void VuWorker::Note(const std::string& key, const std::string& message) {
@@ -847,6 +898,7 @@ Nanos VuWorker::NextWake(Nanos now) const {
 }
 
 void VuWorker::Run() {
+  OpenPools();
   start_ = gate_.ReadyAndWait();
   SetUpExecutors();
   std::vector<epoll_event> events(kMaxEvents);
@@ -887,6 +939,7 @@ void VuWorker::Run() {
         active += in_scenario;
       }
       active_vus_.store(active, std::memory_order_relaxed);
+      for (auto& p : pools_) p->Scan(now);
       for (auto& e : execs_) {
         for (auto& vu : e->vus) {
           bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||

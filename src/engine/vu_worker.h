@@ -19,6 +19,7 @@
 #include "metrics/metric_store.h"
 #include "metrics/recorder.h"
 #include "net/poller.h"
+#include "protocol/postgres/pg_pool.h"
 
 namespace loadcell {
 
@@ -55,6 +56,7 @@ class VuWorker {
   struct Exec;
   friend struct Vu;
 
+  void OpenPools();
   void SetUpExecutors();
   Vu& NewVu(Exec& e, int64_t index);  // owned by e.vus
   void Tick(Exec& e, Nanos now);
@@ -72,7 +74,8 @@ class VuWorker {
   void SetInterest(Vu& vu, uint32_t events);
   void Sleep(Vu& vu, Nanos until, bool for_step);  // a think, or a protocol step's wake-up
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
-  void StepDone(Vu& vu, Nanos now);
+  void StepDone(Vu& vu, Nanos now, bool end_iteration);
+  void StartSql(Vu& vu, const SqlStep& step, Nanos now);
   void Note(const std::string& key, const std::string& message);
   bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;
@@ -92,6 +95,7 @@ class VuWorker {
   Recorder rec_{&store_, &interval_};
   std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
   std::set<std::string> noted_;
+  std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
   VuWorkerStats stats_;
   Nanos start_ = 0;
   Nanos next_publish_ = 0;  // end of the current interval

@@ -30,11 +30,12 @@ void WsSession::Start(Nanos now) {
   std::string key = ws::MakeClientKey(rng_(), rng_());
   auto request = builder_.Render(owner_.context(), key);
   if (!request.ok()) {
-    // Nothing was sent: like a request that cannot render, the iteration's flow goes on
-    // without this session (it is not a server failure).
-    owner_.Note("ws-render:" + step_.name, fmt::format("ws {}: {}", step_.name, request.error().message));
+    // Nothing was sent: like a request that cannot render, the iteration ends here (its
+    // remaining steps depend on what is missing); not a server failure.
+    owner_.Note("ws-render:" + step_.name, fmt::format("ws {}: {} (iterations that cannot render a session end there)",
+                                                       step_.name, request.error().message));
     done_ = true;
-    owner_.StepDone(now);
+    owner_.StepDone(now, true);
     return;
   }
   ws::Limits limits;
@@ -245,7 +246,7 @@ void WsSession::OnClosed(const ws::End& end, Nanos now) {
   failed_ |= error || !opened;
   env_.rec->Trend("ws_session_duration", key_, now - started_);
   env_.rec->Rate("ws_session_failed", key_, failed_);
-  owner_.StepDone(now);
+  owner_.StepDone(now, false);
 }
 
 void WsSession::Abort(Nanos now) {

@@ -184,3 +184,42 @@ def quick(url, *args, timeout=300, env=None):
 
 def run_cli(*args, timeout=60):
     return subprocess.run([LOADCELL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class Postgres:
+    """A throw-away PostgreSQL cluster: initdb in a temporary directory, pg_ctl start on a
+    free port (TCP on 127.0.0.1 only), trust authentication for user `loadcell`. initdb
+    refuses to run as root, so as root the cluster runs as the `postgres` system user."""
+
+    def __init__(self, max_connections=200):
+        self.dir = tempfile.mkdtemp(prefix="loadcell-pg-")
+        os.chmod(self.dir, 0o777)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*self.as_user, f"{PG_BIN}/initdb", "-D", self.data, "-U", "loadcell", "-A", "trust",
+                        "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} "
+                f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off")
+        subprocess.run([*self.as_user, f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", f"{self.dir}/log", "-o", opts,
+                        "-w", "start"], check=True, capture_output=True)
+        self.url = f"postgres://loadcell@127.0.0.1:{self.port}/postgres"
+
+    def sql(self, query):
+        """Runs a query with psql; returns its unaligned output."""
+        p = subprocess.run(["psql", self.url, "-XAtq", "-c", query], capture_output=True, text=True, check=True)
+        return p.stdout.strip()
+
+    def stop(self):
+        subprocess.run([*self.as_user, f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,96 @@
+#include "engine/sql_query.h"
+
+#include <fmt/format.h>
+
+#include "common/units.h"
+
+namespace loadcell {
+
+SqlQuery::SqlQuery(const SqlStep& step, int statement_index, pg::PgPool& pool, Recorder& rec, StepOwner& owner,
+                   Tags tags, std::unordered_map<std::string, std::string>& vars, Nanos lag, Nanos default_timeout)
+    : step_(step),
+      pool_(pool),
+      rec_(rec),
+      owner_(owner),
+      tags_(std::move(tags)),
+      vars_(vars),
+      lag_(lag),
+      timeout_(step.timeout.value_or(default_timeout)) {
+  statement = statement_index;
+}
+
+void SqlQuery::Start(Nanos now) {
+  started_ = now;
+  for (const Template& t : step_.params) {
+    auto v = t.Render(owner_.context());
+    if (!v.ok()) {
+      owner_.Note("sql-render:" + step_.name, fmt::format("sql {}: {} (iterations that cannot render a query end there)",
+                                                          step_.name, v.error().message));
+      done_ = true;
+      for (const SqlCapture& c : step_.captures) vars_.erase(c.as);
+      owner_.StepDone(now, true);
+      return;
+    }
+    params.push_back(std::move(v).value());
+  }
+  owner_.WakeAt(now + timeout_);
+  pool_.Submit(this, now);
+}
+
+void SqlQuery::OnTimer(Nanos now) {
+  if (done_ || now < started_ + timeout_) return;
+  pool_.Cancel(this);
+  pg::QueryResult r;
+  r.error_kind = "timeout";
+  r.error = fmt::format("no result within {}", FormatDuration(timeout_));
+  Done(std::move(r), now);
+}
+
+void SqlQuery::Abort(Nanos /*now*/) {
+  if (done_) return;
+  done_ = true;
+  pool_.Cancel(this);
+}
+
+void SqlQuery::Done(pg::QueryResult result, Nanos now) {
+  if (done_) return;
+  done_ = true;
+  Record(result, now);
+  owner_.StepDone(now, false);
+}
+
+void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
+  Nanos duration = now - started_ + lag_;
+  TagKey key(tags_);
+  rec_.Count("sql_queries", key);
+  rec_.Rate("sql_query_failed", key, !r.ok);
+  if (r.ok) rec_.Trend("sql_query_duration", key, duration);
+  if (!r.ok) {
+    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", r.error_kind}};
+    rec_.Count("sql_errors", et);
+    owner_.Note("sql:" + r.error_kind + ":" + step_.name, fmt::format("sql {}: {}", step_.name, r.error));
+  }
+  for (const SqlCheck& c : step_.checks) {
+    Tags ct = tags_;
+    ct["check"] = c.label;
+    bool pass = r.ok && (c.rows >= 0 ? r.rows == c.rows : duration <= c.max_duration);
+    rec_.Rate("checks", ct, pass);
+  }
+  for (const SqlCapture& c : step_.captures) {
+    bool found = false;
+    for (size_t i = 0; i < r.columns.size() && i < r.first_row.size(); ++i) {
+      if (r.columns[i] == c.column) {
+        vars_[c.as] = r.first_row[i];
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      vars_.erase(c.as);
+      if (r.ok) rec_.Count("capture_failures", Tags{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""},
+                                                   {"name", step_.name}, {"capture", c.as}});
+    }
+  }
+}
+
+}  // namespace loadcell
