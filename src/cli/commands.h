@@ -41,6 +41,8 @@ struct QuickArgs {
   bool quiet = false;
   std::string hdr_max = "1h";
   int hdr_digits = 3;
+  bool h2 = false;
+  int streams = 1;
 };
 void AddQuickOptions(CLI::App& cmd, QuickArgs& a);
 int RunQuick(const QuickArgs& a, const std::string& command_line);

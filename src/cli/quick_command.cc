@@ -50,6 +50,8 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--warmup", a.warmup, "Run this long before measuring");
   cmd.add_option("--grace", a.grace, "How long in-flight requests may finish after the duration");
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+  cmd.add_flag("--h2", a.h2, "HTTP/2 (ALPN h2 over TLS; prior knowledge over cleartext http://)");
+  cmd.add_option("--streams", a.streams, "HTTP/2: concurrent streams per connection (default 1)");
   cmd.add_option("--summary-export", a.summary_export, "Write the k6-style summary JSON here");
   cmd.add_option("--json", a.json, "Write the full results (histograms, per-second series) here");
   cmd.add_option("--hlog", a.hlog, "Write an HdrHistogram interval log (v1.3) here");
@@ -118,6 +120,14 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   auto request = http1::CompileRequest(spec);
   if (!request.ok()) return BadArg(a.headers.empty() ? "-m/--method" : "-H/--header", request.error().message);
   plan.request = std::move(*request);
+  if (a.streams < 1) return BadArg("--streams", "must be at least 1");
+  if (a.streams > 1 && !a.h2) return BadArg("--streams", "needs --h2 (HTTP/1.1 has one request per connection at a time)");
+  if (a.h2) {
+    auto h2req = h2::H2Request::Compile(plan.method, plan.url, spec.headers, spec.body);
+    if (!h2req.ok()) return BadArg("-H/--header", h2req.error().message);
+    plan.h2_request.emplace(std::move(h2req).value());
+    plan.streams = a.streams;
+  }
 
   plan.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
   RaiseFileLimit();

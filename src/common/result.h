@@ -25,6 +25,7 @@ struct Error {
   static Error Io(std::string m) { return {ErrorKind::kIo, std::move(m)}; }
   static Error Resolve(std::string m) { return {ErrorKind::kResolve, std::move(m)}; }
   static Error Protocol(std::string m) { return {ErrorKind::kProtocol, std::move(m)}; }
+  static Error Internal(std::string m) { return {ErrorKind::kInternal, std::move(m)}; }
 };
 
 template <typename T>

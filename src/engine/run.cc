@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "engine/start_gate.h"
+#include "engine/h2_worker.h"
 #include "engine/worker.h"
 #include "metrics/hdr_codec.h"
 #include "net/resolver.h"
@@ -73,7 +74,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
   if (!endpoint.ok()) return endpoint.error();
   std::unique_ptr<TlsContext> tls;
   if (plan.url.tls()) {
-    auto ctx = TlsContext::Create(!plan.insecure);
+    auto ctx = TlsContext::Create(!plan.insecure, plan.h2_request ? std::vector<std::string>{"h2"} : std::vector<std::string>{});
     if (!ctx.ok()) return ctx.error();
     tls.reset(*ctx);
   }
@@ -100,7 +101,7 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
   Collector collector;
   StartGate gate(plan.threads);
 
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<LoadThread>> workers;
   for (int w = 0; w < plan.threads; ++w) {
     WorkerPlan wp;
     wp.index = w;
@@ -118,7 +119,10 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
     wp.rate = plan.rate;
     wp.seed = plan.seed + static_cast<uint64_t>(w) * 0x9E3779B97F4A7C15ULL;
     wp.histograms = plan.histograms;
-    workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
+    wp.h2_request = plan.h2_request ? &*plan.h2_request : nullptr;
+    wp.streams = plan.streams;
+    if (wp.h2_request != nullptr) workers.push_back(std::make_unique<H2Worker>(wp, clock, collector, gate, interrupted));
+    else workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());

@@ -5,19 +5,23 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/result.h"
 #include "metrics/run_result.h"
 #include "net/url.h"
+#include "protocol/http2/h2_connection.h"
 
 namespace loadcell {
 
 struct RunPlan {
   Url url;
   std::string method = "GET";
-  std::string request;       // compiled request bytes
+  std::string request;       // compiled request bytes (HTTP/1.1)
+  std::optional<h2::H2Request> h2_request;  // set: HTTP/2 (ALPN "h2" over TLS, prior knowledge in clear)
+  int streams = 1;           // HTTP/2: concurrent streams per connection
   int connections = 10;
   int threads = 1;
   Nanos duration = 10 * kSecond;

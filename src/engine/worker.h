@@ -24,6 +24,7 @@
 #include "net/poller.h"
 #include "net/resolver.h"
 #include "net/transport.h"
+#include "protocol/http2/h2_connection.h"
 
 namespace loadcell {
 
@@ -35,6 +36,8 @@ struct WorkerPlan {
   std::string server_name;              // SNI and certificate name
   const TlsContext* tls = nullptr;      // null for plain HTTP
   const std::string* request = nullptr; // compiled request bytes, shared read-only
+  const h2::H2Request* h2_request = nullptr;  // HTTP/2: the compiled request (H2Worker)
+  int streams = 1;                      // HTTP/2: concurrent streams per connection
   bool head_request = false;
   Nanos warmup = 0;         // load before measuring
   Nanos duration = 0;       // measured load
@@ -61,15 +64,22 @@ class SnapshotSink {
   virtual void Publish(IntervalSnapshot snapshot) = 0;
 };
 
-class Worker {
+// A load-generating thread of `quick`: HTTP/1.1 (Worker) or HTTP/2 (H2Worker).
+class LoadThread {
+ public:
+  virtual ~LoadThread() = default;
+  virtual void Run() = 0;
+};
+
+class Worker final : public LoadThread {
  public:
   Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
          const std::atomic<bool>& interrupted);
-  ~Worker();
+  ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  void Run();
+  void Run() override;
 
  private:
   struct Conn;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "net/resolver.h"
@@ -25,7 +26,8 @@ struct IoResult {
 // Shared, read-only after construction: creates the per-connection TLS state.
 class TlsContext {
  public:
-  static Result<TlsContext*> Create(bool verify);  // owned by the caller (delete)
+  // `alpn`: protocols to offer, e.g. {"h2"} (empty: no ALPN, HTTP/1.1 assumed).
+  static Result<TlsContext*> Create(bool verify, const std::vector<std::string>& alpn = {});  // owned by the caller
   ~TlsContext();
   SSL* NewSession(int fd, const std::string& server_name) const;
 
@@ -58,6 +60,8 @@ class Transport {
   bool tls() const { return ssl_ != nullptr; }
   // Last OpenSSL verification/handshake error, for messages.
   std::string TlsErrorText() const;
+  // The protocol the server chose by ALPN ("" when none).
+  std::string AlpnSelected() const;
 
  private:
   IoResult TlsResult(int rc);

@@ -93,7 +93,7 @@ http {{
 class Nginx:
     """A real nginx with stub_status, in a temporary directory, on a free port."""
 
-    def __init__(self, tls=False):
+    def __init__(self, tls=False, h2=False):
         self.dir = tempfile.mkdtemp(prefix="loadcell-nginx-")
         self.port = free_port()
         self.status_port = free_port()  # plain HTTP, for stub_status even when the test port is TLS
@@ -105,7 +105,7 @@ class Nginx:
                            check=True, capture_output=True)
             tls_conf = f"ssl_certificate {self.dir}/cert.pem; ssl_certificate_key {self.dir}/key.pem;"
         with open(f"{self.dir}/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(dir=self.dir, port=f"{self.port}{' ssl' if tls else ''}",
+            f.write(NGINX_CONF.format(dir=self.dir, port=f"{self.port}{' ssl' if tls else ''}{' http2' if h2 else ''}",
                                      status_port=self.status_port, tls=tls_conf))
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", f"{self.dir}/nginx.conf", "-e", f"{self.dir}/error.log"],

@@ -13,7 +13,7 @@ class BadInput(unittest.TestCase):
         (["quick", "http://127.0.0.1:1/", "-R", "fast"], "-R/--rate: invalid number \"fast\""),
         (["quick", "http://127.0.0.1:1/", "-R", "0"], "-R/--rate: invalid number \"0\""),
         (["quick", "localhost:8080"], "url: invalid URL \"localhost:8080\""),
-        (["quick", "ftp://x/"], "url: invalid URL \"ftp://x/\": scheme must be http or https"),
+        (["quick", "ftp://x/"], "url: invalid URL \"ftp://x/\": scheme must be http, https, ws or wss"),
         (["quick", "http://127.0.0.1:1/", "-c", "0"], "--connections"),
         (["quick", "http://127.0.0.1:1/", "-c", "many"], "--connections"),
         (["quick", "http://127.0.0.1:1/", "-H", "NoColon"], "-H/--header: invalid header \"NoColon\""),

@@ -1,0 +1,67 @@
+"""HTTP/2 (`quick --h2`) against a real nginx with http2 enabled: request counts equal
+nginx's own stub_status counter exactly, over cleartext with prior knowledge and over TLS
+with ALPN, with several streams per connection, in both load models, with nginx retiring
+connections by GOAWAY every 100 requests; and servers that do not speak HTTP/2."""
+import unittest
+
+from harness import Nginx, Target, quick, run_cli
+
+
+class AgainstNginx(unittest.TestCase):
+    def assert_counts_match(self, nginx, run, before):
+        after = nginx.requests_served()
+        self.assertEqual(after - before - 1, run.counters["requests"])  # the second status request counts itself
+        self.assertEqual(run.counters["failed"], 0, run.counters)
+        self.assertEqual(sum(run.counters["errors"].values()), 0)
+
+    def test_prior_knowledge_closed_model_many_streams(self):
+        with Nginx(h2=True) as n:
+            before = n.requests_served()
+            r = quick(n.url, "--h2", "--streams", "10", "-c", "4", "-t", "2", "-d", "3s")
+            self.assertEqual(r.rc, 0, r.stderr)
+            self.assert_counts_match(n, r, before)
+            self.assertGreater(r.counters["requests"], 10000)
+            # keepalive_requests 100: nginx sends GOAWAY every 100 streams; the connection is
+            # replaced and the streams it refused are sent again, none lost or counted twice.
+            self.assertGreaterEqual(r.counters["connects"], r.counters["requests"] // 100)
+            self.assertEqual(r.counters["status"]["200"], r.counters["requests"])
+
+    def test_tls_alpn_open_model_exact_count(self):
+        with Nginx(tls=True, h2=True) as n:
+            before = n.requests_served()
+            r = quick(n.url, "--h2", "--insecure", "--streams", "5", "-c", "3", "-t", "1", "-R", "2000", "-d", "2s")
+            self.assertEqual(r.rc, 0, r.stderr)
+            self.assertEqual(r.counters["requests"], 4000)
+            self.assert_counts_match(n, r, before)
+            lag = r.metric("http_req_send_lag")
+            self.assertLess(lag["p(99)"], 50)
+
+    def test_tls_server_without_h2_is_a_protocol_failure(self):
+        with Nginx(tls=True) as n:  # TLS, HTTP/1.1 only: ALPN does not pick h2
+            r = quick(n.url, "--h2", "--insecure", "-c", "2", "-t", "1", "-d", "1s", "--timeout", "500ms")
+            self.assertEqual(r.rc, 0, r.stderr)
+            self.assertEqual(r.counters["responses"], 0)
+            # nginx answers the ALPN offer of h2 alone with a no_application_protocol alert.
+            self.assertGreater(r.counters["errors"]["tls"] + r.counters["errors"]["protocol"], 0)
+            self.assertEqual(r.counters["failed"], r.counters["requests"])
+            self.assertLess(r.elapsed, 15)
+
+
+class NotHttp2(unittest.TestCase):
+    def test_prior_knowledge_to_an_http1_server_fails_cleanly(self):
+        with Target() as t:
+            r = quick(t.url, "--h2", "-c", "2", "-t", "1", "-d", "1s", "--timeout", "500ms")
+            self.assertEqual(r.rc, 0, r.stderr)
+            self.assertEqual(r.counters["responses"], 0)
+            self.assertGreater(r.counters["failed"], 0)
+            self.assertLess(r.elapsed, 15)
+
+    def test_streams_need_h2(self):
+        p = run_cli("quick", "http://127.0.0.1:1/", "--streams", "4", "-d", "1s")
+        self.assertEqual(p.returncode, 104)
+        self.assertIn("--streams", p.stderr)
+        self.assertIn("needs --h2", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
