@@ -21,20 +21,12 @@ double ThreadCpuSeconds() {
 
 }  // namespace
 
-struct H2Worker::Conn final : public IoHandler {
-  enum class State { kClosed, kBackoff, kConnecting, kHandshaking, kReady };
-  H2Worker* worker = nullptr;
-  Transport transport;
-  std::unique_ptr<h2::H2Connection> h2;
-  State state = State::kClosed;
-  uint32_t interest = 0;
-  std::string out;
-  size_t out_sent = 0;
-  int active = 0;
+struct H2Worker::Conn {
+  explicit Conn(H2Worker& w) : client(w.poller_, w.plan_.tls, w.buf_, w) {}
+  h2::H2Client client;
+  bool backoff_wait = false;
   int backoff = 0;
   Nanos retry_at = 0;
-  Nanos deadline = 0;
-  void OnIo(uint32_t events, Nanos now) override { worker->OnEvent(*this, events, now); }
 };
 
 struct H2Worker::Stream : h2::H2Stream {
@@ -46,102 +38,76 @@ struct H2Worker::Stream : h2::H2Stream {
   size_t live_index = 0;
 };
 
+namespace {
+
+FailureKind KindOf(h2::Failure f) {
+  switch (f) {
+    case h2::Failure::kConnect: return FailureKind::kConnect;
+    case h2::Failure::kTls: return FailureKind::kTls;
+    case h2::Failure::kProtocol: return FailureKind::kProtocol;
+    default: return FailureKind::kReset;
+  }
+}
+
+}  // namespace
+
 H2Worker::H2Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                    const std::atomic<bool>& interrupted)
     : plan_(plan), clock_(clock), sink_(sink), gate_(gate), interrupted_(interrupted), open_(plan.rate > 0),
       buf_(kReadBuffer), shard_(plan.histograms) {
-  for (int i = 0; i < plan_.connections; ++i) {
-    conns_.push_back(std::make_unique<Conn>());
-    conns_.back()->worker = this;
-  }
+  for (int i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>(*this));
 }
 
 H2Worker::~H2Worker() = default;
 
-int H2Worker::Capacity(const Conn& c) const {
-  if (c.state != Conn::State::kReady || c.h2 == nullptr || c.h2->closing()) return 0;
-  auto limit = static_cast<int>(std::min<uint32_t>(static_cast<uint32_t>(plan_.streams), c.h2->peer_max_streams()));
-  return std::max(0, limit - c.active);
-}
-
 void H2Worker::StartConnect(Conn& c, Nanos now) {
-  c.out.clear();
-  c.out_sent = 0;
-  c.deadline = now + plan_.timeout;
-  IoResult r = c.transport.Connect(plan_.endpoint);
-  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    ConnectFailed(c, FailureKind::kConnect, now);
-    return;
-  }
-  c.state = Conn::State::kConnecting;
-  c.interest = EPOLLOUT;
-  if (!poller_.Add(c.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&c)).ok()) {
-    ConnectFailed(c, FailureKind::kConnect, now);
-  }
+  c.backoff_wait = false;
+  c.client.Connect(plan_.endpoint, plan_.server_name, now);
 }
 
-void H2Worker::OnEvent(Conn& c, uint32_t events, Nanos now) {
-  switch (c.state) {
-    case Conn::State::kConnecting: {
-      if (c.transport.FinishConnect().status != IoStatus::kOk) {
-        ConnectFailed(c, FailureKind::kConnect, now);
-        return;
-      }
-      if (plan_.tls == nullptr) {
-        OnConnected(c, now);
-        return;
-      }
-      SSL* ssl = plan_.tls->NewSession(c.transport.fd(), plan_.server_name);
-      if (ssl == nullptr) {
-        ConnectFailed(c, FailureKind::kTls, now);
-        return;
-      }
-      c.transport.StartTls(ssl);
-      c.state = Conn::State::kHandshaking;
-      StepHandshake(c, now);
-      return;
-    }
-    case Conn::State::kHandshaking:
-      StepHandshake(c, now);
-      return;
-    case Conn::State::kReady:
-      if ((events & EPOLLOUT) != 0) Flush(c, now);
-      if (c.state == Conn::State::kReady && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(c, now);
-      if (c.state == Conn::State::kReady) AfterIo(c, now);
-      return;
-    default:
-      return;
+void H2Worker::OnReady(h2::H2Client& client, Nanos now) {
+  Conn* c = nullptr;
+  for (auto& cp : conns_) {
+    if (&cp->client == &client) c = cp.get();
   }
-}
-
-void H2Worker::StepHandshake(Conn& c, Nanos now) {
-  IoResult r = c.transport.Handshake();
-  if (r.status == IoStatus::kWantRead) {
-    c.interest = EPOLLIN;
-    (void)poller_.Modify(c.transport.fd(), EPOLLIN, static_cast<IoHandler*>(&c));
-  } else if (r.status == IoStatus::kWantWrite) {
-    c.interest = EPOLLOUT;
-    (void)poller_.Modify(c.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&c));
-  } else if (r.status != IoStatus::kOk) {
-    ConnectFailed(c, FailureKind::kTls, now);
-  } else if (c.transport.AlpnSelected() != "h2") {
-    // The server speaks TLS but not HTTP/2 (no ALPN "h2"): every attempt would fail alike.
-    ConnectFailed(c, FailureKind::kProtocol, now);
-  } else {
-    OnConnected(c, now);
-  }
-}
-
-void H2Worker::OnConnected(Conn& c, Nanos now) {
-  c.backoff = 0;
+  c->backoff = 0;
   if (Recording(now)) ++shard_.counters.connects;
-  c.h2 = std::make_unique<h2::H2Connection>(*this);
-  if (!c.h2->Start().ok()) {
-    Lost(c, FailureKind::kProtocol, now);
+  if (open_) Dispatch(now);
+  else Fill(*c, now);
+}
+
+void H2Worker::OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready, Nanos now) {
+  Conn* c = nullptr;
+  for (auto& cp : conns_) {
+    if (&cp->client == &client) c = cp.get();
+  }
+  if (!was_ready && failure != h2::Failure::kNone) {
+    // As in HTTP/1: a failed connect fails the request it was for (closed model: one per
+    // attempt; open model: the oldest waiting arrival), then the connection backs off.
+    FailureKind kind = KindOf(failure);
+    if (!open_) {
+      if (Sending(now)) CountFailure(now, kind);
+    } else if (!queue_.empty()) {
+      CountFailure(queue_.front(), kind);
+      queue_.pop_front();
+      late_marked_ = std::max<size_t>(late_marked_, 1) - 1;
+    } else {
+      ++shard_.counters.reconnect_failures;
+    }
+    c->backoff_wait = true;
+    c->retry_at = now + std::min(kMaxBackoff, kMinBackoff << std::min(c->backoff, 7));
+    ++c->backoff;
     return;
   }
-  c.state = Conn::State::kReady;
-  AfterIo(c, now);
+  // A connection that was up (the server retired it, or it broke): replace it now.
+  if (Wanted(now)) StartConnect(*c, now);
+}
+
+void H2Worker::OnBytes(int64_t sent, int64_t received) {
+  Nanos now = clock_.Now();
+  if (!Recording(now)) return;
+  shard_.counters.bytes_out += sent;
+  shard_.counters.bytes_in += received;
 }
 
 bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
@@ -158,11 +124,10 @@ bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
   s->sent = now;
   s->retried = retried;
   s->timed_out = false;
-  if (!c.h2->Submit(*plan_.h2_request, s)) {
+  if (!c.client.Submit(*plan_.h2_request, s)) {
     free_.push_back(s);
     return false;
   }
-  ++c.active;
   ++active_;
   s->live_index = live_.size();
   live_.push_back(s);
@@ -172,7 +137,8 @@ bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
 
 void H2Worker::Fill(Conn& c, Nanos now) {
   if (open_) return;
-  for (int n = Capacity(c); n > 0 && Sending(now); --n) {
+  // No Flush here: this runs inside nghttp2's callbacks, and the client flushes after them.
+  for (int n = c.client.Capacity(plan_.streams); n > 0 && Sending(now); --n) {
     if (!Submit(c, now, false, now)) break;
   }
 }
@@ -182,13 +148,13 @@ void H2Worker::Dispatch(Nanos now) {
     for (size_t k = 0; k < conns_.size() && !q.empty(); ++k) {
       Conn& c = *conns_[(next_conn_ + k) % conns_.size()];
       bool used = false;
-      for (int n = Capacity(c); n > 0 && !q.empty(); --n) {
+      for (int n = c.client.Capacity(plan_.streams); n > 0 && !q.empty(); --n) {
         if (!Submit(c, q.front(), retried, now)) break;
         q.pop_front();
         if (!retried) late_marked_ = std::max<size_t>(late_marked_, 1) - 1;
         used = true;
       }
-      if (used) Flush(c, now);
+      if (used) c.client.Flush(now);
     }
   };
   take(retry_, true);
@@ -200,75 +166,9 @@ void H2Worker::Dispatch(Nanos now) {
   }
 }
 
-void H2Worker::Flush(Conn& c, Nanos now) {
-  if (c.h2 == nullptr) return;
-  if (!c.h2->Drain(&c.out)) {
-    Lost(c, FailureKind::kProtocol, now);
-    return;
-  }
-  while (c.out_sent < c.out.size()) {
-    IoResult r = c.transport.Write(c.out.data() + c.out_sent, c.out.size() - c.out_sent);
-    if (r.status == IoStatus::kOk) {
-      c.out_sent += r.bytes;
-      if (Recording(now)) shard_.counters.bytes_out += static_cast<int64_t>(r.bytes);
-      continue;
-    }
-    if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
-    Lost(c, r.status == IoStatus::kTlsError ? FailureKind::kTls : FailureKind::kReset, now);
-    return;
-  }
-  if (c.out_sent == c.out.size()) {
-    c.out.clear();
-    c.out_sent = 0;
-  }
-  uint32_t want = c.out.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT);
-  if (want != c.interest) {
-    c.interest = want;
-    (void)poller_.Modify(c.transport.fd(), want, static_cast<IoHandler*>(&c));
-  }
-}
-
-void H2Worker::OnReadable(Conn& c, Nanos now) {
-  for (;;) {
-    IoResult r = c.transport.Read(buf_.data(), buf_.size());
-    if (r.status == IoStatus::kOk) {
-      if (Recording(now)) shard_.counters.bytes_in += static_cast<int64_t>(r.bytes);
-      if (!c.h2->Receive(buf_.data(), r.bytes)) {
-        Lost(c, FailureKind::kProtocol, now);
-        return;
-      }
-      if (!c.transport.tls() && r.bytes < buf_.size()) return;
-      continue;
-    }
-    if (r.status == IoStatus::kWantRead) return;
-    if (r.status == IoStatus::kWantWrite) {
-      c.interest = EPOLLIN | EPOLLOUT;
-      (void)poller_.Modify(c.transport.fd(), c.interest, static_cast<IoHandler*>(&c));
-      return;
-    }
-    // The server closed: normal after its GOAWAY once our streams are done.
-    if (c.h2->closing() && c.active == 0) Recycle(c, now);
-    else Lost(c, r.status == IoStatus::kTlsError ? FailureKind::kTls : FailureKind::kReset, now);
-    return;
-  }
-}
-
-// After reading or connecting: new streams where there is room, frames out, and a
-// connection the server is retiring replaced once its last stream ended.
-void H2Worker::AfterIo(Conn& c, Nanos now) {
-  if (c.h2 != nullptr && c.h2->closing() && c.active == 0) {
-    Recycle(c, now);
-    return;
-  }
-  if (open_) Dispatch(now);
-  else Fill(c, now);
-  if (c.state == Conn::State::kReady) Flush(c, now);
-}
-
 void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused) {
   auto* s = static_cast<Stream*>(hs);
   Conn& c = *s->conn;
-  --c.active;
   --active_;
   Nanos now = clock_.Now();
   if (!s->timed_out) {
@@ -285,11 +185,13 @@ void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused)
     } else if (refused && !s->retried && open_) {
       retry_.push_back(s->intended);
     } else if (!(refused && !open_)) {
-      // A refused stream in the closed model was never processed: its slot refills.
-      CountFailure(s->intended, FailureKind::kReset);
+      // (A refused stream in the closed model was never processed: its slot refills.)
+      CountFailure(s->intended, error_code == h2::kConnectionLost ? KindOf(c.client.last_failure()) : FailureKind::kReset);
     }
   }
   Release(s);
+  // The next request goes out right away on the same connection (closed model).
+  if (!open_ && error_code != h2::kConnectionLost) Fill(c, now);
 }
 
 void H2Worker::Release(Stream* s) {
@@ -309,76 +211,24 @@ void H2Worker::CountFailure(Nanos intended, FailureKind kind) {
   ++shard_.counters.failures[static_cast<size_t>(kind)];
 }
 
-void H2Worker::ConnectFailed(Conn& c, FailureKind kind, Nanos now) {
-  // As in HTTP/1: a failed connect fails the request it was for (closed model: one per
-  // attempt; open model: the oldest waiting arrival).
-  if (!open_) {
-    if (Sending(now)) CountFailure(now, kind);
-  } else if (!queue_.empty()) {
-    CountFailure(queue_.front(), kind);
-    queue_.pop_front();
-    late_marked_ = std::max<size_t>(late_marked_, 1) - 1;
-  } else {
-    ++shard_.counters.reconnect_failures;
-  }
-  c.h2.reset();
-  c.transport.Close();
-  c.interest = 0;
-  c.state = Conn::State::kBackoff;
-  c.retry_at = now + std::min(kMaxBackoff, kMinBackoff << std::min(c.backoff, 7));
-  ++c.backoff;
-}
-
-void H2Worker::Lost(Conn& c, FailureKind kind, Nanos now) {
-  for (size_t i = live_.size(); i-- > 0;) {
-    Stream* s = live_[i];
-    if (s->conn != &c) continue;
-    if (!s->timed_out) CountFailure(s->intended, kind);
-    --c.active;
-    --active_;
-    Release(s);
-  }
-  Recycle(c, now);
-}
-
-void H2Worker::Recycle(Conn& c, Nanos now) {
-  // Streams still attached (a GOAWAY'd connection closing early) were counted by Lost.
-  c.h2.reset();
-  c.transport.Close();
-  c.interest = 0;
-  c.state = Conn::State::kClosed;
-  bool wanted = Sending(now) || !queue_.empty() || !retry_.empty();
-  if (wanted) StartConnect(c, now);
-}
-
 void H2Worker::Scan(Nanos now) {
   for (size_t i = live_.size(); i-- > 0;) {
     Stream* s = live_[i];
     if (s->timed_out || now < s->intended + plan_.timeout) continue;
     s->timed_out = true;
     CountFailure(s->intended, FailureKind::kTimeout);
-    s->conn->h2->Cancel(s);
+    s->conn->client.Cancel(s);
   }
   for (auto& cp : conns_) {
     Conn& c = *cp;
-    switch (c.state) {
-      case Conn::State::kConnecting:
-        if (now >= c.deadline) ConnectFailed(c, FailureKind::kConnect, now);
-        break;
-      case Conn::State::kHandshaking:
-        if (now >= c.deadline) ConnectFailed(c, FailureKind::kTls, now);
-        break;
-      case Conn::State::kBackoff:
-        if (now >= c.retry_at) {
-          if (Sending(now) || !queue_.empty() || !retry_.empty()) StartConnect(c, now);
-          else c.state = Conn::State::kClosed;
-        }
-        break;
-      case Conn::State::kReady:
-        Flush(c, now);  // RST_STREAMs of timed-out streams
-        break;
-      case Conn::State::kClosed:
-        break;
+    if (c.client.connecting() && now >= c.client.connect_started() + plan_.timeout) {
+      c.client.Close();
+      OnDown(c.client, h2::Failure::kConnect, false, now);
+    } else if (c.backoff_wait && now >= c.retry_at) {
+      c.backoff_wait = false;
+      if (Wanted(now) || (!open_ && Sending(now))) StartConnect(c, now);
+    } else if (c.client.ready()) {
+      c.client.Flush(now);  // RST_STREAMs of timed-out streams
     }
   }
   // Arrivals that waited for a stream as long as a request may take fail as timeouts.
@@ -411,9 +261,7 @@ void H2Worker::PreConnect() {
   const Nanos give_up = now + std::min<Nanos>(plan_.timeout, 5 * kSecond);
   for (auto& c : conns_) StartConnect(*c, now);
   auto pending = [&] {
-    return std::any_of(conns_.begin(), conns_.end(), [](const auto& c) {
-      return c->state == Conn::State::kConnecting || c->state == Conn::State::kHandshaking;
-    });
+    return std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->client.connecting(); });
   };
   while (pending() && now < give_up) {
     int n = poller_.Wait(events.data(), kMaxEvents, kScanInterval);
@@ -444,11 +292,6 @@ void H2Worker::Run() {
   }
   if (!open_) {
     for (auto& c : conns_) StartConnect(*c, now);
-  } else {
-    // Connections opened before the start: their SETTINGS may still be unread.
-    for (auto& c : conns_) {
-      if (c->state == Conn::State::kReady) Flush(*c, now);
-    }
   }
   Nanos next_scan = now + kScanInterval;
   for (;;) {
@@ -486,10 +329,7 @@ void H2Worker::Run() {
                                                                              clock_.Now());
     }
   }
-  for (auto& c : conns_) {
-    c->h2.reset();
-    c->transport.Close();
-  }
+  for (auto& c : conns_) c->client.Close();
   PublishInterval(true);
 }
 

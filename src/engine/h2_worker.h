@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "engine/worker.h"
+#include "protocol/http2/h2_client.h"
 
 namespace loadcell {
 
-class H2Worker final : public LoadThread, public h2::H2Events {
+class H2Worker final : public LoadThread, public h2::H2ClientEvents {
  public:
   H2Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
            const std::atomic<bool>& interrupted);
@@ -35,26 +36,22 @@ class H2Worker final : public LoadThread, public h2::H2Events {
   struct Conn;
   struct Stream;
 
+  // H2ClientEvents
   void OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refused) override;
-  void OnEvent(Conn& c, uint32_t events, Nanos now);
+  void OnReady(h2::H2Client& client, Nanos now) override;
+  void OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready, Nanos now) override;
+  void OnBytes(int64_t sent, int64_t received) override;
+
   void StartConnect(Conn& c, Nanos now);
-  void StepHandshake(Conn& c, Nanos now);
-  void OnConnected(Conn& c, Nanos now);
-  void OnReadable(Conn& c, Nanos now);
-  void Flush(Conn& c, Nanos now);
   bool Submit(Conn& c, Nanos intended, bool retried, Nanos now);
   void Fill(Conn& c, Nanos now);       // closed model: top the connection up to its streams
   void Dispatch(Nanos now);            // open model: queued arrivals to free streams
-  void ConnectFailed(Conn& c, FailureKind kind, Nanos now);
-  void Lost(Conn& c, FailureKind kind, Nanos now);  // the connection broke: its streams fail
-  void Recycle(Conn& c, Nanos now);
-  void AfterIo(Conn& c, Nanos now);
   void CountFailure(Nanos intended, FailureKind kind);
   void Release(Stream* s);
   void Scan(Nanos now);
   void PreConnect();
   void PublishInterval(bool final);
-  int Capacity(const Conn& c) const;
+  bool Wanted(Nanos now) const { return Sending(now) || !queue_.empty() || !retry_.empty(); }
   bool Recording(Nanos started) const { return started >= measure_start_; }
   bool Sending(Nanos now) const { return !stopping_ && now < stop_sending_; }
 

@@ -56,6 +56,7 @@ struct H2Stream {
   int64_t body_bytes = 0;
   size_t sent_body = 0;     // bytes of the request body handed to nghttp2
   const H2Request* request = nullptr;
+  size_t slot = 0;          // H2Client's bookkeeping
 };
 
 class H2Events {

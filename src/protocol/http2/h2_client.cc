@@ -1,0 +1,187 @@
+#include "protocol/http2/h2_client.h"
+
+#include <algorithm>
+
+namespace loadcell::h2 {
+
+void H2Client::Connect(const Endpoint& to, const std::string& server_name, Nanos now) {
+  Close();
+  server_name_ = server_name;
+  connect_started_ = now;
+  IoResult r = transport_.Connect(to);
+  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
+    state_ = State::kConnecting;
+    Down(Failure::kConnect, now);
+    return;
+  }
+  state_ = State::kConnecting;
+  interest_ = EPOLLOUT;
+  if (!poller_.Add(transport_.fd(), EPOLLOUT, static_cast<IoHandler*>(this)).ok()) Down(Failure::kConnect, now);
+}
+
+int H2Client::Capacity(int limit) const {
+  if (state_ != State::kReady || h2_->closing()) return 0;
+  auto max = static_cast<int>(std::min<uint32_t>(static_cast<uint32_t>(limit), h2_->peer_max_streams()));
+  return std::max(0, max - active());
+}
+
+bool H2Client::Submit(const H2Request& request, H2Stream* stream) {
+  if (state_ != State::kReady || !h2_->Submit(request, stream)) return false;
+  stream->slot = streams_.size();
+  streams_.push_back(stream);
+  return true;
+}
+
+void H2Client::SetInterest(uint32_t events) {
+  if (events == interest_ || transport_.fd() < 0) return;
+  interest_ = events;
+  (void)poller_.Modify(transport_.fd(), events, static_cast<IoHandler*>(this));
+}
+
+void H2Client::Close() {
+  transport_.Close();
+  h2_.reset();
+  streams_.clear();
+  out_.clear();
+  out_sent_ = 0;
+  interest_ = 0;
+  state_ = State::kDown;
+}
+
+void H2Client::OnStreamDone(H2Stream* stream, uint32_t error_code, bool refused) {
+  H2Stream* last = streams_.back();
+  streams_[stream->slot] = last;
+  last->slot = stream->slot;
+  streams_.pop_back();
+  events_.OnStreamDone(stream, error_code, refused);
+}
+
+void H2Client::Down(Failure failure, Nanos now) {
+  bool was_ready = state_ == State::kReady;
+  failure_ = failure;
+  // Streams still open fail with the connection (the caller counts them).
+  std::vector<H2Stream*> open;
+  open.swap(streams_);
+  transport_.Close();
+  h2_.reset();
+  out_.clear();
+  out_sent_ = 0;
+  interest_ = 0;
+  state_ = State::kDown;
+  for (H2Stream* s : open) events_.OnStreamDone(s, kConnectionLost, false);
+  events_.OnDown(*this, failure, was_ready, now);
+}
+
+void H2Client::OnIo(uint32_t events, Nanos now) {
+  switch (state_) {
+    case State::kConnecting: {
+      if (transport_.FinishConnect().status != IoStatus::kOk) {
+        Down(Failure::kConnect, now);
+        return;
+      }
+      if (tls_ == nullptr) {
+        OnConnected(now);
+        return;
+      }
+      SSL* ssl = tls_->NewSession(transport_.fd(), server_name_);
+      if (ssl == nullptr) {
+        Down(Failure::kTls, now);
+        return;
+      }
+      transport_.StartTls(ssl);
+      state_ = State::kHandshaking;
+      StepHandshake(now);
+      return;
+    }
+    case State::kHandshaking:
+      StepHandshake(now);
+      return;
+    case State::kReady:
+      if ((events & EPOLLOUT) != 0) Flush(now);
+      if (state_ == State::kReady && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(now);
+      if (state_ == State::kReady) {
+        if (h2_->closing() && streams_.empty()) {
+          Down(Failure::kNone, now);  // the server retired the connection and we are done with it
+          return;
+        }
+        Flush(now);
+      }
+      return;
+    case State::kDown:
+      return;
+  }
+}
+
+void H2Client::StepHandshake(Nanos now) {
+  IoResult r = transport_.Handshake();
+  if (r.status == IoStatus::kWantRead) SetInterest(EPOLLIN);
+  else if (r.status == IoStatus::kWantWrite) SetInterest(EPOLLOUT);
+  else if (r.status != IoStatus::kOk) Down(Failure::kTls, now);
+  else if (transport_.AlpnSelected() != "h2") Down(Failure::kProtocol, now);  // TLS without HTTP/2
+  else OnConnected(now);
+}
+
+void H2Client::OnConnected(Nanos now) {
+  h2_ = std::make_unique<H2Connection>(*this);
+  if (!h2_->Start().ok()) {
+    Down(Failure::kProtocol, now);
+    return;
+  }
+  state_ = State::kReady;
+  SetInterest(EPOLLIN);
+  events_.OnReady(*this, now);
+  if (state_ == State::kReady) Flush(now);
+}
+
+void H2Client::Flush(Nanos now) {
+  if (state_ != State::kReady) return;
+  if (!h2_->Drain(&out_)) {
+    Down(Failure::kProtocol, now);
+    return;
+  }
+  size_t before = out_sent_;
+  while (out_sent_ < out_.size()) {
+    IoResult r = transport_.Write(out_.data() + out_sent_, out_.size() - out_sent_);
+    if (r.status == IoStatus::kOk) {
+      out_sent_ += r.bytes;
+      continue;
+    }
+    if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
+    events_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+    Down(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
+    return;
+  }
+  if (out_sent_ > before) events_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  }
+  SetInterest(out_.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT));
+}
+
+void H2Client::OnReadable(Nanos now) {
+  for (;;) {
+    IoResult r = transport_.Read(buf_.data(), buf_.size());
+    if (r.status == IoStatus::kOk) {
+      events_.OnBytes(0, static_cast<int64_t>(r.bytes));
+      if (!h2_->Receive(buf_.data(), r.bytes)) {
+        Down(Failure::kProtocol, now);
+        return;
+      }
+      if (state_ != State::kReady) return;
+      if (!transport_.tls() && r.bytes < buf_.size()) return;
+      continue;
+    }
+    if (r.status == IoStatus::kWantRead) return;
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(EPOLLIN | EPOLLOUT);
+      return;
+    }
+    // The server closed: expected after its GOAWAY once our streams are done.
+    bool clean = h2_->closing() && streams_.empty();
+    Down(clean ? Failure::kNone : (r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset), now);
+    return;
+  }
+}
+
+}  // namespace loadcell::h2
