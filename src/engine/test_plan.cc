@@ -102,6 +102,16 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
       }
       need_tls |= u.tls();
       plan->origin_of[&r] = *index;
+      if (plan->def.http_version == 2 && b->is_static()) {
+        auto spec = b->StaticSpec();
+        auto h2req = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
+                               : Result<h2::H2Request>(spec.error());
+        if (!h2req.ok()) {
+          failed = Error::InvalidArgument(fmt::format("scenarios.{}: request `{}`: {}", s.name, r.name, h2req.error().message));
+          return;
+        }
+        plan->h2_static.emplace(&r, std::move(h2req).value());
+      }
       plan->builders.emplace(&r, std::move(b).value());
     });
   }
@@ -110,6 +120,12 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
     auto ctx = TlsContext::Create(!insecure);
     if (!ctx.ok()) return ctx.error();
     plan->tls.reset(*ctx);
+    // HTTP/2 over TLS is chosen by ALPN; WebSocket upgrades stay on HTTP/1.1 (no ALPN).
+    if (plan->def.http_version == 2) {
+      auto h2ctx = TlsContext::Create(!insecure, {"h2"});
+      if (!h2ctx.ok()) return h2ctx.error();
+      plan->tls_h2.reset(*h2ctx);
+    }
   }
   for (const ThresholdDef& t : plan->def.thresholds) {
     bool abort = false;

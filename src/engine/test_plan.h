@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "net/resolver.h"
 #include "net/transport.h"
+#include "protocol/http2/h2_connection.h"
 #include "scenario/definition.h"
 #include "scenario/request_builder.h"
 #include "scenario/ws_builder.h"
@@ -41,11 +42,14 @@ struct TestPlan {
   std::unordered_map<const RequestStep*, RequestBuilder> builders;
   std::unordered_map<const RequestStep*, int> origin_of;
   std::unordered_map<const WsStep*, WsTarget> ws_targets;
+  // defaults.http.version 2: requests without templates, compiled once for HTTP/2.
+  std::unordered_map<const RequestStep*, h2::H2Request> h2_static;
   // `sql` steps: each database's statements (SQL text, prepared per connection) and the
   // index of each step's statement among them (equal texts share one).
   std::vector<std::vector<std::string>> sql_statements;
   std::unordered_map<const SqlStep*, int> sql_statement;
   std::unique_ptr<TlsContext> tls;
+  std::unique_ptr<TlsContext> tls_h2;  // offers ALPN "h2" (defaults.http.version 2)
   Nanos default_timeout = 10 * kSecond;
   int threads = 1;
   uint64_t seed = 0;

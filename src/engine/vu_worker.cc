@@ -33,7 +33,8 @@ std::vector<RateStage> ToRateStages(const std::vector<Stage>& stages) {
 // ---- a virtual user ----------------------------------------------------------------------
 struct VuWorker::Vu final : public TemplateContext, public IoHandler, public StepOwner {
   // kStep: a protocol step (WebSocket session, SQL query) runs; `step` has it.
-  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kStopped };
+  // kH2: an HTTP/2 request waits on a pooled connection (`h2`).
+  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kStopped };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -74,6 +75,8 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   Nanos t_start = 0, t_connect = 0, t_connected = 0, t_tls = 0, sent = 0, t_written = 0, t_first_byte = 0;
   std::mt19937_64 rng;
   std::unique_ptr<ActiveStep> step;
+  H2Pool::Request* h2 = nullptr;
+  int h2_origin = -1;
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
@@ -212,6 +215,7 @@ void VuWorker::OpenPools() {
 
 void VuWorker::SetUpExecutors() {
   const int n = plan_.threads;
+  h2_pools_.resize(plan_.origins.size());
   int64_t id_base = 0;
   for (size_t si = 0; si < plan_.def.scenarios.size(); ++si) {
     const ScenarioDef& d = plan_.def.scenarios[si];
@@ -383,6 +387,7 @@ void VuWorker::Tick(Exec& e, Nanos now) {
 
 void VuWorker::Interrupt(Vu& vu) {
   ++stats_.interrupted;
+  AbandonH2(vu);
   if (vu.step != nullptr) {
     vu.step->Abort(MonotonicClock::ReadNow());
     retired_.push_back(std::move(vu.step));
@@ -617,6 +622,10 @@ void VuWorker::SetInterest(Vu& vu, uint32_t events) {
 }
 
 void VuWorker::StartRequest(Vu& vu, Nanos now) {
+  if (plan_.def.http_version == 2) {
+    StartH2(vu, now);
+    return;
+  }
   const RequestBuilder& b = plan_.builders.at(vu.req);
   auto bytes = b.Render(vu);
   if (!bytes.ok()) {
@@ -790,9 +799,97 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
   }
 }
 
+H2Pool& VuWorker::H2PoolFor(int origin) {
+  auto& p = h2_pools_[static_cast<size_t>(origin)];
+  if (p == nullptr) {
+    const Origin& o = plan_.origins[static_cast<size_t>(origin)];
+    p = std::make_unique<H2Pool>(
+        poller_, o.url.tls() ? plan_.tls_h2.get() : nullptr, buf_, o.endpoint, o.url.host, plan_.def.http_streams,
+        plan_.default_timeout,
+        [this](H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now) { H2Done(r, code, failure, now); },
+        [this](int64_t sent, int64_t received) {
+          // Bytes of a shared connection belong to no one VU: counted without tags.
+          if (sent > 0) rec_.Count("data_sent", Tags{}, sent);
+          if (received > 0) rec_.Count("data_received", Tags{}, received);
+        });
+  }
+  return *p;
+}
+
+void VuWorker::StartH2(Vu& vu, Nanos now) {
+  int origin = plan_.origin_of.at(vu.req);
+  H2Pool& pool = H2PoolFor(origin);
+  H2Pool::Request* r = pool.NewRequest();
+  if (auto it = plan_.h2_static.find(vu.req); it != plan_.h2_static.end()) {
+    r->request = &it->second;
+  } else {
+    auto spec = plan_.builders.at(vu.req).RenderSpec(vu);
+    auto compiled = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
+                              : Result<h2::H2Request>(spec.error());
+    if (!compiled.ok()) {
+      if (stats_.render_failures++ == 0) {
+        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
+                                              vu.req->name, compiled.error().message));
+      }
+      pool.Abandon(r);
+      EndIteration(vu, now, false);
+      return;
+    }
+    r->own.emplace(std::move(compiled).value());
+  }
+  r->owner = &vu;
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  r->observer = collect ? &r->collector : nullptr;
+  vu.t_start = vu.sent = now;
+  vu.t_connect = vu.t_connected = vu.t_tls = vu.t_written = vu.t_first_byte = 0;
+  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  vu.state = Vu::State::kH2;
+  vu.h2 = r;
+  vu.h2_origin = origin;
+  pool.Submit(r, now);
+}
+
+void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now) {
+  Vu& vu = *static_cast<Vu*>(r.owner);
+  vu.h2 = nullptr;
+  vu.state = Vu::State::kIdle;
+  if (code == 0) {
+    RecordResponse(vu, r.status, r.collector, now);
+    Advance(vu, now);
+    return;
+  }
+  const char* kind = "reset";
+  if (code == h2::kConnectionLost) {
+    switch (failure) {
+      case h2::Failure::kConnect: kind = "connect"; break;
+      case h2::Failure::kTls: kind = "tls"; break;
+      case h2::Failure::kProtocol: kind = "protocol"; break;
+      default: kind = "reset"; break;
+    }
+  }
+  FailRequest(vu, kind, now);
+}
+
+void VuWorker::AbandonH2(Vu& vu) {
+  if (vu.h2 == nullptr) return;
+  h2_pools_[static_cast<size_t>(vu.h2_origin)]->Abandon(vu.h2);
+  vu.h2 = nullptr;
+}
+
 void VuWorker::Complete(Vu& vu, Nanos now) {
+  RecordResponse(vu, vu.parser.status(), vu.collector, now);
+  if (!vu.parser.keep_alive()) {
+    vu.transport.Close();
+    vu.origin = -1;
+  }
+  vu.reused = vu.transport.fd() >= 0;
+  vu.state = Vu::State::kIdle;
+  if (vu.transport.fd() >= 0) SetInterest(vu, EPOLLIN);
+  Advance(vu, now);
+}
+
+void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now) {
   const RequestStep& req = *vu.req;
-  int status = vu.parser.status();
   Tags tags = vu.base_tags;
   tags["name"] = req.name;
   tags["method"] = req.method;
@@ -819,7 +916,7 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
   interval_.Trend("http_req_duration", key, duration);
   interval_.Rate("http_req_failed", key, status < 200 || status >= 400);
   if (!req.checks.empty() || !req.captures.empty()) {
-    ResponseView view{status, &vu.collector.headers(), vu.collector.body(), duration};
+    ResponseView view{status, &collector.headers(), collector.body(), duration};
     ResponseEvaluator ev(view);
     for (const Check& c : req.checks) {
       Tags ct = vu.base_tags;
@@ -840,14 +937,6 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
       }
     }
   }
-  if (!vu.parser.keep_alive()) {
-    vu.transport.Close();
-    vu.origin = -1;
-  }
-  vu.reused = vu.transport.fd() >= 0;
-  vu.state = Vu::State::kIdle;
-  if (vu.transport.fd() >= 0) SetInterest(vu, EPOLLIN);
-  Advance(vu, now);
 }
 
 void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
@@ -940,10 +1029,19 @@ void VuWorker::Run() {
       }
       active_vus_.store(active, std::memory_order_relaxed);
       for (auto& p : pools_) p->Scan(now);
+      for (auto& p : h2_pools_) {
+        if (p != nullptr) p->Scan(now);
+      }
       for (auto& e : execs_) {
         for (auto& vu : e->vus) {
           bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||
-                         vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading;
+                         vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading ||
+                         vu->state == Vu::State::kH2;
+          if (waiting && now >= vu->deadline && vu->state == Vu::State::kH2) {
+            AbandonH2(*vu);
+            FailRequest(*vu, "timeout", now);
+            continue;
+          }
           // A connect that times out points at a full accept queue or a dropped SYN, not at a
           // slow answer: its own kind, for the bottleneck findings.
           if (waiting && now >= vu->deadline) {
@@ -953,6 +1051,11 @@ void VuWorker::Run() {
       }
     }
     if (std::all_of(execs_.begin(), execs_.end(), [](const auto& e) { return e->finished; })) break;
+    // HTTP/2 frames queued by this round (requests started by timers, ticks or the events
+    // just handled) go out before the loop sleeps.
+    for (auto& p : h2_pools_) {
+      if (p != nullptr) p->FlushPending(now);
+    }
     int n = poller_.Wait(events.data(), kMaxEvents, NextWake(now) - now);
     for (int i = 0; i < n; ++i) {
       auto* h = static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr);

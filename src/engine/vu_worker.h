@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/active_step.h"
+#include "engine/h2_pool.h"
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
 #include "engine/start_gate.h"
@@ -76,6 +77,11 @@ class VuWorker {
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
   void StartSql(Vu& vu, const SqlStep& step, Nanos now);
+  H2Pool& H2PoolFor(int origin);
+  void StartH2(Vu& vu, Nanos now);
+  void H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now);
+  void AbandonH2(Vu& vu);
+  void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now);
   void Note(const std::string& key, const std::string& message);
   bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;
@@ -96,6 +102,7 @@ class VuWorker {
   std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
   std::set<std::string> noted_;
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
+  std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)
   VuWorkerStats stats_;
   Nanos start_ = 0;
   Nanos next_publish_ = 0;  // end of the current interval

@@ -237,6 +237,8 @@ struct TestDefinition {
   std::string target;
   TemplatePairs default_headers;
   std::optional<Nanos> default_timeout;
+  int http_version = 1;   // defaults.http.version: 1 (HTTP/1.1) or 2
+  int http_streams = 1;   // HTTP/2: VUs' requests sharing one connection at once
   std::map<std::string, std::string> vars;
   std::map<std::string, std::string> env;  // -e KEY=VALUE and the scenario-independent env
   std::vector<DataFeeder> data;

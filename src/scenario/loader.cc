@@ -106,9 +106,23 @@ class Loader {
     data_ = &def.data;
     if (Node defaults = root["defaults"]) {
       RequireMap(defaults, "defaults");
-      CheckKeys(defaults, "defaults", {"headers", "timeout"});
+      CheckKeys(defaults, "defaults", {"headers", "timeout", "http"});
       if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers");
       if (defaults["timeout"]) def.default_timeout = Duration(defaults["timeout"], "defaults.timeout", false);
+      if (Node http = defaults["http"]) {
+        RequireMap(http, "defaults.http");
+        CheckKeys(http, "defaults.http", {"version", "streams"});
+        if (http["version"]) {
+          std::string v = String(http["version"], "defaults.http.version");
+          if (v == "1.1" || v == "1") def.http_version = 1;
+          else if (v == "2" || v == "2.0") def.http_version = 2;
+          else Fail(http["version"], "defaults.http.version", fmt::format("expected 1.1 or 2, got \"{}\"", v));
+        }
+        if (http["streams"]) {
+          def.http_streams = static_cast<int>(Int(http["streams"], "defaults.http.streams", 1));
+          if (def.http_version != 2) Fail(http["streams"], "defaults.http.streams", "streams need `version: 2`");
+        }
+      }
     }
     if (Node dbs = root["databases"]) LoadDatabases(dbs, def);
     databases_ = &def.databases;

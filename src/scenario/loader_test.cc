@@ -212,6 +212,10 @@ TEST_F(LoaderTest, GoldenErrors) {
       {"databases: { main: { url: 'postgres://u@127.0.0.1/db' } }\n" + head +
            "    duration: 1s\n    flow:\n      - sql: { db: main, query: 'select $1, $2', params: [a] }\n",
        "test.yaml:8:58: scenarios.s.flow[0].sql.params: the query uses $2 parameters but `params` has 1"},
+      {"defaults: { http: { streams: 4 } }\n" + head + "    duration: 1s\n    flow: []\n",
+       "test.yaml:1:30: defaults.http.streams: streams need `version: 2`"},
+      {"defaults: { http: { version: 3 } }\n" + head + "    duration: 1s\n    flow: []\n",
+       "test.yaml:1:30: defaults.http.version: expected 1.1 or 2, got \"3\""},
       {"databases: { main: { url: 'mysql://u@127.0.0.1/db' } }\n" + head + "    duration: 1s\n    flow: []\n",
        "test.yaml:1:27: databases.main.url: expected a postgres:// or postgresql:// URL"},
   };

@@ -83,6 +83,17 @@ Result<RequestBuilder> RequestBuilder::Build(const RequestStep& step, const std:
 
 Result<std::string> RequestBuilder::Render(TemplateContext& ctx) const {
   if (!bytes_.empty()) return bytes_;
+  auto spec = RenderSpec(ctx);
+  if (!spec.ok()) return spec.error();
+  return http1::CompileRequest(*spec);
+}
+
+Result<http1::RequestSpec> RequestBuilder::StaticSpec() const {
+  NoContext ctx;
+  return RenderSpec(ctx);
+}
+
+Result<http1::RequestSpec> RequestBuilder::RenderSpec(TemplateContext& ctx) const {
   const RequestStep& s = *step_;
   http1::RequestSpec spec;
   spec.method = s.method;
@@ -140,7 +151,7 @@ Result<std::string> RequestBuilder::Render(TemplateContext& ctx) const {
       break;
     }
   }
-  return http1::CompileRequest(spec);
+  return spec;
 }
 
 }  // namespace loadcell

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "net/url.h"
+#include "protocol/http1/request.h"
 #include "scenario/definition.h"
 
 namespace loadcell {
@@ -24,6 +25,10 @@ class RequestBuilder {
   const std::string& static_bytes() const { return bytes_; }
   // The request bytes for this VU's state (static requests return their bytes).
   Result<std::string> Render(TemplateContext& ctx) const;
+  // The parts of the request (for HTTP/2, which frames them itself).
+  Result<http1::RequestSpec> RenderSpec(TemplateContext& ctx) const;
+  // The parts of a static request (is_static()), without a VU.
+  Result<http1::RequestSpec> StaticSpec() const;
 
  private:
   const RequestStep* step_ = nullptr;

@@ -59,6 +59,7 @@ void H2Client::OnStreamDone(H2Stream* stream, uint32_t error_code, bool refused)
 void H2Client::Down(Failure failure, Nanos now) {
   bool was_ready = state_ == State::kReady;
   failure_ = failure;
+  int32_t last = h2_ != nullptr ? h2_->goaway_last_stream() : -1;
   // Streams still open fail with the connection (the caller counts them).
   std::vector<H2Stream*> open;
   open.swap(streams_);
@@ -68,7 +69,8 @@ void H2Client::Down(Failure failure, Nanos now) {
   out_sent_ = 0;
   interest_ = 0;
   state_ = State::kDown;
-  for (H2Stream* s : open) events_.OnStreamDone(s, kConnectionLost, false);
+  // After a GOAWAY, streams above its last id were not processed: safe to send again.
+  for (H2Stream* s : open) events_.OnStreamDone(s, kConnectionLost, last >= 0 && s->id > last);
   events_.OnDown(*this, failure, was_ready, now);
 }
 

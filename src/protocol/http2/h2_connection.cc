@@ -139,24 +139,38 @@ uint32_t H2Connection::peer_max_streams() const {
 
 int H2Connection::OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
                            const uint8_t* value, size_t valuelen, uint8_t /*flags*/, void* /*self*/) {
-  if (frame->hd.type != NGHTTP2_HEADERS || namelen != 7 || std::memcmp(name, ":status", 7) != 0) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
   auto* s = static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
-  if (s == nullptr || valuelen != 3) return 0;
+  if (s == nullptr) return 0;
+  if (namelen != 7 || std::memcmp(name, ":status", 7) != 0) {
+    if (s->observer != nullptr && (namelen == 0 || name[0] != ':')) {
+      s->observer->OnHeader(std::string_view(reinterpret_cast<const char*>(name), namelen),
+                            std::string_view(reinterpret_cast<const char*>(value), valuelen));
+    }
+    return 0;
+  }
+  if (valuelen != 3) return 0;
   int status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
   // An interim 1xx answer is followed by the real one.
   if (status >= 200 || s->status == 0) s->status = status;
   return 0;
 }
 
-int H2Connection::OnDataChunk(nghttp2_session* session, uint8_t /*flags*/, int32_t stream_id, const uint8_t* /*data*/,
+int H2Connection::OnDataChunk(nghttp2_session* session, uint8_t /*flags*/, int32_t stream_id, const uint8_t* data,
                               size_t len, void* /*self*/) {
   auto* s = static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session, stream_id));
-  if (s != nullptr) s->body_bytes += static_cast<int64_t>(len);
+  if (s == nullptr) return 0;
+  s->body_bytes += static_cast<int64_t>(len);
+  if (s->observer != nullptr) s->observer->OnBody(std::string_view(reinterpret_cast<const char*>(data), len));
   return 0;
 }
 
 int H2Connection::OnFrameRecv(nghttp2_session* /*session*/, const nghttp2_frame* frame, void* self) {
-  if (frame->hd.type == NGHTTP2_GOAWAY) static_cast<H2Connection*>(self)->goaway_ = true;
+  if (frame->hd.type == NGHTTP2_GOAWAY) {
+    auto* c = static_cast<H2Connection*>(self);
+    c->goaway_ = true;
+    c->goaway_last_stream_ = frame->goaway.last_stream_id;
+  }
   return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "net/url.h"
+#include "protocol/http1/response_parser.h"
 
 namespace loadcell::h2 {
 
@@ -57,6 +58,7 @@ struct H2Stream {
   size_t sent_body = 0;     // bytes of the request body handed to nghttp2
   const H2Request* request = nullptr;
   size_t slot = 0;          // H2Client's bookkeeping
+  http1::ResponseObserver* observer = nullptr;  // set: gets the headers and body (checks, captures)
 };
 
 class H2Events {
@@ -88,6 +90,8 @@ class H2Connection {
   bool Drain(std::string* out);
   // The server sent GOAWAY, or we hit a fatal error: no new streams on this connection.
   bool closing() const { return goaway_ || failed_; }
+  // The server's GOAWAY: streams above this id were not processed (-1: no GOAWAY yet).
+  int32_t goaway_last_stream() const { return goaway_ ? goaway_last_stream_ : -1; }
   // Streams the server lets us open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
   uint32_t peer_max_streams() const;
   const std::string& error() const { return error_; }
@@ -103,6 +107,7 @@ class H2Connection {
   H2Events& events_;
   nghttp2_session* session_ = nullptr;
   bool goaway_ = false;
+  int32_t goaway_last_stream_ = 0;
   bool failed_ = false;
   std::string error_;
 };
