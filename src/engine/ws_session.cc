@@ -80,14 +80,14 @@ void WsSession::Run(Nanos now) {
       uint8_t mask[4];
       NextMask(mask);
       if (s->binary) {
-        client_->Send(ws::Opcode::kBinary, s->bytes, mask);
+        client_->Send(ws::Opcode::kBinary, s->bytes, mask, s->fragment);
       } else {
         auto text = s->text.Render(owner_.context());
         if (!text.ok()) {
           Fail("render", fmt::format("ws {}: send: {}", step_.name, text.error().message), now);
           return;
         }
-        client_->Send(ws::Opcode::kText, *text, mask);
+        client_->Send(ws::Opcode::kText, *text, mask, s->fragment);
       }
       if (client_->ended()) return;
       last_send_ = now;

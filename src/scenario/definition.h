@@ -101,6 +101,7 @@ struct WsSend {
   Template text;        // a text message (templated)
   bool binary = false;
   std::string bytes;    // binary: decoded from base64 at load
+  size_t fragment = 0;  // > 0: sent as frames of at most this many bytes (continuations)
 };
 
 struct WsReceive {

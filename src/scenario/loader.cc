@@ -609,7 +609,12 @@ class Loader {
       if (kind == "send") {
         WsSend s;
         if (body.IsMap()) {
-          CheckKeys(body, bp, {"text", "binary"});
+          CheckKeys(body, bp, {"text", "binary", "fragment"});
+          if (body["fragment"]) {
+            auto sz = ParseSize(String(body["fragment"], Join(bp, "fragment")));
+            if (!sz.ok() || *sz <= 0) Fail(body["fragment"], Join(bp, "fragment"), "expected a size such as 1KB");
+            s.fragment = static_cast<size_t>(*sz);
+          }
           if (body["text"] && body["binary"]) Fail(body, bp, "use either `text` or `binary`");
           if (body["binary"]) {
             s.binary = true;

@@ -82,6 +82,8 @@ class BuiltInTarget(unittest.TestCase):
                                   - receive: {{ match: "hello {{{{ vu }}}}-", timeout: 2s }}
                             - send: {{ binary: AAECAwQ= }}
                             - receive: {{}}
+                            - send: {{ text: "fragmented into frames of 4 bytes", fragment: 4 }}
+                            - receive: "fragmented into frames of 4 bytes"
                             - close: {{ code: 1000, reason: done }}
                 thresholds:
                   ws_session_failed: ["rate==0"]
@@ -89,8 +91,8 @@ class BuiltInTarget(unittest.TestCase):
             """)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertEqual(count(s, "ws_sessions"), 100)
-            self.assertEqual(count(s, "ws_msgs_sent"), 100 * 11)
-            self.assertEqual(count(s, "ws_msgs_received"), 100 * 11)
+            self.assertEqual(count(s, "ws_msgs_sent"), 100 * 12)
+            self.assertEqual(count(s, "ws_msgs_received"), 100 * 12)
             rtt = s["metrics"]["ws_msg_rtt"]
             self.assertGreater(rtt["max"], 0)
             self.assertLess(rtt["p(50)"], 50)
@@ -178,6 +180,8 @@ class ThirdPartyServer(unittest.TestCase):
                           steps:
                             - send: "over TLS"
                             - receive: "over TLS"
+                            - send: {{ text: "and in fragments", fragment: 3 }}
+                            - receive: "and in fragments"
             """
             untrusted, us = run_test(test)
             p, s = run_test(test, "--insecure")
@@ -186,8 +190,8 @@ class ThirdPartyServer(unittest.TestCase):
         self.assertEqual(us["metrics"]["ws_session_failed"]["passes"], 20)
         self.assertIn("TLS", untrusted.stdout + untrusted.stderr)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertEqual(count(s, "ws_msgs_received"), 20)
-        self.assertEqual(stats["messages"], 20)
+        self.assertEqual(count(s, "ws_msgs_received"), 40)
+        self.assertEqual(stats["messages"], 40)
         self.assertEqual(stats["subprotocols"], {"chat.v2": 20})
 
 

@@ -47,9 +47,18 @@ void WsClient::SetInterest(uint32_t events) {
   (void)poller_.Modify(transport_.fd(), events, static_cast<IoHandler*>(this));
 }
 
-void WsClient::Send(Opcode op, std::string_view payload, const uint8_t* mask) {
+void WsClient::Send(Opcode op, std::string_view payload, const uint8_t* mask, size_t fragment) {
   if (state_ != State::kOpen) return;
-  EncodeFrame(&out_, op, payload, true, mask);
+  if (fragment == 0 || payload.size() <= fragment) {
+    EncodeFrame(&out_, op, payload, true, mask);
+  } else {
+    uint8_t key[4] = {mask[0], mask[1], mask[2], mask[3]};
+    for (size_t at = 0; at < payload.size(); at += fragment) {
+      bool last = at + fragment >= payload.size();
+      EncodeFrame(&out_, at == 0 ? op : Opcode::kContinuation, payload.substr(at, fragment), last, key);
+      for (uint8_t& k : key) k = static_cast<uint8_t>(k * 167 + 13);  // a different key per frame
+    }
+  }
   Flush(MonotonicClock::ReadNow());
 }
 

@@ -66,8 +66,9 @@ class WsClient final : public IoHandler {
   // `server_name` is the TLS SNI/certificate name when `use_tls`.
   void Open(const Endpoint& to, bool use_tls, const std::string& server_name, std::string request, std::string key,
             const std::vector<std::string>* subprotocols);
-  // A data message; `mask` is the 4-byte masking key (fresh per frame, RFC 6455 5.3).
-  void Send(Opcode op, std::string_view payload, const uint8_t* mask);
+  // A data message; `mask` is the 4-byte masking key (RFC 6455 5.3). `fragment` > 0
+  // splits it into frames of at most that many bytes (each with its own key, derived).
+  void Send(Opcode op, std::string_view payload, const uint8_t* mask, size_t fragment = 0);
   // Starts the close handshake; OnClosed follows when the server answers (or call Abort).
   void Close(uint16_t code, std::string_view reason, const uint8_t* mask);
   // Closes the socket now; OnClosed(kAborted) is called unless `quiet`.
