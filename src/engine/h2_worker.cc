@@ -104,8 +104,7 @@ void H2Worker::OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready,
 }
 
 void H2Worker::OnBytes(int64_t sent, int64_t received) {
-  Nanos now = clock_.Now();
-  if (!Recording(now)) return;
+  if (!Recording(io_now_)) return;
   shard_.counters.bytes_out += sent;
   shard_.counters.bytes_in += received;
 }
@@ -170,7 +169,7 @@ void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused)
   auto* s = static_cast<Stream*>(hs);
   Conn& c = *s->conn;
   --active_;
-  Nanos now = clock_.Now();
+  const Nanos now = io_now_;  // when the event that ended it was read (one clock read per event)
   if (!s->timed_out) {
     if (error_code == 0) {
       if (Recording(s->intended)) {
@@ -296,6 +295,7 @@ void H2Worker::Run() {
   Nanos next_scan = now + kScanInterval;
   for (;;) {
     now = clock_.Now();
+    io_now_ = now;
     if (!stopping_ && interrupted_.load(std::memory_order_relaxed)) {
       stopping_ = true;
       hard_stop_ = std::min(hard_stop_, now + plan_.grace);
@@ -325,8 +325,9 @@ void H2Worker::Run() {
     if (schedule_ && Sending(now) && !schedule_->done()) wake = std::min(wake, schedule_->next());
     int n = poller_.Wait(events.data(), kMaxEvents, std::max<Nanos>(0, wake - now));
     for (int i = 0; i < n; ++i) {
+      io_now_ = clock_.Now();
       static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
-                                                                             clock_.Now());
+                                                                             io_now_);
     }
   }
   for (auto& c : conns_) c->client.Close();

@@ -78,6 +78,7 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   size_t late_marked_ = 0;
   size_t next_conn_ = 0;       // open model: round-robin start
   bool stopping_ = false;
+  Nanos io_now_ = 0;  // time of the event being handled (stream ends and byte counts use it)
 };
 
 }  // namespace loadcell
