@@ -179,8 +179,12 @@ class LargeBodies(unittest.TestCase):
         self.assertGreaterEqual(r.counters["responses"], 1)
         self.assertEqual(r.counters["failed"], 0)
         self.assertGreater(r.counters["bytes_in"], size * r.counters["responses"])
-        # The target holds the body twice in memory; loadcell must not hold it at all.
-        self.assertLess(r.peak_rss_kib, 100 * 1024, f"peak RSS {r.peak_rss_kib} KiB")
+        # The target holds the body twice in memory; loadcell must not hold it at all. ASan's
+        # shadow memory and quarantine add ~60 MiB: the bound is looser there, still well
+        # below the 200 MiB a held body would take.
+        sanitized = os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE")
+        limit = (180 if sanitized else 100) * 1024
+        self.assertLess(r.peak_rss_kib, limit, f"peak RSS {r.peak_rss_kib} KiB")
 
 
 class LiveProgress(unittest.TestCase):
