@@ -13,12 +13,6 @@ constexpr Nanos kMinBackoff = 10 * kMilli;
 constexpr Nanos kMaxBackoff = 1 * kSecond;
 constexpr int kMaxEvents = 256;
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 }  // namespace
 
 struct H2Worker::Conn {
@@ -239,18 +233,8 @@ void H2Worker::Scan(Nanos now) {
 }
 
 void H2Worker::PublishInterval(bool final) {
-  IntervalSnapshot s;
-  s.worker = plan_.index;
-  s.second = second_;
-  s.final = final;
-  shard_.inflight = active_;
-  s.shard = std::move(shard_);
-  shard_ = Shard(plan_.histograms);
-  if (final) {
-    s.thread_cpu_s = ThreadCpuSeconds();
-    s.wall_s = static_cast<double>(clock_.Now() - start_) / 1e9;
-  }
-  sink_.Publish(std::move(s));
+  PublishShard(sink_, plan_.index, second_, final, active_, static_cast<double>(clock_.Now() - start_) / 1e9, &shard_,
+               plan_.histograms);
   ++second_;
 }
 

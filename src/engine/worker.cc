@@ -15,12 +15,6 @@ constexpr Nanos kMinBackoff = 10 * kMilli;
 constexpr Nanos kMaxBackoff = 1 * kSecond;
 constexpr int kMaxEvents = 256;
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 }  // namespace
 
 struct Worker::Conn {
@@ -40,6 +34,24 @@ struct Worker::Conn {
   Nanos deadline = 0;
   Nanos retry_at = 0;
 };
+
+void PublishShard(SnapshotSink& sink, int worker, int64_t second, bool final, int64_t inflight, double wall_s,
+                  Shard* shard, const HistogramSpec& spec) {
+  IntervalSnapshot s;
+  s.worker = worker;
+  s.second = second;
+  s.final = final;
+  shard->inflight = inflight;
+  s.shard = std::move(*shard);
+  *shard = Shard(spec);
+  if (final) {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    s.thread_cpu_s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    s.wall_s = wall_s;
+  }
+  sink.Publish(std::move(s));
+}
 
 Worker::Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                const std::atomic<bool>& interrupted)
@@ -413,18 +425,8 @@ void Worker::ExpireQueued(Nanos now, Nanos max_wait) {
 }
 
 void Worker::PublishInterval(bool final) {
-  IntervalSnapshot s;
-  s.worker = plan_.index;
-  s.second = second_;
-  s.final = final;
-  shard_.inflight = active_;
-  s.shard = std::move(shard_);
-  shard_ = Shard(plan_.histograms);
-  if (final) {
-    s.thread_cpu_s = ThreadCpuSeconds();
-    s.wall_s = static_cast<double>(clock_.Now() - start_) / 1e9;
-  }
-  sink_.Publish(std::move(s));
+  PublishShard(sink_, plan_.index, second_, final, active_, static_cast<double>(clock_.Now() - start_) / 1e9, &shard_,
+               plan_.histograms);
   ++second_;
 }
 

@@ -64,6 +64,11 @@ class SnapshotSink {
   virtual void Publish(IntervalSnapshot snapshot) = 0;
 };
 
+// Hands a worker's shard of `second` to the sink (with the thread's CPU time when `final`)
+// and leaves a fresh one in its place. Shared by Worker and H2Worker.
+void PublishShard(SnapshotSink& sink, int worker, int64_t second, bool final, int64_t inflight, double wall_s,
+                  Shard* shard, const HistogramSpec& spec);
+
 // A load-generating thread of `quick`: HTTP/1.1 (Worker) or HTTP/2 (H2Worker).
 class LoadThread {
  public:

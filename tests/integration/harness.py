@@ -182,6 +182,20 @@ def quick(url, *args, timeout=300, env=None):
     return run
 
 
+def run_yaml(yaml_text, *args, timeout=120, prefix="loadcell-test-"):
+    """`loadcell run` on YAML text (dedented) with -q and --summary-export; returns
+    (completed process, summary dict or None)."""
+    import textwrap
+    d = tempfile.mkdtemp(prefix=prefix)
+    path = os.path.join(d, "test.yaml")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(yaml_text))
+    summary = os.path.join(d, "summary.json")
+    p = subprocess.run([LOADCELL, "run", path, "--summary-export", summary, "-q", *args], capture_output=True,
+                       text=True, timeout=timeout)
+    return p, load_json(summary)
+
+
 def run_cli(*args, timeout=60):
     return subprocess.run([LOADCELL, *args], capture_output=True, text=True, timeout=timeout)
 

@@ -1,29 +1,13 @@
 """`sql` steps against a real PostgreSQL started by the test (initdb + pg_ctl in a temporary
 directory): exact row counts, captures and checks, prepared statements, and failures
 (rejected statements, a server that is down, timeouts) counted with the server's words."""
-import json
-import os
-import subprocess
-import tempfile
-import textwrap
 import unittest
 
-from harness import LOADCELL, Postgres, free_port
+from harness import Postgres, free_port, run_yaml
 
 
 def run_test(yaml_text, *args, timeout=120):
-    d = tempfile.mkdtemp(prefix="loadcell-sql-")
-    path = os.path.join(d, "test.yaml")
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(yaml_text))
-    summary = os.path.join(d, "summary.json")
-    p = subprocess.run([LOADCELL, "run", path, "--summary-export", summary, "-q", *args], capture_output=True,
-                       text=True, timeout=timeout)
-    data = None
-    if os.path.exists(summary):
-        with open(summary) as f:
-            data = json.load(f)
-    return p, data
+    return run_yaml(yaml_text, *args, timeout=timeout, prefix="loadcell-sql-")
 
 
 def metric(s, name, field="count"):
