@@ -41,6 +41,12 @@ def soak(*target_args):
 
 
 class Soak(unittest.TestCase):
+    def setUp(self):
+        # The truth here is the target's exact RSS growth; under ASan the target's own
+        # allocator (shadow memory, quarantine) grows too, so there is no truth to check.
+        if os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE"):
+            self.skipTest("RSS truth does not hold in a sanitizer build")
+
     def test_known_leak_is_measured_and_flagged(self):
         p, doc = soak("--leak", "30")  # 30 MiB/min = 1800 MiB/h
         self.assertEqual(p.returncode, 99, p.stdout)
