@@ -43,6 +43,7 @@ struct QuickArgs {
   int hdr_digits = 3;
   bool h2 = false;
   int streams = 1;
+  bool no_redact = false;
 };
 void AddQuickOptions(CLI::App& cmd, QuickArgs& a);
 int RunQuick(const QuickArgs& a, const std::string& command_line);
@@ -81,6 +82,7 @@ struct RunArgs {
   std::string summary_export;
   long long seed = -1;
   bool insecure = false;
+  bool no_redact = false;
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;

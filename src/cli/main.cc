@@ -3,10 +3,12 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "common/redact.h"
 
 namespace loadcell {
 std::atomic<bool> g_interrupted{false};
@@ -31,8 +33,8 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  // Recorded in every results file and summary: credentials in -H values are redacted.
+  const std::string command_line = RecordedCommandLine(std::vector<std::string>(argv, argv + argc));
 
   CLI::App app{"loadcell — load and performance testing, measured exactly"};
   app.set_version_flag("--version", std::string(LOADCELL_VERSION));

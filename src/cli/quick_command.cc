@@ -50,6 +50,7 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--warmup", a.warmup, "Run this long before measuring");
   cmd.add_option("--grace", a.grace, "How long in-flight requests may finish after the duration");
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+  cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers) as given");
   cmd.add_flag("--h2", a.h2, "HTTP/2 (ALPN h2 over TLS; prior knowledge over cleartext http://)");
   cmd.add_option("--streams", a.streams, "HTTP/2: concurrent streams per connection (default 1)");
   cmd.add_option("--summary-export", a.summary_export, "Write the k6-style summary JSON here");

@@ -39,6 +39,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+  cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers) as given");
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
