@@ -76,7 +76,16 @@ Status H2Connection::Start() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, OnDataChunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, OnStreamClose);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, OnFrameRecv);
-  int rv = nghttp2_session_client_new(&session_, cb, this);
+  // Closed streams are not kept for the priority tree (we send no priorities): less
+  // bookkeeping per request.
+  nghttp2_option* opt = nullptr;
+  if (nghttp2_option_new(&opt) != 0) {
+    nghttp2_session_callbacks_del(cb);
+    return Error::Internal("nghttp2: out of memory");
+  }
+  nghttp2_option_set_no_closed_streams(opt, 1);
+  int rv = nghttp2_session_client_new2(&session_, cb, this, opt);
+  nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   if (rv != 0) return Error::Internal(fmt::format("nghttp2: {}", nghttp2_strerror(rv)));
   nghttp2_settings_entry settings[] = {
