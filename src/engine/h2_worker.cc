@@ -12,7 +12,6 @@ constexpr Nanos kScanInterval = 10 * kMilli;
 constexpr Nanos kMinBackoff = 10 * kMilli;
 constexpr Nanos kMaxBackoff = 1 * kSecond;
 constexpr int kMaxEvents = 256;
-constexpr int kSpinPolls = 20;
 
 }  // namespace
 
@@ -308,13 +307,7 @@ void H2Worker::Run() {
     Nanos wake = std::min({next_scan, next_snapshot_, hard_stop_});
     if (Sending(now)) wake = std::min(wake, stop_sending_);
     if (schedule_ && Sending(now) && !schedule_->done()) wake = std::min(wake, schedule_->next());
-    // A few non-blocking polls before sleeping: with 100 streams in flight the next
-    // frames are microseconds away, and a sleep costs a context switch and a wake-up
-    // interrupt (measured: 20k/s of them, 15% of the rate and more CPU per request than
-    // the polls; an idle loop pays ~20 cheap syscalls per wake-up).
-    int n = 0;
-    for (int k = 0; k < kSpinPolls && n == 0 && wake > now; ++k) n = poller_.Wait(events.data(), kMaxEvents, 0);
-    if (n == 0) n = poller_.Wait(events.data(), kMaxEvents, std::max<Nanos>(0, wake - now));
+    int n = poller_.Wait(events.data(), kMaxEvents, std::max<Nanos>(0, wake - now));
     for (int i = 0; i < n; ++i) {
       io_now_ = clock_.Now();
       static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
