@@ -68,7 +68,8 @@ void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
   if (!r.ok) {
     Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", r.error_kind}};
     rec_.Count("sql_errors", et);
-    owner_.Note("sql:" + r.error_kind + ":" + step_.name, fmt::format("sql {}: {}", step_.name, r.error));
+    owner_.Note("sql:" + r.error_kind + ":" + step_.db + ":" + step_.name,
+                fmt::format("sql {} (database {}): {}", step_.name, step_.db, r.error));
   }
   for (const SqlCheck& c : step_.checks) {
     Tags ct = tags_;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/printable.h"
 #include "engine/sql_query.h"
 #include "engine/ws_session.h"
 #include "load/constant_rate.h"
@@ -184,6 +185,10 @@ VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::
 
 VuWorker::~VuWorker() = default;
 
+namespace {
+constexpr Nanos kPoolOpenWait = 5 * kSecond;
+}  // namespace
+
 void VuWorker::OpenPools() {
   const int n = plan_.threads;
   // Database pools: this worker's share of each pool's connections (at least one), opened
@@ -199,12 +204,25 @@ void VuWorker::OpenPools() {
     any = true;
   }
   if (!any) return;
+  // A database that accepts connections but never answers (or a firewall that drops
+  // them) must not hold the start back: after kPoolOpenWait the run starts with the
+  // connections it has, the others keep trying, and the summary says so.
   std::vector<epoll_event> events(kMaxEvents);
-  Nanos until = MonotonicClock::ReadNow() + 10 * kSecond;
+  Nanos until = MonotonicClock::ReadNow() + kPoolOpenWait;
   for (;;) {
     Nanos now = MonotonicClock::ReadNow();
     bool connecting = std::any_of(pools_.begin(), pools_.end(), [](const auto& p) { return p->connecting() > 0; });
-    if (!connecting || now >= until) return;
+    if (!connecting) return;
+    if (now >= until) {
+      for (size_t d = 0; d < pools_.size(); ++d) {
+        if (int c = pools_[d]->connecting(); c > 0) {
+          Note("pool-open:" + plan_.def.databases[d].name,
+               fmt::format("database {}: {} connection(s) still not open after {} s; the run started without them",
+                           plan_.def.databases[d].name, c, kPoolOpenWait / kSecond));
+        }
+      }
+      return;
+    }
     int got = poller_.Wait(events.data(), kMaxEvents, std::min<Nanos>(until - now, 100 * kMilli));
     for (int i = 0; i < got; ++i) {
       static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
@@ -605,7 +623,7 @@ void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
 }
 
 void VuWorker::Note(const std::string& key, const std::string& message) {
-  if (noted_.insert(key).second) stats_.messages.push_back(message);
+  if (noted_.insert(key).second) stats_.messages.push_back(Printable(message));
 }
 
 void VuWorker::Sleep(Vu& vu, Nanos until, bool for_step) {
@@ -794,7 +812,12 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
       Connect(vu, now);
       return;
     }
-    FailRequest(vu, r.status == IoStatus::kTlsError ? "tls" : (vu.parser.started() ? "protocol" : "reset"), now);
+    // As in quick: a response cut short by a close is truncated (protocol); a reset is a
+    // reset wherever it lands.
+    const char* kind = r.status == IoStatus::kTlsError                          ? "tls"
+                       : vu.parser.started() && r.status == IoStatus::kEof ? "protocol"
+                                                                            : "reset";
+    FailRequest(vu, kind, now);
     return;
   }
 }

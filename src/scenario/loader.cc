@@ -48,7 +48,8 @@ enum class MetricType { kCounter, kRate, kTrend, kGauge };
 const std::map<std::string, MetricType>& KnownMetrics() {
   static const std::map<std::string, MetricType> m = {
       {"http_reqs", MetricType::kCounter}, {"http_req_duration", MetricType::kTrend},
-      {"http_req_failed", MetricType::kRate}, {"http_req_blocked", MetricType::kTrend},
+      {"http_req_failed", MetricType::kRate}, {"http_req_errors", MetricType::kCounter},
+      {"http_req_blocked", MetricType::kTrend},
       {"http_req_connecting", MetricType::kTrend}, {"http_req_tls_handshaking", MetricType::kTrend},
       {"http_req_sending", MetricType::kTrend}, {"http_req_waiting", MetricType::kTrend},
       {"http_req_receiving", MetricType::kTrend}, {"iterations", MetricType::kCounter},
@@ -59,7 +60,8 @@ const std::map<std::string, MetricType>& KnownMetrics() {
       {"ws_connecting", MetricType::kTrend}, {"ws_session_duration", MetricType::kTrend},
       {"ws_msgs_sent", MetricType::kCounter}, {"ws_msgs_received", MetricType::kCounter},
       {"ws_msg_rtt", MetricType::kTrend},
-      {"ws_session_failed", MetricType::kRate}, {"ws_errors", MetricType::kCounter}, {"sql_errors", MetricType::kCounter}, {"sql_queries", MetricType::kCounter},
+      {"ws_session_failed", MetricType::kRate}, {"ws_errors", MetricType::kCounter},
+      {"sql_errors", MetricType::kCounter}, {"sql_queries", MetricType::kCounter},
       {"sql_query_duration", MetricType::kTrend}, {"sql_query_failed", MetricType::kRate},
       {"target_cpu", MetricType::kGauge}, {"target_rss", MetricType::kGauge}, {"target_fds", MetricType::kGauge},
       {"target_threads", MetricType::kGauge}, {"host_cpu", MetricType::kGauge}, {"host_memory", MetricType::kGauge},

@@ -127,7 +127,7 @@ class AgainstPostgres(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(metric(s, "sql_query_failed", "passes"), 6)
         self.assertEqual(s["metrics"]["checks"]["passes"], 6)
-        self.assertIn("sql sleepy: no result within 300.00ms", p.stdout)
+        self.assertIn("sql sleepy (database main): no result within 300.00ms", p.stdout)
 
 
 class DatabaseDown(unittest.TestCase):

@@ -10,9 +10,18 @@ namespace {
 
 constexpr Nanos kRetryAfter = 200 * kMilli;
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running
+// ..."): one line each, for summaries and logs.
 std::string Trimmed(const char* text) {
-  std::string s = text != nullptr ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t') {
+      if (!s.empty() && s.back() != ' ') s.push_back(' ');
+    } else {
+      s.push_back(*p);
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 

@@ -173,8 +173,12 @@ void WsClient::OnReadable(Nanos now) {
       return;
     }
     if (state_ == State::kHandshake) {
-      End(EndKind::kHandshake, r.status == IoStatus::kEof ? "the server closed the connection during the handshake"
-                                                          : "connection reset during the handshake", 0, now);
+      // A clean close answers the upgrade with "no"; a reset is a reset, as for HTTP.
+      if (r.status == IoStatus::kEof) {
+        End(EndKind::kHandshake, "the server closed the connection during the handshake", 0, now);
+      } else {
+        End(EndKind::kReset, "connection reset during the handshake", 0, now);
+      }
     } else if (r.status == IoStatus::kTlsError) {
       End(EndKind::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
     } else {
