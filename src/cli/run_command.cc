@@ -9,6 +9,8 @@
 
 #include "analysis/threshold_eval.h"
 #include "cli/commands.h"
+
+#include "common/redact.h"
 #include "common/units.h"
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
@@ -39,7 +41,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
-  cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers) as given");
+  cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers, secret vars, -e secrets) as given");
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
@@ -146,7 +148,13 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   }
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                tdef.scenarios.size(), threads, static_cast<unsigned long long>(seed));
-  RunMeta meta = MakeRunMeta(tdef, seed, command_line);
+  // Secret vars and database passwords: out of everything the run records (its messages
+  // are redacted in engine/test_run.cc from the same list).
+  if (a.no_redact) {
+    loaded.secrets.clear();
+    if (plan) plan->def.secrets.clear();
+  }
+  RunMeta meta = MakeRunMeta(tdef, seed, Redactor(tdef.secrets).Apply(command_line));
   Observers observers;
   // Outputs that cannot be written are reported by name and do not stop the run: what it
   // measures still reaches the console and the other outputs.

@@ -1,5 +1,8 @@
 #include "common/redact.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace loadcell {
 namespace {
 
@@ -20,7 +23,46 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// KEY=VALUE with the value redacted when KEY names a secret.
+std::string RedactEnvArg(const std::string& arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || !IsSecretName(std::string_view(arg).substr(0, eq))) return arg;
+  return arg.substr(0, eq + 1) + std::string(kRedacted);
+}
+
 }  // namespace
+
+bool IsSecretName(std::string_view name) {
+  const std::string n = Lower(name);
+  for (const char* word : {"token", "secret", "password", "passwd", "pwd", "key", "auth", "credential", "cookie",
+                           "session"}) {
+    if (n.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Redactor::Redactor(std::vector<std::string> secrets) {
+  for (std::string& s : secrets) {
+    if (s.size() >= 3 && std::find(secrets_.begin(), secrets_.end(), s) == secrets_.end()) secrets_.push_back(std::move(s));
+  }
+  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
+std::string Redactor::Apply(std::string_view text) const {
+  std::string out(text);
+  for (const std::string& s : secrets_) {
+    for (size_t at = out.find(s); at != std::string::npos; at = out.find(s, at + kRedacted.size())) {
+      out.replace(at, s.size(), kRedacted);
+    }
+  }
+  return out;
+}
 
 bool IsSecretHeader(std::string_view name) {
   name = Trim(name);
@@ -48,6 +90,12 @@ std::string RecordedCommandLine(const std::vector<std::string>& argv) {
         arg = "--header=" + RedactHeaderLine(std::string_view(arg).substr(9));
       } else if (arg.starts_with("-H") && arg.size() > 2) {
         arg = "-H" + RedactHeaderLine(std::string_view(arg).substr(2));
+      } else if (prev == "-e" || prev == "--env") {
+        arg = RedactEnvArg(arg);
+      } else if (arg.starts_with("--env=")) {
+        arg = "--env=" + RedactEnvArg(arg.substr(6));
+      } else if (arg.starts_with("-e") && arg.size() > 2 && arg[2] != '-') {
+        arg = "-e" + RedactEnvArg(arg.substr(2));
       }
     }
     if (i > 0) out += ' ';

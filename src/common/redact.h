@@ -1,7 +1,11 @@
-// Credentials never reach results, reports, logs or the dashboard: the values of the
-// headers that carry them (Authorization, Proxy-Authorization, Cookie, Set-Cookie) are
-// replaced by "[redacted]" wherever loadcell records what it was asked to do (today: the
-// command line in every results file and summary; `--no-redact` keeps them).
+// Credentials never reach results, reports, logs or the dashboard (`--no-redact` keeps
+// them):
+// - the values of the headers that carry them (Authorization, Proxy-Authorization,
+//   Cookie, Set-Cookie) and of -e variables whose names say they are secret (TOKEN,
+//   PASSWORD, ...) are "[redacted]" in the recorded command line;
+// - the values of `vars` marked `secret: true` and the passwords in database URLs are
+//   replaced wherever they appear in what a run records about itself (the command line,
+//   messages quoting URLs or server answers) by a Redactor.
 #pragma once
 
 #include <string>
@@ -22,5 +26,21 @@ std::string RedactHeaderLine(std::string_view line);
 // headers given to -H/--header (as the next argument or after '=') redacted, unless
 // `--no-redact` is among them.
 std::string RecordedCommandLine(const std::vector<std::string>& argv);
+
+// API_KEY, db_password, SESSION_TOKEN, ... (any case): names that hold credentials.
+bool IsSecretName(std::string_view name);
+
+// Replaces every occurrence of the secrets it was given. Values shorter than 3 bytes are
+// ignored: redacting "1" would shred every number in a message.
+class Redactor {
+ public:
+  Redactor() = default;
+  explicit Redactor(std::vector<std::string> secrets);
+  std::string Apply(std::string_view text) const;
+  bool empty() const { return secrets_.empty(); }
+
+ private:
+  std::vector<std::string> secrets_;  // longest first: a secret containing another wins
+};
 
 }  // namespace loadcell

@@ -19,5 +19,26 @@ TEST(Redact, SecretHeadersInCommandLines) {
             "loadcell quick http://h/ -H Cookie: a=b --no-redact");
 }
 
+TEST(Redact, SecretEnvValuesInCommandLines) {
+  EXPECT_TRUE(IsSecretName("API_KEY"));
+  EXPECT_TRUE(IsSecretName("db_Password"));
+  EXPECT_TRUE(IsSecretName("SESSION_ID"));
+  EXPECT_FALSE(IsSecretName("RATE"));
+  EXPECT_EQ(RecordedCommandLine({"loadcell", "run", "t.yaml", "-e", "API_TOKEN=abc123", "-e", "RATE=200",
+                                 "--env=PGPASSWORD=pw", "-eAUTH=x"}),
+            "loadcell run t.yaml -e API_TOKEN=[redacted] -e RATE=200 --env=PGPASSWORD=[redacted] -eAUTH=[redacted]");
+  EXPECT_EQ(RecordedCommandLine({"loadcell", "run", "t.yaml", "-e", "API_TOKEN=abc123", "--no-redact"}),
+            "loadcell run t.yaml -e API_TOKEN=abc123 --no-redact");
+}
+
+TEST(Redact, RedactorReplacesEveryOccurrenceLongestFirst) {
+  Redactor r({"s3cret", "s3cret-long", "ab", ""});
+  EXPECT_EQ(r.Apply("ws://h/?t=s3cret-long&u=s3cret: refused"), "ws://h/?t=[redacted]&u=[redacted]: refused");
+  EXPECT_EQ(r.Apply("ab stays: too short to redact safely"), "ab stays: too short to redact safely");
+  EXPECT_EQ(r.Apply("s3crets3cret"), "[redacted][redacted]");
+  EXPECT_TRUE(Redactor().empty());
+  EXPECT_EQ(Redactor().Apply("anything"), "anything");
+}
+
 }  // namespace
 }  // namespace loadcell

@@ -12,6 +12,7 @@
 
 #include "analysis/threshold_eval.h"
 
+#include "common/redact.h"
 #include "engine/start_gate.h"
 #include "engine/vu_worker.h"
 
@@ -150,14 +151,16 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   r.end_wall = WallSeconds();
   r.duration_s = static_cast<double>(MonotonicClock::ReadNow() - start) / 1e9;
   collector.Drain(intervals, vus_now, vus_by_scenario, resources, &r.series, r.duration_s);
+  const Redactor redactor(plan.def.secrets);
   for (auto& w : workers) {
     r.store.Merge(w->store());
     r.vus_max += w->stats().vus_max;
     r.interrupted_iterations += w->stats().interrupted;
     r.render_failures += w->stats().render_failures;
     // Workers note the same things (each saw the first failure of its own VUs): once each.
-    for (const std::string& m : w->stats().messages) {
-      if (std::find(r.messages.begin(), r.messages.end(), m) == r.messages.end()) r.messages.push_back(m);
+    for (const std::string& raw : w->stats().messages) {
+      std::string m = redactor.Apply(raw);  // a ws URL or a server's answer may quote a secret
+      if (std::find(r.messages.begin(), r.messages.end(), m) == r.messages.end()) r.messages.push_back(std::move(m));
     }
   }
   r.interrupted = interrupted.load();

@@ -241,6 +241,7 @@ struct TestDefinition {
   int http_version = 1;   // defaults.http.version: 1 (HTTP/1.1) or 2
   int http_streams = 1;   // HTTP/2: VUs' requests sharing one connection at once
   std::map<std::string, std::string> vars;
+  std::vector<std::string> secrets;        // values of `secret: true` vars, database passwords
   std::map<std::string, std::string> env;  // -e KEY=VALUE and the scenario-independent env
   std::vector<DataFeeder> data;
   std::vector<ScenarioDef> scenarios;

@@ -43,6 +43,20 @@ SourcePos PosOf(const Node& n) {
 std::string Join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 std::string Index(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
 
+// The password of scheme://user:password@host/...: a secret wherever it would be echoed.
+std::string UrlPassword(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string::npos) return "";
+  size_t colon = authority.find(':');
+  if (colon == std::string::npos || colon > at) return "";
+  return authority.substr(colon + 1, at - colon - 1);
+}
+
 enum class MetricType { kCounter, kRate, kTrend, kGauge };
 
 const std::map<std::string, MetricType>& KnownMetrics() {
@@ -99,7 +113,18 @@ class Loader {
       RequireMap(vars, "vars");
       for (const auto& kv : vars) {
         std::string key = kv.first.as<std::string>();
-        def.vars[key] = String(kv.second, Join("vars", key));
+        std::string path = Join("vars", key);
+        if (kv.second.IsMap()) {  // { value: ..., secret: true }
+          CheckKeys(kv.second, path, {"value", "secret"});
+          if (!kv.second["value"]) Fail(kv.second, path, "missing `value`");
+          def.vars[key] = String(kv.second["value"], Join(path, "value"));
+          if (kv.second["secret"] && Bool(kv.second["secret"], Join(path, "secret"))) {
+            def.secrets.push_back(def.vars[key]);
+            secret_vars_.insert("vars." + key);
+          }
+        } else {
+          def.vars[key] = String(kv.second, path);
+        }
       }
     }
     vars_ = &def.vars;
@@ -285,6 +310,8 @@ class Loader {
     for (const std::string& name : t->Names()) CheckName(n, path, name);
     return std::move(t).value();
   }
+
+  std::set<std::string> secret_vars_;  // "vars.api_key"
 
   void CheckName(const Node& n, const std::string& path, const std::string& name) {
     std::string root = name.substr(0, name.find('.'));
@@ -473,7 +500,16 @@ class Loader {
     CollectDefinedNames(flow);
     if (Node tags = n["tags"]) {
       RequireMap(tags, p("tags"));
-      for (const auto& kv : tags) s.tags[kv.first.Scalar()] = Compile(kv.second, Join(p("tags"), kv.first.Scalar()));
+      for (const auto& kv : tags) {
+        std::string tp = Join(p("tags"), kv.first.Scalar());
+        s.tags[kv.first.Scalar()] = Compile(kv.second, tp);
+        // Tag values are recorded in every result, series and Prometheus label.
+        for (const std::string& name : s.tags[kv.first.Scalar()].Names()) {
+          if (secret_vars_.count(name) > 0) {
+            Fail(kv.second, tp, fmt::format("`{}` is secret: a tag value would record it in every result", name));
+          }
+        }
+      }
     }
     s.flow = StepList(flow, p("flow"));
     return s;
@@ -707,6 +743,7 @@ class Loader {
         Fail(d["url"], Join(path, "url"), "expected a postgres:// or postgresql:// URL");
       }
       if (d["pool"]) db.pool = Int(d["pool"], Join(path, "pool"), 1);
+      if (std::string pw = UrlPassword(db.url); !pw.empty()) def.secrets.push_back(pw);
       def.databases.push_back(std::move(db));
     }
   }

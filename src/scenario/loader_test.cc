@@ -121,6 +121,42 @@ TEST_F(LoaderTest, SpecExampleLoads) {
   EXPECT_EQ(d.thresholds[3].exprs[0].delay_abort_eval, 10 * kSecond);
 }
 
+TEST_F(LoaderTest, SecretVarsAndDatabasePasswordsAreSecrets) {
+  options_.env["API_KEY"] = "k-123456";
+  auto r = Load(R"(vars:
+  tenants: 5
+  api_key: { value: "${API_KEY}", secret: true }
+  shown: { value: visible, secret: false }
+databases:
+  main: { url: "postgres://app:pg-pass@127.0.0.1:5432/app" }
+  trust: { url: "postgres://app@127.0.0.1:5432/app" }
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 1s
+    flow:
+      - request: { url: "http://h/?k={{ vars.api_key }}" })");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->vars.at("api_key"), "k-123456");
+  EXPECT_EQ(r->vars.at("shown"), "visible");
+  EXPECT_EQ(r->secrets, (std::vector<std::string>{"k-123456", "pg-pass"}));
+  EXPECT_EQ(ErrorOf("vars:\n  k: { secret: true }\n"), "test.yaml:2:6: vars.k: missing `value`");
+  EXPECT_EQ(ErrorOf(R"(vars:
+  k: { value: abcdef, secret: true }
+scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 1s
+    tags: { who: "{{ vars.k }}" }
+    flow:
+      - request: { url: http://h/ })"),
+            "test.yaml:8:18: scenarios.s.tags.who: `vars.k` is secret: a tag value would record it in every result");
+  EXPECT_EQ(ErrorOf("vars:\n  k: { value: 1, secret: maybe }\n"),
+            "test.yaml:2:26: vars.k.secret: expected true or false, got \"maybe\"");
+}
+
 TEST_F(LoaderTest, JsonBodiesKeepTypes) {
   auto r = Load(R"(scenarios:
   s:
