@@ -27,6 +27,9 @@ void OnSignal(int /*sig*/) {
 int main(int argc, char** argv) {
   using namespace loadcell;
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must be a write error reported by name, not a crash that
+  // loses every other output.
+  std::signal(SIGXFSZ, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);

@@ -143,6 +143,13 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   if (live_on) {
     live = [total_s](const QuickSecond& p) { std::fprintf(stderr, "%s\n", FormatLiveLine(p, total_s).c_str()); };
   }
+  for (const std::string* path : {&a.summary_export, &a.json, &a.hlog}) {
+    if (path->empty()) continue;
+    if (Status s = CheckWritable(*path); !s.ok()) {
+      std::fprintf(stderr, "loadcell: %s (the run goes on; its summary still reaches the console)\n",
+                   s.error().message.c_str());
+    }
+  }
   auto run = ExecuteRun(plan, g_interrupted, live);
   if (!run.ok()) {
     std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());

@@ -164,6 +164,19 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
     if (code == kExitOk) code = kExitFailure;
   };
+  {
+    std::vector<std::string> at_end = {a.report, a.summary_export, a.history};
+    for (const std::string& o : a.out) {
+      if (!IsNdjson(o)) at_end.push_back(o);
+    }
+    for (const std::string& path : at_end) {
+      if (path.empty()) continue;
+      if (Status s = CheckWritable(path); !s.ok()) {
+        std::fprintf(stderr, "loadcell: %s (the run goes on; its summary still reaches the console)\n",
+                     s.error().message.c_str());
+      }
+    }
+  }
   std::vector<std::unique_ptr<NdjsonWriter>> streams;
   for (const std::string& o : a.out) {
     if (!IsNdjson(o)) continue;

@@ -1,5 +1,8 @@
 #include "output/export.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -143,6 +146,20 @@ std::string IntervalLog(const RunResult& r) {
                        p.duration_hdr);
   }
   return out;
+}
+
+Status CheckWritable(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return Error::Io(fmt::format("cannot write {}: directory {} does not exist", path, dir));
+  }
+  if (!S_ISDIR(st.st_mode)) return Error::Io(fmt::format("cannot write {}: {} is not a directory", path, dir));
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return Error::Io(fmt::format("cannot write {}: {} ({})", path, std::strerror(errno), dir));
+  }
+  return Status::Ok();
 }
 
 Status WriteFile(const std::string& path, const std::string& content) {

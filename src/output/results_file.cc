@@ -607,17 +607,20 @@ void NdjsonWriter::OnStart(double start_wall) {
 }
 
 Status NdjsonWriter::WriteLine(const json& j) {
-  if (f_ == nullptr || failed_) return Error::Io(fmt::format("cannot write {}", path_));
+  if (f_ == nullptr || failed_) return Error::Io(error_.empty() ? fmt::format("cannot write {}", path_) : error_);
   std::string line = DumpJson(j) + "\n";
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0) {
     failed_ = true;
-    return Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+    error_ = fmt::format("cannot write {}: {}", path_, std::strerror(errno));
+    return Error::Io(error_);
   }
   return Status::Ok();
 }
 
 void NdjsonWriter::OnSecond(const SeriesPoint& point, const MetricStore& interval) {
-  Report(WriteLine({{"type", "second"}, {"point", PointJson(point)}, {"store", StoreJson(interval)}}));
+  Status s = WriteLine({{"type", "second"}, {"point", PointJson(point)}, {"store", StoreJson(interval)}});
+  if (s.ok()) ++seconds_written_;
+  Report(s);
 }
 
 Status NdjsonWriter::Finish(const RunResults& r) {
@@ -630,7 +633,9 @@ Status NdjsonWriter::Finish(const RunResults& r) {
   end["findings"] = FindingsJson(r);
   if (r.usl.is_object()) end["usl"] = r.usl;
   end["apdex"] = ApdexJson(r);
-  Status s = WriteLine(end);
+  Status s = failed_ ? Status(Error::Io(fmt::format("{} (the stream holds its first {} complete seconds)", error_,
+                                                    seconds_written_)))
+                     : WriteLine(end);
   if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
   f_ = nullptr;
   return s;

@@ -51,6 +51,8 @@ class NdjsonWriter : public RunObserver {
   FILE* f_ = nullptr;
   bool failed_ = false;
   bool failed_reported_ = false;
+  std::string error_;        // the first write error, with its reason
+  int64_t seconds_written_ = 0;
 };
 
 // The JSON dump used by every writer: invalid UTF-8 (from a response body) is replaced.

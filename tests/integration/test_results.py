@@ -266,6 +266,50 @@ class Killed(unittest.TestCase):
                     self.assertEqual(rc, 0, v)
 
 
+class OutputErrors(unittest.TestCase):
+    """A missing directory, a full disk, a read-only file system: each output that cannot be
+    written is named with the reason, before the run (when it can be known) and after;
+    the run still finishes, prints its summary, and writes the outputs that can be written."""
+
+    def mount_tmpfs(self, d, options):
+        os.makedirs(d)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", d], capture_output=True, text=True)
+        if p.returncode != 0:
+            self.skipTest(f"cannot mount a tmpfs here (needs root): {p.stderr.strip()}")
+        self.addCleanup(subprocess.run, ["umount", "-l", d])
+
+    def test_each_failed_output_is_named_and_the_run_finishes(self):
+        d = tempfile.mkdtemp(prefix="loadcell-outerr-")
+        full, ro = f"{d}/full", f"{d}/ro"
+        self.mount_tmpfs(full, "size=16k")
+        self.mount_tmpfs(ro, "ro,size=16k")
+        with open(f"{full}/filler", "wb") as f:  # one 4 KiB page left: the stream fills it during the run
+            f.write(b"x" * 12288)
+        with Target() as t:
+            path = write_test(d, "2s")
+            p = subprocess.run([LOADCELL, "run", path, "-e", f"TARGET={t.url.rstrip('/')}", "-q",
+                                "--out", f"{d}/missing/r.json", "--out", f"{full}/r.ndjson", "--report", f"{full}/r.html",
+                                "--summary-export", f"{ro}/s.json", "--out", f"{d}/ok.json"],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("http_reqs", p.stdout)  # the summary
+        err = p.stderr
+        # Known before the run starts:
+        self.assertIn(f"cannot write {d}/missing/r.json: directory {d}/missing does not exist (the run goes on", err)
+        self.assertIn(f"cannot write {ro}/s.json: Read-only file system", err)
+        # Found while writing: the stream says so once during the run and once at the end.
+        self.assertIn(f"cannot write {full}/r.ndjson: No space left on device (the run goes on)", err)
+        self.assertRegex(err, rf"cannot write {full}/r.ndjson: No space left on device \(the stream holds its first \d+ "
+                              r"complete seconds\)")
+        self.assertIn(f"cannot write {full}/r.html: No space left on device", err)
+        self.assertFalse(os.path.exists(f"{full}/r.html.tmp"))  # no half-written leftovers
+        # What could be written was.
+        with open(f"{d}/ok.json") as f:
+            self.assertGreater(json.load(f)["metrics"]["http_reqs"]["count"], 0)
+        lines = [line for line in err.splitlines() if "cannot write" in line]
+        self.assertEqual(len(lines), 7, err)  # missing x2, ro x2, ndjson x2, html x1
+
+
 class Errors(unittest.TestCase):
     def test_bad_inputs(self):
         d = tempfile.mkdtemp(prefix="loadcell-err-")
