@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/units.h"
 #include "engine/run.h"
+#include "net/local_limits.h"
 #include "output/console.h"
 #include "output/export.h"
 #include "protocol/http1/request.h"
@@ -157,6 +158,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   }
   RunResult result = std::move(run).value();
   result.warnings = SelfCheck(result);
+  for (std::string& m : LocalLimitMessages(ReadLocalLimits())) result.warnings.push_back(std::move(m));
 
   std::fputs(FormatSummary(result).c_str(), stdout);
   std::fflush(stdout);

@@ -20,6 +20,9 @@ class StepOwner {
   // iteration there, as after a template that cannot render). The step must not touch
   // itself after this returns; the worker destroys it after the current event batch.
   virtual void StepDone(Nanos now, bool end_iteration) = 0;
+  // The step recorded a failure (before its StepDone): an iteration in which every step
+  // failed makes the VU back off before the next one.
+  virtual void StepFailed() = 0;
   // A message for the end-of-run notes, once per `key` per worker.
   virtual void Note(const std::string& key, const std::string& message) = 0;
 

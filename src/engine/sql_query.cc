@@ -66,6 +66,7 @@ void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
   rec_.Rate("sql_query_failed", key, !r.ok);
   if (r.ok) rec_.Trend("sql_query_duration", key, duration);
   if (!r.ok) {
+    owner_.StepFailed();
     Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", r.error_kind}};
     rec_.Count("sql_errors", et);
     owner_.Note("sql:" + r.error_kind + ":" + step_.db + ":" + step_.name,

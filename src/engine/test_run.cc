@@ -15,6 +15,7 @@
 #include "common/redact.h"
 #include "engine/start_gate.h"
 #include "engine/vu_worker.h"
+#include "net/local_limits.h"
 
 namespace loadcell {
 namespace {
@@ -71,6 +72,7 @@ class SeriesCollector {
 
 TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals,
                    RunObserver* observer, const ResourceSampler& sampler) {
+  ResetLocalLimits();  // each capacity step reports its own
   StartGate gate(plan.threads);
   std::atomic<bool> stop{false}, force{false};
   std::atomic<int> finished{0};
@@ -163,6 +165,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       if (std::find(r.messages.begin(), r.messages.end(), m) == r.messages.end()) r.messages.push_back(std::move(m));
     }
   }
+  for (std::string& m : LocalLimitMessages(ReadLocalLimits())) r.messages.push_back(std::move(m));
   r.interrupted = interrupted.load();
   return r;
 }

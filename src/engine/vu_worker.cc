@@ -35,7 +35,8 @@ std::vector<RateStage> ToRateStages(const std::vector<Stage>& stages) {
 struct VuWorker::Vu final : public TemplateContext, public IoHandler, public StepOwner {
   // kStep: a protocol step (WebSocket session, SQL query) runs; `step` has it.
   // kH2: an HTTP/2 request waits on a pooled connection (`h2`).
-  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kStopped };
+  // kBackoff: between iterations, after one in which every step failed (see EndIteration).
+  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kBackoff, kStopped };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -68,6 +69,10 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   Nanos ramp_down_at = 0;      // ramping-vus: cut the iteration at this time (0: not ramped down)
   uint64_t timer_seq = 0;      // the think timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
+  int64_t iter_failures = 0;   // failed requests and steps in this iteration
+  bool iter_ok = false;        // ... and whether any request or step succeeded
+  bool step_failed = false;    // the running protocol step reported a failure
+  Nanos backoff = 0;           // the wait before the next iteration (0: none)
   Tags base_tags;              // scenario + rendered scenario tags
   std::string group;           // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
@@ -92,7 +97,15 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   // StepOwner
   TemplateContext& context() override { return *this; }
   void WakeAt(Nanos at) override { worker->Sleep(*this, at, true); }
-  void StepDone(Nanos now, bool end_iteration) override { worker->StepDone(*this, now, end_iteration); }
+  void StepDone(Nanos now, bool end_iteration) override {
+    if (!step_failed) iter_ok = true;
+    step_failed = false;
+    worker->StepDone(*this, now, end_iteration);
+  }
+  void StepFailed() override {
+    step_failed = true;
+    ++iter_failures;
+  }
   void Note(const std::string& key, const std::string& message) override { worker->Note(key, message); }
 };
 
@@ -187,6 +200,8 @@ VuWorker::~VuWorker() = default;
 
 namespace {
 constexpr Nanos kPoolOpenWait = 5 * kSecond;
+constexpr Nanos kMinBackoff = 10 * kMilli;
+constexpr Nanos kMaxBackoff = kSecond;
 }  // namespace
 
 void VuWorker::OpenPools() {
@@ -345,7 +360,8 @@ void VuWorker::Tick(Exec& e, Nanos now) {
     }
     e.wanted = now >= e.end ? 0 : wanted;
     for (auto& vu : e.vus) {
-      if (!vu->busy && vu->index < e.wanted && !interrupted_.load(std::memory_order_relaxed)) {
+      if (!vu->busy && vu->state != Vu::State::kBackoff && vu->index < e.wanted &&
+          !interrupted_.load(std::memory_order_relaxed)) {
         StartIteration(*vu, now, now);
       } else if (vu->busy && vu->index >= e.wanted && now < e.end) {
         // Ramped down mid-iteration: it may finish within graceful_ramp_down, then it is cut.
@@ -392,7 +408,11 @@ void VuWorker::Tick(Exec& e, Nanos now) {
   bool any_busy = std::any_of(e.vus.begin(), e.vus.end(), [](const auto& v) { return v->busy; });
   bool can_start = now < e.end && !interrupted_.load(std::memory_order_relaxed);
   if (e.open()) can_start = can_start && !(e.constant ? e.constant->done() : e.ramp->done());
-  if (!e.open() && d.executor != ExecutorKind::kRampingVus) can_start = false;  // started at once, continue from EndIteration
+  if (!e.open() && d.executor != ExecutorKind::kRampingVus) {
+    // Started at once, they continue from EndIteration (or after a back-off).
+    can_start = can_start && std::any_of(e.vus.begin(), e.vus.end(),
+                                         [](const auto& v) { return v->state == Vu::State::kBackoff; });
+  }
   if ((now >= e.hard_end || force_.load(std::memory_order_relaxed)) && any_busy) {
     for (auto& vu : e.vus) {
       if (vu->busy) Interrupt(*vu);
@@ -453,6 +473,8 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
   vu.busy = true;
   ++vu.iteration;
   vu.iter_start = scheduled;
+  vu.iter_failures = 0;
+  vu.iter_ok = false;
   vu.lag = std::max<Nanos>(0, now - scheduled);
   // Open executors: how late the iteration started against its schedule (the engine's
   // own send lag); the self-check warns when its p99 is above 1 ms.
@@ -480,11 +502,25 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
     if (!e.finished) e.idle.push_back(&vu);
     return;
   }
-  if (Continues(e, vu, now)) {
-    StartIteration(vu, now, now);
-  } else {
+  if (!Continues(e, vu, now)) {
     vu.state = Vu::State::kIdle;
+    return;
   }
+  // A VU whose every step failed at once (target or database down, out of file
+  // descriptors) would loop at full speed and, when the failures are synchronous, recurse
+  // until the stack overflows: it waits 10 ms, doubling to 1 s, until an iteration has a
+  // success. An iteration that ended in the event it started in (no I/O at all) goes on at
+  // the next turn of the loop rather than recursing here.
+  const bool all_failed = vu.iter_failures > 0 && !vu.iter_ok;
+  vu.backoff = all_failed ? std::clamp<Nanos>(vu.backoff * 2, kMinBackoff, kMaxBackoff) : 0;
+  if (vu.backoff > 0 || vu.iter_start == now) {
+    vu.state = Vu::State::kBackoff;
+    vu.timer_seq = ++timer_seq_;
+    timers_.push_back({now + std::max<Nanos>(vu.backoff, 1), &vu, vu.timer_seq});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+    return;
+  }
+  StartIteration(vu, now, now);
 }
 
 void VuWorker::Advance(Vu& vu, Nanos now) {
@@ -679,7 +715,7 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
   vu.t_connect = now;
   IoResult r = vu.transport.Connect(plan_.origins[static_cast<size_t>(vu.origin)].endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    FailRequest(vu, "connect", now);
+    FailRequest(vu, vu.transport.local_limit() ? "local_limit" : "connect", now);
     return;
   }
   vu.state = Vu::State::kConnecting;
@@ -912,6 +948,7 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
 }
 
 void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now) {
+  vu.iter_ok = true;
   const RequestStep& req = *vu.req;
   Tags tags = vu.base_tags;
   tags["name"] = req.name;
@@ -963,6 +1000,7 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
 }
 
 void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
+  ++vu.iter_failures;
   const RequestStep& req = *vu.req;
   Tags tags = vu.base_tags;
   tags["name"] = req.name;
@@ -1036,6 +1074,14 @@ void VuWorker::Run() {
       if (t.vu->state == Vu::State::kThinking) {
         t.vu->state = Vu::State::kIdle;
         Advance(*t.vu, now);
+      } else if (t.vu->state == Vu::State::kBackoff) {
+        Vu& v = *t.vu;
+        v.state = Vu::State::kIdle;
+        const Exec& e = *v.exec;
+        bool wanted = e.def->executor != ExecutorKind::kRampingVus || v.index < e.wanted;
+        if (!e.finished && now < e.end && wanted && !interrupted_.load(std::memory_order_relaxed)) {
+          StartIteration(v, now, now);
+        }
       } else if (t.vu->state == Vu::State::kStep && t.vu->step != nullptr) {
         t.vu->step->OnTimer(now);
       }

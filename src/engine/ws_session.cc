@@ -206,6 +206,7 @@ void WsSession::OnTimer(Nanos now) {
 
 void WsSession::Fail(const char* kind, const std::string& message, Nanos now) {
   failed_ = true;
+  owner_.StepFailed();
   owner_.Note(std::string("ws:") + kind + ":" + step_.name, message);
   Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", kind}};
   env_.rec->Count("ws_errors", et);

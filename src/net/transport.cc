@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "net/local_limits.h"
+
 namespace loadcell {
 
 Result<TlsContext*> TlsContext::Create(bool verify, const std::vector<std::string>& alpn) {
@@ -71,13 +73,20 @@ std::string Transport::AlpnSelected() const {
 
 IoResult Transport::Connect(const Endpoint& to) {
   Close();
+  local_limit_ = false;
   fd_ = socket(to.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return {IoStatus::kError, 0};
+  if (fd_ < 0) {
+    local_limit_ = NoteLocalFailure(errno);
+    return {IoStatus::kError, 0};
+  }
+  CountOpenSocket(1);
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&to.addr), to.len) == 0) return {IoStatus::kOk, 0};
   if (errno == EINPROGRESS) return {IoStatus::kWantWrite, 0};
-  return {errno == ECONNREFUSED ? IoStatus::kReset : IoStatus::kError, 0};
+  if (errno == ECONNREFUSED) return {IoStatus::kReset, 0};
+  local_limit_ = NoteLocalFailure(errno);
+  return {IoStatus::kError, 0};
 }
 
 IoResult Transport::FinishConnect() {
@@ -151,6 +160,7 @@ void Transport::Close() {
   if (fd_ >= 0) {
     close(fd_);
     fd_ = -1;
+    CountOpenSocket(-1);
   }
 }
 

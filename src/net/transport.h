@@ -46,6 +46,9 @@ class Transport {
 
   // Starts a non-blocking connect; kWantWrite while in progress.
   IoResult Connect(const Endpoint& to);
+  // The last Connect failed for lack of a local resource (descriptors, ephemeral ports):
+  // the generator's limit, not the target's (net/local_limits.h).
+  bool local_limit() const { return local_limit_; }
   // After the socket became writable: did the connect succeed?
   IoResult FinishConnect();
   // TLS only: advance the handshake. kOk when done.
@@ -66,6 +69,7 @@ class Transport {
  private:
   IoResult TlsResult(int rc);
   int fd_ = -1;
+  bool local_limit_ = false;
   SSL* ssl_ = nullptr;
   long verify_result_ = X509_V_OK;
 };

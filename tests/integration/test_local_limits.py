@@ -1,0 +1,124 @@
+"""The generator's own limits: out of file descriptors (ulimit -n) or of ephemeral ports.
+Reported once, naming the limit and the connections reached, not as thousands of
+identical errors; the run goes on and ends normally."""
+import os
+import re
+import resource
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import LOADCELL, Target, free_port, load_json
+
+
+def nofile(n):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+class FileDescriptors(unittest.TestCase):
+    def test_quick_reports_the_limit_once(self):
+        with Target() as t:
+            d = tempfile.mkdtemp(prefix="loadcell-fd-")
+            p = subprocess.run([LOADCELL, "quick", t.url, "-c", "400", "-t", "1", "-d", "1s", "--json", f"{d}/r.json"],
+                               capture_output=True, text=True, timeout=60, preexec_fn=nofile(200))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = load_json(f"{d}/r.json")
+        warnings = [w for w in r["warnings"] if "file descriptors" in w]
+        self.assertEqual(len(warnings), 1, r["warnings"])
+        m = re.search(r"out of file descriptors: (\d+) connection attempts failed \(Too many open files\) once "
+                      r"(\d+) connections were open; the limit is ulimit -n = 200", warnings[0])
+        self.assertIsNotNone(m, warnings[0])
+        # Every connect error was this one, and it is counted, not printed each time.
+        self.assertEqual(int(m.group(1)), r["counters"]["errors"]["connect"])
+        self.assertGreater(int(m.group(1)), 0)
+        self.assertLessEqual(int(m.group(2)), 200)
+        self.assertGreater(int(m.group(2)), 150)  # the rest are the process's own files
+        self.assertEqual((p.stdout + p.stderr).count("Too many open files"), 1)
+        self.assertGreater(r["counters"]["responses"], 0)  # the connections it had did work
+
+    def test_run_reports_the_limit_once(self):
+        d = tempfile.mkdtemp(prefix="loadcell-fd-")
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write("scenarios:\n  many:\n    executor: constant-vus\n    vus: 300\n    duration: 1s\n"
+                    "    flow:\n      - request: { url: \"${TARGET}\" }\n"
+                    "thresholds:\n  \"http_req_errors{kind:local_limit}\": [\"count>0\"]\n"
+                    "  \"http_req_errors{kind:connect}\": [\"count==0\"]\n")
+        with Target() as t:
+            p = subprocess.run([LOADCELL, "run", f"{d}/t.yaml", "-e", f"TARGET={t.url}", "-q", "--out", f"{d}/r.json"],
+                               capture_output=True, text=True, timeout=60, preexec_fn=nofile(200))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        messages = [m for m in load_json(f"{d}/r.json")["messages"] if "file descriptors" in m]
+        self.assertEqual(len(messages), 1)
+        self.assertIn("the limit is ulimit -n = 200", messages[0])
+        self.assertEqual((p.stdout + p.stderr).count("Too many open files"), 1)
+
+
+class BackOff(unittest.TestCase):
+    """A VU whose every step fails at once waits 10 ms, doubling to 1 s, before its next
+    iteration: 2 s against a dead target are about 8 iterations per VU, not thousands (and
+    synchronous failures no longer recurse until the stack overflows)."""
+
+    def check(self, flow, metric, extra=""):
+        d = tempfile.mkdtemp(prefix="loadcell-backoff-")
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write(extra + "scenarios:\n  dead:\n    executor: constant-vus\n    vus: 5\n    duration: 2s\n"
+                    f"    flow:\n      - {flow}\n")
+        p = subprocess.run([LOADCELL, "run", f"{d}/t.yaml", "-q", "--summary-export", f"{d}/s.json"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        count = load_json(f"{d}/s.json")["metrics"][metric]["count"]
+        # 10+20+40+...+640 ms = 1.27 s, then 1 s steps: 8 or 9 iterations per VU in 2 s.
+        self.assertGreaterEqual(count, 5 * 7)
+        self.assertLessEqual(count, 5 * 10)
+
+    def test_http_to_a_dead_port(self):
+        port = free_port()
+        self.check(f'request: {{ url: "http://127.0.0.1:{port}/" }}', "http_reqs")
+
+    def test_sql_to_a_dead_database(self):
+        port = free_port()
+        self.check("sql: { db: main, query: 'select 1' }", "sql_queries",
+                   f"databases:\n  main: {{ url: 'postgres://u@127.0.0.1:{port}/db', pool: 2 }}\n")
+
+    def test_out_of_descriptors_does_not_overflow_the_stack(self):
+        # Synchronous failures (socket() itself fails): this run used to crash (SIGSEGV).
+        with Target() as t:
+            p = subprocess.run([LOADCELL, "quick", t.url, "-c", "50", "-t", "1", "-d", "500ms"], capture_output=True,
+                               text=True, timeout=60, preexec_fn=nofile(20))
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
+class EphemeralPorts(unittest.TestCase):
+    def test_port_exhaustion_in_a_namespace_with_20_ports(self):
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            self.skipTest("needs root and unshare for a network namespace")
+        d = tempfile.mkdtemp(prefix="loadcell-ports-")
+        script = f"""
+            set -e
+            ip link set lo up
+            sysctl -qw net.ipv4.ip_local_port_range="40000 40019"
+            {LOADCELL} target --listen 127.0.0.1:18182 > /dev/null 2>&1 &
+            trap "kill $!" EXIT
+            python3 -c "import socket,time
+            for _ in range(200):
+                try: socket.create_connection(('127.0.0.1', 18182)).close(); break
+                except OSError: time.sleep(0.05)"
+            {LOADCELL} quick http://127.0.0.1:18182/ -c 60 -t 1 -d 1s --json {d}/r.json
+        """
+        script = "\n".join(line[12:] if line.startswith(" " * 12) else line for line in script.splitlines())
+        p = subprocess.run(["unshare", "-n", "bash", "-c", script], capture_output=True, text=True, timeout=60)
+        if "unshare failed" in p.stderr or "Operation not permitted" in p.stderr:
+            self.skipTest(p.stderr.strip())
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        r = load_json(f"{d}/r.json")
+        warnings = [w for w in r["warnings"] if "local ports" in w]
+        self.assertEqual(len(warnings), 1, r["warnings"])
+        self.assertRegex(warnings[0], r"out of local ports: \d+ connection attempts failed \(Cannot assign requested "
+                                      r"address\) once \d+ connections were open; the ephemeral port range is "
+                                      r"40000-40019 \(20 ports\)")
+        self.assertEqual(p.stdout.count("out of local ports"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
