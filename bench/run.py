@@ -10,6 +10,8 @@ reference machine. Prints, for each scenario, both tools' numbers and the ratios
 4. The built-in target's throughput against nginx's, both on one core, driven by wrk.
 5. 15,000 VUs (request + think 1s), peak RSS per VU.
 6. A 3-step journey with a capture and templates: run's requests per CPU-second over quick's.
+7. HTTP/2 against h2load; 8. PostgreSQL against pgbench;
+9. Steady memory: quick, run and wrk for 10 minutes at full speed, RSS at 1 min and at the end.
 
 Usage: python3 bench/run.py build/loadcell [--seconds 10] [--json out.json]
 """
@@ -181,6 +183,46 @@ def bench_pg(loadcell, seconds, results):
               f"rate loadcell/pgbench = {r['loadcell_qps'] / r['pgbench_tps']:.3f}x")
 
 
+def bench_memory(loadcell, minutes, results):
+    """9. Steady memory: quick and run at full speed for `minutes` against the built-in
+    target (target on core 1, loadcell on core 0); RSS after 1 minute and at the end (goal:
+    within 5%). wrk beside them for reference (it keeps no per-second series)."""
+    port = free_port()
+    target = subprocess.Popen(["taskset", "-c", "1", loadcell, "target", "--listen", f"127.0.0.1:{port}", "-t", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = tempfile.mkdtemp(prefix="loadcell-bench-mem-")
+    try:
+        wait_for_port(port)
+        url = f"http://127.0.0.1:{port}/health"
+        secs = int(minutes * 60)
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write(f"scenarios:\n  s:\n    executor: constant-vus\n    vus: 50\n    duration: {secs}s\n    flow:\n"
+                    f"      - request: {{ name: a, url: '{url}' }}\n      - request: {{ name: b, url: '{url}?b' }}\n")
+        tools = {
+            "quick": [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", f"{secs}s", "-q", "--json", f"{d}/q.json"],
+            "run": [loadcell, "run", f"{d}/t.yaml", "-t", "1", "-q", "--out", f"{d}/r.json"],
+            "wrk": ["wrk", "-t1", "-c50", f"-d{secs}s", url],
+        }
+        results["memory"] = {}
+        for name, cmd in tools.items():
+            p = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            start = time.monotonic()
+            samples = {}
+            for at in (60, secs - 5):
+                time.sleep(max(0, start + at - time.monotonic()))
+                with open(f"/proc/{p.pid}/status") as f:
+                    samples[at] = next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+            p.wait()
+            early, late = samples[60], samples[secs - 5]
+            results["memory"][name] = {"rss_kib_1min": early, "rss_kib_end": late, "growth": late / early - 1}
+            print(f"[memory] {name}: RSS {early} KiB after 1 min, {late} KiB after {secs - 5} s "
+                  f"({100 * (late / early - 1):+.1f}%, goal within 5%)")
+    finally:
+        target.terminate()
+        target.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def proc_cpu_seconds(pid):
     """user + system CPU of a running process (all its threads), from /proc."""
     with open(f"/proc/{pid}/stat") as f:
@@ -199,7 +241,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json")
-    ap.add_argument("--only", help="comma-separated sections: http1, h2, pg (default: all)")
+    ap.add_argument("--only", help="comma-separated sections: http1, h2, pg, memory (default: all)")
+    ap.add_argument("--memory-minutes", type=float, default=10)
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
 
@@ -351,6 +394,8 @@ def main():
         bench_h2(loadcell, args.seconds, args.rounds, results)
     if want("pg"):
         bench_pg(loadcell, args.seconds, results)
+    if want("memory"):
+        bench_memory(loadcell, args.memory_minutes, results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -112,7 +112,7 @@ Result<CapacityRun> RunCapacitySearch(const TestDefinition& def, const CapacityR
     }
     t.interrupted = t.interrupted || r.interrupted;
     if (!r.aborted_by.empty()) t.aborted_by = r.aborted_by;
-    offset += static_cast<int64_t>(r.series.size());
+    offset += static_cast<int64_t>(r.series.size());  // steps are far shorter than the series cap
     ++step;
   }
   out.capacity.found = search.found();

@@ -16,6 +16,7 @@
 #include "engine/h2_worker.h"
 #include "engine/worker.h"
 #include "metrics/hdr_codec.h"
+#include "metrics/series.h"
 #include "net/resolver.h"
 #include "net/transport.h"
 
@@ -51,7 +52,8 @@ QuickSecond MakePoint(int64_t second, const Shard& s, double length_s) {
   p.second = second;
   p.start_s = static_cast<double>(second);
   p.length_s = length_s;
-  p.counters = s.counters;
+  p.counters = {s.counters.requests, s.counters.failed, s.counters.total_failures(), s.counters.bytes_in,
+                s.counters.bytes_out};
   p.inflight = s.inflight;
   p.p50_us = s.duration.ValueAtPercentile(50);
   p.p90_us = s.duration.ValueAtPercentile(90);
@@ -70,6 +72,7 @@ std::string Hostname() {
 }  // namespace
 
 Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live) {
+  const size_t series_cap = SeriesCap();
   auto endpoint = Resolve(plan.url.host, plan.url.port);
   if (!endpoint.ok()) return endpoint.error();
   std::unique_ptr<TlsContext> tls;
@@ -169,13 +172,13 @@ Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& inter
       QuickSecond p = MakePoint(next_emit, pending.begin()->second, len);
       pending.erase(pending.begin());
       if (live) live(p);
-      result.series.push_back(std::move(p));
+      AppendBounded(&result.series, std::move(p), series_cap);
       ++next_emit;
     }
   }
   for (auto& t : threads) t.join();
   // Seconds no worker reached (an interrupted run) are simply absent; drop leftovers.
-  for (auto& [second, shard] : pending) result.series.push_back(MakePoint(second, shard, 1.0));
+  for (auto& [second, shard] : pending) AppendBounded(&result.series, MakePoint(second, shard, 1.0), series_cap);
 
   result.interrupted = interrupted.load();
   result.measured_s = std::max(0.0, static_cast<double>(end_of_measure - measure_start) / 1e9);

@@ -53,16 +53,19 @@ class SeriesCollector {
       if (!complete) break;
       double dur = 1;
       if (duration_s >= 0 && pending_.size() == 1) dur = std::max(1e-3, duration_s - static_cast<double>(t - 1));
-      out->push_back(MakePoint(t, dur, vus, pending_.begin()->second));
-      out->back().resources = resources;
-      out->back().vus_by_scenario = vus_by_scenario;
-      if (observer_ != nullptr) observer_->OnSecond(out->back(), pending_.begin()->second);
+      SeriesPoint p = MakePoint(t, dur, vus, pending_.begin()->second);
+      p.resources = resources;
+      p.vus_by_scenario = vus_by_scenario;
+      // Streams and live views get every second; the in-memory series is bounded.
+      if (observer_ != nullptr) observer_->OnSecond(p, pending_.begin()->second);
+      AppendBounded(out, std::move(p), cap_);
       pending_.erase(pending_.begin());
     }
   }
 
  private:
   std::map<int64_t, MetricStore> pending_;
+  const size_t cap_ = SeriesCap();
   std::vector<int64_t> delivered_;
   std::vector<bool> done_;
   RunObserver* observer_;

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "live/prometheus.h"
+#include "metrics/series.h"
 #include "output/results_file.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -143,7 +144,7 @@ void LiveServer::OnStart(double start_wall) { live_.meta.start_unix = start_wall
 
 void LiveServer::OnSecond(const SeriesPoint& point, const MetricStore& interval) {
   live_.store.Merge(interval);
-  live_.series.push_back(point);
+  AppendBounded(&live_.series, point, SeriesCap());  // the dashboard's charts: bounded too
   live_.meta.duration_s += point.dur;
   live_.meta.end_unix = live_.meta.start_unix + live_.meta.duration_s;
   live_.meta.vus_max = std::max<int64_t>(live_.meta.vus_max, static_cast<int64_t>(point.vus));

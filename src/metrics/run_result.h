@@ -31,12 +31,25 @@ struct QuickMeta {
   double end_wall = 0;
 };
 
-// One second of the run (the last one may be shorter: it holds the grace period).
+// What a second keeps of the Counters: not the 600 status slots (4.7 KiB a second).
+struct SecondCounters {
+  int64_t requests = 0, failed = 0, failures = 0, bytes_in = 0, bytes_out = 0;
+  void Add(const SecondCounters& o) {
+    requests += o.requests;
+    failed += o.failed;
+    failures += o.failures;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+  }
+};
+
+// One second of the run (the last one may be shorter: it holds the grace period). Long
+// runs merge older seconds into longer intervals (AppendBounded in metrics/series.h).
 struct QuickSecond {
   int64_t second = 0;        // from the start of measurement
   double start_s = 0;        // offset of the interval from the start of measurement
   double length_s = 1;
-  Counters counters;
+  SecondCounters counters;
   int64_t inflight = 0;
   int64_t p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
   std::string duration_hdr;  // the interval's http_req_duration histogram, V2 base64

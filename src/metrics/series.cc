@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+
+#include "metrics/hdr_codec.h"
+#include "metrics/run_result.h"
 
 namespace loadcell {
 
@@ -74,5 +78,109 @@ SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& inte
   for (const auto& [name, acc] : by_name) p.by_name[name] = StatsOf(&acc.hist, acc.reqs, acc.failed);
   return p;
 }
+
+size_t SeriesCap() {
+  static const size_t cap = [] {
+    const char* v = std::getenv("LOADCELL_SERIES_CAP");
+    long n = v != nullptr ? std::strtol(v, nullptr, 10) : 0;
+    return n >= 4 ? static_cast<size_t>(n) : size_t{300};
+  }();
+  return cap;
+}
+
+namespace {
+
+void MergeStats(SeriesStats& a, const SeriesStats& b) {
+  int64_t na = a.reqs - a.failed, nb = b.reqs - b.failed;  // responses timed
+  if (na + nb > 0) a.avg = (a.avg * static_cast<double>(na) + b.avg * static_cast<double>(nb)) / static_cast<double>(na + nb);
+  a.p50 = std::max(a.p50, b.p50);
+  a.p90 = std::max(a.p90, b.p90);
+  a.p95 = std::max(a.p95, b.p95);
+  a.p99 = std::max(a.p99, b.p99);
+  a.max = std::max(a.max, b.max);
+  a.reqs += b.reqs;
+  a.failed += b.failed;
+}
+
+template <typename K, typename V>
+void AddAll(std::map<K, V>& a, const std::map<K, V>& b) {
+  for (const auto& [k, v] : b) a[k] += v;
+}
+
+}  // namespace
+
+void MergeInto(SeriesPoint& a, const SeriesPoint& b) {
+  int64_t iterations = a.iterations + b.iterations;
+  if (iterations > 0) {
+    a.iteration_avg_ms = (a.iteration_avg_ms * static_cast<double>(a.iterations) +
+                          b.iteration_avg_ms * static_cast<double>(b.iterations)) / static_cast<double>(iterations);
+  }
+  a.t = b.t;
+  a.dur += b.dur;
+  a.vus = b.vus;
+  a.iterations = iterations;
+  a.dropped += b.dropped;
+  a.checks_pass += b.checks_pass;
+  a.checks_fail += b.checks_fail;
+  a.data_sent += b.data_sent;
+  a.data_received += b.data_received;
+  MergeStats(a.all, b.all);
+  for (const auto& [name, st] : b.by_name) MergeStats(a.by_name[name], st);
+  AddAll(a.iterations_by_scenario, b.iterations_by_scenario);
+  AddAll(a.errors, b.errors);
+  a.vus_by_scenario = b.vus_by_scenario;
+  a.resources = b.resources;
+}
+
+void MergeInto(QuickSecond& a, const QuickSecond& b) {
+  a.length_s += b.length_s;
+  a.counters.Add(b.counters);
+  a.inflight = b.inflight;
+  auto ha = DecodeHdrBase64(a.duration_hdr);
+  auto hb = DecodeHdrBase64(b.duration_hdr);
+  if (ha.ok() && hb.ok()) {
+    HdrHistogram h = std::move(ha).value();
+    if (h.Add(*hb).ok()) {
+      a.p50_us = h.ValueAtPercentile(50);
+      a.p90_us = h.ValueAtPercentile(90);
+      a.p99_us = h.ValueAtPercentile(99);
+      a.max_us = h.max();
+      a.duration_hdr = EncodeHdrBase64(h);
+      return;
+    }
+  }
+  // Histograms of one run share one layout; should decoding ever fail, bound from above.
+  a.p50_us = std::max(a.p50_us, b.p50_us);
+  a.p90_us = std::max(a.p90_us, b.p90_us);
+  a.p99_us = std::max(a.p99_us, b.p99_us);
+  a.max_us = std::max(a.max_us, b.max_us);
+}
+
+namespace {
+double LengthOf(const SeriesPoint& p) { return p.dur; }
+double LengthOf(const QuickSecond& p) { return p.length_s; }
+}  // namespace
+
+template <typename Point>
+void AppendBounded(std::vector<Point>* series, Point p, size_t cap) {
+  // The first point is never partial (only the last one is): its length is the series'
+  // current resolution.
+  if (series->size() >= 2 && LengthOf(series->back()) + LengthOf(p) <= LengthOf(series->front()) + 1e-6) {
+    MergeInto(series->back(), p);
+    return;
+  }
+  series->push_back(std::move(p));
+  if (series->size() <= cap) return;
+  size_t out = 0;
+  for (size_t i = 0; i < series->size(); i += 2, ++out) {
+    Point merged = std::move((*series)[i]);
+    if (i + 1 < series->size()) MergeInto(merged, (*series)[i + 1]);
+    (*series)[out] = std::move(merged);
+  }
+  series->resize(out);
+}
+
+template void AppendBounded(std::vector<SeriesPoint>*, SeriesPoint, size_t);
+template void AppendBounded(std::vector<QuickSecond>*, QuickSecond, size_t);
 
 }  // namespace loadcell

@@ -1,11 +1,14 @@
 // The per-second series of a test run: one point per second of the run's clock, reduced
 // from that second's merged interval store to numbers (the histograms themselves are not
-// kept per second, so memory grows by a few hundred bytes per second and request name).
+// kept per second). Memory stays bounded however long the run: past SeriesCap() points
+// the series is downsampled (AppendBounded), while the totals stay exact (they are the
+// run's histograms, not the series) and an .ndjson stream keeps every second on disk.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "metrics/metric_store.h"
 
@@ -32,6 +35,24 @@ struct SeriesPoint {
 };
 
 SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& interval);
+
+// Most points a series keeps in memory: 300 (a 5-minute run keeps every second), or
+// LOADCELL_SERIES_CAP from the environment (tests use small values).
+size_t SeriesCap();
+
+// `b` (the later interval) folded into `a`. Counts add; gauges (VUs, resources) keep the
+// later sample; averages are weighted. A SeriesPoint's percentiles are the larger of the
+// two (its histograms are gone: an upper bound); a QuickSecond keeps its interval
+// histogram, so its percentiles stay exact.
+void MergeInto(SeriesPoint& a, const SeriesPoint& b);
+struct QuickSecond;
+void MergeInto(QuickSecond& a, const QuickSecond& b);
+
+// Appends a point, keeping at most `cap` points of equal length: when the series is full,
+// neighbours merge pairwise (each point then covers twice as long), and new seconds merge
+// into the last point until it is as long as the others.
+template <typename Point>
+void AppendBounded(std::vector<Point>* series, Point p, size_t cap);
 
 // Percentile summary (ms) of a histogram of microseconds.
 SeriesStats StatsOf(const HdrHistogram* h, int64_t reqs, int64_t failed);

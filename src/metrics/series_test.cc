@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "metrics/hdr_codec.h"
+#include "metrics/run_result.h"
+
 namespace loadcell {
 namespace {
 
@@ -51,6 +54,88 @@ TEST(Series, EmptySecond) {
   EXPECT_EQ(p.all.reqs, 0);
   EXPECT_EQ(p.all.p99, 0);
   EXPECT_TRUE(p.by_name.empty());
+}
+
+SeriesPoint Second(int64_t t, int64_t reqs, double p99, double vus) {
+  SeriesPoint p;
+  p.t = t;
+  p.vus = vus;
+  p.all.reqs = reqs;
+  p.all.p99 = p99;
+  p.all.avg = 1;
+  p.by_name["a"].reqs = reqs;
+  p.iterations = 1;
+  p.errors["timeout"] = 1;
+  return p;
+}
+
+TEST(Series, BoundedSeriesDownsamplesAndKeepsEveryCount) {
+  std::vector<SeriesPoint> s;
+  for (int64_t t = 1; t <= 100; ++t) AppendBounded(&s, Second(t, t, t == 37 ? 500.0 : 1.0, static_cast<double>(t)), 10);
+  // 100 seconds in at most 10 points of equal length (16 s: 6 full points and a last one).
+  EXPECT_LE(s.size(), 10u);
+  EXPECT_EQ(s.front().dur, 16);
+  int64_t reqs = 0, timeouts = 0, iterations = 0, named = 0;
+  double covered = 0;
+  for (const SeriesPoint& p : s) {
+    reqs += p.all.reqs;
+    named += p.by_name.at("a").reqs;
+    timeouts += p.errors.at("timeout");
+    iterations += p.iterations;
+    covered += p.dur;
+  }
+  EXPECT_EQ(reqs, 5050);
+  EXPECT_EQ(named, 5050);
+  EXPECT_EQ(timeouts, 100);
+  EXPECT_EQ(iterations, 100);
+  EXPECT_EQ(covered, 100);
+  EXPECT_EQ(s.back().t, 100);
+  EXPECT_EQ(s.back().vus, 100);  // gauges: the latest sample
+  // The spike at second 37 survives in the point that covers it (an upper bound).
+  const SeriesPoint& spike = s[36 / 16];
+  EXPECT_EQ(spike.all.p99, 500.0);
+  EXPECT_EQ(s[0].all.p99, 1.0);
+  EXPECT_EQ(s[0].all.avg, 1.0);
+}
+
+TEST(Series, ShortSeriesAreUntouched) {
+  std::vector<SeriesPoint> s;
+  for (int64_t t = 1; t <= 10; ++t) AppendBounded(&s, Second(t, 1, 1, 1), 10);
+  ASSERT_EQ(s.size(), 10u);
+  for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i].t, static_cast<int64_t>(i) + 1);
+}
+
+TEST(Series, QuickSecondsMergeTheirHistogramsExactly) {
+  std::vector<QuickSecond> s;
+  HdrHistogram whole;
+  for (int64_t t = 0; t < 64; ++t) {
+    HdrHistogram h;
+    for (int64_t v = 1; v <= 100; ++v) {
+      h.Record(v * (t + 1));
+      whole.Record(v * (t + 1));
+    }
+    QuickSecond q;
+    q.second = t;
+    q.start_s = static_cast<double>(t);
+    q.counters.requests = 100;
+    q.duration_hdr = EncodeHdrBase64(h);
+    AppendBounded(&s, std::move(q), 8);
+  }
+  ASSERT_EQ(s.size(), 8u);
+  EXPECT_EQ(s[1].start_s, 8.0);
+  EXPECT_EQ(s[1].length_s, 8.0);
+  HdrHistogram merged;
+  int64_t requests = 0;
+  for (const QuickSecond& q : s) {
+    requests += q.counters.requests;
+    auto h = DecodeHdrBase64(q.duration_hdr);
+    ASSERT_TRUE(h.ok());
+    ASSERT_TRUE(merged.Add(*h).ok());
+  }
+  EXPECT_EQ(requests, 6400);
+  EXPECT_EQ(merged.total_count(), whole.total_count());
+  EXPECT_EQ(merged.ValueAtPercentile(99), whole.ValueAtPercentile(99));
+  EXPECT_EQ(s.back().max_us, whole.max());
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ void LatencyBlock(std::string& out, const char* title, const HdrHistogram& h) {
 }  // namespace
 
 std::string FormatLiveLine(const QuickSecond& p, double total_s) {
-  const Counters& c = p.counters;
+  const SecondCounters& c = p.counters;
   double rate = p.length_s > 0 ? static_cast<double>(c.requests) / p.length_s : 0;
   return fmt::format("{:>5.0f}s/{:.0f}s  {:>9.0f} req/s  p50 {:>9}  p99 {:>9}  errors {:<6}  in-flight {}",
                      p.start_s + p.length_s, total_s, rate, Us(static_cast<double>(p.p50_us)),

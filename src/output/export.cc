@@ -119,7 +119,7 @@ json FullJson(const RunResult& r) {
                       {"requests", p.counters.requests},
                       {"rate", p.length_s > 0 ? static_cast<double>(p.counters.requests) / p.length_s : 0.0},
                       {"failed", p.counters.failed},
-                      {"errors", p.counters.total_failures()},
+                      {"errors", p.counters.failures},
                       {"bytes_in", p.counters.bytes_in},
                       {"in_flight", p.inflight},
                       {"p50_ms", static_cast<double>(p.p50_us) / 1000},
