@@ -11,7 +11,7 @@ reference machine. Prints, for each scenario, both tools' numbers and the ratios
 5. 15,000 VUs (request + think 1s), peak RSS per VU.
 6. A 3-step journey with a capture and templates: run's requests per CPU-second over quick's.
 7. HTTP/2 against h2load; 8. PostgreSQL against pgbench;
-9. Steady memory: quick, run and wrk for 10 minutes at full speed, RSS at 1 min and at the end.
+9. Steady memory: quick and run for 10 minutes at full speed, RSS at 1 min and at the end.
 
 Usage: python3 bench/run.py build/loadcell [--seconds 10] [--json out.json]
 """
@@ -186,7 +186,7 @@ def bench_pg(loadcell, seconds, results):
 def bench_memory(loadcell, minutes, results):
     """9. Steady memory: quick and run at full speed for `minutes` against the built-in
     target (target on core 1, loadcell on core 0); RSS after 1 minute and at the end (goal:
-    within 5%). wrk beside them for reference (it keeps no per-second series)."""
+    within 5%)."""
     port = free_port()
     target = subprocess.Popen(["taskset", "-c", "1", loadcell, "target", "--listen", f"127.0.0.1:{port}", "-t", "1"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -201,7 +201,6 @@ def bench_memory(loadcell, minutes, results):
         tools = {
             "quick": [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", f"{secs}s", "-q", "--json", f"{d}/q.json"],
             "run": [loadcell, "run", f"{d}/t.yaml", "-t", "1", "-q", "--out", f"{d}/r.json"],
-            "wrk": ["wrk", "-t1", "-c50", f"-d{secs}s", url],
         }
         results["memory"] = {}
         for name, cmd in tools.items():

@@ -697,9 +697,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   vu.t_start = now;
   vu.t_connect = vu.t_connected = vu.t_tls = vu.sent = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
-  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
-  vu.collector.Clear();
-  vu.parser.Reset(vu.req->method == "HEAD", collect ? &vu.collector : nullptr);
+  ResetResponse(vu);
   int origin = plan_.origin_of.at(vu.req);
   if (vu.origin != origin || vu.transport.fd() < 0) {
     vu.transport.Close();
@@ -710,8 +708,19 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   Write(vu, now);
 }
 
+void VuWorker::ResetResponse(Vu& vu) {
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  vu.collector.Clear();
+  vu.parser.Reset(vu.req->method == "HEAD", collect ? &vu.collector : nullptr);
+}
+
 void VuWorker::Connect(Vu& vu, Nanos now) {
   vu.reused = false;
+  // A request resent on a new connection (the server closed the kept-alive one under it)
+  // is written again from its first byte, and its answer parsed from scratch (the old
+  // connection's end was fed to the parser).
+  vu.written = 0;
+  ResetResponse(vu);
   vu.t_connect = now;
   IoResult r = vu.transport.Connect(plan_.origins[static_cast<size_t>(vu.origin)].endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {

@@ -67,6 +67,7 @@ class VuWorker {
   void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
   void Connect(Vu& vu, Nanos now);
+  void ResetResponse(Vu& vu);
   void Write(Vu& vu, Nanos now);
   void OnEvent(Vu& vu, uint32_t events, Nanos now);
   void OnReadable(Vu& vu, Nanos now);

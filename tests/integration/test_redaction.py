@@ -2,10 +2,14 @@
 writes, unless --no-redact: -H 'Authorization: ...' and Cookie values, -e values with
 secret names, `vars` marked `secret: true`, passwords in database URLs."""
 import os
+import signal
 import subprocess
 import tempfile
 import textwrap
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 from harness import LOADCELL, Target, free_port, quick
 
@@ -87,6 +91,42 @@ class SecretVars(unittest.TestCase):
         self.assertIn("ws://127.0.0.1", console)
         self.assertIn("connection refused", console)
         self.assertIn("-e TENANT_HEADER=[redacted]", files["r.json"])
+
+    def test_dashboard_and_metrics_carry_no_secret(self):
+        dash, prom = free_port(), free_port()
+        d = tempfile.mkdtemp(prefix="loadcell-secrets-")
+        with open(f"{d}/test.yaml", "w") as f:
+            f.write('vars:\n  api_key: { value: "${TENANT_HEADER}", secret: true }\nscenarios:\n  s:\n'
+                    '    executor: per-vu-iterations\n    vus: 2\n    iterations: 3\n    flow:\n'
+                    '      - request: { url: "${TARGET}", headers: { X-Api-Key: "{{ vars.api_key }}" } }\n')
+        with Target() as t:
+            run = subprocess.Popen([LOADCELL, "run", f"{d}/test.yaml", "-e", f"TENANT_HEADER={SECRET}", "-e",
+                                    f"TARGET={t.url}", "-q", "--dashboard", f"127.0.0.1:{dash}", "--prometheus",
+                                    f"127.0.0.1:{prom}", "--linger", "60s"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                # The report is served once the run is over (409 before): poll for it.
+                deadline, report = time.monotonic() + 30, None
+                while report is None and time.monotonic() < deadline:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{dash}/report", timeout=5) as r:
+                            report = r.read().decode()
+                    except (urllib.error.HTTPError, urllib.error.URLError, ConnectionError):
+                        time.sleep(0.1)
+                self.assertIsNotNone(report, "the dashboard never served the report")
+                pages = {"report": report}
+                for name, url in (("data", f"http://127.0.0.1:{dash}/data"), ("page", f"http://127.0.0.1:{dash}/"),
+                                  ("metrics", f"http://127.0.0.1:{prom}/metrics")):
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        pages[name] = r.read().decode()
+            finally:
+                run.send_signal(signal.SIGINT)
+                out, err = run.communicate(timeout=30)
+        self.assertEqual(run.returncode, 0, err)
+        for name, text in pages.items():
+            self.assertNotIn(SECRET, text, name)
+        self.assertIn("TENANT_HEADER=[redacted]", pages["data"])
+        self.assertNotIn(SECRET, out + err)
 
     def test_no_redact_keeps_them(self):
         with Target() as t:

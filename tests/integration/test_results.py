@@ -198,6 +198,12 @@ class RunOutputs(unittest.TestCase):
 
 class Interrupted(unittest.TestCase):
     def test_sigint_writes_every_output(self):
+        self.interrupt_writes_every_output(signal.SIGINT)
+
+    def test_sigterm_writes_every_output(self):
+        self.interrupt_writes_every_output(signal.SIGTERM)
+
+    def interrupt_writes_every_output(self, sig):
         d = tempfile.mkdtemp(prefix="loadcell-int-")
         with Target() as t:
             path = write_test(d, "60s")
@@ -211,7 +217,7 @@ class Interrupted(unittest.TestCase):
                         if f.read().count('"type":"second"') >= 1:
                             break
                 time.sleep(0.05)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(sig)
             out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 105, err)
         self.assertIn("(interrupted)", out)
