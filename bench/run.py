@@ -183,7 +183,7 @@ def bench_pg(loadcell, seconds, results):
               f"rate loadcell/pgbench = {r['loadcell_qps'] / r['pgbench_tps']:.3f}x")
 
 
-def bench_memory(loadcell, minutes, results):
+def bench_memory(loadcell, minutes, results, which=("quick", "run")):
     """9. Steady memory: quick and run at full speed for `minutes` against the built-in
     target (target on core 1, loadcell on core 0); RSS after 1 minute and at the end (goal:
     within 5%)."""
@@ -204,6 +204,8 @@ def bench_memory(loadcell, minutes, results):
         }
         results["memory"] = {}
         for name, cmd in tools.items():
+            if name not in which:
+                continue
             p = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             start = time.monotonic()
             samples = {}
@@ -242,6 +244,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--only", help="comma-separated sections: http1, h2, pg, memory (default: all)")
     ap.add_argument("--memory-minutes", type=float, default=10)
+    ap.add_argument("--memory-tools", default="quick,run", help="which of quick,run the memory section runs")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
 
@@ -394,7 +397,7 @@ def main():
     if want("pg"):
         bench_pg(loadcell, args.seconds, results)
     if want("memory"):
-        bench_memory(loadcell, args.memory_minutes, results)
+        bench_memory(loadcell, args.memory_minutes, results, args.memory_tools.split(","))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

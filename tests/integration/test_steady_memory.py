@@ -55,8 +55,8 @@ class SteadyMemory(unittest.TestCase):
         self.check_rss(samples)
         r = load_json(f"{d}/r.json")
         series = r["series"]
-        self.assertLessEqual(len(series), 10)
-        self.assertEqual(series[0]["length_s"], 8.0)  # 40 s in 10 points: 4 s, then 8 s each
+        self.assertLessEqual(len(series), 5)  # quick keeps half run's cap: its points hold histograms
+        self.assertIn(series[0]["length_s"], (8.0, 16.0))  # 40 s in at most 5 points of 2^k seconds
         self.assertEqual(sum(s["requests"] for s in series), r["counters"]["requests"])
         self.assertAlmostEqual(sum(s["length_s"] for s in series), 40.0, delta=1.5)
         # The interval log has one line per (merged) interval, each a whole histogram.
