@@ -4,7 +4,7 @@
 // per-second windows (a run's seconds are its samples: latencies within one second are
 // correlated, seconds much less), with a Mann–Whitney U test and a bootstrap interval of
 // the ratio of medians. A metric regresses only when the change is significant, its
-// interval excludes "no change", and it exceeds the allowed regression.
+// interval excludes "no change", and the windows' change exceeds the allowed regression.
 #pragma once
 
 #include <string>
@@ -30,6 +30,7 @@ struct MetricComparison {
   std::string metric;   // "p50", "p95", "p99" (ms), "rate" (req/s), "error_rate"
   double baseline = 0, current = 0;
   double change = 0;    // relative (current/baseline - 1); absolute difference for error_rate
+  double window_change = 0;  // the same on the per-second windows (ratio of medians; mean difference)
   double p_value = 1;
   double ci_low = 0, ci_high = 0;  // bootstrap interval of the ratio (difference for error_rate)
   int windows_baseline = 0, windows_current = 0;
@@ -42,6 +43,13 @@ struct Comparison {
   std::vector<MetricComparison> rows;
   bool regressed() const;
 };
+
+// One row: `base`/`cur` are the headline values, `wb`/`wc` the per-second windows.
+// `higher_is_worse`: latency and errors (throughput is the other way round); `absolute`:
+// the error rate (differences in percentage points, not ratios).
+MetricComparison CompareMetric(const std::string& request, const std::string& metric, double base, double cur,
+                               const std::vector<double>& wb, const std::vector<double>& wc, bool higher_is_worse,
+                               bool absolute, const CompareOptions& options);
 
 Comparison CompareRuns(const RunResults& baseline, const RunResults& current, const CompareOptions& options);
 std::string FormatComparison(const Comparison& c);

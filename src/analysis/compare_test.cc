@@ -1,0 +1,59 @@
+#include "analysis/compare.h"
+
+#include <gtest/gtest.h>
+
+namespace loadcell {
+namespace {
+
+// 30 seconds of per-second p99s around `level` ms (a fixed ±3% wobble).
+std::vector<double> Seconds(double level) {
+  std::vector<double> v;
+  for (int i = 0; i < 30; ++i) v.push_back(level * (1.0 + 0.03 * ((i * 7) % 5 - 2) / 2.0));
+  return v;
+}
+
+TEST(Compare, ThirtyPercentSlowerIsWorseUnderTheDefaultAllowance) {
+  MetricComparison m = CompareMetric("", "p99", 25, 32.5, Seconds(25), Seconds(32.5), true, false, {});
+  EXPECT_EQ(m.verdict, Verdict::kWorse);
+  EXPECT_NEAR(m.change, 0.30, 1e-9);
+  EXPECT_NEAR(m.window_change, 0.30, 0.01);
+  EXPECT_GT(m.ci_low, 1.25);
+  EXPECT_LT(m.p_value, 1e-6);
+}
+
+// The regression the CI gate once failed on: the seconds are 30% slower, but two slow
+// seconds push the whole-run p99 to +240%. Allowing 60%, the gate must pass: the change
+// is measured on the windows (whose interval it is), not on the headline.
+TEST(Compare, AllowanceJudgedOnTheWindowsNotOnAHeadlineMadeByTwoSeconds) {
+  std::vector<double> cur = Seconds(32.5);
+  cur[10] = 90;
+  cur[20] = 110;
+  CompareOptions allow60;
+  allow60.max_regression = 0.60;
+  MetricComparison m = CompareMetric("", "p99", 25.6, 87.2, Seconds(25), cur, true, false, allow60);
+  EXPECT_GT(m.change, 2.0);
+  EXPECT_NEAR(m.window_change, 0.30, 0.02);
+  EXPECT_EQ(m.verdict, Verdict::kSame);
+  // Without the allowance it is still a regression.
+  EXPECT_EQ(CompareMetric("", "p99", 25.6, 87.2, Seconds(25), cur, true, false, {}).verdict, Verdict::kWorse);
+}
+
+TEST(Compare, ThroughputDropIsWorseAndFewWindowsCannotTell) {
+  MetricComparison m = CompareMetric("", "rate", 1000, 700, Seconds(1000), Seconds(700), false, false, {});
+  EXPECT_EQ(m.verdict, Verdict::kWorse);
+  std::vector<double> four{1, 1, 1, 1};
+  EXPECT_EQ(CompareMetric("", "p50", 1, 9, four, {9, 9, 9, 9}, true, false, {}).verdict, Verdict::kInsufficient);
+}
+
+TEST(Compare, ErrorRateIsJudgedInPercentagePoints) {
+  std::vector<double> base(30, 0.0), cur(30, 0.005);
+  // +0.5 pp is within the allowed +1 pp.
+  EXPECT_EQ(CompareMetric("", "error_rate", 0, 0.005, base, cur, true, true, {}).verdict, Verdict::kSame);
+  std::vector<double> worse(30, 0.05);
+  MetricComparison m = CompareMetric("", "error_rate", 0, 0.05, base, worse, true, true, {});
+  EXPECT_EQ(m.verdict, Verdict::kWorse);
+  EXPECT_NEAR(m.window_change, 0.05, 1e-12);
+}
+
+}  // namespace
+}  // namespace loadcell
