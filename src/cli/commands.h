@@ -93,9 +93,20 @@ struct RunArgs {
   std::string history;  // SQLite file to record the run in
   bool usl = false;     // read a stepped ramping-vus run as a concurrency sweep
   std::string linger = "0";  // keep the dashboard up this long after the run
+  std::string segment, segments;  // --segment K/N | FROM:TO, --segments SEQ
+  int segment_index = 0;          // --segment-index I (1-based)
+  std::string generator;          // --generator NAME: Prometheus label
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
 int RunTestCommand(const RunArgs& a, const std::string& command_line);
+
+struct MergeArgs {
+  std::vector<std::string> parts;
+  std::string out, summary_export, report;
+  bool quiet = false;
+};
+void AddMergeOptions(CLI::App& cmd, MergeArgs& a);
+int RunMergeCommand(const MergeArgs& a, const std::string& command_line);
 
 struct ReportArgs {
   std::string results;

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   CompareArgs compare;
   CLI::App* cmp = app.add_subcommand("compare", "Compare a run with a baseline (exit 99 on a significant regression)");
   AddCompareOptions(*cmp, compare);
+  MergeArgs merge;
+  CLI::App* mrg = app.add_subcommand("merge", "Merge the parts of a test split across generators (run --segment)");
+  AddMergeOptions(*mrg, merge);
   AnalyzeArgs analyze;
   CLI::App* an = app.add_subcommand("analyze", "Analyses of measurements: usl (scalability)");
   AddAnalyzeOptions(*an, analyze);
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   if (r->parsed()) return RunTestCommand(run, command_line);
   if (rep->parsed()) return RunReportCommand(report);
   if (cmp->parsed()) return RunCompareCommand(compare);
+  if (mrg->parsed()) return RunMergeCommand(merge, command_line);
   if (an->parsed()) return RunAnalyzeCommand(analyze);
   if (hist->parsed()) return RunHistoryCommand(history);
   return kExitBadInput;

@@ -52,6 +52,12 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
       ->check(CLI::Range(1LL, 1LL << 22));
   cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
   cmd.add_option("--dashboard", a.dashboard, "Serve the live dashboard at HOST:PORT during the run");
+  cmd.add_option("--segment", a.segment,
+                 "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
+  cmd.add_option("--segments", a.segments, "The sequence the test is split by, e.g. 0,1/4,1/2,1 (with --segment-index)");
+  cmd.add_option("--segment-index", a.segment_index, "Which segment of --segments this generator runs (1 = the first)")
+      ->check(CLI::Range(1, 1000000));
+  cmd.add_option("--generator", a.generator, "This generator's name: a `generator` label on every /metrics series");
   cmd.add_option("--linger", a.linger,
                  "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
 }
@@ -96,6 +102,14 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       return kExitBadInput;
     }
   }
+  {
+    auto segment = ExecutionSegment::FromArgs(a.segment, a.segments, a.segment_index);
+    if (!segment.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", segment.error().message.c_str());
+      return kExitBadInput;
+    }
+    overrides.segment = *segment;
+  }
   auto apdex_t = ParseDuration(a.apdex_t);
   if (!apdex_t.ok() || *apdex_t <= 0) {
     std::fprintf(stderr, "loadcell: --apdex-t: %s\n", apdex_t.ok() ? "must be greater than zero" : apdex_t.error().message.c_str());
@@ -132,6 +146,11 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       std::fprintf(stderr, "loadcell: %s: executor capacity-search must be the test's only scenario\n", a.file.c_str());
       return kExitBadInput;
     }
+    if (!overrides.segment.whole()) {
+      // Each step's verdict needs the whole test's thresholds, which no one generator sees.
+      std::fprintf(stderr, "loadcell: --segment: executor capacity-search cannot be split across generators\n");
+      return kExitBadInput;
+    }
   } else {
     auto prepared = PrepareTest(std::move(loaded), overrides, threads, seed, a.insecure);
     if (!prepared.ok()) {
@@ -155,6 +174,12 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     if (plan) plan->def.secrets.clear();
   }
   RunMeta meta = MakeRunMeta(tdef, seed, Redactor(tdef.secrets).Apply(command_line));
+  if (!overrides.segment.whole()) {
+    meta.segment = overrides.segment.ToString();
+    meta.segments = overrides.segment.SequenceString();
+    std::fprintf(stderr, "loadcell: segment %s of %s: this generator runs its share of the test\n", meta.segment.c_str(),
+                 meta.segments.c_str());
+  }
   Observers observers;
   // Outputs that cannot be written are reported by name and do not stop the run: what it
   // measures still reaches the console and the other outputs.
@@ -189,7 +214,15 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   }
   std::unique_ptr<LiveServer> live;
   if (!a.prometheus.empty() || !a.dashboard.empty()) {
-    live = std::make_unique<LiveServer>(LiveServer::Options{a.prometheus, a.dashboard, {}}, meta);
+    // Several generators scraped by one Prometheus: each series says which one it is
+    // (the segment's number by default), so that sum() gives the live total.
+    Tags labels;
+    if (!a.generator.empty()) {
+      labels["generator"] = a.generator;
+    } else if (!overrides.segment.whole()) {
+      labels["generator"] = std::to_string(overrides.segment.index() + 1);
+    }
+    live = std::make_unique<LiveServer>(LiveServer::Options{a.prometheus, a.dashboard, labels}, meta);
     Status s = live->Start();
     if (!s.ok()) {
       std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
@@ -271,6 +304,12 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     } else {
       results.messages.push_back(sweep.error().message);
     }
+  }
+  if (!results.meta.segment.empty()) {
+    results.messages.push_back(fmt::format(
+        "segment {} of {}: this is one generator's share; the thresholds are about the whole test, so they do not "
+        "set this run's exit code: `loadcell merge` judges them on all the parts", results.meta.segment,
+        results.meta.segments));
   }
   results.findings = FindBottlenecks(results);
   results.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;

@@ -53,6 +53,7 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   plan->def = std::move(def);
   plan->threads = threads;
   plan->seed = seed;
+  plan->segment = o.segment;
   if (plan->def.default_timeout) plan->default_timeout = *plan->def.default_timeout;
   bool need_tls = false;
   plan->sql_statements.resize(plan->def.databases.size());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "load/execution_segment.h"
 #include "net/resolver.h"
 #include "net/transport.h"
 #include "protocol/http2/h2_connection.h"
@@ -23,6 +24,7 @@ namespace loadcell {
 struct RunOverrides {
   int64_t vus = 0;          // --vus (0: as written)
   Nanos duration = 0;       // --duration (0: as written)
+  ExecutionSegment segment; // --segment: this generator's share of the test
 };
 
 struct Origin {
@@ -53,6 +55,9 @@ struct TestPlan {
   Nanos default_timeout = 10 * kSecond;
   int threads = 1;
   uint64_t seed = 0;
+  // This generator's share (load/execution_segment.h): VUs, iterations, arrivals and data
+  // rows are its share of the whole test's, numbered as in the whole test.
+  ExecutionSegment segment;
   // Thresholds with an abort_on_fail expression: evaluated every second while running.
   std::vector<const ThresholdDef*> abort_thresholds;
   // Shared between workers.

@@ -124,6 +124,7 @@ struct VuWorker::Exec {
   std::optional<ArrivalSchedule> ramp;
   std::optional<ConstantRateSchedule> constant;
   std::vector<VuStep> vu_steps;  // ramping-vus
+  int64_t iterations = 0;        // shared-iterations: this generator's share
   int64_t wanted = 0;            // ramping-vus: VUs that may run now
   bool started = false;
   bool finished = false;
@@ -248,6 +249,8 @@ void VuWorker::OpenPools() {
 
 void VuWorker::SetUpExecutors() {
   const int n = plan_.threads;
+  const ExecutionSegment& segment = plan_.segment;
+  const ExecutionSegment* striped = segment.whole() ? nullptr : &segment;
   h2_pools_.resize(plan_.origins.size());
   int64_t id_base = 0;
   for (size_t si = 0; si < plan_.def.scenarios.size(); ++si) {
@@ -256,14 +259,19 @@ void VuWorker::SetUpExecutors() {
     e->def = &d;
     e->scenario = static_cast<int>(si);
     e->start = start_ + d.start_time;
-    int64_t total_vus = 0;
+    int64_t total_vus = 0;  // the whole test's; this generator runs segment.Scale(total_vus)
     switch (d.executor) {
       case ExecutorKind::kConstantVus:
         total_vus = d.vus;
         e->end = e->start + d.duration;
         break;
       case ExecutorKind::kRampingVus: {
-        e->vu_steps = RampingVus(d.start_vus, ToRateStages(d.stages));
+        // The whole test's ramp, one VU at a time; this generator runs its share of each
+        // count (Scale only grows with the count, so its VUs also change one at a time).
+        for (const VuStep& step : RampingVus(d.start_vus, ToRateStages(d.stages))) {
+          VuStep mine{step.at, segment.Scale(step.vus)};
+          if (e->vu_steps.empty() || e->vu_steps.back().vus != mine.vus || step.vus == 0) e->vu_steps.push_back(mine);
+        }
         total_vus = d.start_vus;
         for (const Stage& s : d.stages) total_vus = std::max<int64_t>(total_vus, static_cast<int64_t>(s.target));
         e->end = e->start + e->vu_steps.back().at;
@@ -278,30 +286,39 @@ void VuWorker::SetUpExecutors() {
         total_vus = d.max_vus;
         e->end = e->start + d.duration;
         e->constant.emplace(e->start, e->end, d.rate * static_cast<double>(kSecond) / static_cast<double>(d.time_unit),
-                            index_, n);
+                            index_, n, striped);
         break;
       case ExecutorKind::kRampingArrivalRate:
         total_vus = d.max_vus;
-        e->ramp.emplace(d.start_rate, d.time_unit, ToRateStages(d.stages), index_, n);
+        e->ramp.emplace(d.start_rate, d.time_unit, ToRateStages(d.stages), index_, n, striped);
         e->end = e->start + e->ramp->total_duration() + 1;  // the last arrival may land on the end
         break;
       case ExecutorKind::kCapacitySearch:
         break;
     }
+    e->iterations = d.iterations;
+    if (d.executor == ExecutorKind::kSharedIterations && striped != nullptr) {
+      // Shared iterations follow the VUs: iteration j is the whole test's VU j % vus's to
+      // run, so a generator without a VU has no iteration to lose, and the shares add up.
+      e->iterations = d.iterations / d.vus * segment.Scale(d.vus) + segment.Scale(std::min(d.vus, d.iterations % d.vus));
+    }
     e->hard_end = e->end + (d.executor == ExecutorKind::kRampingVus ? std::max(d.graceful_ramp_down, d.graceful_stop)
                                                                     : d.graceful_stop);
-    // VU k of the scenario lives on worker k % n.
+    // VU k of this generator's share lives on worker k % n; its id is the whole test's.
     e->id_base = id_base;
     if (e->open()) {
-      int64_t pre = d.pre_allocated_vus / n + (index_ < d.pre_allocated_vus % n ? 1 : 0);
-      e->max_vus = d.max_vus / n + (index_ < d.max_vus % n ? 1 : 0);
+      // At least one VU wherever arrivals are owned, or they would all be dropped.
+      auto share = [&](int64_t v) { return striped == nullptr ? v : std::max<int64_t>(v > 0 ? 1 : 0, segment.Scale(v)); };
+      int64_t pre_all = share(d.pre_allocated_vus), max_all = share(d.max_vus);
+      int64_t pre = pre_all / n + (index_ < pre_all % n ? 1 : 0);
+      e->max_vus = max_all / n + (index_ < max_all % n ? 1 : 0);
       e->next_vu_index = index_;
       for (int64_t i = 0; i < pre; ++i) {
         e->idle.push_back(&NewVu(*e, e->next_vu_index));
         e->next_vu_index += n;
       }
     } else {
-      for (int64_t k = index_; k < total_vus; k += n) NewVu(*e, k);
+      for (int64_t k = index_; k < segment.Scale(total_vus); k += n) NewVu(*e, k);
     }
     id_base += total_vus;
     execs_.push_back(std::move(e));
@@ -314,7 +331,7 @@ VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
   vu->worker = this;
   vu->exec = &e;
   vu->index = index;
-  vu->id = e.id_base + index + 1;
+  vu->id = e.id_base + plan_.segment.GlobalIndex(index) + 1;
   vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
   vu->rows.assign(plan_.def.data.size(), -1);
   vu->base_tags["scenario"] = d.name;
@@ -336,7 +353,7 @@ bool VuWorker::Continues(Exec& e, Vu& vu, Nanos now) {
     case ExecutorKind::kPerVuIterations: return vu.iterations_done < d.iterations;
     case ExecutorKind::kSharedIterations:
       return plan_.shared_iterations[static_cast<size_t>(e.scenario)].fetch_add(1, std::memory_order_relaxed) <
-             d.iterations;
+             e.iterations;
     default: return false;  // open executors: the schedule starts iterations
   }
 }
@@ -447,13 +464,14 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
     auto rows = static_cast<int64_t>(d.rows.size());
     switch (d.mode) {
       case DataFeeder::Mode::kSequential:
-        vu.rows[f] = plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed) % rows;
+        // Rows are numbered as in the whole test: generators take disjoint rows.
+        vu.rows[f] = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed)) % rows;
         break;
       case DataFeeder::Mode::kRandom:
         vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows));
         break;
       case DataFeeder::Mode::kUnique: {
-        int64_t r = plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed);
+        int64_t r = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed));
         if (r >= rows) {
           if (!e.finished) {
             stats_.messages.push_back(fmt::format("scenario {}: data file {} exhausted after {} rows (mode unique); "

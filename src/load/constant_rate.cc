@@ -4,8 +4,16 @@
 
 namespace loadcell {
 
-ConstantRateSchedule::ConstantRateSchedule(Nanos start, Nanos end, double rate, int worker, int workers)
-    : start_(start), end_(end), ns_per_arrival_(1e9 / rate), workers_(workers), index_(worker), next_(TimeOf(worker)) {}
+ConstantRateSchedule::ConstantRateSchedule(Nanos start, Nanos end, double rate, int worker, int workers,
+                                           const ExecutionSegment* segment)
+    : start_(start),
+      end_(end),
+      ns_per_arrival_(1e9 / rate),
+      workers_(workers),
+      segment_(segment != nullptr && !segment->whole() ? segment : nullptr),
+      local_(worker),
+      index_(Global(worker)),
+      next_(TimeOf(index_)) {}
 
 // Computed from the index each time, never by adding intervals: no drift after millions.
 Nanos ConstantRateSchedule::TimeOf(int64_t i) const {
@@ -13,7 +21,8 @@ Nanos ConstantRateSchedule::TimeOf(int64_t i) const {
 }
 
 void ConstantRateSchedule::Advance() {
-  index_ += workers_;
+  local_ += workers_;
+  index_ = Global(local_);
   next_ = TimeOf(index_);
 }
 

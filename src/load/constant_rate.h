@@ -10,13 +10,17 @@
 #include <deque>
 
 #include "common/clock.h"
+#include "load/execution_segment.h"
 
 namespace loadcell {
 
 class ConstantRateSchedule {
  public:
-  // Arrivals in [start, end). rate is per second across all workers.
-  ConstantRateSchedule(Nanos start, Nanos end, double rate, int worker, int workers);
+  // Arrivals in [start, end). rate is per second across all workers (and generators).
+  // With a `segment`, this generator's workers take only the arrivals it owns: its k-th
+  // arrival is the whole test's segment->GlobalIndex(k), and worker w takes k % n == w.
+  ConstantRateSchedule(Nanos start, Nanos end, double rate, int worker, int workers,
+                       const ExecutionSegment* segment = nullptr);
 
   bool done() const { return next_ >= end_; }
   Nanos next() const { return next_; }  // intended time of this worker's next arrival
@@ -28,11 +32,14 @@ class ConstantRateSchedule {
 
  private:
   Nanos TimeOf(int64_t i) const;
+  int64_t Global(int64_t k) const { return segment_ == nullptr ? k : segment_->GlobalIndex(k); }
   Nanos start_;
   Nanos end_;
   double ns_per_arrival_;
   int workers_;
-  int64_t index_;
+  const ExecutionSegment* segment_;
+  int64_t local_;  // among this generator's arrivals
+  int64_t index_;  // among the whole test's
   Nanos next_;
 };
 

@@ -5,8 +5,11 @@
 namespace loadcell {
 
 ArrivalSchedule::ArrivalSchedule(double start_rate, Nanos time_unit, std::vector<RateStage> stages, int worker,
-                                 int workers)
-    : workers_(workers), index_(worker) {
+                                 int workers, const ExecutionSegment* segment)
+    : workers_(workers),
+      segment_(segment != nullptr && !segment->whole() ? segment : nullptr),
+      local_(worker),
+      index_(Global(worker)) {
   double per_ns = 1.0 / static_cast<double>(time_unit);
   double r = start_rate * per_ns;
   double count = 0;
@@ -45,7 +48,8 @@ Nanos ArrivalSchedule::TimeOf(double n) const {
 }
 
 void ArrivalSchedule::Advance() {
-  index_ += workers_;
+  local_ += workers_;
+  index_ = Global(local_);
   next_ = TimeOf(static_cast<double>(index_ + 1));
   done_ = next_ < 0;
 }

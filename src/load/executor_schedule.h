@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "load/execution_segment.h"
 
 namespace loadcell {
 
@@ -26,8 +27,10 @@ struct RateStage {
 class ArrivalSchedule {
  public:
   // start_rate and targets are per `time_unit`. A constant rate is one stage whose
-  // target equals start_rate. Worker w of n takes iterations i with i % n == w.
-  ArrivalSchedule(double start_rate, Nanos time_unit, std::vector<RateStage> stages, int worker = 0, int workers = 1);
+  // target equals start_rate. Worker w of n takes iterations i with i % n == w; with a
+  // `segment`, i numbers this generator's iterations (the whole test's GlobalIndex(i)).
+  ArrivalSchedule(double start_rate, Nanos time_unit, std::vector<RateStage> stages, int worker = 0, int workers = 1,
+                  const ExecutionSegment* segment = nullptr);
 
   bool done() const { return done_; }
   Nanos next() const { return next_; }         // offset of this worker's next iteration
@@ -49,7 +52,10 @@ class ArrivalSchedule {
   };
   std::vector<Segment> segments_;
   Nanos total_ = 0;
+  int64_t Global(int64_t k) const { return segment_ == nullptr ? k : segment_->GlobalIndex(k); }
   int workers_;
+  const ExecutionSegment* segment_;
+  int64_t local_;
   int64_t index_;
   Nanos next_ = 0;
   bool done_ = false;

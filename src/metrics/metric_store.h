@@ -67,6 +67,8 @@ class MetricStore {
   }
   // Adds one aggregate (as read back from a results file) to the series of its tags.
   void Insert(const std::string& metric, SeriesAggregate aggregate);
+  // Drops every series of `metric` (merging generators rebuilds the `vus` gauge).
+  void Erase(const std::string& metric) { series_.erase(metric); }
 
  private:
   SeriesAggregate& At(const std::string& metric, const TagKey& tags, MetricKind kind);

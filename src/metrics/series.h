@@ -47,6 +47,10 @@ size_t SeriesCap();
 void MergeInto(SeriesPoint& a, const SeriesPoint& b);
 struct QuickSecond;
 void MergeInto(QuickSecond& a, const QuickSecond& b);
+// `b` measured at the same time as `a` by another generator (`loadcell merge`): counts and
+// VUs add; percentiles are the larger of the two (an upper bound) unless recomputed from
+// the seconds' histograms.
+void AddConcurrent(SeriesPoint& a, const SeriesPoint& b);
 
 // Appends a point, keeping at most `cap` points of equal length: when the series is full,
 // neighbours merge pairwise (each point then covers twice as long), and new seconds merge

@@ -117,6 +117,9 @@ RunMeta MetaFromJson(const json& j) {
   }
   m.tag_keys = j.at("tag_keys").get<std::vector<std::string>>();
   m.complete = j.value("complete", true);
+  m.segment = j.value("segment", "");
+  m.segments = j.value("segments", "");
+  if (j.contains("parts")) m.parts = j.at("parts").get<std::vector<std::string>>();
   return m;
 }
 
@@ -365,7 +368,7 @@ bool HasEndRecord(std::string_view text) {
   return !j.is_discarded() && j.is_object() && j.value("type", "") == "end";
 }
 
-Result<RunResults> FromNdjson(std::string_view text, const std::string& name) {
+Result<RunResults> FromNdjson(std::string_view text, const std::string& name, SecondStores* seconds) {
   RunResults r;
   const bool complete = HasEndRecord(text);
   bool have_meta = false, have_end = false;
@@ -398,6 +401,11 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name) {
         r.series.push_back(PointFromJson(j.at("point")));
         if (!complete) {
           Status s = StoreFromJson(j.at("store"), &from_seconds);
+          if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
+        }
+        if (seconds != nullptr) {
+          seconds->emplace_back(r.series.back().t, MetricStore());
+          Status s = StoreFromJson(j.at("store"), &seconds->back().second);
           if (!s.ok()) return Error::InvalidArgument(fmt::format("{}:{}: {}", name, line_no, s.error().message));
         }
       } else if (type == "end") {
@@ -444,7 +452,7 @@ json MetaJson(const RunMeta& m) {
   for (const ScenarioInfo& s : m.scenarios) {
     scenarios.push_back({{"name", s.name}, {"executor", s.executor}, {"planned_s", s.planned_s}});
   }
-  return {{"test", m.test},
+  json j = {{"test", m.test},
           {"file", m.file},
           {"file_sha256", m.file_sha256},
           {"version", m.version},
@@ -463,6 +471,12 @@ json MetaJson(const RunMeta& m) {
           {"scenarios", scenarios},
           {"tag_keys", m.tag_keys},
           {"complete", m.complete}};
+  if (!m.segment.empty()) {
+    j["segment"] = m.segment;
+    j["segments"] = m.segments;
+  }
+  if (!m.parts.empty()) j["parts"] = m.parts;
+  return j;
 }
 
 json PointJson(const SeriesPoint& p) {
@@ -544,11 +558,11 @@ json ResultsJson(const RunResults& r) {
   return doc;
 }
 
-Result<RunResults> ParseResults(std::string_view text, const std::string& name) {
+Result<RunResults> ParseResults(std::string_view text, const std::string& name, SecondStores* seconds) {
   size_t first_nl = text.find('\n');
   std::string_view first = text.substr(0, first_nl);
   json head = json::parse(first, nullptr, false);
-  if (!head.is_discarded() && head.is_object() && head.contains("type")) return FromNdjson(text, name);
+  if (!head.is_discarded() && head.is_object() && head.contains("type")) return FromNdjson(text, name, seconds);
   // The series is read by a SAX handler straight into SeriesPoints and never becomes a
   // DOM: a 1-hour run with 50 request names has 1.4 million numbers in it.
   SeriesSax sax;
@@ -570,7 +584,7 @@ Result<RunResults> ParseResults(std::string_view text, const std::string& name) 
   }
 }
 
-Result<RunResults> ReadResultsFile(const std::string& path) {
+Result<RunResults> ReadResultsFile(const std::string& path, SecondStores* seconds) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Error::Io(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   std::string text;
@@ -580,7 +594,7 @@ Result<RunResults> ReadResultsFile(const std::string& path) {
   bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return Error::Io(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  return ParseResults(text, path);
+  return ParseResults(text, path, seconds);
 }
 
 NdjsonWriter::~NdjsonWriter() {

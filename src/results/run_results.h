@@ -42,6 +42,10 @@ struct RunMeta {
   int64_t interrupted_iterations = 0;
   std::vector<ScenarioInfo> scenarios;
   std::vector<std::string> tag_keys;  // user tags of the scenarios: one breakdown each
+  // --segment: this run is one generator's share ("1/4:1/2" of the sequence "0,1/4,1/2,1");
+  // empty for a whole test. A merged result lists the parts it was made of.
+  std::string segment, segments;
+  std::vector<std::string> parts;
   // False when read from an NDJSON stream that ends before its final record (a killed
   // run): only the per-second core metrics exist, thresholds were never evaluated.
   bool complete = true;

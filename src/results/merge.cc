@@ -1,0 +1,196 @@
+#include "results/merge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "analysis/threshold.h"
+#include "analysis/threshold_eval.h"
+#include "load/execution_segment.h"
+#include "scenario/definition.h"
+
+namespace loadcell {
+namespace {
+
+// The parts are one sequence's segments, each once: sorted by their place in it.
+Status CheckSegments(std::vector<MergePart>& parts) {
+  const RunMeta& first = parts[0].results.meta;
+  for (const MergePart& p : parts) {
+    if (p.results.meta.file_sha256 != first.file_sha256) {
+      return Error::InvalidArgument(fmt::format("{}: a different test file than {} (sha256 {}… vs {}…)", p.name,
+                                                parts[0].name, p.results.meta.file_sha256.substr(0, 12),
+                                                first.file_sha256.substr(0, 12)));
+    }
+  }
+  const bool segmented = std::any_of(parts.begin(), parts.end(), [](const MergePart& p) { return !p.results.meta.segment.empty(); });
+  if (parts.size() == 1 && !segmented) return Status::Ok();  // a whole run: nothing to check
+  std::vector<std::pair<size_t, size_t>> order;  // (segment index, part)
+  size_t count = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const RunMeta& m = parts[i].results.meta;
+    if (m.segment.empty()) {
+      return Error::InvalidArgument(fmt::format("{}: not a segment of a test (run it with --segment K/N): merged with "
+                                                "other parts it would count the test twice", parts[i].name));
+    }
+    if (m.segments != first.segments && !first.segment.empty()) {
+      return Error::InvalidArgument(fmt::format("{}: a segment of the sequence {}, but {} is of {}", parts[i].name,
+                                                m.segments, parts[0].name, first.segments));
+    }
+    auto seg = ExecutionSegment::FromArgs(m.segment, m.segments, 0);
+    if (!seg.ok()) return Error::InvalidArgument(fmt::format("{}: segment {}: {}", parts[i].name, m.segment, seg.error().message));
+    count = seg->count();
+    for (const auto& [index, other] : order) {
+      if (index == seg->index()) {
+        return Error::InvalidArgument(fmt::format("{} and {} are the same segment ({}): each generator's part is merged once",
+                                                  parts[other].name, parts[i].name, m.segment));
+      }
+    }
+    order.emplace_back(seg->index(), i);
+  }
+  if (order.size() != count) {
+    std::set<size_t> have;
+    for (const auto& o : order) have.insert(o.first);
+    std::string missing;
+    for (size_t k = 0; k < count; ++k) {
+      if (have.contains(k)) continue;
+      auto s = ExecutionSegment::FromArgs("", first.segments, static_cast<int>(k + 1));
+      missing += fmt::format("{}{} ({}/{})", missing.empty() ? "" : ", ", s.ok() ? s->ToString() : "?", k + 1, count);
+    }
+    return Error::InvalidArgument(fmt::format("missing part{} of {}: {}; the merged result must hold every generator's "
+                                              "share", count - order.size() > 1 ? "s" : "", first.segments, missing));
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<MergePart> sorted;
+  for (const auto& o : order) sorted.push_back(std::move(parts[o.second]));
+  parts = std::move(sorted);
+  return Status::Ok();
+}
+
+RunMeta MergedMeta(const std::vector<MergePart>& parts) {
+  RunMeta m = parts[0].results.meta;
+  std::set<std::string> hosts, tag_keys;
+  std::string host_list;
+  for (const MergePart& p : parts) {
+    const RunMeta& pm = p.results.meta;
+    m.start_unix = std::min(m.start_unix, pm.start_unix);
+    m.end_unix = std::max(m.end_unix, pm.end_unix);
+    if (hosts.insert(pm.host).second) host_list += (host_list.empty() ? "" : ", ") + pm.host;
+    tag_keys.insert(pm.tag_keys.begin(), pm.tag_keys.end());
+    if (&p != &parts[0]) {
+      m.interrupted |= pm.interrupted;
+      m.vus_max += pm.vus_max;
+      m.interrupted_iterations += pm.interrupted_iterations;
+      m.complete &= pm.complete;
+      if (m.aborted_by.empty()) m.aborted_by = pm.aborted_by;
+      for (size_t s = 0; s < m.scenarios.size() && s < pm.scenarios.size(); ++s) {
+        m.scenarios[s].planned_s = std::max(m.scenarios[s].planned_s, pm.scenarios[s].planned_s);
+      }
+    }
+    m.parts.push_back(pm.segment.empty() ? p.name : fmt::format("{} (segment {}, {})", p.name, pm.segment, pm.host));
+  }
+  m.host = host_list;
+  m.duration_s = m.end_unix - m.start_unix;
+  m.tag_keys.assign(tag_keys.begin(), tag_keys.end());
+  m.segment.clear();
+  m.segments.clear();
+  return m;
+}
+
+// Aligned by wall-clock second: a part that started 2 s after the first adds its second 1
+// to the merged second 3.
+std::vector<SeriesPoint> MergedSeries(const std::vector<MergePart>& parts, double start_unix) {
+  std::map<int64_t, SeriesPoint> points;
+  std::map<int64_t, MetricStore> stores;
+  const bool exact = std::all_of(parts.begin(), parts.end(), [](const MergePart& p) { return !p.seconds.empty(); });
+  for (const MergePart& p : parts) {
+    const int64_t offset = std::llround(p.results.meta.start_unix - start_unix);
+    for (const SeriesPoint& pt : p.results.series) {
+      auto [it, fresh] = points.try_emplace(pt.t + offset, pt);
+      if (fresh) {
+        it->second.t = pt.t + offset;
+      } else {
+        AddConcurrent(it->second, pt);
+      }
+    }
+    if (exact) {
+      for (const auto& [t, store] : p.seconds) stores[t + offset].Merge(store);
+    }
+  }
+  std::vector<SeriesPoint> series;
+  for (auto& [t, p] : points) {
+    if (auto s = stores.find(t); s != stores.end()) {
+      // The second's histograms of every generator, added: exact percentiles.
+      SeriesPoint e = MakePoint(t, p.dur, p.vus, s->second);
+      p.all = e.all;
+      p.by_name = e.by_name;
+    }
+    series.push_back(std::move(p));
+  }
+  return series;
+}
+
+// The test's thresholds, as the parts recorded them (key and expression as written).
+Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
+  TestDefinition def;
+  for (const MergePart& p : parts) {
+    if (p.results.thresholds.empty()) continue;
+    for (const ThresholdOutcome& o : p.results.thresholds) {
+      auto it = std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == o.key; });
+      if (it == def.thresholds.end()) {
+        auto sel = ParseMetricSelector(o.key);
+        if (!sel.ok()) return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.key, sel.error().message));
+        ThresholdDef t;
+        t.key = o.key;
+        t.selector = *sel;
+        def.thresholds.push_back(std::move(t));
+        it = def.thresholds.end() - 1;
+      }
+      auto e = ParseThresholdExpr(o.expr);
+      if (!e.ok()) return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.expr, e.error().message));
+      it->exprs.push_back(*e);
+    }
+    break;  // every part of one test has the same thresholds: the first that has them
+  }
+  return def;
+}
+
+bool IsShareNote(const std::string& m) { return m.starts_with("segment ") && m.find("one generator's share") != std::string::npos; }
+
+}  // namespace
+
+Result<RunResults> MergeParts(std::vector<MergePart> parts) {
+  if (parts.empty()) return Error::InvalidArgument("nothing to merge");
+  if (Status s = CheckSegments(parts); !s.ok()) return s.error();
+  auto thresholds = ThresholdsOf(parts);
+  if (!thresholds.ok()) return thresholds.error();
+  RunResults r;
+  r.meta = MergedMeta(parts);
+  for (const MergePart& p : parts) r.store.Merge(p.results.store);
+  r.series = MergedSeries(parts, r.meta.start_unix);
+  if (r.store.Has("vus")) {
+    // Each part's `vus` gauge is its own generator's: the whole test's is their sum, second
+    // by second.
+    r.store.Erase("vus");
+    for (const SeriesPoint& p : r.series) r.store.Gauge("vus", {}, p.vus);
+  }
+  r.thresholds = EvaluateThresholds(*thresholds, r.store, r.meta.duration_s);
+  r.messages.push_back(fmt::format("merged from {} part{}{}: thresholds evaluated on the whole test's metrics", parts.size(),
+                                   parts.size() == 1 ? "" : "s",
+                                   parts[0].results.meta.segments.empty() ? "" : " (segments of " + parts[0].results.meta.segments + ")"));
+  for (const MergePart& p : parts) {
+    if (!p.results.meta.complete) {
+      r.messages.push_back(fmt::format("{} ended without its final record (killed?): it adds the seconds it recorded", p.name));
+    }
+    for (const std::string& m : p.results.messages) {
+      if (IsShareNote(m)) continue;
+      r.messages.push_back(p.results.meta.segment.empty() ? m : fmt::format("[segment {}] {}", p.results.meta.segment, m));
+    }
+  }
+  r.apdex_t_ms = parts[0].results.apdex_t_ms;
+  return r;
+}
+
+}  // namespace loadcell

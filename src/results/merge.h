@@ -1,0 +1,30 @@
+// `loadcell merge`: the parts of one test split across generators (`run --segment`) made
+// into the whole test's result, exactly:
+// - every metric's aggregates add (counters, rates, and HDR histograms: percentiles of the
+//   merged histograms are the whole test's, not an average of the parts');
+// - the per-second series align by wall-clock time (each part's start, to the second):
+//   counts and VUs add; per-second percentiles come from the seconds' own histograms when
+//   every part is an .ndjson stream, else they are the parts' largest (an upper bound);
+// - the thresholds are evaluated again on the merged metrics, over the whole test's
+//   duration: a generator sees only its share, so only the merged result can judge them.
+// The parts must be the segments of one sequence, each exactly once, of the same test file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "output/results_file.h"
+#include "results/run_results.h"
+
+namespace loadcell {
+
+struct MergePart {
+  std::string name;       // the file it was read from, for messages
+  RunResults results;
+  SecondStores seconds;   // per-second stores (.ndjson parts); empty for .json
+};
+
+Result<RunResults> MergeParts(std::vector<MergePart> parts);
+
+}  // namespace loadcell
