@@ -145,5 +145,62 @@ class Scraped(unittest.TestCase):
                                     "loadcell_data_received_total"}, metrics)
 
 
+class Generators(unittest.TestCase):
+    """Two generators (--segment 1/2, 2/2) scraped by one Prometheus, as the pods of the
+    Kubernetes Job are: each series says which generator it came from, and sum() over them
+    is the whole test's total."""
+
+    def test_sum_over_generators_is_the_whole_test(self):
+        d = tempfile.mkdtemp(prefix="loadcell-prom-gen-")
+        ports, prom_port = [free_port(), free_port()], free_port()
+        with open(f"{d}/test.yaml", "w") as f:
+            f.write(TEST)
+        targets = ", ".join(f'"127.0.0.1:{p}"' for p in ports)
+        with open(f"{d}/prometheus.yml", "w") as f:
+            f.write(textwrap.dedent(f"""\
+                global: {{ scrape_interval: 1s }}
+                scrape_configs:
+                  - job_name: loadcell
+                    static_configs: [ {{ targets: [{targets}] }} ]
+                """))
+        prom = subprocess.Popen(["prometheus", f"--config.file={d}/prometheus.yml", f"--storage.tsdb.path={d}/data",
+                                 f"--web.listen-address=127.0.0.1:{prom_port}"],
+                                stdout=subprocess.DEVNULL, stderr=open(f"{d}/prometheus.log", "w"))
+        runs = []
+        try:
+            wait_until(lambda: "Ready" in get(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus ready")
+            with Target() as t:
+                for k, port in enumerate(ports, 1):
+                    runs.append(subprocess.Popen(
+                        [LOADCELL, "run", f"{d}/test.yaml", "-e", f"TARGET={t.url.rstrip('/')}", "-q", "--segment",
+                         f"{k}/2", "--prometheus", f"127.0.0.1:{port}", "--linger", "60s", "--out", f"{d}/part{k}.json"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                wait_until(lambda: all(os.path.exists(f"{d}/part{k}.json") for k in (1, 2)), 30, "both parts")
+                totals = []
+                for k in (1, 2):
+                    with open(f"{d}/part{k}.json") as f:
+                        totals.append(json.load(f)["metrics"]["http_reqs"]["count"])
+                self.assertEqual(sum(totals), 200)  # 50/s for 4 s, split exactly
+                self.assertEqual(totals, [100, 100])
+                self.assertIn('generator="1"', get(f"http://127.0.0.1:{ports[0]}/metrics"))
+
+                def scraped(query, want):
+                    res = promql(prom_port, query)["data"]["result"]
+                    return res and float(res[0]["value"][1]) == want
+
+                wait_until(lambda: scraped("sum(max_over_time(loadcell_http_reqs_total[5m]))", 200), 30,
+                           "Prometheus to sum both generators")
+                res = promql(prom_port, "sum by (generator) (max_over_time(loadcell_http_reqs_total[5m]))")
+                by_gen = {r["metric"]["generator"]: float(r["value"][1]) for r in res["data"]["result"]}
+                self.assertEqual(by_gen, {"1": 100.0, "2": 100.0})
+        finally:
+            for r in runs:
+                r.send_signal(signal.SIGINT)
+                r.communicate(timeout=30)
+            prom.terminate()
+            prom.wait(timeout=30)
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
