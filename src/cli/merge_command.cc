@@ -3,6 +3,7 @@
 // judged on the merged metrics; the exit code is `run`'s.
 #include <cstdio>
 
+#include "analysis/fault_report.h"
 #include "analysis/findings.h"
 #include "cli/commands.h"
 #include "output/export.h"
@@ -46,6 +47,21 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
   }
   RunResults results = std::move(merged).value();
   results.meta.command_line = command_line;
+  // The faults' effects, judged again on the whole test's seconds.
+  if (!results.faults.empty()) {
+    std::vector<FaultDef> defs;
+    for (const FaultReport& f : results.faults) {
+      FaultDef d;
+      d.kind = f.kind == "latency" ? FaultDef::Kind::kLatency : f.kind == "reset" ? FaultDef::Kind::kReset
+               : f.kind == "bandwidth"                        ? FaultDef::Kind::kBandwidth
+                                                              : FaultDef::Kind::kBlackhole;
+      d.at = static_cast<Nanos>(f.at_s * 1e9);
+      d.duration = static_cast<Nanos>(f.duration_s * 1e9);
+      d.scenario = f.scenario;
+      defs.push_back(d);
+    }
+    results.faults = AnalyzeFaults(defs, results.series);
+  }
   results.findings = FindBottlenecks(results);
   results.apdex = ApdexByName(results, results.apdex_t_ms > 0 ? results.apdex_t_ms : 500);
   if (!a.quiet) {

@@ -15,6 +15,7 @@
 #include "engine/test_plan.h"
 #include "engine/test_run.h"
 #include "output/export.h"
+#include "analysis/fault_report.h"
 #include "analysis/findings.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
@@ -311,6 +312,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
         "set this run's exit code: `loadcell merge` judges them on all the parts", results.meta.segment,
         results.meta.segments));
   }
+  results.faults = AnalyzeFaults(tdef.faults, results.series);
   results.findings = FindBottlenecks(results);
   results.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
   results.apdex = ApdexByName(results, results.apdex_t_ms);

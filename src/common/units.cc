@@ -103,6 +103,21 @@ std::string FormatDuration(Nanos d) {
   return fmt::format("{:.2f}s", v / kSecond);
 }
 
+Result<int64_t> ParseBytes(std::string_view text) {
+  double v = 0;
+  size_t n = ReadNumber(text, &v);
+  std::string_view unit = text.substr(n);
+  double scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KB" || unit == "KiB" || unit == "kB") scale = 1024;
+  else if (unit == "MB" || unit == "MiB") scale = 1024.0 * 1024;
+  else if (unit == "GB" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
+  if (n == 0 || scale == 0) {
+    return Error::InvalidArgument(fmt::format("\"{}\" is not a size (e.g. 100KB, 1.5MB, 512B)", text));
+  }
+  return static_cast<int64_t>(std::llround(v * scale));
+}
+
 std::string FormatBytes(double b) {
   if (b < 1024) return fmt::format("{:.0f}B", b);
   if (b < 1024.0 * 1024) return fmt::format("{:.2f}KB", b / 1024);

@@ -27,5 +27,8 @@ Result<double> ParseProbability(std::string_view text);
 std::string FormatDuration(Nanos d);
 // "1.23MB", "512B"
 std::string FormatBytes(double bytes);
+// "100KB", "1.5MB", "64KiB", "512B", "512" (bytes). As loadcell prints sizes, KB = KiB =
+// 1024 bytes, MB = MiB = 1024 KB, GB = GiB.
+Result<int64_t> ParseBytes(std::string_view text);
 
 }  // namespace loadcell

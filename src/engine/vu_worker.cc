@@ -1,5 +1,7 @@
 #include "engine/vu_worker.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "engine/ws_session.h"
 #include "load/constant_rate.h"
 #include "load/executor_schedule.h"
+#include "load/faults.h"
 #include "protocol/http1/response_parser.h"
 #include "scenario/response_eval.h"
 
@@ -36,7 +39,10 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   // kStep: a protocol step (WebSocket session, SQL query) runs; `step` has it.
   // kH2: an HTTP/2 request waits on a pooled connection (`h2`).
   // kBackoff: between iterations, after one in which every step failed (see EndIteration).
-  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kBackoff, kStopped };
+  // kFaultHeld: a request held by an injected fault (latency: until a timer; blackhole:
+  // lost, until its timeout).
+  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kBackoff, kStopped,
+                     kFaultHeld };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -83,6 +89,11 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   std::unique_ptr<ActiveStep> step;
   H2Pool::Request* h2 = nullptr;
   int h2_origin = -1;
+  // A bandwidth fault: bytes received in the current 100 ms slice; reading paused until
+  // the next slice when the slice's budget is spent.
+  Nanos rx_slice = 0;
+  int64_t rx_bytes = 0;
+  bool throttled = false;
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
@@ -716,6 +727,45 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   vu.t_connect = vu.t_connected = vu.t_tls = vu.sent = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   ResetResponse(vu);
+  if (!plan_.def.faults.empty()) {
+    ActiveFaults f = FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name);
+    if (f.blackhole) {
+      // Lost on the way: it fails as a timeout when its timeout is up, as a request whose
+      // packets are dropped would.
+      vu.state = Vu::State::kFaultHeld;
+      return;
+    }
+    if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
+      ResetConnection(vu);
+      FailRequest(vu, "reset", now);
+      return;
+    }
+    if (f.latency > 0 || f.jitter > 0) {
+      // Held before it is sent, and its duration counts from now: the delay a slower
+      // network would add.
+      vu.sent = now;
+      vu.state = Vu::State::kFaultHeld;
+      vu.timer_seq = ++timer_seq_;
+      timers_.push_back({now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)), &vu, vu.timer_seq});
+      std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+      return;
+    }
+  }
+  SendRequest(vu, now);
+}
+
+void VuWorker::ResetConnection(Vu& vu) {
+  if (vu.transport.fd() >= 0) {
+    // SO_LINGER 0: close() sends an RST, as a reset by the network would end it.
+    linger l{1, 0};
+    setsockopt(vu.transport.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  vu.transport.Close();
+  vu.origin = -1;
+  vu.interest = 0;
+}
+
+void VuWorker::SendRequest(Vu& vu, Nanos now) {
   int origin = plan_.origin_of.at(vu.req);
   if (vu.origin != origin || vu.transport.fd() < 0) {
     vu.transport.Close();
@@ -784,6 +834,18 @@ void VuWorker::Write(Vu& vu, Nanos now) {
 }
 
 void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
+  const bool in_flight = vu.state == Vu::State::kConnecting || vu.state == Vu::State::kHandshaking ||
+                         vu.state == Vu::State::kWriting || vu.state == Vu::State::kReading;
+  if (in_flight && !plan_.def.faults.empty() && FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name).blackhole) {
+    // What arrives during a blackhole is lost: the request waits for its timeout.
+    vu.transport.Close();
+    vu.origin = -1;
+    vu.interest = 0;
+    vu.throttled = false;
+    vu.state = Vu::State::kFaultHeld;
+    return;
+  }
+  if (vu.throttled && vu.state == Vu::State::kReading) return;  // a bandwidth fault's pause
   switch (vu.state) {
     case Vu::State::kConnecting:
       if (vu.transport.FinishConnect().status != IoStatus::kOk) {
@@ -838,8 +900,32 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
 
 void VuWorker::OnReadable(Vu& vu, Nanos now) {
   for (;;) {
-    IoResult r = vu.transport.Read(buf_.data(), buf_.size());
+    size_t cap = buf_.size();
+    if (!plan_.def.faults.empty()) {
+      int64_t rate = FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name).bandwidth;
+      if (rate > 0) {
+        // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent,
+        // and the kernel's receive window then slows the sender down, as a thin link would.
+        constexpr Nanos kSlice = 100 * kMilli;
+        if (now - vu.rx_slice >= kSlice) {
+          vu.rx_slice = now;
+          vu.rx_bytes = 0;
+        }
+        int64_t budget = std::max<int64_t>(1, rate / 10) - vu.rx_bytes;
+        if (budget <= 0) {
+          vu.throttled = true;
+          SetInterest(vu, 0);
+          vu.timer_seq = ++timer_seq_;
+          timers_.push_back({vu.rx_slice + kSlice, &vu, vu.timer_seq});
+          std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+          return;
+        }
+        cap = std::min(cap, static_cast<size_t>(budget));
+      }
+    }
+    IoResult r = vu.transport.Read(buf_.data(), cap);
     if (r.status == IoStatus::kOk) {
+      vu.rx_bytes += static_cast<int64_t>(r.bytes);
       if (vu.t_first_byte == 0) vu.t_first_byte = now;
       store_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
       interval_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
@@ -856,7 +942,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
         Complete(vu, now);
         return;
       }
-      if (!vu.transport.tls() && r.bytes < buf_.size()) return;
+      if (!vu.transport.tls() && r.bytes < cap) return;
       continue;
     }
     if (r.status == IoStatus::kWantRead) return;
@@ -970,6 +1056,7 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
   }
   vu.reused = vu.transport.fd() >= 0;
   vu.state = Vu::State::kIdle;
+  vu.throttled = false;
   if (vu.transport.fd() >= 0) SetInterest(vu, EPOLLIN);
   Advance(vu, now);
 }
@@ -1055,6 +1142,7 @@ void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
   vu.transport.Close();
   vu.origin = -1;
   vu.interest = 0;
+  vu.throttled = false;
   vu.state = Vu::State::kIdle;
   // k6 goes on with the iteration after a failed request.
   Advance(vu, now);
@@ -1111,6 +1199,14 @@ void VuWorker::Run() {
         }
       } else if (t.vu->state == Vu::State::kStep && t.vu->step != nullptr) {
         t.vu->step->OnTimer(now);
+      } else if (t.vu->state == Vu::State::kFaultHeld) {
+        // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
+        Vu& v = *t.vu;
+        if (!FaultsAt(plan_.def.faults, now - start_, v.exec->def->name).blackhole) SendRequest(v, now);
+      } else if (t.vu->state == Vu::State::kReading && t.vu->throttled) {
+        t.vu->throttled = false;
+        SetInterest(*t.vu, EPOLLIN);
+        OnReadable(*t.vu, now);
       }
     }
     for (auto& e : execs_) Tick(*e, now);
@@ -1132,7 +1228,7 @@ void VuWorker::Run() {
         for (auto& vu : e->vus) {
           bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||
                          vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading ||
-                         vu->state == Vu::State::kH2;
+                         vu->state == Vu::State::kH2 || vu->state == Vu::State::kFaultHeld;
           if (waiting && now >= vu->deadline && vu->state == Vu::State::kH2) {
             AbandonH2(*vu);
             FailRequest(*vu, "timeout", now);

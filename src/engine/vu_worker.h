@@ -66,6 +66,8 @@ class VuWorker {
   void EndIteration(Vu& vu, Nanos now, bool completed);
   void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
+  void SendRequest(Vu& vu, Nanos now);   // connect (if needed) and write, after any fault's hold
+  void ResetConnection(Vu& vu);          // an injected reset: close with an RST
   void Connect(Vu& vu, Nanos now);
   void ResetResponse(Vu& vu);
   void Write(Vu& vu, Nanos now);

@@ -329,6 +329,7 @@ json ApdexJson(const RunResults& r) {
 void ExtrasFromJson(const json& j, RunResults* r) {
   if (j.contains("usl")) r->usl = j.at("usl");
   if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
+  if (j.contains("faults")) r->faults = FaultsFromJson(j.at("faults"));
   if (j.contains("findings")) {
     for (const json& f : j.at("findings")) r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});
   }
@@ -543,6 +544,7 @@ json ResultsSummaryJson(const RunResults& r) {
           {"messages", r.messages}};
   if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
   doc["findings"] = FindingsJson(r);
+  if (!r.faults.empty()) doc["faults"] = FaultsJson(r.faults);
   doc["apdex"] = ApdexJson(r);
   if (r.usl.is_object()) doc["usl"] = r.usl;
   return doc;
@@ -645,6 +647,7 @@ Status NdjsonWriter::Finish(const RunResults& r) {
               {"histograms", StoreJson(r.store)}};
   if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
   end["findings"] = FindingsJson(r);
+  if (!r.faults.empty()) end["faults"] = FaultsJson(r.faults);
   if (r.usl.is_object()) end["usl"] = r.usl;
   end["apdex"] = ApdexJson(r);
   Status s = failed_ ? Status(Error::Io(fmt::format("{} (the stream holds its first {} complete seconds)", error_,

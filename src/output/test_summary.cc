@@ -184,6 +184,17 @@ std::string FormatTestSummary(const RunResults& r) {
                                  100 * c.error_rate, c.why)
                    : fmt::format("    no rate kept every threshold passing: {}\n", c.why);
   }
+  if (!r.faults.empty()) {
+    out += "\n  faults (injected)\n";
+    out += fmt::format("    {:<10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8} {:>9}  {}\n", "kind", "at", "for", "onset", "worst p99",
+                       "errors", "failed", "recovery", "scenario");
+    auto secs = [](const std::optional<double>& v, const char* none) { return v ? fmt::format("{:.0f}s", *v) : std::string(none); };
+    for (const FaultReport& f : r.faults) {
+      out += fmt::format("    {:<10} {:>6.1f}s {:>6.1f}s {:>7} {:>9.2f}ms {:>7.2f}% {:>8} {:>9}  {}\n", f.kind, f.at_s, f.duration_s,
+                         secs(f.onset_s, "none"), f.worst_p99_ms, 100 * f.worst_error_rate, f.failed,
+                         secs(f.recovery_s, "not seen"), f.scenario.empty() ? "all" : f.scenario);
+    }
+  }
   if (!r.meta.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.meta.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
   if (r.meta.interrupted_iterations > 0) {
@@ -242,6 +253,47 @@ json TestSummaryExport(const RunResults& r) {
               {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},
                          {"aborted_by", r.meta.aborted_by}}}};
   if (r.capacity) out["capacity"] = CapacityJson(*r.capacity);
+  if (!r.faults.empty()) out["faults"] = FaultsJson(r.faults);
+  return out;
+}
+
+json FaultsJson(const std::vector<FaultReport>& faults) {
+  json out = json::array();
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  for (const FaultReport& f : faults) {
+    out.push_back({{"kind", f.kind},
+                   {"scenario", f.scenario},
+                   {"at", f.at_s},
+                   {"duration", f.duration_s},
+                   {"onset_s", opt(f.onset_s)},
+                   {"worst_p99_ms", f.worst_p99_ms},
+                   {"worst_error_rate", f.worst_error_rate},
+                   {"failed", f.failed},
+                   {"recovery_s", opt(f.recovery_s)},
+                   {"band_p99_ms", f.band_p99_ms},
+                   {"band_error_rate", f.band_error_rate}});
+  }
+  return out;
+}
+
+std::vector<FaultReport> FaultsFromJson(const json& j) {
+  std::vector<FaultReport> out;
+  auto opt = [](const json& v) { return v.is_null() ? std::optional<double>() : std::optional<double>(v.get<double>()); };
+  for (const json& f : j) {
+    FaultReport r;
+    r.kind = f.at("kind").get<std::string>();
+    r.scenario = f.value("scenario", "");
+    r.at_s = f.at("at").get<double>();
+    r.duration_s = f.at("duration").get<double>();
+    r.onset_s = opt(f.at("onset_s"));
+    r.recovery_s = opt(f.at("recovery_s"));
+    r.worst_p99_ms = f.at("worst_p99_ms").get<double>();
+    r.worst_error_rate = f.at("worst_error_rate").get<double>();
+    r.failed = f.at("failed").get<int64_t>();
+    r.band_p99_ms = f.value("band_p99_ms", -1.0);
+    r.band_error_rate = f.value("band_error_rate", -1.0);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

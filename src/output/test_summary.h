@@ -18,6 +18,11 @@ nlohmann::json TestSummaryExport(const RunResults& r);
 nlohmann::json MetricJson(const SeriesAggregate& a, double secs);
 // The spec's `capacity: {max_rate, p99_ms, error_rate, steps}` (plus found and why).
 nlohmann::json CapacityJson(const CapacityReport& c);
+// `faults: [{kind, at, duration, onset_s, worst_p99_ms, worst_error_rate, failed, recovery_s}]`
+// (the spec's layout; at and duration in seconds, null where the run never left or never
+// regained its pre-fault band) plus scenario and the band.
+nlohmann::json FaultsJson(const std::vector<FaultReport>& faults);
+std::vector<FaultReport> FaultsFromJson(const nlohmann::json& j);
 CapacityReport CapacityFromJson(const nlohmann::json& j);
 
 }  // namespace loadcell

@@ -190,6 +190,7 @@ Result<RunResults> MergeParts(std::vector<MergePart> parts) {
     }
   }
   r.apdex_t_ms = parts[0].results.apdex_t_ms;
+  r.faults = parts[0].results.faults;  // the test's faults: `merge` judges them again on the merged series
   return r;
 }
 

@@ -74,6 +74,18 @@ struct Finding {
   std::string text;
 };
 
+// An injected fault (`faults:`) and what it did (analysis/fault_report.h). Times in seconds
+// from the test's start; `onset_s`/`recovery_s` are absent when the run never left (or
+// never came back to) the pre-fault band.
+struct FaultReport {
+  std::string kind, scenario;
+  double at_s = 0, duration_s = 0;
+  std::optional<double> onset_s, recovery_s;
+  double worst_p99_ms = 0, worst_error_rate = 0;
+  int64_t failed = 0;
+  double band_p99_ms = 0, band_error_rate = 0;  // the pre-fault band's upper edges (-1: no baseline)
+};
+
 struct Apdex {
   double score = 0;
   int64_t satisfied = 0, tolerating = 0, frustrated = 0;
@@ -85,6 +97,7 @@ struct RunResults {
   double apdex_t_ms = 0;
   std::map<std::string, Apdex> apdex;  // by request name
   std::optional<CapacityReport> capacity;
+  std::vector<FaultReport> faults;
   nlohmann::json usl;  // run --usl: {steps, fit, notes} (analysis/usl_sweep.h), null otherwise
   std::vector<ThresholdOutcome> thresholds;
   MetricStore store;  // every metric x tag set, histograms included

@@ -232,6 +232,28 @@ struct MonitorDef {
   Nanos interval = kSecond;
 };
 
+// `faults:` — injected by loadcell into its own connections, on the test's timeline
+// (load/faults.h), so they need nothing from the target.
+struct FaultDef {
+  enum class Kind { kBlackhole, kLatency, kReset, kBandwidth };
+  SourcePos pos;
+  Kind kind = Kind::kBlackhole;
+  Nanos at = 0, duration = 0;     // from the test's start
+  Nanos latency = 0, jitter = 0;  // latency: each request held latency ± jitter (uniform)
+  double probability = 1;         // reset: the share of requests whose connection is reset
+  int64_t rate = 0;               // bandwidth: bytes per second per connection, received
+  std::string scenario;           // only this scenario's VUs (empty: all)
+};
+inline const char* FaultKindName(FaultDef::Kind k) {
+  switch (k) {
+    case FaultDef::Kind::kBlackhole: return "blackhole";
+    case FaultDef::Kind::kLatency: return "latency";
+    case FaultDef::Kind::kReset: return "reset";
+    case FaultDef::Kind::kBandwidth: return "bandwidth";
+  }
+  return "?";
+}
+
 struct TestDefinition {
   std::string file;
   std::string name;
@@ -248,6 +270,7 @@ struct TestDefinition {
   std::vector<ThresholdDef> thresholds;
   MonitorDef monitor;
   std::vector<DatabaseDef> databases;
+  std::vector<FaultDef> faults;
   bool has_monitor = false, has_faults = false, has_databases = false;
 };
 

@@ -165,6 +165,7 @@ class Loader {
     def.has_monitor = static_cast<bool>(root["monitor"]);
     if (Node m = root["monitor"]) LoadMonitor(m, def);
     def.has_faults = static_cast<bool>(root["faults"]);
+    if (Node f = root["faults"]) LoadFaults(f, def);
     def.has_databases = static_cast<bool>(root["databases"]);
     return def;
   }
@@ -193,6 +194,76 @@ class Loader {
     if (m["interval"]) {
       def.monitor.interval = Duration(m["interval"], "monitor.interval", false);
       if (def.monitor.interval != kSecond) Fail(m["interval"], "monitor.interval", "only 1s is supported (the series is per second)");
+    }
+  }
+
+  // ---- faults --------------------------------------------------------------------------
+  void LoadFaults(const Node& list, TestDefinition& def) {
+    RequireSeq(list, "faults");
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = fmt::format("faults[{}]", i);
+      Node n = list[i];
+      RequireMap(n, path);
+      CheckKeys(n, path, {"at", "duration", "kind", "latency", "jitter", "probability", "rate", "scenario"});
+      FaultDef f;
+      f.pos = PosOf(n);
+      if (!n["kind"]) Fail(n, path, "missing `kind` (blackhole, latency, reset or bandwidth)");
+      std::string kind = String(n["kind"], path + ".kind");
+      static const std::map<std::string, FaultDef::Kind> kKinds = {{"blackhole", FaultDef::Kind::kBlackhole},
+                                                                  {"latency", FaultDef::Kind::kLatency},
+                                                                  {"reset", FaultDef::Kind::kReset},
+                                                                  {"bandwidth", FaultDef::Kind::kBandwidth}};
+      auto k = kKinds.find(kind);
+      if (k == kKinds.end()) {
+        std::string s = Suggest(kind, {"blackhole", "latency", "reset", "bandwidth"});
+        Fail(n["kind"], path + ".kind", fmt::format("unknown fault kind `{}` (blackhole, latency, reset or bandwidth){}", kind,
+                                                    s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
+      }
+      f.kind = k->second;
+      if (!n["at"]) Fail(n, path, "missing `at` (when the fault starts, e.g. 10s)");
+      if (!n["duration"]) Fail(n, path, "missing `duration` (how long it lasts, e.g. 5s)");
+      f.at = Duration(n["at"], path + ".at", true);
+      f.duration = Duration(n["duration"], path + ".duration", false);
+      // Keys that belong to another kind are mistakes, not options to ignore.
+      auto only = [&](const char* key, FaultDef::Kind owner) {
+        if (n[key] && f.kind != owner) {
+          Fail(n[key], Join(path, key), fmt::format("`{}` applies to kind {} only", key, FaultKindName(owner)));
+        }
+      };
+      only("latency", FaultDef::Kind::kLatency);
+      only("jitter", FaultDef::Kind::kLatency);
+      only("probability", FaultDef::Kind::kReset);
+      only("rate", FaultDef::Kind::kBandwidth);
+      if (f.kind == FaultDef::Kind::kLatency) {
+        if (!n["latency"]) Fail(n, path, "a latency fault needs `latency` (e.g. 200ms)");
+        f.latency = Duration(n["latency"], path + ".latency", true);
+        if (n["jitter"]) f.jitter = Duration(n["jitter"], path + ".jitter", true);
+        if (f.jitter > f.latency) Fail(n["jitter"], path + ".jitter", "must not exceed `latency` (a delay is never negative)");
+      }
+      if (n["probability"]) {
+        f.probability = Number(n["probability"], path + ".probability", 0, true);
+        if (f.probability > 1) Fail(n["probability"], path + ".probability", "must be at most 1");
+      }
+      if (f.kind == FaultDef::Kind::kBandwidth) {
+        if (!n["rate"]) Fail(n, path, "a bandwidth fault needs `rate` (bytes per second per connection, e.g. 100KB)");
+        auto b = ParseBytes(String(n["rate"], path + ".rate"));
+        if (!b.ok()) Fail(n["rate"], path + ".rate", b.error().message);
+        if (*b < 10) Fail(n["rate"], path + ".rate", "must be at least 10 bytes per second");
+        f.rate = *b;
+      }
+      if (n["scenario"]) {
+        f.scenario = String(n["scenario"], path + ".scenario");
+        bool known = std::any_of(def.scenarios.begin(), def.scenarios.end(),
+                                 [&](const ScenarioDef& sc) { return sc.name == f.scenario; });
+        if (!known) {
+          std::vector<std::string> names;
+          for (const ScenarioDef& sc : def.scenarios) names.push_back(sc.name);
+          std::string s = Suggest(f.scenario, names);
+          Fail(n["scenario"], path + ".scenario", fmt::format("no scenario `{}`{}", f.scenario,
+                                                             s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+        }
+      }
+      def.faults.push_back(std::move(f));
     }
   }
 

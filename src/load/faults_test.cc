@@ -1,0 +1,48 @@
+#include "load/faults.h"
+
+#include <gtest/gtest.h>
+
+namespace loadcell {
+namespace {
+
+FaultDef Make(FaultDef::Kind kind, int at_s, int duration_s, const std::string& scenario = "") {
+  FaultDef f;
+  f.kind = kind;
+  f.at = at_s * kSecond;
+  f.duration = duration_s * kSecond;
+  f.scenario = scenario;
+  return f;
+}
+
+TEST(Faults, ActiveOnlyInTheirWindowAndScenario) {
+  FaultDef bh = Make(FaultDef::Kind::kBlackhole, 10, 5, "api");
+  EXPECT_FALSE(FaultsAt({bh}, 10 * kSecond - 1, "api").blackhole);
+  EXPECT_TRUE(FaultsAt({bh}, 10 * kSecond, "api").blackhole);
+  EXPECT_TRUE(FaultsAt({bh}, 15 * kSecond - 1, "api").blackhole);
+  EXPECT_FALSE(FaultsAt({bh}, 15 * kSecond, "api").blackhole);
+  EXPECT_FALSE(FaultsAt({bh}, 12 * kSecond, "web").any());
+}
+
+TEST(Faults, OverlappingFaultsCombine) {
+  FaultDef a = Make(FaultDef::Kind::kLatency, 0, 10), b = Make(FaultDef::Kind::kLatency, 5, 10);
+  a.latency = 100 * kMilli;
+  a.jitter = 10 * kMilli;
+  b.latency = 50 * kMilli;
+  FaultDef r1 = Make(FaultDef::Kind::kReset, 0, 10), r2 = Make(FaultDef::Kind::kReset, 0, 10);
+  r1.probability = 0.2;
+  r2.probability = 0.5;
+  FaultDef bw1 = Make(FaultDef::Kind::kBandwidth, 0, 10), bw2 = Make(FaultDef::Kind::kBandwidth, 0, 10);
+  bw1.rate = 1000;
+  bw2.rate = 300;
+  ActiveFaults f = FaultsAt({a, b, r1, r2, bw1, bw2}, 6 * kSecond, "any");
+  EXPECT_EQ(f.latency, 150 * kMilli);
+  EXPECT_EQ(f.jitter, 10 * kMilli);
+  EXPECT_DOUBLE_EQ(f.reset, 0.5);
+  EXPECT_EQ(f.bandwidth, 300);
+  EXPECT_EQ(FaultDelay(f, 0.0), 140 * kMilli);
+  EXPECT_EQ(FaultDelay(f, 0.5), 150 * kMilli);
+  EXPECT_EQ(FaultDelay(f, 0.99999999999), 160 * kMilli);
+}
+
+}  // namespace
+}  // namespace loadcell

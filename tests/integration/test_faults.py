@@ -1,0 +1,170 @@
+"""Fault injection (`faults:`) on loadcell's own connections, against the built-in target:
+a blackhole fails the requests sent during it and recovery is measured; latency shifts the
+median by the injected latency (in its scenario only); resets fail their share of requests
+as `reset`; a bandwidth limit slows a large body to the rate; bad fault definitions are
+caught at validation with file:line:col."""
+import json
+import os
+import tempfile
+import unittest
+
+from harness import Target, run_cli, run_yaml
+
+
+def summary_of(test, *args, timeout=120):
+    d = tempfile.mkdtemp(prefix="loadcell-faults-")
+    p, s = run_yaml(test, "--out", f"{d}/r.json", *args, timeout=timeout)
+    with open(f"{d}/r.json") as f:
+        return p, s, json.load(f)
+
+
+class Faults(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.target = Target("--latency", "fixed:2ms")
+        cls.url = cls.target.url.rstrip("/")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+
+    def test_blackhole_fails_the_window_and_recovery_is_measured(self):
+        p, s, r = summary_of(f"""
+            target: {self.url}
+            defaults: {{ timeout: 1s }}
+            scenarios:
+              api:
+                executor: constant-arrival-rate
+                rate: 100
+                duration: 12s
+                pre_allocated_vus: 50
+                max_vus: 300
+                flow:
+                  - request: {{ name: health, url: /health }}
+            faults:
+              - {{ at: 3s, duration: 5s, kind: blackhole }}
+            """)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        reqs = s["metrics"]["http_reqs"]["count"]
+        self.assertEqual(reqs, 1200)  # the open model keeps its schedule through the fault
+        failed = s["metrics"]["http_req_failed"]["passes"]
+        # The requests sent during the 5 s window: rate x window, within 15%.
+        self.assertGreater(failed, 500 * 0.85)
+        self.assertLess(failed, 500 * 1.15)
+        errors = {h["tags"]["kind"]: h["count"] for h in r["histograms"] if h["metric"] == "http_req_errors"}
+        self.assertEqual(errors, {"timeout": failed})
+        (f,) = s["faults"]
+        self.assertEqual((f["kind"], f["at"], f["duration"]), ("blackhole", 3, 5))
+        self.assertIsNotNone(f["onset_s"])
+        self.assertLessEqual(f["onset_s"], 1)
+        # The last requests lost in the window time out 1 s after it: back within 2 s.
+        self.assertIsNotNone(f["recovery_s"])
+        self.assertLessEqual(f["recovery_s"], 2)
+        self.assertEqual(f["worst_error_rate"], 1)
+        self.assertEqual(f["failed"], failed)
+        self.assertEqual(r["faults"], s["faults"])
+        self.assertIn("faults (injected)", p.stdout)
+
+    def test_latency_shifts_the_median_of_its_scenario_only(self):
+        p, s, _ = summary_of(f"""
+            target: {self.url}
+            scenarios:
+              slow:
+                executor: constant-arrival-rate
+                rate: 50
+                duration: 3s
+                pre_allocated_vus: 20
+                flow:
+                  - request: {{ name: slow, url: /health }}
+              fast:
+                executor: constant-arrival-rate
+                rate: 50
+                duration: 3s
+                pre_allocated_vus: 20
+                flow:
+                  - request: {{ name: fast, url: /health }}
+            faults:
+              - {{ at: 0s, duration: 10s, kind: latency, latency: 100ms, jitter: 20ms, scenario: slow }}
+            thresholds:
+              "http_req_duration{{scenario:slow}}": ["med>0"]
+              "http_req_duration{{scenario:fast}}": ["med>0"]
+            """)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        slow = s["metrics"]["http_req_duration{scenario:slow}"]
+        fast = s["metrics"]["http_req_duration{scenario:fast}"]
+        # The target answers in ~2 ms; the hold is 100 ± 20 ms, uniform: the median moves by 100 ms.
+        self.assertGreater(slow["med"] - fast["med"], 95)
+        self.assertLess(slow["med"] - fast["med"], 108)
+        self.assertGreater(slow["min"], 80)
+        self.assertLess(slow["max"], 140)
+        self.assertLess(fast["med"], 10)
+        self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 0)
+
+    def test_resets_fail_their_share_as_reset(self):
+        p, s, r = summary_of(f"""
+            target: {self.url}
+            scenarios:
+              api:
+                executor: constant-arrival-rate
+                rate: 200
+                duration: 2s
+                pre_allocated_vus: 20
+                flow:
+                  - request: {{ name: health, url: /health }}
+            faults:
+              - {{ at: 0s, duration: 10s, kind: reset, probability: 0.5 }}
+            """)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 400)
+        failed = s["metrics"]["http_req_failed"]["passes"]
+        # Binomial(400, 0.5): 200 ± 30 is beyond 3 standard deviations (10).
+        self.assertGreater(failed, 170)
+        self.assertLess(failed, 230)
+        errors = {h["tags"]["kind"]: h["count"] for h in r["histograms"] if h["metric"] == "http_req_errors"}
+        self.assertEqual(errors, {"reset": failed})
+
+    def test_bandwidth_limit_slows_a_large_body_to_the_rate(self):
+        with Target("--body-size", "300000") as big:
+            p, s, _ = summary_of(f"""
+                target: {big.url.rstrip('/')}
+                scenarios:
+                  download:
+                    executor: per-vu-iterations
+                    vus: 1
+                    iterations: 1
+                    flow:
+                      - request: {{ name: big, url: /big }}
+                faults:
+                  - {{ at: 0s, duration: 60s, kind: bandwidth, rate: 100KB }}
+                """)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        d = s["metrics"]["http_req_duration"]
+        # 300,000 bytes at 102,400 bytes/s (in 100 ms slices): about 2.9 s.
+        self.assertGreater(d["max"], 2700)
+        self.assertLess(d["max"], 3600)
+        self.assertGreaterEqual(s["metrics"]["data_received"]["count"], 300000)
+        self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 0)
+
+    def test_bad_faults_are_caught_with_their_position(self):
+        d = tempfile.mkdtemp(prefix="loadcell-faults-")
+        cases = [
+            ("{ at: 1s, duration: 5s, kind: blackhol }", "t.yaml:4:35: faults[0].kind: unknown fault kind `blackhol`"),
+            ("{ at: 1s, duration: 5s, kind: reset, latency: 1s }", "faults[0].latency: `latency` applies to kind latency only"),
+            ("{ at: 1s, kind: blackhole }", "faults[0]: missing `duration`"),
+            ("{ at: 1s, duration: 5s, kind: latency }", "a latency fault needs `latency`"),
+            ("{ at: 1s, duration: 5s, kind: bandwidth, rate: fast }", "faults[0].rate: \"fast\" is not a size"),
+            ("{ at: 1s, duration: 5s, kind: reset, probability: 2 }", "faults[0].probability: must be at most 1"),
+            ("{ at: 1s, duration: 5s, kind: blackhole, scenario: apx }", "no scenario `apx` (did you mean `api`?)"),
+        ]
+        for fault, msg in cases:
+            path = os.path.join(d, "t.yaml")
+            with open(path, "w") as f:
+                f.write(f"scenarios:\n  api: {{ executor: constant-vus, vus: 1, duration: 1s, flow: [ {{ request: "
+                        f"{{ url: 'http://127.0.0.1:9/' }} }} ] }}\nfaults:\n  - {fault}\n")
+            p = run_cli("validate", path)
+            self.assertEqual(p.returncode, 104, fault)
+            self.assertIn(msg, p.stderr, fault)
+
+
+if __name__ == "__main__":
+    unittest.main()
