@@ -135,7 +135,8 @@ json ReportData(const RunResults& r) {
   if (r.meta.interrupted) notes.push_back("The run was interrupted before its end.");
   return {{"meta", doc["meta"]},         {"thresholds", doc["thresholds"]}, {"checks", doc["checks"]},
           {"breakdowns", doc["breakdowns"]}, {"metrics", doc["metrics"]},   {"totals", totals},
-          {"series", Columns(r)},        {"spectrum", Spectrum(r)},      {"notes", notes}, {"live", false}};
+          {"series", Columns(r)},        {"spectrum", Spectrum(r)},      {"notes", notes}, {"live", false},
+          {"faults", FaultsJson(r.faults)}};
 }
 
 std::string HtmlPage(const std::string& title, const json& data, const std::string& extra_script) {

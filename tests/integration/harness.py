@@ -237,3 +237,14 @@ class Postgres:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def check_page(url, shot, *args):
+    """A page in headless Chromium (tests/js/check_page.js): (exit code, its JSON verdict:
+    charts drawn, table rows, faults rows, console errors)."""
+    js = os.path.join(ROOT, "tests", "js")
+    p = subprocess.run(["node", os.path.join(js, "check_page.js"), url, shot, *args], capture_output=True, text=True,
+                       timeout=120, cwd=js)
+    lines = p.stdout.strip().splitlines()
+    verdict = json.loads(lines[-1]) if lines else {"ok": False, "errors": [p.stderr]}
+    return p.returncode, verdict

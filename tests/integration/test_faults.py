@@ -8,14 +8,18 @@ import os
 import tempfile
 import unittest
 
-from harness import Target, run_cli, run_yaml
+ARTIFACTS = os.environ.get("LOADCELL_ARTIFACTS", tempfile.gettempdir())
+
+from harness import Target, check_page, run_cli, run_yaml
 
 
 def summary_of(test, *args, timeout=120):
     d = tempfile.mkdtemp(prefix="loadcell-faults-")
-    p, s = run_yaml(test, "--out", f"{d}/r.json", *args, timeout=timeout)
+    p, s = run_yaml(test, "--out", f"{d}/r.json", "--report", f"{d}/report.html", *args, timeout=timeout)
     with open(f"{d}/r.json") as f:
-        return p, s, json.load(f)
+        r = json.load(f)
+    r["report"] = f"{d}/report.html"
+    return p, s, r
 
 
 class Faults(unittest.TestCase):
@@ -64,6 +68,12 @@ class Faults(unittest.TestCase):
         self.assertEqual(f["failed"], failed)
         self.assertEqual(r["faults"], s["faults"])
         self.assertIn("faults (injected)", p.stdout)
+        # The report's faults table, in a real browser, with the charts drawn around the band.
+        rc, v = check_page("file://" + r["report"], os.path.join(ARTIFACTS, "report-faults.png"))
+        self.assertEqual(rc, 0, v)
+        self.assertEqual(len(v["faults"]), 1)
+        self.assertEqual(v["faults"][0][:4], ["blackhole", "all", "3 s", "5 s"])
+        self.assertEqual(v["faults"][0][7], str(failed))
 
     def test_latency_shifts_the_median_of_its_scenario_only(self):
         p, s, _ = summary_of(f"""

@@ -11,11 +11,10 @@ import textwrap
 import time
 import unittest
 
-from harness import LOADCELL, ROOT, Target, run_cli
+from harness import LOADCELL, ROOT, Target, check_page, run_cli
 
 GOLDEN = os.path.join(ROOT, "tests", "golden", "results")
 ARTIFACTS = os.environ.get("LOADCELL_ARTIFACTS", tempfile.gettempdir())
-JS = os.path.join(ROOT, "tests", "js")
 
 TEST = """
 name: results-test
@@ -46,14 +45,6 @@ def write_test(d, duration):
 def read_ndjson(path):
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def check_page(url, shot, *args):
-    p = subprocess.run(["node", os.path.join(JS, "check_page.js"), url, shot, *args], capture_output=True, text=True,
-                       timeout=120, cwd=JS)
-    lines = p.stdout.strip().splitlines()
-    verdict = json.loads(lines[-1]) if lines else {"ok": False, "errors": [p.stderr]}
-    return p.returncode, verdict
 
 
 def long_run_document():

@@ -36,7 +36,9 @@ async function main() {
         return { id: box.id, drawn: ink > 100 };
       });
       const rows = document.querySelectorAll("#requests-table tbody tr").length;
-      return { drawn, rows, title: document.title, verdict: (document.getElementById("verdict") || {}).textContent };
+      const faults = [...document.querySelectorAll("#faults tbody tr")].map((tr) =>
+        [...tr.querySelectorAll("td")].map((td) => td.textContent));
+      return { drawn, rows, faults, title: document.title, verdict: (document.getElementById("verdict") || {}).textContent };
     });
     await page.screenshot({ path: shot, fullPage: true });
     if (rest.includes("--download")) {

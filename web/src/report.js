@@ -59,6 +59,37 @@ var LoadcellReport = (function () {
         el("tbody", {}, rows)])]);
   }
 
+  // Injected faults (`faults:`) and what each did; their windows are shaded on the charts.
+  function faultsTable(d) {
+    if (!d.faults || !d.faults.length) return null;
+    var secs = function (v, none) { return v === null || v === undefined ? none : fmt(v, 0) + " s"; };
+    var rows = d.faults.map(function (f) {
+      return el("tr", {}, [f.kind, f.scenario || "all", fmt(f.at, 1) + " s", fmt(f.duration, 1) + " s",
+        secs(f.onset_s, "none"), fmt(f.worst_p99_ms, 2) + " ms", pct(f.worst_error_rate), fmt(f.failed, 0),
+        secs(f.recovery_s, "not seen")].map(function (t) { return el("td", { text: t }); }));
+    });
+    var heads = ["fault", "scenario", "at", "for", "onset", "worst p99", "worst errors", "failed", "recovery"];
+    return el("section", { id: "faults" }, [el("h2", { text: "Faults (injected)" }),
+      el("table", {}, [el("thead", {}, [el("tr", {}, heads.map(function (h) { return el("th", { text: h }); }))]),
+        el("tbody", {}, rows)])]);
+  }
+
+  // A uPlot hook that shades each fault's window under the series.
+  function faultBands(faults) {
+    return function (u) {
+      if (!faults || !faults.length) return;
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = "rgba(207,34,46,0.10)";
+      faults.forEach(function (f) {
+        var x0 = u.valToPos(f.at, "x", true), x1 = u.valToPos(f.at + f.duration, "x", true);
+        var left = Math.max(x0, u.bbox.left), right = Math.min(x1, u.bbox.left + u.bbox.width);
+        if (right > left) ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+      });
+      ctx.restore();
+    };
+  }
+
   // A table whose columns sort on click (numbers numerically).
   function sortable(id, headers, rows) {
     var tbody = el("tbody");
@@ -165,6 +196,7 @@ var LoadcellReport = (function () {
         data: [t].concat(mem.map(function (k) {
           return res[k].map(function (v) { return v === null ? null : v / 1048576; }); })) });
     }
+    charts.forEach(function (c) { c.faults = d.faults || []; });
     return charts;
   }
 
@@ -196,6 +228,7 @@ var LoadcellReport = (function () {
         : [{ label: "seconds" }, {}],
       legend: { live: true }
     };
+    if (def.faults) opts.hooks = { drawAxes: [faultBands(def.faults)] };
     return new uPlot(opts, def.data, box);
   }
 
@@ -216,6 +249,7 @@ var LoadcellReport = (function () {
     main.appendChild(cards(d));
     (d.notes || []).forEach(function (n) { main.appendChild(el("div", { class: "note", text: n })); });
     var th = thresholds(d); if (th) main.appendChild(th);
+    var fl = faultsTable(d); if (fl) main.appendChild(fl);
     var ch = checks(d); if (ch) main.appendChild(ch);
     var chartsEl = el("div", { class: "charts" });
     main.appendChild(el("h2", { text: "Charts" }));
