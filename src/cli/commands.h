@@ -100,6 +100,13 @@ struct RunArgs {
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
 int RunTestCommand(const RunArgs& a, const std::string& command_line);
 
+struct ProxyArgs {
+  std::string listen, upstream, api, duration;
+  std::vector<std::string> faults;
+};
+void AddProxyOptions(CLI::App& cmd, ProxyArgs& a);
+int RunProxyCommand(const ProxyArgs& a);
+
 struct MergeArgs {
   std::vector<std::string> parts;
   std::string out, summary_export, report;

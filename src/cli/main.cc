@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   HistoryArgs history;
   CLI::App* hist = app.add_subcommand("history", "List recorded runs (run --history) with change points");
   AddHistoryOptions(*hist, history);
+  ProxyArgs proxy;
+  CLI::App* px = app.add_subcommand("proxy", "A TCP proxy that injects faults between two services (HTTP control API)");
+  AddProxyOptions(*px, proxy);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   }
   if (q->parsed()) return RunQuick(quick, command_line);
   if (t->parsed()) return RunTargetCommand(target);
+  if (px->parsed()) return RunProxyCommand(proxy);
   if (v->parsed()) return RunValidate(validate);
   if (r->parsed()) return RunTestCommand(run, command_line);
   if (rep->parsed()) return RunReportCommand(report);

@@ -12,24 +12,11 @@
 #include "metrics/series.h"
 #include "output/results_file.h"
 #include "report/html.h"
+#include "net/listen.h"
 #include "report/report.h"
 
 namespace loadcell {
 namespace {
-
-bool SplitHostPort(const std::string& address, std::string* host, int* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = address.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
-  try {
-    size_t used = 0;
-    *port = std::stoi(address.substr(colon + 1), &used);
-    return used == address.size() - colon - 1 && *port >= 0 && *port <= 65535;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 // After the page rendered: apply each server-sent update; when the run ends, offer the report.
 constexpr const char* kDashboardScript = R"JS(

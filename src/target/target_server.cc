@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "net/listen.h"
 #include "net/resolver.h"
 #include "protocol/http1/ascii.h"
 #include "protocol/http1/request.h"
@@ -398,35 +399,13 @@ class TargetThread {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 
-Result<int> Listen(const Endpoint& ep) {
-  int fd = socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error::Io(fmt::format("socket: {}", std::strerror(errno)));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 || listen(fd, 4096) != 0) {
-    std::string msg = std::strerror(errno);
-    close(fd);
-    return Error::Io(fmt::format("cannot listen on {}: {}", ep.ToString(), msg));
-  }
-  return fd;
-}
-
-uint16_t BoundPort(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-}
-
 }  // namespace
 
 Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const std::function<void(uint16_t)>& on_listening) {
   auto ep = Resolve(o.host, o.port);
   if (!ep.ok()) return ep.error();
   std::vector<int> fds;
-  auto first = Listen(*ep);
+  auto first = ListenTcp(*ep);
   if (!first.ok()) return first.error();
   fds.push_back(*first);
   uint16_t port = BoundPort(*first);
@@ -435,7 +414,7 @@ Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const st
   if (same.addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&same.addr)->sin_port = htons(port);
   else reinterpret_cast<sockaddr_in6*>(&same.addr)->sin6_port = htons(port);
   for (int i = 1; i < o.threads; ++i) {
-    auto fd = Listen(same);
+    auto fd = ListenTcp(same);
     if (!fd.ok()) {
       for (int f : fds) close(f);
       return fd.error();
