@@ -107,17 +107,14 @@ void AddAll(std::map<K, V>& a, const std::map<K, V>& b) {
   for (const auto& [k, v] : b) a[k] += v;
 }
 
-}  // namespace
-
-void MergeInto(SeriesPoint& a, const SeriesPoint& b) {
+// What adds up whether `b` came after `a` or beside it: counts, weighted averages, and the
+// percentiles' upper bound.
+void AddCounts(SeriesPoint& a, const SeriesPoint& b) {
   int64_t iterations = a.iterations + b.iterations;
   if (iterations > 0) {
     a.iteration_avg_ms = (a.iteration_avg_ms * static_cast<double>(a.iterations) +
                           b.iteration_avg_ms * static_cast<double>(b.iterations)) / static_cast<double>(iterations);
   }
-  a.t = b.t;
-  a.dur += b.dur;
-  a.vus = b.vus;
   a.iterations = iterations;
   a.dropped += b.dropped;
   a.checks_pass += b.checks_pass;
@@ -128,28 +125,23 @@ void MergeInto(SeriesPoint& a, const SeriesPoint& b) {
   for (const auto& [name, st] : b.by_name) MergeStats(a.by_name[name], st);
   AddAll(a.iterations_by_scenario, b.iterations_by_scenario);
   AddAll(a.errors, b.errors);
+}
+
+}  // namespace
+
+void MergeInto(SeriesPoint& a, const SeriesPoint& b) {
+  AddCounts(a, b);
+  a.t = b.t;
+  a.dur += b.dur;
+  a.vus = b.vus;
   a.vus_by_scenario = b.vus_by_scenario;
   a.resources = b.resources;
 }
 
 void AddConcurrent(SeriesPoint& a, const SeriesPoint& b) {
-  int64_t iterations = a.iterations + b.iterations;
-  if (iterations > 0) {
-    a.iteration_avg_ms = (a.iteration_avg_ms * static_cast<double>(a.iterations) +
-                          b.iteration_avg_ms * static_cast<double>(b.iterations)) / static_cast<double>(iterations);
-  }
+  AddCounts(a, b);
   a.dur = std::max(a.dur, b.dur);
   a.vus += b.vus;
-  a.iterations = iterations;
-  a.dropped += b.dropped;
-  a.checks_pass += b.checks_pass;
-  a.checks_fail += b.checks_fail;
-  a.data_sent += b.data_sent;
-  a.data_received += b.data_received;
-  MergeStats(a.all, b.all);
-  for (const auto& [name, st] : b.by_name) MergeStats(a.by_name[name], st);
-  AddAll(a.iterations_by_scenario, b.iterations_by_scenario);
-  AddAll(a.errors, b.errors);
   AddAll(a.vus_by_scenario, b.vus_by_scenario);
   // Each generator samples its own host: the busiest one is the one that matters.
   for (const auto& [k, v] : b.resources) a.resources[k] = std::max(a.resources[k], v);

@@ -34,16 +34,16 @@ scenarios:
     executor: constant-arrival-rate
     rate: 200
     duration: 2s
-    pre_allocated_vus: 5
-    max_vus: 20
+    pre_allocated_vus: 40
+    max_vus: 200
     flow:
       - request: { name: open, url: /open }
   ramp:
     executor: ramping-arrival-rate
     start_rate: 0
     stages: [ { duration: 2s, target: 101 } ]
-    pre_allocated_vus: 5
-    max_vus: 20
+    pre_allocated_vus: 40
+    max_vus: 200
     flow:
       - request: { name: ramp, url: /ramp }
 thresholds:

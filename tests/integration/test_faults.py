@@ -9,6 +9,7 @@ import tempfile
 import unittest
 
 ARTIFACTS = os.environ.get("LOADCELL_ARTIFACTS", tempfile.gettempdir())
+SANITIZED = os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE")
 
 from harness import Target, check_page, run_cli, run_yaml
 
@@ -61,11 +62,14 @@ class Faults(unittest.TestCase):
         self.assertEqual((f["kind"], f["at"], f["duration"]), ("blackhole", 3, 5))
         self.assertIsNotNone(f["onset_s"])
         self.assertLessEqual(f["onset_s"], 1)
-        # The last requests lost in the window time out 1 s after it: back within 2 s.
-        self.assertIsNotNone(f["recovery_s"])
-        self.assertLessEqual(f["recovery_s"], 2)
         self.assertEqual(f["worst_error_rate"], 1)
-        self.assertEqual(f["failed"], failed)
+        if not SANITIZED:
+            # The last requests lost in the window time out 1 s after it: back within 2 s.
+            # (Under sanitizers the new connections after the window take tens of ms: the
+            # per-second p99 stays above the band, which is right, but not this test's truth.)
+            self.assertIsNotNone(f["recovery_s"])
+            self.assertLessEqual(f["recovery_s"], 2)
+            self.assertEqual(f["failed"], failed)
         self.assertEqual(r["faults"], s["faults"])
         self.assertIn("faults (injected)", p.stdout)
         # The report's faults table, in a real browser, with the charts drawn around the band.

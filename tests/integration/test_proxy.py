@@ -3,6 +3,7 @@ same faults as a test's `faults:`, controlled over its HTTP API while load runs 
 import json
 import re
 import subprocess
+import threading
 import time
 import unittest
 import urllib.error
@@ -75,14 +76,24 @@ class ProxyFaults(unittest.TestCase):
         self.assertLess(median_ms(again), 10)
 
     def test_blackhole_stalls_then_traffic_flows_again(self):
-        status, fault = self.proxy.call("POST", "/faults", {"kind": "blackhole", "duration": "1s"})
+        status, fault = self.proxy.call("POST", "/faults", {"kind": "blackhole"})
         self.assertEqual(status, 201, fault)
-        r = quick(self.proxy.url + "/health", "-c", "2", "-t", "1", "-d", "3s", "--timeout", "500ms")
-        c = r.counters
-        # The first requests wait in the blackhole and time out; after it, requests succeed.
+        _, before = self.proxy.call("GET", "/stats")
+        result = {}
+        run = threading.Thread(target=lambda: result.update(
+            r=quick(self.proxy.url + "/health", "-c", "2", "-t", "1", "-d", "4s", "--timeout", "300ms")))
+        run.start()
+        # Each request lost in the blackhole times out and its connection is replaced: once
+        # the proxy has seen 2 connections more than quick's 2, both have timed out.
+        deadline = time.monotonic() + 30
+        while self.proxy.call("GET", "/stats")[1]["connections"] < before["connections"] + 4:
+            self.assertLess(time.monotonic(), deadline, "no timeout through the blackhole")
+            time.sleep(0.05)
+        self.assertEqual(self.proxy.call("DELETE", f"/faults/{fault['id']}")[0], 204)
+        run.join(timeout=60)
+        c = result["r"].counters
         self.assertGreaterEqual(c["errors"].get("timeout", 0), 2, c)
-        self.assertGreater(c["responses"], 100, c)
-        self.proxy.call("DELETE", f"/faults/{fault['id']}")
+        self.assertGreater(c["responses"], 100, c)  # after the blackhole, requests flow again
 
     def test_reset_with_probability(self):
         status, fault = self.proxy.call("POST", "/faults", {"kind": "reset", "probability": 0.5})
