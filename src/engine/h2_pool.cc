@@ -27,7 +27,7 @@ void H2Pool::Free(Request* r) {
   r->owner = nullptr;
   r->own.reset();
   r->observer = nullptr;
-  r->retried = false;
+  r->resends = 0;
   r->id = -1;
   r->collector.Clear();
   free_.push_back(r);
@@ -95,9 +95,9 @@ void H2Pool::Finish(Request* r, uint32_t error_code, h2::Failure failure, Nanos 
 void H2Pool::OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refused) {
   auto* r = static_cast<Request*>(stream);
   Nanos now = MonotonicClock::ReadNow();
-  if (refused && !r->retried && r->owner != nullptr) {
-    // Not processed by the server (it is retiring the connection): once more elsewhere.
-    r->retried = true;
+  if (refused && r->resends < h2::kMaxResends && r->owner != nullptr) {
+    // Not processed by the server (it is retiring the connection): again elsewhere.
+    ++r->resends;
     r->collector.Clear();
     Submit(r, now);
     return;

@@ -27,7 +27,7 @@ struct H2Worker::Stream : h2::H2Stream {
   Conn* conn = nullptr;
   Nanos intended = 0;
   Nanos sent = 0;
-  bool retried = false;
+  int resends = 0;         // times sent again after the server did not process it
   bool timed_out = false;  // already counted; the close that follows is bookkeeping
   size_t live_index = 0;
 };
@@ -103,7 +103,7 @@ void H2Worker::OnBytes(int64_t sent, int64_t received) {
   shard_.counters.bytes_in += received;
 }
 
-bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
+bool H2Worker::Submit(Conn& c, Nanos intended, int resends, Nanos now) {
   Stream* s = nullptr;
   if (!free_.empty()) {
     s = free_.back();
@@ -115,7 +115,7 @@ bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
   s->conn = &c;
   s->intended = intended;
   s->sent = now;
-  s->retried = retried;
+  s->resends = resends;
   s->timed_out = false;
   if (!c.client.Submit(*plan_.h2_request, s)) {
     free_.push_back(s);
@@ -124,7 +124,7 @@ bool H2Worker::Submit(Conn& c, Nanos intended, bool retried, Nanos now) {
   ++active_;
   s->live_index = live_.size();
   live_.push_back(s);
-  if (open_ && !retried && Recording(intended)) shard_.send_lag.Record((now - intended) / kMicro);
+  if (open_ && resends == 0 && Recording(intended)) shard_.send_lag.Record((now - intended) / kMicro);
   return true;
 }
 
@@ -132,26 +132,27 @@ void H2Worker::Fill(Conn& c, Nanos now) {
   if (open_) return;
   // No Flush here: this runs inside nghttp2's callbacks, and the client flushes after them.
   for (int n = c.client.Capacity(plan_.streams); n > 0 && Sending(now); --n) {
-    if (!Submit(c, now, false, now)) break;
+    if (!Submit(c, now, 0, now)) break;
   }
 }
 
 void H2Worker::Dispatch(Nanos now) {
-  auto take = [&](std::deque<Nanos>& q, bool retried) {
+  // Resends first (they are the oldest), then the arrivals waiting for a stream.
+  auto take = [&](auto& q, auto intended, auto resends) {
     for (size_t k = 0; k < conns_.size() && !q.empty(); ++k) {
       Conn& c = *conns_[(next_conn_ + k) % conns_.size()];
       bool used = false;
       for (int n = c.client.Capacity(plan_.streams); n > 0 && !q.empty(); --n) {
-        if (!Submit(c, q.front(), retried, now)) break;
+        if (!Submit(c, intended(q.front()), resends(q.front()), now)) break;
+        if (resends(q.front()) == 0) late_marked_ = std::max<size_t>(late_marked_, 1) - 1;
         q.pop_front();
-        if (!retried) late_marked_ = std::max<size_t>(late_marked_, 1) - 1;
         used = true;
       }
       if (used) c.client.Flush(now);
     }
   };
-  take(retry_, true);
-  take(queue_, false);
+  take(retry_, [](const Resend& r) { return r.intended; }, [](const Resend& r) { return r.resends; });
+  take(queue_, [](Nanos t) { return t; }, [](Nanos) { return 0; });
   next_conn_ = (next_conn_ + 1) % std::max<size_t>(1, conns_.size());
   if (queue_.size() > late_marked_) {
     if (Recording(now)) shard_.counters.late += static_cast<int64_t>(queue_.size() - late_marked_);
@@ -175,8 +176,8 @@ void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused)
         shard_.duration.Record((now - s->intended) / kMicro);
         shard_.service.Record((now - s->sent) / kMicro);
       }
-    } else if (refused && !s->retried && open_) {
-      retry_.push_back(s->intended);
+    } else if (refused && s->resends < h2::kMaxResends && open_) {
+      retry_.push_back({s->intended, s->resends + 1});
     } else if (!(refused && !open_)) {
       // (A refused stream in the closed model was never processed: its slot refills.)
       CountFailure(s->intended, error_code == h2::kConnectionLost ? KindOf(c.client.last_failure()) : FailureKind::kReset);
@@ -300,7 +301,7 @@ void H2Worker::Run() {
           if (!s->timed_out) CountFailure(s->intended, FailureKind::kTimeout);
         }
         for (Nanos t : queue_) CountFailure(t, FailureKind::kTimeout);
-        for (Nanos t : retry_) CountFailure(t, FailureKind::kTimeout);
+        for (const Resend& r : retry_) CountFailure(r.intended, FailureKind::kTimeout);
         break;
       }
     }

@@ -43,7 +43,7 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   void OnBytes(int64_t sent, int64_t received) override;
 
   void StartConnect(Conn& c, Nanos now);
-  bool Submit(Conn& c, Nanos intended, bool retried, Nanos now);
+  bool Submit(Conn& c, Nanos intended, int resends, Nanos now);
   void Fill(Conn& c, Nanos now);       // closed model: top the connection up to its streams
   void Dispatch(Nanos now);            // open model: queued arrivals to free streams
   void CountFailure(Nanos intended, FailureKind kind);
@@ -68,7 +68,11 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   std::vector<Stream*> live_;                     // in flight, for timeouts
   std::optional<ConstantRateSchedule> schedule_;
   std::deque<Nanos> queue_;    // open model: due arrivals waiting for a stream
-  std::deque<Nanos> retry_;    // open model: refused streams to send again (intended times)
+  struct Resend {
+    Nanos intended;
+    int resends;
+  };
+  std::deque<Resend> retry_;   // open model: refused streams to send again
   std::vector<char> buf_;
   Shard shard_;
   Nanos start_ = INT64_MAX, measure_start_ = INT64_MAX, stop_sending_ = INT64_MAX, hard_stop_ = INT64_MAX;

@@ -70,7 +70,17 @@ void H2Client::Down(Failure failure, Nanos now) {
   interest_ = 0;
   state_ = State::kDown;
   // After a GOAWAY, streams above its last id were not processed: safe to send again.
-  for (H2Stream* s : open) events_.OnStreamDone(s, kConnectionLost, last >= 0 && s->id > last);
+  // Without one — a server that closes right after its GOAWAY, with our later streams
+  // unread, makes its kernel send an RST, and the RST can discard the GOAWAY before we
+  // read it — a stream that got no answer at all is sent again when its method is
+  // idempotent, as an HTTP/1.1 client resends on a kept-alive connection that closed.
+  const bool lost_link = was_ready && failure != Failure::kNone && failure != Failure::kConnect;
+  for (H2Stream* s : open) {
+    bool unanswered = s->status == 0 && s->body_bytes == 0;
+    bool refused = last >= 0 ? s->id > last
+                             : lost_link && unanswered && s->request != nullptr && s->request->idempotent();
+    events_.OnStreamDone(s, kConnectionLost, refused);
+  }
   events_.OnDown(*this, failure, was_ready, now);
 }
 

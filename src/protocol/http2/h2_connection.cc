@@ -19,6 +19,11 @@ bool IsConnectionHeader(std::string_view lower) {
 
 }  // namespace
 
+bool H2Request::idempotent() const {
+  const std::string& m = fields_.front().second;  // :method comes first
+  return m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS" || m == "TRACE";
+}
+
 Result<H2Request> H2Request::Compile(std::string_view method, const Url& url,
                                      const std::vector<std::pair<std::string, std::string>>& headers, std::string body) {
   H2Request r;

@@ -39,6 +39,9 @@ class H2Request {
 
   const std::vector<nghttp2_nv>& nva() const { return nva_; }
   const std::string& body() const { return body_; }
+  // GET, HEAD, PUT, DELETE, OPTIONS, TRACE (RFC 9110 §9.2.2): safe to send again when the
+  // connection was lost before any answer to it.
+  bool idempotent() const;
   // Bytes of the header block as a rough size (for data_sent accounting).
   size_t head_size() const;
 
@@ -60,6 +63,10 @@ struct H2Stream {
   size_t slot = 0;          // H2Client's bookkeeping
   http1::ResponseObserver* observer = nullptr;  // set: gets the headers and body (checks, captures)
 };
+
+// How often a stream the server did not process is sent again (a GOAWAY, or a connection
+// lost before any answer, can meet the same stream on its next connection too).
+inline constexpr int kMaxResends = 3;
 
 class H2Events {
  public:
