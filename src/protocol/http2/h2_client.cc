@@ -5,6 +5,7 @@
 namespace loadcell::h2 {
 
 void H2Client::Connect(const Endpoint& to, const std::string& server_name, Nanos now) {
+  completed_ = 0;
   Close();
   server_name_ = server_name;
   connect_started_ = now;
@@ -49,6 +50,7 @@ void H2Client::Close() {
 }
 
 void H2Client::OnStreamDone(H2Stream* stream, uint32_t error_code, bool refused) {
+  if (error_code == 0) ++completed_;
   H2Stream* last = streams_.back();
   streams_[stream->slot] = last;
   last->slot = stream->slot;
@@ -74,7 +76,9 @@ void H2Client::Down(Failure failure, Nanos now) {
   // unread, makes its kernel send an RST, and the RST can discard the GOAWAY before we
   // read it — a stream that got no answer at all is sent again when its method is
   // idempotent, as an HTTP/1.1 client resends on a kept-alive connection that closed.
-  const bool lost_link = was_ready && failure != Failure::kNone && failure != Failure::kConnect;
+  // Only on a connection that served (a server that resets every connection must show as
+  // failures), and only for a lost link (not a server that speaks something else).
+  const bool lost_link = was_ready && completed_ > 0 && (failure == Failure::kReset || failure == Failure::kTls);
   for (H2Stream* s : open) {
     bool unanswered = s->status == 0 && s->body_bytes == 0;
     bool refused = last >= 0 ? s->id > last
