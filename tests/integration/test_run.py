@@ -63,7 +63,7 @@ class Run(unittest.TestCase):
                     executor: constant-arrival-rate
                     rate: 200
                     duration: 3s
-                    pre_allocated_vus: 10
+                    pre_allocated_vus: 50
                     flow:
                       - request: {{ name: hello, url: / }}
                 """)
