@@ -116,6 +116,9 @@ void H2Pool::OnReady(h2::H2Client& client, Nanos now) {
 }
 
 void H2Pool::OnDown(h2::H2Client& client, h2::Failure failure, bool /*was_ready*/, Nanos now) {
+  // A lost link's refused streams are sent again before this is called, and may have
+  // picked this very slot and reconnected it: its queue is then the new connection's.
+  if (!client.down()) return;
   size_t i = IndexOf(client);
   std::vector<Request*> pending;
   pending.swap(clients_[i].pending);

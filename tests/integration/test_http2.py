@@ -95,6 +95,49 @@ class AgainstNginx(unittest.TestCase):
             self.assertLess(r.elapsed, 15)
 
 
+class ResettingServer(unittest.TestCase):
+    """A server that drops its connections with an RST and no GOAWAY after every 50 answers,
+    with the client's other streams still open (python3-h2, h2_reset_server.py)."""
+
+    def test_unanswered_streams_are_resent_on_the_reused_connection(self):
+        # One connection per worker: the stream sent again after the link is lost lands on
+        # the same pool slot as it reconnects, and must go out on the new connection (it was
+        # once failed as `reset` with that slot's queue, never reaching the server).
+        server = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "h2_reset_server.py"),
+                                   "--every", "50"], stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(server.stdout.readline())
+            d = tempfile.mkdtemp(prefix="loadcell-h2reset-")
+            with open(f"{d}/t.yaml", "w") as f:
+                f.write(textwrap.dedent(f"""
+                    target: http://127.0.0.1:{port}
+                    defaults:
+                      http: {{ version: 2, streams: 10 }}
+                    scenarios:
+                      s:
+                        executor: shared-iterations
+                        vus: 8
+                        iterations: 2000
+                        max_duration: 60s
+                        flow:
+                          - request: {{ url: /, check: [ {{ status: 200 }} ] }}
+                """))
+            p = subprocess.run([LOADCELL, "run", f"{d}/t.yaml", "-q", "--threads", "2", "--summary-export", f"{d}/s.json"],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(f"{d}/s.json") as f:
+                m = json.load(f)["metrics"]
+        finally:
+            server.terminate()
+            counts = json.loads(server.communicate(timeout=30)[0].strip().splitlines()[-1])
+        self.assertEqual(m["http_req_failed"]["passes"], 0, m.get("http_req_errors"))
+        self.assertEqual(m["http_reqs"]["count"], 2000)
+        self.assertEqual(counts["answered"], 2000)
+        # 2000 answers at 50 per connection: 40 connections reset, each with streams open.
+        self.assertGreaterEqual(counts["connections"], 40)
+        self.assertGreater(counts["received"], counts["answered"])
+
+
 class NotHttp2(unittest.TestCase):
     def test_prior_knowledge_to_an_http1_server_fails_cleanly(self):
         with Target() as t:
