@@ -145,4 +145,14 @@ struct HistoryArgs {
 void AddHistoryOptions(CLI::App& cmd, HistoryArgs& a);
 int RunHistoryCommand(const HistoryArgs& a);
 
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8686";
+  std::string db = "loadcell.db";
+  std::string token_file, data_dir;
+  int max_concurrent_runs = 1;
+  long long max_body = 1 << 20;
+};
+void AddServeOptions(CLI::App& cmd, ServeArgs& a);
+int RunServeCommand(const ServeArgs& a);
+
 }  // namespace loadcell

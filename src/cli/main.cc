@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   ProxyArgs proxy;
   CLI::App* px = app.add_subcommand("proxy", "A TCP proxy that injects faults between two services (HTTP control API)");
   AddProxyOptions(*px, proxy);
+  ServeArgs serve;
+  CLI::App* sv = app.add_subcommand("serve", "Run loadcell as a service: REST API, run history, alerts, schedules, web UI");
+  AddServeOptions(*sv, serve);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
   AddTargetOptions(*t, target);
@@ -105,5 +108,6 @@ int main(int argc, char** argv) {
   if (mrg->parsed()) return RunMergeCommand(merge, command_line);
   if (an->parsed()) return RunAnalyzeCommand(analyze);
   if (hist->parsed()) return RunHistoryCommand(history);
+  if (sv->parsed()) return RunServeCommand(serve);
   return kExitBadInput;
 }

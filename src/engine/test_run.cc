@@ -45,10 +45,12 @@ class SeriesCollector {
       int64_t t = pending_.begin()->first;
       bool complete = duration_s >= 0;
       if (!complete) {
-        complete = true;
-        // A worker's final piece may cover a partial second: it waits for the end, which
-        // knows the run's duration.
-        for (size_t w = 0; w < delivered_.size(); ++w) complete = complete && (done_[w] ? delivered_[w] > t : delivered_[w] >= t);
+        // A worker that finished delivers nothing more (one with no VU of its own finishes
+        // at once: it must not hold the others' seconds back until the end). When every
+        // worker finished, the rest waits for the end, which knows how long the last,
+        // partial second was.
+        complete = !std::all_of(done_.begin(), done_.end(), [](bool d) { return d; });
+        for (size_t w = 0; w < delivered_.size(); ++w) complete = complete && (done_[w] || delivered_[w] >= t);
       }
       if (!complete) break;
       double dur = 1;

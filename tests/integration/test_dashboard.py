@@ -21,7 +21,7 @@ scenarios:
   api:
     executor: constant-arrival-rate
     rate: 40
-    duration: 6s
+    duration: 15s
     pre_allocated_vus: 5
     max_vus: 20
     flow:
@@ -42,6 +42,8 @@ class Dashboard(unittest.TestCase):
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 wait_for_port(port)
+                # 15 s of run: a headless Chromium started on a busy 2-core machine can take
+                # several seconds before its first update, and the test needs two.
                 # Before the end there is no report yet, and the server says so.
                 with self.assertRaises(urllib.error.HTTPError) as e:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/report", timeout=5)

@@ -1,0 +1,186 @@
+// /api/v1/tests: stored test definitions (validated on every write), their validation
+// alone, and their history (headline numbers of each finished run and change points).
+#include <fmt/format.h>
+
+#include "analysis/change_points.h"
+#include "scenario/loader.h"
+#include "service/api_util.h"
+#include "service/service.h"
+
+namespace loadcell {
+namespace {
+
+using nlohmann::json;
+
+json TestJson(const StoredTest& t) {
+  return {{"id", t.id}, {"name", t.name}, {"yaml", t.yaml}, {"created", t.created}, {"updated", t.updated}};
+}
+
+// The loader's "FILE:LINE:COL: message" lines as objects.
+json ValidationErrors(const std::string& message) {
+  json errors = json::array();
+  size_t start = 0;
+  while (start < message.size()) {
+    size_t end = message.find('\n', start);
+    std::string line = message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? message.size() : end + 1;
+    if (line.empty()) continue;
+    json e = {{"message", line}};
+    // test.yaml:12:5: scenarios.s.vus: …
+    size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1),
+           c = b == std::string::npos ? b : line.find(':', b + 1);
+    if (c != std::string::npos) {
+      try {
+        e["line"] = std::stoi(line.substr(a + 1, b - a - 1));
+        e["column"] = std::stoi(line.substr(b + 1, c - b - 1));
+        e["message"] = line.substr(c + 2 <= line.size() ? c + 2 : c + 1);
+      } catch (const std::exception&) {
+      }
+    }
+    errors.push_back(std::move(e));
+  }
+  return errors;
+}
+
+// Validates `yaml`; on failure answers 400 with the errors and returns false.
+bool Validate(const std::string& yaml, httplib::Response& res) {
+  auto def = LoadTestText(yaml, "test.yaml");
+  if (def.ok()) return true;
+  api::Json(res, {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}}, 400);
+  return false;
+}
+
+std::optional<StoredTest> Find(Service& s, const httplib::Request& req, httplib::Response& res) {
+  auto t = s.store().GetTest(api::PathId(req));
+  if (!t.ok()) {
+    api::Fail(res, 500, t.error().message);
+    return std::nullopt;
+  }
+  if (!t->has_value()) {
+    api::Fail(res, 404, fmt::format("no test with id {}", api::PathId(req)));
+    return std::nullopt;
+  }
+  return **t;
+}
+
+}  // namespace
+
+void AddTestRoutes(httplib::Server& http, Service& s) {
+  http.Post("/api/v1/tests/validate", [](const httplib::Request& req, httplib::Response& res) {
+    auto body = api::Body(req, res);
+    if (!body) return;
+    bool failed = false;
+    auto yaml = api::StringField(*body, "yaml", res, &failed);
+    if (failed) return;
+    if (!yaml) return api::Fail(res, 400, "yaml: required");
+    auto def = LoadTestText(*yaml, "test.yaml");
+    if (!def.ok()) return api::Json(res, {{"valid", false}, {"errors", ValidationErrors(def.error().message)}});
+    json scenarios = json::array();
+    for (const ScenarioDef& sc : def->scenarios) scenarios.push_back({{"name", sc.name}, {"executor", ExecutorName(sc.executor)}});
+    api::Json(res, {{"valid", true}, {"errors", json::array()}, {"name", def->name}, {"scenarios", scenarios}});
+  });
+
+  http.Post("/api/v1/tests", [&s](const httplib::Request& req, httplib::Response& res) {
+    auto body = api::Body(req, res);
+    if (!body) return;
+    bool failed = false;
+    auto name = api::StringField(*body, "name", res, &failed);
+    auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
+    if (failed) return;
+    if (!name || name->empty()) return api::Fail(res, 400, "name: required");
+    if (!yaml) return api::Fail(res, 400, "yaml: required");
+    if (!Validate(*yaml, res)) return;
+    auto existing = s.store().FindTest(*name);
+    if (existing.ok() && existing->has_value()) {
+      return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", *name, (*existing)->id));
+    }
+    auto t = s.store().CreateTest(*name, *yaml);
+    if (!t.ok()) return api::Fail(res, 500, t.error().message);
+    res.set_header("Location", fmt::format("/api/v1/tests/{}", t->id));
+    api::Json(res, TestJson(*t), 201);
+  });
+
+  http.Get("/api/v1/tests", [&s](const httplib::Request&, httplib::Response& res) {
+    auto all = s.store().ListTests();
+    if (!all.ok()) return api::Fail(res, 500, all.error().message);
+    json out = json::array();
+    for (const StoredTest& t : *all) out.push_back(TestJson(t));
+    api::Json(res, {{"tests", out}});
+  });
+
+  http.Get(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+    if (auto t = Find(s, req, res)) api::Json(res, TestJson(*t));
+  });
+
+  http.Put(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+    auto t = Find(s, req, res);
+    if (!t) return;
+    auto body = api::Body(req, res);
+    if (!body) return;
+    bool failed = false;
+    auto name = api::StringField(*body, "name", res, &failed);
+    auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
+    if (failed) return;
+    if (!name && !yaml) return api::Fail(res, 400, "nothing to update: give name and/or yaml");
+    if (name) {
+      if (name->empty()) return api::Fail(res, 400, "name: must not be empty");
+      auto other = s.store().FindTest(*name);
+      if (other.ok() && other->has_value() && (*other)->id != t->id) {
+        return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", *name, (*other)->id));
+      }
+      t->name = *name;
+    }
+    if (yaml) {
+      if (!Validate(*yaml, res)) return;
+      t->yaml = *yaml;
+    }
+    Status st = s.store().UpdateTest(*t);
+    if (!st.ok()) return api::Fail(res, 500, st.error().message);
+    auto now = s.store().GetTest(t->id);
+    api::Json(res, TestJson(now.ok() && now->has_value() ? **now : *t));
+  });
+
+  http.Delete(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+    auto t = Find(s, req, res);
+    if (!t) return;
+    auto active = s.store().ActiveRuns(t->id);
+    if (!active.ok()) return api::Fail(res, 500, active.error().message);
+    if (*active > 0) {
+      return api::Fail(res, 409, fmt::format("test {} has {} run(s) queued or running: abort them first", t->id, *active));
+    }
+    Status st = s.store().DeleteTest(t->id);
+    if (!st.ok()) return api::Fail(res, 500, st.error().message);
+    res.status = 204;
+  });
+
+  http.Get(R"(/api/v1/tests/(\d+)/history)", [&s](const httplib::Request& req, httplib::Response& res) {
+    auto t = Find(s, req, res);
+    if (!t) return;
+    auto runs = s.store().FinishedRuns(t->id);
+    if (!runs.ok()) return api::Fail(res, 500, runs.error().message);
+    json rows = json::array();
+    std::vector<double> p95, rate, errors;
+    for (const RunRecord& r : *runs) {
+      rows.push_back({{"id", r.id}, {"status", r.status}, {"started", r.started}, {"trigger", r.trigger}, {"reqs", r.reqs},
+                      {"p50_ms", r.p50_ms}, {"p95_ms", r.p95_ms}, {"p99_ms", r.p99_ms}, {"rate", r.rate},
+                      {"error_rate", r.error_rate}});
+      p95.push_back(r.p95_ms);
+      rate.push_back(r.rate);
+      errors.push_back(r.error_rate);
+    }
+    auto changes = [&](const std::vector<double>& x) {
+      json out = json::array();
+      for (const ChangePoint& c : EDivisive(x)) {
+        out.push_back({{"run_id", (*runs)[c.index].id}, {"index", c.index}, {"before", c.before}, {"after", c.after},
+                       {"p_value", c.p_value}});
+      }
+      return out;
+    };
+    api::Json(res, {{"test_id", t->id},
+                    {"name", t->name},
+                    {"runs", rows},
+                    {"change_points", {{"p95_ms", changes(p95)}, {"rate", changes(rate)}, {"error_rate", changes(errors)}}}});
+  });
+}
+
+}  // namespace loadcell

@@ -1,0 +1,65 @@
+// Small pieces every API handler uses: JSON answers, errors as {"error": "..."} with the
+// right status, the request body as a JSON object, ids from the path, query integers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace loadcell::api {
+
+inline void Json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+inline void Fail(httplib::Response& res, int status, const std::string& message) {
+  Json(res, {{"error", message}}, status);
+}
+
+// The body as a JSON object; on failure answers 400 naming the problem and returns nullopt.
+inline std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Response& res) {
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) {
+    Fail(res, 400, "request body: not valid JSON");
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    Fail(res, 400, "request body: expected a JSON object");
+    return std::nullopt;
+  }
+  return j;
+}
+
+inline int64_t PathId(const httplib::Request& req, size_t i = 1) { return std::stoll(req.matches[i].str()); }
+
+// A query parameter as an integer; `bad` set when present but not one.
+inline std::optional<int64_t> QueryInt(const httplib::Request& req, const char* name, bool* bad) {
+  if (!req.has_param(name)) return std::nullopt;
+  std::string v = req.get_param_value(name);
+  try {
+    size_t used = 0;
+    int64_t n = std::stoll(v, &used);
+    if (used == v.size()) return n;
+  } catch (const std::exception&) {
+  }
+  *bad = true;
+  return std::nullopt;
+}
+
+// A string member of `body`, or nullopt when absent; 400 (and `*failed`) when not a string.
+inline std::optional<std::string> StringField(const nlohmann::json& body, const char* name, httplib::Response& res,
+                                              bool* failed) {
+  if (!body.contains(name)) return std::nullopt;
+  if (!body[name].is_string()) {
+    Fail(res, 400, std::string(name) + ": expected a string");
+    *failed = true;
+    return std::nullopt;
+  }
+  return body[name].get<std::string>();
+}
+
+}  // namespace loadcell::api

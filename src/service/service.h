@@ -1,0 +1,81 @@
+// `loadcell serve`: a long-running service around the engine — stored tests, runs started
+// over a REST API (each in its own process, see run_manager.h), their history and trends,
+// built-in templates, alert rules and events, cron schedules, and a web UI. The API is
+// described by /api/openapi.json (openapi.cc); every /api/v1 call needs
+// `Authorization: Bearer TOKEN`.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "service/run_manager.h"
+#include "service/store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace loadcell {
+
+class Service {
+ public:
+  struct Options {
+    std::string listen = "127.0.0.1:8686";
+    std::string db = "loadcell.db";  // SQLite file, or postgres://…
+    std::string token_file;          // tokens, one per line; none: one is generated
+    std::string data_dir;            // run directories; default: next to the SQLite file, or ./loadcell-runs
+    int max_concurrent_runs = 1;
+    size_t max_body_bytes = 1 << 20;
+    std::string binary;  // the loadcell executable the runs use
+  };
+
+  explicit Service(Options options);
+  ~Service();
+
+  // Opens the store, the token, the run manager and the scheduler, binds the listener.
+  // `*new_token` gets a token generated on this (first) start, to be shown once.
+  Status Start(std::string* new_token);
+  int port() const { return port_; }
+  // Serves until `stop` turns true; then aborts running runs and returns.
+  void Serve(const std::atomic<bool>& stop);
+
+  // Used by the route handlers (api_*.cc).
+  Store& store() { return *store_; }
+  RunManager& runs() { return *runs_; }
+  const Options& options() const { return options_; }
+  // The run of a stored test, queued: `overrides` as posted.
+  Result<int64_t> QueueRun(const std::string& test_name, const std::string& yaml, std::optional<int64_t> test_id,
+                           std::optional<int64_t> schedule_id, const std::string& overrides_json);
+  // Every run's end: alert events, and a scheduled run's comparison with its predecessor.
+  void OnRunFinished(const RunRecord& run, const RunResults* results);
+
+ private:
+  void Routes();
+  void SchedulerLoop(const std::atomic<bool>& stop);
+  bool Authorized(const std::string& header) const;
+
+  Options options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<RunManager> runs_;
+  std::unique_ptr<httplib::Server> http_;
+  std::vector<std::string> token_hashes_;  // SHA-256 of each accepted token, hex
+  int port_ = 0;
+  std::thread http_thread_;
+};
+
+// Route groups, one file each.
+void AddTestRoutes(httplib::Server& http, Service& s);
+void AddRunRoutes(httplib::Server& http, Service& s);
+void AddAlertRoutes(httplib::Server& http, Service& s);
+void AddScheduleRoutes(httplib::Server& http, Service& s);
+void AddTemplateRoutes(httplib::Server& http, Service& s);
+// The OpenAPI 3 document of every route above.
+const nlohmann::json& OpenApiDocument();
+
+std::string Sha256Hex(const std::string& data);
+
+}  // namespace loadcell
