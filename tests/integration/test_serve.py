@@ -497,6 +497,24 @@ class Lifecycle(unittest.TestCase):
             self.assertNotIn(token, err)
         shutil.rmtree(d, ignore_errors=True)
 
+    def test_no_secrets_in_results_reports_or_logs(self):
+        d = tempfile.mkdtemp(prefix="loadcell-serve-secret-")
+        with Target() as target:
+            s = Server(f"{d}/s.db")
+            s.token = s.read_token()
+            yaml = test_yaml(target.url).replace("url: /,", "url: /, headers: { Authorization: \"Bearer topsecret-4711\" },")
+            self.assertIn("topsecret-4711", yaml)
+            r = s.call("POST", "/api/v1/runs", {"test": yaml})[1]
+            self.assertEqual(s.wait_run(r["id"])["status"], "passed")
+            results = s.call("GET", f"/api/v1/runs/{r['id']}/results")[1]
+            report = s.call("GET", f"/api/v1/runs/{r['id']}/report")[1]
+            rc, out, err = s.stop()
+        self.assertGreater(results["metrics"]["http_reqs"]["count"], 0)
+        for text in (json.dumps(results), report, out, err):
+            self.assertNotIn("topsecret-4711", text)
+        self.assertNotIn(s.token, err)
+        shutil.rmtree(d, ignore_errors=True)
+
     def test_listen_and_token_file_rules(self):
         d = tempfile.mkdtemp(prefix="loadcell-serve-tok-")
         p = subprocess.run([LOADCELL, "serve", "--listen", "0.0.0.0:0", "--db", f"{d}/x.db"], capture_output=True, text=True,
