@@ -53,8 +53,8 @@ std::optional<RunRecord> Find(Service& s, int64_t id, httplib::Response& res) {
   return **r;
 }
 
-// A run's results, parsed; answers 409 (not finished, no results) or 500 itself.
-std::optional<RunResults> Results(Service& s, const RunRecord& run, httplib::Response& res) {
+// A run's results document; answers 409 (not finished, or ended without results) or 500 itself.
+std::optional<std::string> ResultsText(Service& s, const RunRecord& run, httplib::Response& res) {
   auto text = s.store().RunResultsJson(run.id);
   if (!text.ok()) {
     api::Fail(res, 500, text.error().message);
@@ -66,7 +66,14 @@ std::optional<RunResults> Results(Service& s, const RunRecord& run, httplib::Res
                             : fmt::format("run {} ended without results ({})", run.id, run.message));
     return std::nullopt;
   }
-  auto parsed = ParseResults(**text, fmt::format("run {}", run.id));
+  return **text;
+}
+
+// The same, parsed.
+std::optional<RunResults> Results(Service& s, const RunRecord& run, httplib::Response& res) {
+  auto text = ResultsText(s, run, res);
+  if (!text) return std::nullopt;
+  auto parsed = ParseResults(*text, fmt::format("run {}", run.id));
   if (!parsed.ok()) {
     api::Fail(res, 500, parsed.error().message);
     return std::nullopt;
@@ -146,14 +153,7 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
   http.Get(R"(/api/v1/runs/(\d+)/results)", [&s](const httplib::Request& req, httplib::Response& res) {
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
-    auto text = s.store().RunResultsJson(run->id);
-    if (!text.ok()) return api::Fail(res, 500, text.error().message);
-    if (!text->has_value()) {
-      return api::Fail(res, 409, run->status == "queued" || run->status == "running"
-                                     ? fmt::format("run {} is {}: its results come when it ends", run->id, run->status)
-                                     : fmt::format("run {} ended without results ({})", run->id, run->message));
-    }
-    res.set_content(**text, "application/json");
+    if (auto text = ResultsText(s, *run, res)) res.set_content(*text, "application/json");
   });
 
   http.Get(R"(/api/v1/runs/(\d+)/report)", [&s](const httplib::Request& req, httplib::Response& res) {

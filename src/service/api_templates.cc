@@ -32,10 +32,7 @@ void AddTemplateRoutes(httplib::Server& http, Service& s) {
     if (failed) return;
     if (!save_as) return api::Json(res, {{"template", name}, {"yaml", *yaml}});
     if (save_as->empty()) return api::Fail(res, 400, "save_as: must not be empty");
-    auto existing = s.store().FindTest(*save_as);
-    if (existing.ok() && existing->has_value()) {
-      return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", *save_as, (*existing)->id));
-    }
+    if (!TestNameFree(s, *save_as, 0, res)) return;
     auto t = s.store().CreateTest(*save_as, *yaml);
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
     api::Json(res, {{"template", name}, {"yaml", *yaml}, {"test", {{"id", t->id}, {"name", t->name}}}}, 201);

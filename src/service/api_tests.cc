@@ -65,6 +65,15 @@ std::optional<StoredTest> Find(Service& s, const httplib::Request& req, httplib:
 
 }  // namespace
 
+bool TestNameFree(Service& s, const std::string& name, int64_t except_id, httplib::Response& res) {
+  auto other = s.store().FindTest(name);
+  if (!other.ok()) return api::Fail(res, 500, other.error().message), false;
+  if (other->has_value() && (*other)->id != except_id) {
+    return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", name, (*other)->id)), false;
+  }
+  return true;
+}
+
 void AddTestRoutes(httplib::Server& http, Service& s) {
   http.Post("/api/v1/tests/validate", [](const httplib::Request& req, httplib::Response& res) {
     auto body = api::Body(req, res);
@@ -89,11 +98,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     if (failed) return;
     if (!name || name->empty()) return api::Fail(res, 400, "name: required");
     if (!yaml) return api::Fail(res, 400, "yaml: required");
-    if (!Validate(*yaml, res)) return;
-    auto existing = s.store().FindTest(*name);
-    if (existing.ok() && existing->has_value()) {
-      return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", *name, (*existing)->id));
-    }
+    if (!Validate(*yaml, res) || !TestNameFree(s, *name, 0, res)) return;
     auto t = s.store().CreateTest(*name, *yaml);
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
     res.set_header("Location", fmt::format("/api/v1/tests/{}", t->id));
@@ -124,10 +129,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     if (!name && !yaml) return api::Fail(res, 400, "nothing to update: give name and/or yaml");
     if (name) {
       if (name->empty()) return api::Fail(res, 400, "name: must not be empty");
-      auto other = s.store().FindTest(*name);
-      if (other.ok() && other->has_value() && (*other)->id != t->id) {
-        return api::Fail(res, 409, fmt::format("a test named \"{}\" exists (id {})", *name, (*other)->id));
-      }
+      if (!TestNameFree(s, *name, t->id, res)) return;
       t->name = *name;
     }
     if (yaml) {

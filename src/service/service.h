@@ -17,6 +17,7 @@
 
 namespace httplib {
 class Server;
+struct Response;
 }
 
 namespace loadcell {
@@ -73,6 +74,8 @@ void AddRunRoutes(httplib::Server& http, Service& s);
 void AddAlertRoutes(httplib::Server& http, Service& s);
 void AddScheduleRoutes(httplib::Server& http, Service& s);
 void AddTemplateRoutes(httplib::Server& http, Service& s);
+// False (after answering 409 or 500) when another test than `except_id` has this name.
+bool TestNameFree(Service& s, const std::string& name, int64_t except_id, httplib::Response& res);
 // The OpenAPI 3 document of every route above.
 const nlohmann::json& OpenApiDocument();
 
