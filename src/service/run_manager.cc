@@ -147,8 +147,8 @@ void RunManager::Launch(const RunRecord& run) {
     r.status = "error";
     r.finished = UnixNow();
     r.message = why;
-    (void)store_.FinishRun(r, "");
     if (finished_) finished_(r, nullptr);
+    (void)store_.FinishRun(r, "");
   };
   if (ec) return fail(fmt::format("cannot create the run directory {}: {}", dir, ec.message()));
   {
@@ -243,10 +243,10 @@ void RunManager::Finish(int64_t id, const Child& child, int exit_code, const std
   }
   if (stopping_ && run.status == "aborted") run.message = "aborted: the server was stopped";
   if (results.has_value()) FillHeadline(*results, &run);
+  if (finished_) finished_(run, results.has_value() ? &*results : nullptr);
   (void)store_.FinishRun(run, results.has_value() ? DumpJson(ResultsJson(*results)) : "");
   std::error_code ec;
   fs::remove_all(child.dir, ec);
-  if (finished_) finished_(run, results.has_value() ? &*results : nullptr);
 }
 
 bool RunManager::Abort(int64_t id) {
@@ -265,8 +265,8 @@ bool RunManager::Abort(int64_t id) {
   run.status = "aborted";
   run.finished = UnixNow();
   run.message = "aborted before it started";
-  (void)store_.FinishRun(run, "");
   if (finished_) finished_(run, nullptr);
+  (void)store_.FinishRun(run, "");
   return true;
 }
 

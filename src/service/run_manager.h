@@ -31,7 +31,8 @@ class RunManager {
     std::string data_dir;   // run directories live here
     int max_concurrent = 1;
   };
-  // Called on the manager's thread once a run has finished and its results are stored.
+  // Called on the manager's thread when a run has finished, just before its end is stored:
+  // whoever sees the run finished also sees what it raised (alerts).
   using FinishedFn = std::function<void(const RunRecord& run, const RunResults* results)>;
 
   RunManager(Store& store, Options options, FinishedFn finished);

@@ -417,7 +417,8 @@ class Api(unittest.TestCase):
             run2 = self.server.wait_run(second["id"])
             self.assertEqual(run2["status"], "passed")
             alerts = call("GET", f"/api/v1/alerts?run_id={second['id']}")[1]["alerts"]
-            self.assertEqual([(a["kind"], a["severity"]) for a in alerts], [("regression", "critical")])
+            compared = call("GET", f"/api/v1/runs/{second['id']}/compare?baseline={first['id']}")[1]
+            self.assertEqual([(a["kind"], a["severity"]) for a in alerts], [("regression", "critical")], compared)
             self.assertIn(f"regressed against run {first['id']}", alerts[0]["message"])
             self.assertEqual(call("GET", f"/api/v1/schedules/{s['id']}")[1]["last_run_id"], second["id"])
             self.assertEqual(call("DELETE", f"/api/v1/schedules/{s['id']}")[0], 204)
@@ -474,6 +475,9 @@ class Lifecycle(unittest.TestCase):
             t = s.call("POST", "/api/v1/tests", {"name": "kept", "yaml": test_yaml(target.url, duration="60s", vus=1)})[1]
             r = s.call("POST", "/api/v1/runs", {"test_id": t["id"]})[1]
             s.wait_run(r["id"], {"running"})
+            deadline = time.monotonic() + 30  # until the run measured something (and handles SIGINT)
+            while time.monotonic() < deadline and s.call("GET", f"/api/v1/runs/{r['id']}")[1].get("live", {}).get("reqs", 0) == 0:
+                time.sleep(0.1)
             # SIGINT stops the server: its run is aborted with what it measured.
             rc, out, err = s.stop()
             self.assertEqual(rc, 0, err)
