@@ -101,9 +101,18 @@ async function alertsView() {
       a.status !== 'resolved' ? el('button', {onclick: () => api('POST', `/alerts/${a.id}/resolve`).then(route)}, 'Resolve') : '')))));
 }
 async function schedulesView() {
-  const {schedules} = await api('GET', '/schedules');
-  main.replaceChildren(el('h2', {}, 'Schedules'), el('table', {id: 'schedules'}, ...schedules.map(s => el('tr', {}, el('td', {}, String(s.id)),
-    el('td', {}, 'test ' + s.test_id), el('td', {}, s.cron), el('td', {}, s.enabled ? 'enabled' : 'disabled'), el('td', {}, when(s.next_run))))));
+  const [{schedules}, {tests}] = await Promise.all([api('GET', '/schedules'), api('GET', '/tests')]);
+  const names = Object.fromEntries(tests.map(t => [t.id, t.name]));
+  const pick = el('select', {id: 'schedule-test'}, ...tests.map(t => el('option', {value: t.id}, t.name)));
+  const cron = el('input', {id: 'schedule-cron', placeholder: '0 3 * * *  or  @every 1h'}), out = el('p', {class: 'err', id: 'schedule-error'});
+  main.replaceChildren(el('h2', {}, 'Schedules'), el('table', {id: 'schedules'}, ...schedules.map(s => el('tr', {'data-id': s.id}, el('td', {}, String(s.id)),
+      el('td', {}, names[s.test_id] || 'test ' + s.test_id), el('td', {}, s.cron), el('td', {class: 'state'}, s.enabled ? 'enabled' : 'disabled'),
+      el('td', {}, s.enabled ? 'next ' + when(s.next_run) : ''),
+      el('td', {}, el('button', {class: 'toggle', onclick: () => api('PUT', '/schedules/' + s.id, {enabled: !s.enabled}).then(route)}, s.enabled ? 'Disable' : 'Enable'),
+        el('button', {class: 'run-now', onclick: async () => { const run = await api('POST', `/schedules/${s.id}/trigger`); location.hash = '#run/' + run.id; }}, 'Run now'),
+        el('button', {class: 'delete', onclick: () => api('DELETE', '/schedules/' + s.id).then(route)}, 'Delete'))))),
+    el('h3', {}, 'New schedule'), pick, ' ', cron, ' ',
+    el('button', {id: 'create-schedule', onclick: async () => { try { await api('POST', '/schedules', {test_id: Number(pick.value), cron: cron.value}); route(); } catch (e) { out.textContent = e.message; } }}, 'Create'), out);
 }
 async function route() {
   if (!token) return signIn('');

@@ -51,7 +51,9 @@ class Findings(unittest.TestCase):
             self.assertEqual(a["by_name"]["health"]["score"], 1.0)
             reqs = doc["metrics"]["http_reqs"]["count"]
             self.assertEqual(a["by_name"]["health"]["satisfied"], reqs)
-            _, doc = run(t.url.rstrip("/"), "--apdex-t", "20ms")
+            # T = 40 ms: every answer (≥ 50 ms) is past T, and tolerating up to 4T = 160 ms —
+            # room for a loaded CI machine (T = 20 ms left 30 ms: 2% were frustrated there).
+            _, doc = run(t.url.rstrip("/"), "--apdex-t", "40ms")
             a = doc["apdex"]["by_name"]["health"]
             self.assertEqual(a["score"], 0.5)
             self.assertEqual(a["tolerating"], doc["metrics"]["http_reqs"]["count"])

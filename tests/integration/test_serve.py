@@ -462,6 +462,9 @@ class WebUi(unittest.TestCase):
         self.assertGreater(v["compare_rows"], 3)
         self.assertIn(v["compare_verdict"], ("regressed", "no significant regression"))
         self.assertNotIn("token", v["link_url"])
+        self.assertEqual(v["schedule_error"], "cron minute field \"61\": values must be within 0-59")
+        self.assertIn("0 3 * * *", v["schedule"])
+        self.assertIn("disabled", v["schedule"])
         shutil.rmtree(d, ignore_errors=True)
 
 

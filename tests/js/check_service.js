@@ -17,13 +17,19 @@ async function main() {
   const errors = [], foreign = [], steps = {};
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // The browser logs each failed fetch; the ones this script provokes on purpose (a wrong
+    // token: 401, a bad cron: 400) are announced in `expected`.
+    const expected = [];
     page.on("console", (m) => {
-      // The 401 of the wrong token is expected; the browser logs the failed fetch.
-      if (m.type() === "error" && !m.text().includes("401")) errors.push("console: " + m.text());
+      if (m.type() !== "error") return;
+      const i = expected.findIndex((code) => m.text().includes(`status of ${code}`));
+      if (i >= 0) expected.splice(i, 1);
+      else errors.push("console: " + m.text());
     });
     page.on("pageerror", (e) => errors.push("page: " + e.message));
     page.on("request", (r) => { if (!r.url().startsWith(base) && !r.url().startsWith("data:") && !r.url().startsWith("about:")) foreign.push(r.url()); });
     await page.goto(base + "/", { waitUntil: "load" });
+    expected.push(401);
     await page.fill("#token", "lc_not_the_token");
     await page.click("#signin");
     await page.waitForSelector("text=That token was not accepted.", { timeout: 10000 });
@@ -76,6 +82,21 @@ async function main() {
     steps.compare_rows = await page.$$eval("#comparison tr", (rows) => rows.length - 1);
     steps.compare_verdict = await page.textContent("#compare-verdict");
     steps.second_run = second;
+
+    // Schedules: a bad cron is refused with the server's message; a good one is listed and can be disabled.
+    await page.goto(base + "/#schedules");
+    await page.waitForSelector("#create-schedule");
+    expected.push(400);
+    await page.fill("#schedule-cron", "61 * * * *");
+    await page.click("#create-schedule");
+    await page.waitForFunction(() => document.getElementById("schedule-error")?.textContent.includes("values must be within 0-59"), null, { timeout: 10000 });
+    steps.schedule_error = await page.textContent("#schedule-error");
+    await page.fill("#schedule-cron", "0 3 * * *");
+    await page.click("#create-schedule");
+    await page.waitForSelector("#schedules tr:has-text('from-the-browser') .toggle", { timeout: 10000 });
+    await page.click("#schedules tr:has-text('from-the-browser') .toggle");
+    await page.waitForSelector("#schedules tr:has-text('from-the-browser') td.state:has-text('disabled')", { timeout: 10000 });
+    steps.schedule = await page.textContent("#schedules tr:has-text('from-the-browser')");
 
     await page.goto(base + "/#runs");
     await page.waitForSelector(`#runs tr[data-id="${steps.run_id}"]`, { timeout: 10000 });
