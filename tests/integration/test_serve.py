@@ -424,6 +424,32 @@ class Api(unittest.TestCase):
             self.assertEqual(call("DELETE", f"/api/v1/schedules/{s['id']}")[0], 204)
             self.assertEqual(call("GET", f"/api/v1/schedules/{s['id']}")[0], 404)
 
+    def test_a_leaking_target_raises_a_leak_alert(self):
+        # As test_soak.py: the built-in target's --leak grows its RSS at a known rate, and the
+        # run monitors it; the truth is RSS, which a sanitizer build's allocator changes.
+        if os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE"):
+            self.skipTest("RSS truth does not hold in a sanitizer build")
+        with Target("--leak", "30") as leaky:
+            yaml = textwrap.dedent(f"""
+                name: soak
+                target: {leaky.url.rstrip('/')}
+                monitor: {{ processes: [ {{ pid: {leaky.proc.pid} }} ] }}
+                scenarios:
+                  api:
+                    executor: constant-arrival-rate
+                    rate: 50
+                    duration: 14s
+                    pre_allocated_vus: 5
+                    max_vus: 20
+                    flow:
+                      - request: {{ url: /health }}
+            """).lstrip()
+            r = self.server.call("POST", "/api/v1/runs", {"test": yaml})[1]
+            self.assertEqual(self.server.wait_run(r["id"])["status"], "passed")
+        alerts = self.server.call("GET", f"/api/v1/alerts?run_id={r['id']}")[1]["alerts"]
+        self.assertEqual([(a["kind"], a["severity"]) for a in alerts], [("leak", "warning")])
+        self.assertIn("leak suspected", alerts[0]["message"])
+
     def test_every_schedule_fires_by_itself(self):
         t = self.create_test("every", test_yaml(self.target.url, duration="1s", vus=1, name="every"))
         s = self.server.call("POST", "/api/v1/schedules", {"test_id": t["id"], "cron": "@every 2s"})[1]
