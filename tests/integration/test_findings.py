@@ -1,6 +1,6 @@
 """Bottleneck findings and Apdex on real runs: a target that refuses connections is
-reported as a connection limit; a healthy run has no finding; Apdex of a fixed 50 ms
-target is exactly 1 with T = 200 ms and exactly 0.5 with T = 20 ms (all tolerating)."""
+reported as a connection limit; a healthy run has no finding; Apdex of a fixed 200 ms
+target is exactly 1 with T = 1 s and exactly 0.5 with T = 150 ms (all tolerating)."""
 import json
 import os
 import subprocess
@@ -43,19 +43,21 @@ class Findings(unittest.TestCase):
         self.assertIn("[connections] connection limits", p.stdout)
 
     def test_healthy_run_is_silent_and_apdex_is_exact(self):
-        with Target("--latency", "fixed:50ms") as t:
-            _, doc = run(t.url.rstrip("/"), "--apdex-t", "200ms")
+        # A fixed 200 ms target: with T = 1 s every answer is satisfied, with T = 150 ms every
+        # answer is past T and tolerating up to 4T = 600 ms. The wide margins are for a loaded
+        # CI machine, where a 50 ms target with T = 20 ms saw 1-2 of 73 answers past 80 ms.
+        with Target("--latency", "fixed:200ms") as t:
+            _, doc = run(t.url.rstrip("/"), "--apdex-t", "1s")
             self.assertEqual(doc["findings"], [])
             a = doc["apdex"]
-            self.assertEqual(a["t_ms"], 200)
+            self.assertEqual(a["t_ms"], 1000)
             self.assertEqual(a["by_name"]["health"]["score"], 1.0)
             reqs = doc["metrics"]["http_reqs"]["count"]
+            self.assertGreaterEqual(reqs, 10)
             self.assertEqual(a["by_name"]["health"]["satisfied"], reqs)
-            # T = 40 ms: every answer (≥ 50 ms) is past T, and tolerating up to 4T = 160 ms —
-            # room for a loaded CI machine (T = 20 ms left 30 ms: 2% were frustrated there).
-            _, doc = run(t.url.rstrip("/"), "--apdex-t", "40ms")
+            _, doc = run(t.url.rstrip("/"), "--apdex-t", "150ms")
             a = doc["apdex"]["by_name"]["health"]
-            self.assertEqual(a["score"], 0.5)
+            self.assertEqual(a["score"], 0.5, a)
             self.assertEqual(a["tolerating"], doc["metrics"]["http_reqs"]["count"])
             self.assertEqual(a["frustrated"], 0)
 

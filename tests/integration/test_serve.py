@@ -38,6 +38,16 @@ def test_yaml(target, duration="1s", vus=2, threshold="p(95)<500", name="api"):
     """).lstrip()
 
 
+STARTED = []  # every server started, so that a failing test leaves none running
+
+
+def tearDownModule():
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class Server:
     """A `loadcell serve` process; `call` is a real HTTP client with the token."""
 
@@ -47,6 +57,7 @@ class Server:
         if data_dir:
             cmd += ["--data-dir", data_dir]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        STARTED.append(self.proc)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
         if not m:
