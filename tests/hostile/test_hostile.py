@@ -13,7 +13,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../integration"))
-from harness import LOADCELL, load_json, quick, run_yaml  # noqa: E402
+from harness import LOADCELL, load_json, quick, rss_bound_kib, run_yaml  # noqa: E402
 
 SANITIZED = os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE")
 # quick -d 2s --timeout 1s: 2 s of load, then in-flight requests get the timeout as grace.
@@ -143,7 +143,7 @@ class QuickAgainstHostileServer(unittest.TestCase):
         self.assertGreaterEqual(c["responses"], 1)
         self.assertEqual(c["failed"], 0, c["errors"])
         self.assertGreaterEqual(c["bytes_in"], 200 * 1024 * 1024 * c["responses"])
-        self.assertLess(r.peak_rss_kib, (180 if SANITIZED else 100) * 1024)
+        self.assertLess(r.peak_rss_kib, rss_bound_kib(100))
 
     def test_bad_certificate_fails_tls_unless_insecure(self):
         r = self.hostile(f"https://localhost:{server.tls}/ok")
