@@ -65,9 +65,12 @@ class QuickAgainstTarget(unittest.TestCase):
         self.assertEqual(r.results["meta"]["mode"], "open")
         self.assertIn("http_req_send_lag", r.summary["metrics"])
         self.assertIn("Send lag", r.stdout)
-        # Four full seconds of 500 each, give or take one arrival at the boundaries.
+        # Four full seconds of 500 each. A second counts the requests that *ended* in it, so
+        # a stall of a few milliseconds at a boundary (an ASan build beside other tests: 497)
+        # moves a few answers into the next second; the exact total above is the schedule's
+        # proof, this checks the rate is spread evenly rather than bunched.
         for p in r.results["series"][:4]:
-            self.assertAlmostEqual(p["requests"], 500, delta=2)
+            self.assertAlmostEqual(p["requests"], 500, delta=10)
 
     def test_error_rate(self):
         with Target("--error-rate", "0.3") as t:
