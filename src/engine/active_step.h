@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "load/faults.h"
 #include "scenario/template.h"
 
 namespace loadcell {
@@ -25,6 +26,10 @@ class StepOwner {
   virtual void StepFailed() = 0;
   // A message for the end-of-run notes, once per `key` per worker.
   virtual void Note(const std::string& key, const std::string& message) = 0;
+  // The injected faults (`faults:`) acting on this VU's scenario at `now`, and a uniform
+  // draw in [0, 1) from the VU's generator (for a fault's probability and jitter).
+  virtual ActiveFaults Faults(Nanos now) = 0;
+  virtual double Uniform() = 0;
 
  protected:
   ~StepOwner() = default;

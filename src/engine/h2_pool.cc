@@ -74,17 +74,23 @@ void H2Pool::Submit(Request* r, Nanos now) {
 
 void H2Pool::Abandon(Request* r) {
   r->owner = nullptr;
-  Slot& s = clients_[r->client];
-  for (size_t i = 0; i < s.pending.size(); ++i) {
-    if (s.pending[i] == r) {
-      s.pending.erase(s.pending.begin() + static_cast<ptrdiff_t>(i));
-      Free(r);
+  if (r->client < clients_.size()) {
+    Slot& s = clients_[r->client];
+    for (size_t i = 0; i < s.pending.size(); ++i) {
+      if (s.pending[i] == r) {
+        s.pending.erase(s.pending.begin() + static_cast<ptrdiff_t>(i));
+        Free(r);
+        return;
+      }
+    }
+    if (r->id > 0) {
+      // On the wire: cancel it; the stream's close frees it.
+      s.client->Cancel(r);
+      s.dirty = true;
       return;
     }
   }
-  // On the wire: cancel it; the stream's close frees it.
-  s.client->Cancel(r);
-  s.dirty = true;
+  Free(r);  // never submitted (a request that could not be rendered)
 }
 
 void H2Pool::Finish(Request* r, uint32_t error_code, h2::Failure failure, Nanos now) {

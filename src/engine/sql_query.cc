@@ -33,26 +33,65 @@ void SqlQuery::Start(Nanos now) {
     }
     params.push_back(std::move(v).value());
   }
-  owner_.WakeAt(now + timeout_);
+  ActiveFaults f = owner_.Faults(now);
+  if (f.blackhole) {
+    hold_ = Hold::kLost;
+    owner_.WakeAt(now + timeout_);
+    return;
+  }
+  if (f.reset > 0 && owner_.Uniform() < f.reset) {
+    pg::QueryResult r;
+    r.error_kind = "reset";
+    r.error = "connection reset (injected fault)";
+    Finish(std::move(r), now);
+    return;
+  }
+  if (f.latency > 0 || f.jitter > 0) {
+    hold_ = Hold::kLatency;
+    owner_.WakeAt(now + FaultDelay(f, owner_.Uniform()));
+    return;
+  }
+  Submit(now);
+}
+
+void SqlQuery::Submit(Nanos now) {
+  owner_.WakeAt(started_ + timeout_);
   pool_.Submit(this, now);
 }
 
 void SqlQuery::OnTimer(Nanos now) {
-  if (done_ || now < started_ + timeout_) return;
-  pool_.Cancel(this);
+  if (done_) return;
+  if (hold_ == Hold::kLatency) {
+    // The hold is over; a blackhole that began meanwhile loses the query.
+    hold_ = owner_.Faults(now).blackhole ? Hold::kLost : Hold::kNone;
+    if (hold_ == Hold::kNone) Submit(now);
+    else owner_.WakeAt(started_ + timeout_);
+    return;
+  }
+  if (now < started_ + timeout_) return;
+  if (hold_ == Hold::kNone) pool_.Cancel(this);
   pg::QueryResult r;
   r.error_kind = "timeout";
   r.error = fmt::format("no result within {}", FormatDuration(timeout_));
-  Done(std::move(r), now);
+  Finish(std::move(r), now);
 }
 
 void SqlQuery::Abort(Nanos /*now*/) {
   if (done_) return;
   done_ = true;
-  pool_.Cancel(this);
+  if (hold_ == Hold::kNone) pool_.Cancel(this);
 }
 
 void SqlQuery::Done(pg::QueryResult result, Nanos now) {
+  if (done_) return;
+  if (owner_.Faults(now).blackhole) {
+    hold_ = Hold::kLost;  // the answer is lost on the way: the query times out (its wake is set)
+    return;
+  }
+  Finish(std::move(result), now);
+}
+
+void SqlQuery::Finish(pg::QueryResult result, Nanos now) {
   if (done_) return;
   done_ = true;
   Record(result, now);

@@ -4,6 +4,11 @@
 // the step's checks ({rows: N}, {max_duration}) and captures ({column, as}, first row).
 // The duration runs from the step (pool wait included: what the application would see)
 // to the result, plus the iteration's start lag in the open model, like HTTP requests.
+//
+// Injected faults (`faults:`) act on the query as on an HTTP request: a blackhole loses it
+// (not sent; an answer arriving during one is dropped) and it fails as `timeout` at its
+// timeout; a reset fails it as `reset` unsent; a latency fault holds it before it goes to
+// the pool, its duration counting from the step.
 #pragma once
 
 #include <string>
@@ -26,7 +31,11 @@ class SqlQuery final : public ActiveStep, public pg::QueryRequest {
   void Done(pg::QueryResult result, Nanos now) override;
 
  private:
+  void Submit(Nanos now);
+  void Finish(pg::QueryResult result, Nanos now);
   void Record(const pg::QueryResult& r, Nanos now);
+
+  enum class Hold { kNone, kLatency, kLost };
 
   const SqlStep& step_;
   pg::PgPool& pool_;
@@ -38,6 +47,7 @@ class SqlQuery final : public ActiveStep, public pg::QueryRequest {
   Nanos timeout_;
   Nanos started_ = 0;
   bool done_ = false;
+  Hold hold_ = Hold::kNone;  // kLost: not with the pool, waiting for its timeout
 };
 
 }  // namespace loadcell

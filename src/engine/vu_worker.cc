@@ -118,6 +118,8 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
     ++iter_failures;
   }
   void Note(const std::string& key, const std::string& message) override { worker->Note(key, message); }
+  ActiveFaults Faults(Nanos now) override { return worker->FaultsOn(*this, now); }
+  double Uniform() override { return std::uniform_real_distribution<double>(0, 1)(rng); }
 };
 
 // ---- a scenario's executor, for this worker's share ---------------------------------------
@@ -744,14 +746,23 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       // Held before it is sent, and its duration counts from now: the delay a slower
       // network would add.
       vu.sent = now;
-      vu.state = Vu::State::kFaultHeld;
-      vu.timer_seq = ++timer_seq_;
-      timers_.push_back({now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)), &vu, vu.timer_seq});
-      std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+      HoldForFault(vu, now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)));
       return;
     }
   }
   SendRequest(vu, now);
+}
+
+ActiveFaults VuWorker::FaultsOn(const Vu& vu, Nanos now) const {
+  if (plan_.def.faults.empty()) return {};
+  return FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name);
+}
+
+void VuWorker::HoldForFault(Vu& vu, Nanos until) {
+  vu.state = Vu::State::kFaultHeld;
+  vu.timer_seq = ++timer_seq_;
+  timers_.push_back({until, &vu, vu.timer_seq});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
 void VuWorker::ResetConnection(Vu& vu) {
@@ -989,6 +1000,31 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
 }
 
 void VuWorker::StartH2(Vu& vu, Nanos now) {
+  vu.t_start = vu.sent = now;
+  vu.t_connect = vu.t_connected = vu.t_tls = vu.t_written = vu.t_first_byte = 0;
+  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  vu.h2 = nullptr;
+  if (!plan_.def.faults.empty()) {
+    // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
+    // is shared with other VUs' streams, which a reset of one request must not fail.
+    ActiveFaults f = FaultsOn(vu, now);
+    if (f.blackhole) {
+      vu.state = Vu::State::kFaultHeld;  // lost on the way: fails at its timeout
+      return;
+    }
+    if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
+      FailRequest(vu, "reset", now);
+      return;
+    }
+    if (f.latency > 0 || f.jitter > 0) {
+      HoldForFault(vu, now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)));
+      return;
+    }
+  }
+  SendH2(vu, now);
+}
+
+void VuWorker::SendH2(Vu& vu, Nanos now) {
   int origin = plan_.origin_of.at(vu.req);
   H2Pool& pool = H2PoolFor(origin);
   H2Pool::Request* r = pool.NewRequest();
@@ -1012,9 +1048,6 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
   r->owner = &vu;
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
   r->observer = collect ? &r->collector : nullptr;
-  vu.t_start = vu.sent = now;
-  vu.t_connect = vu.t_connected = vu.t_tls = vu.t_written = vu.t_first_byte = 0;
-  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   vu.state = Vu::State::kH2;
   vu.h2 = r;
   vu.h2_origin = origin;
@@ -1024,6 +1057,10 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
 void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now) {
   Vu& vu = *static_cast<Vu*>(r.owner);
   vu.h2 = nullptr;
+  if (FaultsOn(vu, now).blackhole) {
+    vu.state = Vu::State::kFaultHeld;  // what arrives during a blackhole is lost: it times out
+    return;
+  }
   vu.state = Vu::State::kIdle;
   if (code == 0) {
     RecordResponse(vu, r.status, r.collector, now);
@@ -1202,7 +1239,10 @@ void VuWorker::Run() {
       } else if (t.vu->state == Vu::State::kFaultHeld) {
         // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
         Vu& v = *t.vu;
-        if (!FaultsAt(plan_.def.faults, now - start_, v.exec->def->name).blackhole) SendRequest(v, now);
+        if (!FaultsOn(v, now).blackhole) {
+          if (plan_.def.http_version == 2) SendH2(v, now);
+          else SendRequest(v, now);
+        }
       } else if (t.vu->state == Vu::State::kReading && t.vu->throttled) {
         t.vu->throttled = false;
         SetInterest(*t.vu, EPOLLIN);

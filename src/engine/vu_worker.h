@@ -81,7 +81,10 @@ class VuWorker {
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
   void StartSql(Vu& vu, const SqlStep& step, Nanos now);
   H2Pool& H2PoolFor(int origin);
-  void StartH2(Vu& vu, Nanos now);
+  void StartH2(Vu& vu, Nanos now);       // faults first, then SendH2
+  void SendH2(Vu& vu, Nanos now);        // onto a pooled connection, after any fault's hold
+  ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
+  void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`
   void H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now);
   void AbandonH2(Vu& vu);
   void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now);

@@ -2,7 +2,8 @@
 a blackhole fails the requests sent during it and recovery is measured; latency shifts the
 median by the injected latency (in its scenario only); resets fail their share of requests
 as `reset`; a bandwidth limit slows a large body to the rate; bad fault definitions are
-caught at validation with file:line:col."""
+caught at validation with file:line:col. The same faults act on `run`'s HTTP/2 streams
+(against nginx) and SQL queries (against a PostgreSQL started by the test)."""
 import json
 import os
 import tempfile
@@ -11,7 +12,7 @@ import unittest
 ARTIFACTS = os.environ.get("LOADCELL_ARTIFACTS", tempfile.gettempdir())
 SANITIZED = os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE")
 
-from harness import Target, check_page, run_cli, run_yaml
+from harness import Nginx, Postgres, Target, check_page, run_cli, run_yaml
 
 
 def summary_of(test, *args, timeout=120):
@@ -180,6 +181,120 @@ class Faults(unittest.TestCase):
             p = run_cli("validate", path)
             self.assertEqual(p.returncode, 104, fault)
             self.assertIn(msg, p.stderr, fault)
+
+
+def counts_by_kind(results, metric):
+    out = {}
+    for h in results["histograms"]:
+        if h["metric"] == metric:
+            out[h["tags"]["kind"]] = out.get(h["tags"]["kind"], 0) + h["count"]
+    return out
+
+
+class FaultsOnHttp2AndSql(unittest.TestCase):
+    """HTTP/2 requests (shared connections to nginx) and SQL queries (a PostgreSQL pool)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nginx = Nginx(h2=True).__enter__()
+        cls.pg = Postgres()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+        cls.nginx.__exit__(None, None, None)
+
+    def test_blackhole_loses_streams_and_queries_sent_during_it(self):
+        scenario = """
+              {name}:
+                executor: constant-arrival-rate
+                rate: 50
+                duration: 8s
+                pre_allocated_vus: 20
+                max_vus: 200
+                flow:
+                  - {step}"""
+        before = self.nginx.requests_served()
+        p, s, r = summary_of(f"""
+            target: {self.nginx.url}
+            defaults:
+              timeout: 1s
+              http: {{ version: 2, streams: 10 }}
+            databases:
+              main: {{ url: "{self.pg.url}", pool: 10 }}
+            scenarios:""" + scenario.format(name="web", step="request: { name: page, url: / }")
+                             + scenario.format(name="db", step='sql: { name: one, db: main, query: "select 1" }') + """
+            faults:
+              - { at: 3s, duration: 2s, kind: blackhole }
+            """)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = s["metrics"]
+        # The open model keeps its schedule: 400 of each, and what was sent during the 2 s
+        # window (rate x window = 100) is lost and times out, within 15%.
+        self.assertEqual(m["http_reqs"]["count"], 400)
+        self.assertEqual(m["sql_queries"]["count"], 400)
+        failed_http = m["http_req_failed"]["passes"]
+        failed_sql = m["sql_query_failed"]["passes"]
+        for failed in (failed_http, failed_sql):
+            self.assertGreater(failed, 100 * 0.85)
+            self.assertLess(failed, 100 * 1.15)
+        self.assertEqual(counts_by_kind(r, "http_req_errors"), {"timeout": failed_http})
+        self.assertEqual(counts_by_kind(r, "sql_errors"), {"timeout": failed_sql})
+        # Lost streams never reached nginx; a few answers it sent were dropped on arrival.
+        served = self.nginx.requests_served() - before - 1
+        self.assertLessEqual(served, 400 - failed_http + 10)
+        self.assertGreaterEqual(served, 400 - failed_http)
+
+    def test_latency_and_resets_act_on_their_scenarios(self):
+        vus = """
+                executor: constant-vus
+                vus: 2
+                duration: 3s
+                flow:"""
+        p, s, r = summary_of(f"""
+            target: {self.nginx.url}
+            defaults:
+              http: {{ version: 2, streams: 10 }}
+            databases:
+              main: {{ url: "{self.pg.url}", pool: 6 }}
+            scenarios:
+              slow:{vus}
+                  - request: {{ name: page, url: / }}
+                  - sql: {{ name: one, db: main, query: "select 1" }}
+              broken:{vus}
+                  - request: {{ name: page, url: / }}
+                  - sql: {{ name: one, db: main, query: "select 1" }}
+              fine:{vus}
+                  - request: {{ name: page, url: / }}
+                  - sql: {{ name: one, db: main, query: "select 1" }}
+            faults:
+              - {{ at: 0s, duration: 10s, kind: latency, latency: 100ms, scenario: slow }}
+              - {{ at: 0s, duration: 10s, kind: reset, probability: 1, scenario: broken }}
+            thresholds:
+              "http_req_duration{{scenario:slow}}": ["med>0"]
+              "sql_query_duration{{scenario:slow}}": ["med>0"]
+              "http_req_duration{{scenario:fine}}": ["med>0"]
+              "sql_query_duration{{scenario:fine}}": ["med>0"]
+              "http_req_failed{{scenario:broken}}": ["rate>0"]
+              "sql_query_failed{{scenario:broken}}": ["rate>0"]
+              "http_req_failed{{scenario:fine}}": ["rate==0"]
+            """)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = s["metrics"]
+        # Each held 100 ms before it is sent, and its duration counts the hold.
+        for name in ("http_req_duration{scenario:slow}", "sql_query_duration{scenario:slow}"):
+            self.assertGreaterEqual(m[name]["min"], 100, name)
+            self.assertLess(m[name]["med"], 150, name)
+        for name in ("http_req_duration{scenario:fine}", "sql_query_duration{scenario:fine}"):
+            self.assertLess(m[name]["med"], 50, name)
+        # Probability 1: every request and query of `broken` fails as `reset`, nothing else does.
+        self.assertEqual(m["http_req_failed{scenario:broken}"]["value"], 1)
+        self.assertEqual(m["sql_query_failed{scenario:broken}"]["value"], 1)
+        self.assertEqual(counts_by_kind(r, "http_req_errors"), {"reset": m["http_req_failed"]["passes"]})
+        self.assertEqual(counts_by_kind(r, "sql_errors"), {"reset": m["sql_query_failed"]["passes"]})
+        self.assertGreater(m["http_req_failed"]["passes"], 0)
+        # The streams of the other scenarios on the same shared connections were not failed.
+        self.assertEqual(m["http_req_failed{scenario:fine}"]["value"], 0)
 
 
 if __name__ == "__main__":
