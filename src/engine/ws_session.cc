@@ -44,9 +44,61 @@ void WsSession::Start(Nanos now) {
   client_ = std::make_unique<ws::WsClient>(*env_.poller, env_.tls, *env_.buf, *this, limits);
   wait_ = Wait::kOpen;
   deadline_ = now + step_.timeout.value_or(env_.default_timeout);
+  request_ = std::move(request).value();
+  key_b64_ = std::move(key);
+  ActiveFaults f = owner_.Faults(now);
+  if (f.blackhole) {
+    owner_.WakeAt(deadline_);  // the handshake is lost: connect_timeout at the deadline
+    return;
+  }
+  if (f.reset > 0 && owner_.Uniform() < f.reset) {
+    Fail("reset", fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+    return;
+  }
+  if (f.latency > 0 || f.jitter > 0) {
+    held_ = true;
+    open_at_ = std::min(deadline_, now + FaultDelay(f, owner_.Uniform()));
+    owner_.WakeAt(open_at_);
+    return;
+  }
+  Open(now);
+}
+
+void WsSession::Open(Nanos now) {
+  (void)now;
+  held_ = false;
   owner_.WakeAt(deadline_);
   const Url& origin = builder_.origin();
-  client_->Open(*env_.endpoint, origin.tls(), origin.host, std::move(request).value(), key, &step_.subprotocols);
+  client_->Open(*env_.endpoint, origin.tls(), origin.host, std::move(request_), key_b64_, &step_.subprotocols);
+}
+
+bool WsSession::FaultsAllowSend(Nanos now, bool* lost) {
+  *lost = false;
+  if (held_) {
+    held_ = false;  // this send's hold is over: it goes out now (unless a blackhole began)
+    *lost = owner_.Faults(now).blackhole;
+    return true;
+  }
+  hold_start_ = now;
+  ActiveFaults f = owner_.Faults(now);
+  if (!f.any()) return true;
+  if (f.blackhole) {
+    *lost = true;
+    return true;
+  }
+  if (f.reset > 0 && owner_.Uniform() < f.reset) {
+    client_->Abort("", true, now);
+    Fail("reset", fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+    return false;
+  }
+  if (f.latency > 0 || f.jitter > 0) {
+    held_ = true;
+    wait_ = Wait::kHold;
+    deadline_ = now + FaultDelay(f, owner_.Uniform());
+    owner_.WakeAt(deadline_);
+    return false;
+  }
+  return true;
 }
 
 void WsSession::OnOpen(Nanos now) {
@@ -77,20 +129,25 @@ void WsSession::Run(Nanos now) {
     }
     const WsAction& a = (*f.actions)[f.next++];
     if (const auto* s = std::get_if<WsSend>(&a.body)) {
+      bool lost = false;
+      if (!FaultsAllowSend(now, &lost)) {
+        if (wait_ == Wait::kHold) --stack_.back().next;  // the send runs again after the hold
+        return;
+      }
       uint8_t mask[4];
       NextMask(mask);
       if (s->binary) {
-        client_->Send(ws::Opcode::kBinary, s->bytes, mask, s->fragment);
+        if (!lost) client_->Send(ws::Opcode::kBinary, s->bytes, mask, s->fragment);
       } else {
         auto text = s->text.Render(owner_.context());
         if (!text.ok()) {
           Fail("render", fmt::format("ws {}: send: {}", step_.name, text.error().message), now);
           return;
         }
-        client_->Send(ws::Opcode::kText, *text, mask, s->fragment);
+        if (!lost) client_->Send(ws::Opcode::kText, *text, mask, s->fragment);
       }
       if (client_->ended()) return;
-      last_send_ = now;
+      last_send_ = hold_start_;
       env_.rec->Count("ws_msgs_sent", key_);
     } else if (const auto* r = std::get_if<WsReceive>(&a.body)) {
       auto m = r->match.Render(owner_.context());
@@ -146,6 +203,7 @@ bool WsSession::TryReceive(Nanos now) {
 }
 
 void WsSession::OnMessage(ws::Opcode /*op*/, std::string_view data, Nanos now) {
+  if (owner_.Faults(now).blackhole) return;  // lost on the way
   env_.rec->Count("ws_msgs_received", key_);
   if (done_) return;
   if (wait_ == Wait::kReceive && kept_.empty()) {
@@ -180,7 +238,15 @@ void WsSession::Finish(Nanos now) {
 }
 
 void WsSession::OnTimer(Nanos now) {
-  if (done_ || now < deadline_) return;
+  if (done_) return;
+  if (wait_ == Wait::kOpen && held_ && now >= open_at_ && now < deadline_) {
+    // The connect's latency hold is over; a blackhole that began meanwhile loses it.
+    held_ = false;
+    if (owner_.Faults(now).blackhole) owner_.WakeAt(deadline_);
+    else Open(now);
+    return;
+  }
+  if (now < deadline_) return;
   switch (wait_) {
     case Wait::kOpen:
       client_->Abort("", true, now);
@@ -191,6 +257,7 @@ void WsSession::OnTimer(Nanos now) {
       Fail("receive_timeout", fmt::format("ws {}: no message matching \"{}\" within the receive timeout", step_.name, match_), now);
       return;
     case Wait::kThink:
+    case Wait::kHold:
       wait_ = Wait::kNone;
       Run(now);
       return;

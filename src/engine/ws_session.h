@@ -8,6 +8,14 @@
 // Messages that arrive while no `receive` waits are kept (up to 256 or 1 MiB, oldest
 // dropped) so that "send; think; receive" sees the answer that came during the think.
 // A receive that times out ends the session (the conversation is out of step after it).
+//
+// Injected faults (`faults:`): at the open, a blackhole loses the handshake (it fails as
+// connect_timeout at its timeout), a reset fails the session as `reset`, a latency fault
+// holds the connect (ws_connecting counts the hold). During the session, each `send` in a
+// latency fault is held before it goes out (ws_msg_rtt counts from the start of the hold);
+// in a blackhole a send is lost (counted as sent, never written) and a message that
+// arrives is dropped; a reset, with its probability, resets the connection at a send and
+// the session fails as `reset`.
 #pragma once
 
 #include <deque>
@@ -79,7 +87,16 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
   size_t kept_bytes_ = 0;
   Nanos started_ = 0;
   Nanos last_send_ = 0;
-  enum class Wait { kNone, kOpen, kReceive, kThink, kClose } wait_ = Wait::kOpen;
+  void Open(Nanos now);                   // connect and handshake, after any fault's hold
+  // Faults at a send: false when the send must wait (a hold) or the session ended.
+  bool FaultsAllowSend(Nanos now, bool* lost);
+
+  enum class Wait { kNone, kOpen, kReceive, kThink, kClose, kHold } wait_ = Wait::kOpen;
+  bool held_ = false;      // the send about to run was held already
+  Nanos hold_start_ = 0;   // when that hold began (the send's time for ws_msg_rtt)
+  Nanos open_at_ = 0;      // the end of the connect's hold
+  std::string request_;    // the rendered handshake, kept while the open is held
+  std::string key_b64_;
   std::string match_;      // the waiting receive's rendered match
   Nanos deadline_ = 0;     // of the open, receive or close we wait for
   bool failed_ = false;

@@ -3,7 +3,8 @@ a blackhole fails the requests sent during it and recovery is measured; latency 
 median by the injected latency (in its scenario only); resets fail their share of requests
 as `reset`; a bandwidth limit slows a large body to the rate; bad fault definitions are
 caught at validation with file:line:col. The same faults act on `run`'s HTTP/2 streams
-(against nginx) and SQL queries (against a PostgreSQL started by the test)."""
+(against nginx), SQL queries (against a PostgreSQL started by the test) and WebSocket
+sessions (the built-in target's echo endpoint)."""
 import json
 import os
 import tempfile
@@ -295,6 +296,91 @@ class FaultsOnHttp2AndSql(unittest.TestCase):
         self.assertGreater(m["http_req_failed"]["passes"], 0)
         # The streams of the other scenarios on the same shared connections were not failed.
         self.assertEqual(m["http_req_failed{scenario:fine}"]["value"], 0)
+
+
+class FaultsOnWebSockets(unittest.TestCase):
+    def test_latency_reset_and_blackhole_on_sessions(self):
+        session = """
+                    flow:
+                      - ws:
+                          url: /ws/echo
+                          timeout: 500ms
+                          steps:
+                            - loop:
+                                count: 3
+                                steps:
+                                  - send: "m {{ vu }}"
+                                  - receive: { match: "m {{ vu }}", timeout: 500ms }"""
+        with Target() as t:
+            p, s, r = summary_of(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  slow:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 3{session}
+                  broken:
+                    executor: per-vu-iterations
+                    vus: 2
+                    iterations: 3{session}
+                  lost:
+                    executor: constant-arrival-rate
+                    rate: 20
+                    duration: 4s
+                    pre_allocated_vus: 20{session}
+                  midway:
+                    executor: per-vu-iterations
+                    vus: 1
+                    iterations: 1
+                    flow:
+                      - ws:
+                          url: /ws/echo
+                          steps:
+                            - send: before
+                            - receive: {{ match: before, timeout: 500ms }}
+                            - think: 1500ms
+                            - send: during
+                            - receive: {{ match: during, timeout: 300ms }}
+                faults:
+                  - {{ at: 1s, duration: 1s, kind: blackhole, scenario: midway }}
+                  - {{ at: 0s, duration: 30s, kind: latency, latency: 100ms, scenario: slow }}
+                  - {{ at: 0s, duration: 30s, kind: reset, probability: 1, scenario: broken }}
+                  - {{ at: 1s, duration: 1s, kind: blackhole, scenario: lost }}
+                thresholds:
+                  "ws_msg_rtt{{scenario:slow}}": ["min>0"]
+                  "ws_connecting{{scenario:slow}}": ["min>0"]
+                  "ws_session_failed{{scenario:slow}}": ["rate==0"]
+                  "ws_msgs_sent{{scenario:slow}}": ["count>0"]
+                  "ws_msgs_received{{scenario:slow}}": ["count>0"]
+                  "ws_session_failed{{scenario:broken}}": ["rate>0"]
+                  "ws_session_failed{{scenario:lost}}": ["rate>0"]
+                  "ws_msgs_sent{{scenario:midway}}": ["count>0"]
+                  "ws_msgs_received{{scenario:midway}}": ["count>0"]
+                """)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = s["metrics"]
+        # Latency: the connect and every send held 100 ms, nothing lost.
+        self.assertGreaterEqual(m["ws_connecting{scenario:slow}"]["min"], 100)
+        self.assertGreaterEqual(m["ws_msg_rtt{scenario:slow}"]["min"], 100)
+        self.assertLess(m["ws_msg_rtt{scenario:slow}"]["med"], 150)
+        self.assertEqual(m["ws_msgs_sent{scenario:slow}"]["count"], 2 * 3 * 3)
+        self.assertEqual(m["ws_msgs_received{scenario:slow}"]["count"], 18)
+        # Reset with probability 1: each of the 6 sessions fails as `reset` before it opens.
+        self.assertEqual(m["ws_session_failed{scenario:broken}"]["value"], 1)
+        self.assertEqual(m["ws_session_failed{scenario:broken}"]["passes"], 6)
+        # Blackhole: the 20 sessions started in its second never open (connect_timeout at
+        # 500 ms); one in flight when it began loses its message (receive_timeout).
+        errors = counts_by_kind(r, "ws_errors")
+        self.assertEqual(errors.get("reset"), 6)
+        self.assertGreaterEqual(errors.get("connect_timeout", 0), 18)
+        self.assertLessEqual(errors.get("connect_timeout", 0), 22)
+        self.assertEqual(m["ws_session_failed{scenario:lost}"]["passes"], errors["connect_timeout"])
+        # A session open when the blackhole began: the message sent during it is lost (sent
+        # 2, received 1) and the receive waiting for its echo times out.
+        self.assertEqual(m["ws_msgs_sent{scenario:midway}"]["count"], 2)
+        self.assertEqual(m["ws_msgs_received{scenario:midway}"]["count"], 1)
+        self.assertEqual(errors["receive_timeout"], 1)
+        self.assertEqual(set(errors), {"reset", "connect_timeout", "receive_timeout"})
 
 
 if __name__ == "__main__":

@@ -49,7 +49,11 @@ class AgainstNginx(unittest.TestCase):
             r = quick(n.url, "--h2", "--insecure", "--streams", "10", "-c", "4", "-t", "1", "-d", "2s")
             self.assertEqual(r.rc, 0, r.stderr)
             self.assert_counts_match(n, r, before)
-            self.assertGreater(r.counters["connects"], 100)
+            # nginx retires a connection after 100 requests (keepalive_requests): every
+            # hundred took a GOAWAY and a new connection; at least 10 of them (an ASan build
+            # over TLS makes ~8,000 requests in the 2 s, a plain one ~30,000).
+            self.assertGreaterEqual(r.counters["connects"], r.counters["requests"] // 100)
+            self.assertGreater(r.counters["connects"], 10)
 
     def test_run_with_http2_defaults_shares_connections_exactly(self):
         for tls in (False, True):
