@@ -25,7 +25,8 @@ class AgainstNginx(unittest.TestCase):
             r = quick(n.url, "--h2", "--streams", "10", "-c", "4", "-t", "2", "-d", "3s")
             self.assertEqual(r.rc, 0, r.stderr)
             self.assert_counts_match(n, r, before)
-            self.assertGreater(r.counters["requests"], 10000)
+            # Enough for 30+ GOAWAY cycles on any build (speed is bench/'s business).
+            self.assertGreater(r.counters["requests"], 3000)
             # keepalive_requests 100: nginx sends GOAWAY every 100 streams; the connection is
             # replaced and the streams it refused are sent again, none lost or counted twice.
             self.assertGreaterEqual(r.counters["connects"], r.counters["requests"] // 100)
