@@ -56,6 +56,7 @@ std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, cons
           v = 0;
         } else {
           o.no_data = true;
+          o.ok = !def.strict_thresholds;  // unjudged: a pass only when not strict
           out.push_back(o);
           continue;
         }

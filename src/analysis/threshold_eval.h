@@ -13,7 +13,7 @@ struct ThresholdOutcome {
   std::string key;       // "http_req_duration{name:login}"
   std::string expr;      // "p(99)<100"
   bool ok = true;
-  bool no_data = false;  // the metric had no samples: reported, not failed (as k6)
+  bool no_data = false;  // no sample matched: shown as "? no data", failed only when strict
   double observed = 0;   // in the threshold's unit (ms for trends)
 };
 

@@ -83,6 +83,7 @@ struct RunArgs {
   long long seed = -1;
   bool insecure = false;
   bool no_redact = false;
+  bool strict_thresholds = false;  // a threshold with no data fails
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;
@@ -111,6 +112,7 @@ struct MergeArgs {
   std::vector<std::string> parts;
   std::string out, summary_export, report;
   bool quiet = false;
+  bool strict_thresholds = false;
 };
 void AddMergeOptions(CLI::App& cmd, MergeArgs& a);
 int RunMergeCommand(const MergeArgs& a, const std::string& command_line);

@@ -20,6 +20,8 @@ void AddMergeOptions(CLI::App& cmd, MergeArgs& a) {
   cmd.add_option("--summary-export", a.summary_export, "Write the merged summary (k6 layout) here");
   cmd.add_option("--report", a.report, "Write the HTML report of the merged result here");
   cmd.add_flag("-q,--quiet", a.quiet, "Do not print the summary");
+  cmd.add_flag("--strict-thresholds", a.strict_thresholds,
+               "A threshold that no sample matched fails (also when a part was run with it)");
 }
 
 int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
@@ -40,7 +42,7 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
     p.results = std::move(r).value();
     parts.push_back(std::move(p));
   }
-  auto merged = MergeParts(std::move(parts));
+  auto merged = MergeParts(std::move(parts), a.strict_thresholds);
   if (!merged.ok()) {
     std::fprintf(stderr, "loadcell: merge: %s\n", merged.error().message.c_str());
     return kExitBadInput;

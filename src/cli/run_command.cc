@@ -46,6 +46,8 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_flag("--strict-thresholds", a.strict_thresholds,
+               "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
   cmd.add_option("--history", a.history, "Record this run in a SQLite history (see loadcell history)");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
@@ -134,6 +136,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   int threads = a.threads > 0 ? a.threads : static_cast<int>(cores);
   uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
   TestDefinition loaded = std::move(def).value();
+  if (a.strict_thresholds) loaded.strict_thresholds = true;
   // capacity-search runs a sequence of steps (engine/capacity_run.h); everything else one plan.
   const bool capacity = std::any_of(loaded.scenarios.begin(), loaded.scenarios.end(),
                                     [](const ScenarioDef& s) { return s.executor == ExecutorKind::kCapacitySearch; });

@@ -86,7 +86,7 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
       const auto* rp = std::get_if<RequestStep>(&step.body);
       if (rp == nullptr) return;
       const RequestStep& r = *rp;
-      auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers);
+      auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers, plan->def.vars);
       if (!b.ok()) {
         failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
         return;
@@ -96,13 +96,19 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
         failed = Error::InvalidArgument(fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
         return;
       }
-      auto index = OriginIndex(*plan, u);
-      if (!index.ok()) {
-        failed = index.error();
-        return;
+      // A URL whose origin is known only per request may go to https:// (-1: no target).
+      need_tls |= b->dynamic_origin();
+      int origin_index = -1;
+      if (!u.host.empty()) {
+        auto index = OriginIndex(*plan, u);
+        if (!index.ok()) {
+          failed = index.error();
+          return;
+        }
+        origin_index = *index;
+        need_tls |= u.tls();
       }
-      need_tls |= u.tls();
-      plan->origin_of[&r] = *index;
+      plan->origin_of[&r] = origin_index;
       if (plan->def.http_version == 2 && b->is_static()) {
         auto spec = b->StaticSpec();
         auto h2req = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)

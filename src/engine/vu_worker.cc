@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -61,6 +62,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   bool busy = false;       // inside an iteration
   Transport transport;
   int origin = -1;         // what `transport` is connected to
+  int req_origin = -1;     // where the current request goes
   bool reused = false;
   http1::ResponseParser parser;
   ResponseCollector collector;
@@ -69,6 +71,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   uint32_t interest = 0;
   std::vector<Frame> stack;
   std::unordered_map<std::string, std::string> vars;
+  std::unordered_set<std::string> json_vars;  // captured values that are JSON, not strings
   std::vector<int64_t> rows;   // current row of each data feeder
   int64_t iteration = -1;
   int64_t iterations_done = 0;
@@ -97,6 +100,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
+  bool LookupTyped(std::string_view name, std::string* out_value, bool* json) const override;
   std::mt19937_64& Rng() override { return rng; }
   int64_t NowMs() const override {
     timespec ts{};
@@ -147,7 +151,13 @@ struct VuWorker::Exec {
 };
 
 bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
+  bool json = false;
+  return LookupTyped(name, out_value, &json);
+}
+
+bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bool* json) const {
   const TestPlan& p = worker->plan_;
+  *json = name == "vu" || name == "iteration";
   if (name == "vu") {
     *out_value = std::to_string(id);
     return true;
@@ -164,6 +174,7 @@ bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
     auto it = p.def.vars.find(std::string(name.substr(5)));
     if (it == p.def.vars.end()) return false;
     *out_value = it->second;
+    *json = p.def.json_vars.count(it->first) != 0;
     return true;
   }
   if (name.starts_with("env.")) {
@@ -193,6 +204,7 @@ bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
   auto it = vars.find(std::string(name));
   if (it == vars.end()) return false;
   *out_value = it->second;
+  *json = json_vars.count(it->first) != 0;
   return true;
 }
 
@@ -264,7 +276,7 @@ void VuWorker::SetUpExecutors() {
   const int n = plan_.threads;
   const ExecutionSegment& segment = plan_.segment;
   const ExecutionSegment* striped = segment.whole() ? nullptr : &segment;
-  h2_pools_.resize(plan_.origins.size());
+  h2_pools_.resize(plan_.origins.size());  // grows as templated URLs render to other origins
   int64_t id_base = 0;
   for (size_t si = 0; si < plan_.def.scenarios.size(); ++si) {
     const ScenarioDef& d = plan_.def.scenarios[si];
@@ -612,6 +624,7 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
     if (const auto* s = std::get_if<SetStep>(&step.body)) {
       for (const auto& [name, tmpl] : s->values) {
         auto v = tmpl.Render(vu);
+        vu.json_vars.erase(name);
         if (v.ok()) vu.vars[name] = *v;
         else vu.vars.erase(name);
       }
@@ -657,7 +670,7 @@ void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
   tags["group"] = vu.group;
   for (const auto& [k, v] : w.tags) tags[k] = v;
   const WsTarget& t = plan_.ws_targets.at(&w);
-  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &plan_.origins[static_cast<size_t>(t.origin)].endpoint,
+  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &OriginAt(t.origin).endpoint,
                    plan_.default_timeout};
   vu.state = Vu::State::kStep;
   vu.step = std::make_unique<WsSession>(w, t.builder, env, vu, std::move(tags), vu.rng);
@@ -712,7 +725,14 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     return;
   }
   const RequestBuilder& b = plan_.builders.at(vu.req);
-  auto bytes = b.Render(vu);
+  Url rendered_origin;
+  auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
+  vu.req_origin = plan_.origin_of.at(vu.req);
+  if (bytes.ok() && b.dynamic_origin()) {
+    auto index = OriginFor(rendered_origin);
+    if (!index.ok()) bytes = index.error();
+    else vu.req_origin = *index;
+  }
   if (!bytes.ok()) {
     // A template that cannot render (a capture that failed earlier, say) ends the
     // iteration: its remaining steps depend on it.
@@ -777,7 +797,7 @@ void VuWorker::ResetConnection(Vu& vu) {
 }
 
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
-  int origin = plan_.origin_of.at(vu.req);
+  int origin = vu.req_origin;
   if (vu.origin != origin || vu.transport.fd() < 0) {
     vu.transport.Close();
     vu.origin = origin;
@@ -801,7 +821,7 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
   vu.written = 0;
   ResetResponse(vu);
   vu.t_connect = now;
-  IoResult r = vu.transport.Connect(plan_.origins[static_cast<size_t>(vu.origin)].endpoint);
+  IoResult r = vu.transport.Connect(OriginAt(vu.origin).endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
     FailRequest(vu, vu.transport.local_limit() ? "local_limit" : "connect", now);
     return;
@@ -864,8 +884,8 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
         return;
       }
       vu.t_connected = now;
-      if (plan_.origins[static_cast<size_t>(vu.origin)].url.tls()) {
-        SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), plan_.origins[static_cast<size_t>(vu.origin)].url.host);
+      if (OriginAt(vu.origin).url.tls()) {
+        SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), OriginAt(vu.origin).url.host);
         if (ssl == nullptr) {
           FailRequest(vu, "tls", now);
           return;
@@ -982,10 +1002,34 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
   }
 }
 
+const Origin& VuWorker::OriginAt(int index) const {
+  size_t i = static_cast<size_t>(index);
+  return i < plan_.origins.size() ? plan_.origins[i] : rendered_origins_[i - plan_.origins.size()];
+}
+
+Result<int> VuWorker::OriginFor(const Url& u) {
+  auto same = [&u](const Origin& o) { return o.url.scheme == u.scheme && o.url.host == u.host && o.url.port == u.port; };
+  for (size_t i = 0; i < plan_.origins.size(); ++i) {
+    if (same(plan_.origins[i])) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < rendered_origins_.size(); ++i) {
+    if (same(rendered_origins_[i])) return static_cast<int>(plan_.origins.size() + i);
+  }
+  // First sight of this origin on this worker: resolved here, once (a name lookup blocks
+  // the worker for as long as the resolver takes; IP literals and /etc/hosts do not wait).
+  auto ep = Resolve(u.host, u.port);
+  if (!ep.ok()) return ep.error();
+  Url origin = u;
+  origin.path = "/";
+  rendered_origins_.push_back({origin, *ep});
+  return static_cast<int>(plan_.origins.size() + rendered_origins_.size() - 1);
+}
+
 H2Pool& VuWorker::H2PoolFor(int origin) {
+  if (static_cast<size_t>(origin) >= h2_pools_.size()) h2_pools_.resize(static_cast<size_t>(origin) + 1);
   auto& p = h2_pools_[static_cast<size_t>(origin)];
   if (p == nullptr) {
-    const Origin& o = plan_.origins[static_cast<size_t>(origin)];
+    const Origin& o = OriginAt(origin);
     p = std::make_unique<H2Pool>(
         poller_, o.url.tls() ? plan_.tls_h2.get() : nullptr, buf_, o.endpoint, o.url.host, plan_.def.http_streams,
         plan_.default_timeout,
@@ -1026,12 +1070,18 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
 
 void VuWorker::SendH2(Vu& vu, Nanos now) {
   int origin = plan_.origin_of.at(vu.req);
-  H2Pool& pool = H2PoolFor(origin);
-  H2Pool::Request* r = pool.NewRequest();
+  const h2::H2Request* compiled_once = nullptr;
+  std::optional<h2::H2Request> rendered;
   if (auto it = plan_.h2_static.find(vu.req); it != plan_.h2_static.end()) {
-    r->request = &it->second;
+    compiled_once = &it->second;
   } else {
-    auto spec = plan_.builders.at(vu.req).RenderSpec(vu);
+    const RequestBuilder& b = plan_.builders.at(vu.req);
+    auto spec = b.RenderSpec(vu);
+    if (spec.ok() && b.dynamic_origin()) {
+      auto index = OriginFor(spec->url);
+      if (!index.ok()) spec = index.error();
+      else origin = *index;
+    }
     auto compiled = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
                               : Result<h2::H2Request>(spec.error());
     if (!compiled.ok()) {
@@ -1039,12 +1089,15 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
         stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
                                               vu.req->name, compiled.error().message));
       }
-      pool.Abandon(r);
       EndIteration(vu, now, false);
       return;
     }
-    r->own.emplace(std::move(compiled).value());
+    rendered.emplace(std::move(compiled).value());
   }
+  H2Pool& pool = H2PoolFor(origin);
+  H2Pool::Request* r = pool.NewRequest();
+  if (compiled_once != nullptr) r->request = compiled_once;
+  else r->own.emplace(std::move(*rendered));
   r->owner = &vu;
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
   r->observer = collect ? &r->collector : nullptr;
@@ -1139,7 +1192,10 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
       interval_.Rate("checks", ct, pass);
     }
     for (const Capture& c : req.captures) {
-      auto v = ev.Extract(c);
+      bool typed = false;
+      auto v = ev.Extract(c, &typed);
+      if (typed) vu.json_vars.insert(c.as);
+      else vu.json_vars.erase(c.as);
       if (v) {
         vu.vars[c.as] = *v;
       } else {

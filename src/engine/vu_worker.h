@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -81,6 +82,10 @@ class VuWorker {
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
   void StartSql(Vu& vu, const SqlStep& step, Nanos now);
   H2Pool& H2PoolFor(int origin);
+  // Origins: the plan's (resolved at load), then those that templated URLs rendered to
+  // during this run (resolved on first use, on this worker).
+  const Origin& OriginAt(int index) const;
+  Result<int> OriginFor(const Url& url);
   void StartH2(Vu& vu, Nanos now);       // faults first, then SendH2
   void SendH2(Vu& vu, Nanos now);        // onto a pooled connection, after any fault's hold
   ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
@@ -109,6 +114,7 @@ class VuWorker {
   std::set<std::string> noted_;
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
   std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)
+  std::deque<Origin> rendered_origins_;             // indexes from plan_.origins.size() on
   VuWorkerStats stats_;
   Nanos start_ = 0;
   Nanos next_publish_ = 0;  // end of the current interval

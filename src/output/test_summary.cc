@@ -107,7 +107,14 @@ std::string FormatTestSummary(const RunResults& r) {
   if (!r.thresholds.empty()) {
     out += "\n  thresholds\n";
     for (const ThresholdOutcome& t : r.thresholds) {
-      out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
+      if (t.no_data && t.ok) out += fmt::format("    ? {}: {} (no data)\n", t.key, t.expr);
+      else out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
+    }
+    for (const ThresholdOutcome& t : r.thresholds) {
+      if (t.no_data) {
+        out += fmt::format("  WARNING: threshold {}: {} had no data: no sample matched it, so it was not judged{}\n",
+                           t.key, t.expr, t.ok ? " (--strict-thresholds makes that a failure)" : "; strict: failed");
+      }
     }
   }
   out += "\n  metrics\n";
@@ -248,6 +255,7 @@ json TestSummaryExport(const RunResults& r) {
       metrics[key] = MetricJson(a, secs);
     }
     metrics[key]["thresholds"][o.expr] = {{"ok", o.ok}};
+    if (o.no_data) metrics[key]["thresholds"][o.expr]["no_data"] = true;
   }
   json out = {{"metrics", metrics},
               {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},

@@ -8,16 +8,24 @@ namespace loadcell {
 std::string JunitReport(const RunResults& r) {
   std::vector<CheckRow> checks = Checks(r);
   int thr_failed = 0, chk_failed = 0;
-  for (const ThresholdOutcome& t : r.thresholds) thr_failed += t.ok ? 0 : 1;
+  int thr_skipped = 0;
+  for (const ThresholdOutcome& t : r.thresholds) {
+    thr_failed += t.ok ? 0 : 1;
+    thr_skipped += t.ok && t.no_data ? 1 : 0;
+  }
   for (const CheckRow& c : checks) chk_failed += c.fails > 0 ? 1 : 0;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", XmlEscape(r.meta.test),
                      r.thresholds.size() + checks.size(), thr_failed + chk_failed, r.meta.duration_s);
-  out += fmt::format("  <testsuite name=\"thresholds\" tests=\"{}\" failures=\"{}\">\n", r.thresholds.size(), thr_failed);
+  out += fmt::format("  <testsuite name=\"thresholds\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n", r.thresholds.size(),
+                     thr_failed, thr_skipped);
   for (const ThresholdOutcome& t : r.thresholds) {
     std::string name = XmlEscape(fmt::format("{}: {}", t.key, t.expr));
     std::string observed = t.no_data ? "no data" : fmt::format("{:g}", t.observed);
-    if (t.ok) {
+    if (t.ok && t.no_data) {
+      out += fmt::format("    <testcase classname=\"thresholds\" name=\"{}\"><skipped message=\"no data: no sample matched\"/></testcase>\n",
+                         name);
+    } else if (t.ok) {
       out += fmt::format("    <testcase classname=\"thresholds\" name=\"{}\"><system-out>observed {}</system-out></testcase>\n",
                          name, XmlEscape(observed));
     } else {

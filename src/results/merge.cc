@@ -148,6 +148,7 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
         def.thresholds.push_back(std::move(t));
         it = def.thresholds.end() - 1;
       }
+      if (o.no_data && !o.ok) def.strict_thresholds = true;  // the part was run with --strict-thresholds
       auto e = ParseThresholdExpr(o.expr);
       if (!e.ok()) return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.expr, e.error().message));
       it->exprs.push_back(*e);
@@ -161,11 +162,13 @@ bool IsShareNote(const std::string& m) { return m.starts_with("segment ") && m.f
 
 }  // namespace
 
-Result<RunResults> MergeParts(std::vector<MergePart> parts) {
+Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict) {
   if (parts.empty()) return Error::InvalidArgument("nothing to merge");
   if (Status s = CheckSegments(parts); !s.ok()) return s.error();
   auto thresholds = ThresholdsOf(parts);
   if (!thresholds.ok()) return thresholds.error();
+  TestDefinition judged = std::move(thresholds).value();
+  judged.strict_thresholds |= strict;
   RunResults r;
   r.meta = MergedMeta(parts);
   for (const MergePart& p : parts) r.store.Merge(p.results.store);
@@ -176,7 +179,7 @@ Result<RunResults> MergeParts(std::vector<MergePart> parts) {
     r.store.Erase("vus");
     for (const SeriesPoint& p : r.series) r.store.Gauge("vus", {}, p.vus);
   }
-  r.thresholds = EvaluateThresholds(*thresholds, r.store, r.meta.duration_s);
+  r.thresholds = EvaluateThresholds(judged, r.store, r.meta.duration_s);
   r.messages.push_back(fmt::format("merged from {} part{}{}: thresholds evaluated on the whole test's metrics", parts.size(),
                                    parts.size() == 1 ? "" : "s",
                                    parts[0].results.meta.segments.empty() ? "" : " (segments of " + parts[0].results.meta.segments + ")"));

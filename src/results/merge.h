@@ -25,6 +25,7 @@ struct MergePart {
   SecondStores seconds;   // per-second stores (.ndjson parts); empty for .json
 };
 
-Result<RunResults> MergeParts(std::vector<MergePart> parts);
+// `strict`: a threshold with no data fails (also on when a part recorded one so failed).
+Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict = false);
 
 }  // namespace loadcell

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -15,6 +16,7 @@
 #include "analysis/threshold.h"
 #include "common/clock.h"
 #include "scenario/jsonpath.h"
+#include "scenario/json_body.h"
 #include "scenario/template.h"
 
 namespace loadcell {
@@ -54,7 +56,8 @@ struct RequestStep {
   TemplatePairs query;
   enum class Body { kNone, kRaw, kJson, kForm };
   Body body_kind = Body::kNone;
-  Template body;                 // raw text or JSON text (templates inside strings)
+  Template body;                 // raw text
+  JsonBody json;                 // `json:`
   TemplatePairs form;
   std::optional<Nanos> timeout;
   std::map<std::string, std::string> tags;
@@ -262,7 +265,9 @@ struct TestDefinition {
   std::optional<Nanos> default_timeout;
   int http_version = 1;   // defaults.http.version: 1 (HTTP/1.1) or 2
   int http_streams = 1;   // HTTP/2: VUs' requests sharing one connection at once
+  bool strict_thresholds = false;          // a threshold with no data fails (else: "? no data")
   std::map<std::string, std::string> vars;
+  std::set<std::string> json_vars;         // vars written as a number or boolean: typed in JSON bodies
   std::vector<std::string> secrets;        // values of `secret: true` vars, database passwords
   std::map<std::string, std::string> env;  // -e KEY=VALUE and the scenario-independent env
   std::vector<DataFeeder> data;

@@ -99,7 +99,7 @@ class Loader {
     TestDefinition def;
     def.file = file_;
     if (!root.IsMap()) Fail(root, "", "a test definition must be a mapping (name, target, scenarios, ...)");
-    CheckKeys(root, "", {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "monitor", "faults",
+    CheckKeys(root, "", {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "strict_thresholds", "monitor", "faults",
                          "databases"});
     def.env = options_.env;
     if (root["name"]) def.name = String(root["name"], "name");
@@ -124,6 +124,7 @@ class Loader {
           }
         } else {
           def.vars[key] = String(kv.second, path);
+          if (IsPlainJsonScalar(kv.second)) def.json_vars.insert(key);
         }
       }
     }
@@ -161,7 +162,11 @@ class Loader {
       std::string name = kv.first.as<std::string>();
       def.scenarios.push_back(LoadScenario(kv.second, Join("scenarios", name), name));
     }
-    if (Node th = root["thresholds"]) LoadThresholds(th, def);
+    if (Node st = root["strict_thresholds"]) def.strict_thresholds = Bool(st, "strict_thresholds");
+    if (Node th = root["thresholds"]) {
+      LoadThresholds(th, def);
+      CheckThresholdFilters(th, def);
+    }
     def.has_monitor = static_cast<bool>(root["monitor"]);
     if (Node m = root["monitor"]) LoadMonitor(m, def);
     def.has_faults = static_cast<bool>(root["faults"]);
@@ -927,14 +932,11 @@ class Loader {
     if (Node j = n["json"]) {
       ++bodies;
       r.body_kind = RequestStep::Body::kJson;
-      nlohmann::json value = ToJson(j, Join(path, "json"));
-      std::string text;
-      try {
-        text = value.dump();
-      } catch (const nlohmann::json::type_error&) {
-        Fail(j, Join(path, "json"), "a JSON body must be valid UTF-8");
-      }
-      r.body = CompileText(j, Join(path, "json"), text);
+      std::vector<JsonBody::Slot> slots;
+      nlohmann::ordered_json value = ToJson(j, Join(path, "json"), &slots);
+      auto body = JsonBody::Build(value, std::move(slots));
+      if (!body.ok()) Fail(j, Join(path, "json"), body.error().message);
+      r.json = std::move(body).value();
     }
     if (Node f = n["form"]) {
       ++bodies;
@@ -952,19 +954,41 @@ class Loader {
     return r;
   }
 
-  nlohmann::json ToJson(const Node& n, const std::string& path) {
+  // A YAML value as JSON, keys in the order written. Strings holding templates become
+  // JsonBody slots (`slots`), compiled here so that their errors point into the file.
+  // An unquoted YAML number or boolean: JSON's type, not a string.
+  static bool IsPlainJsonScalar(const Node& n) {
+    if (!n.IsScalar() || n.Tag() == "!") return false;
+    const std::string& s = n.Scalar();
+    if (s == "true" || s == "false") return true;
+    char* end = nullptr;
+    (void)std::strtod(s.c_str(), &end);
+    return !s.empty() && end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos;
+  }
+
+  nlohmann::ordered_json ToJson(const Node& n, const std::string& path, std::vector<JsonBody::Slot>* slots) {
+    auto slot = [&](const Node& at, const std::string& p, const std::string& text, bool key) {
+      slots->push_back({CompileText(at, p, text), key});
+      return JsonBody::Marker(slots->size() - 1);
+    };
     if (n.IsMap()) {
-      nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.Scalar()] = ToJson(kv.second, Join(path, kv.first.Scalar()));
+      nlohmann::ordered_json o = nlohmann::ordered_json::object();
+      for (const auto& kv : n) {
+        std::string key = kv.first.Scalar(), kp = Join(path, key);
+        if (o.contains(key)) Fail(kv.first, kp, fmt::format("duplicate key `{}`", key));
+        std::string k = key.find("{{") != std::string::npos ? slot(kv.first, kp, key, true) : key;
+        o[k] = ToJson(kv.second, kp, slots);
+      }
       return o;
     }
     if (n.IsSequence()) {
-      nlohmann::json a = nlohmann::json::array();
-      for (size_t i = 0; i < n.size(); ++i) a.push_back(ToJson(n[i], Index(path, i)));
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (size_t i = 0; i < n.size(); ++i) a.push_back(ToJson(n[i], Index(path, i), slots));
       return a;
     }
     if (n.IsNull()) return nullptr;
     std::string s = String(n, path);
+    if (s.find("{{") != std::string::npos) return slot(n, path, s, false);
     if (n.Tag() != "!") {  // plain scalars: numbers and booleans keep their JSON type
       if (s == "true") return true;
       if (s == "false") return false;
@@ -1209,6 +1233,71 @@ class Loader {
         t.exprs.push_back(std::move(e).value());
       }
       def.thresholds.push_back(std::move(t));
+    }
+  }
+
+  // What the steps of a test can tag a sample with, for thresholds' filters.
+  struct TagSpace {
+    std::set<std::string> scenarios, groups{""}, names, keys;
+  };
+
+  static void CollectTags(const Steps& steps, const std::string& group, TagSpace& t) {
+    for (const Step& step : steps) {
+      if (const auto* r = std::get_if<RequestStep>(&step.body)) {
+        t.names.insert(r->name);
+        for (const auto& [k, _] : r->tags) t.keys.insert(k);
+      } else if (const auto* w = std::get_if<WsStep>(&step.body)) {
+        t.names.insert(w->name);
+        for (const auto& [k, _] : w->tags) t.keys.insert(k);
+      } else if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+        t.names.insert(q->name);
+        for (const auto& [k, _] : q->tags) t.keys.insert(k);
+      } else if (const auto* p = std::get_if<PickStep>(&step.body)) {
+        CollectTags(p->choices, group, t);
+      } else if (const auto* l = std::get_if<LoopStep>(&step.body)) {
+        CollectTags(l->steps, group, t);
+      } else if (const auto* g = std::get_if<GroupStep>(&step.body)) {
+        std::string path = group + "::" + g->name;
+        t.groups.insert(path);
+        CollectTags(g->steps, path, t);
+      }
+    }
+  }
+
+  // A threshold whose filter no sample can carry would pass on no data: a broken SLO gate
+  // that looks green. Scenario, group and request names are all known here.
+  void CheckThresholdFilters(const Node& n, const TestDefinition& def) {
+    TagSpace t;
+    t.keys = {"scenario", "group", "name", "method", "status", "check", "kind", "capture", "db"};
+    for (const ScenarioDef& s : def.scenarios) {
+      t.scenarios.insert(s.name);
+      for (const auto& [k, _] : s.tags) t.keys.insert(k);
+      CollectTags(s.flow, "", t);
+    }
+    auto values = [](const std::set<std::string>& set) { return std::vector<std::string>(set.begin(), set.end()); };
+    size_t i = 0;
+    for (const auto& kv : n) {
+      const ThresholdDef& th = def.thresholds[i++];
+      std::string path = Join("thresholds", th.key);
+      for (const auto& [key, value] : th.selector.tags) {
+        if (t.keys.count(key) == 0) {
+          std::string s = Suggest(key, values(t.keys));
+          Fail(kv.first, path, fmt::format("no sample carries the tag `{}`{}", key,
+                                           s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+        }
+        const std::set<std::string>* known = key == "scenario" ? &t.scenarios
+                                             : key == "group"  ? &t.groups
+                                             : key == "name"   ? &t.names
+                                                               : nullptr;
+        if (known == nullptr || known->count(value) != 0) continue;
+        std::string s = key == "group" && known->count("::" + value) ? "::" + value : Suggest(value, values(*known));
+        std::string what = key == "scenario" ? "no scenario is named" : key == "group" ? "no group has the path"
+                                                                                      : "no step is named";
+        std::string hint = key == "group" ? " (group paths start with `::`, nested ones are `::outer::inner`)" : "";
+        Fail(kv.first, path, fmt::format("{} `{}`{}{}", what, value,
+                                         s.empty() ? "" : fmt::format(" (did you mean `{}:{}`?)", key, s),
+                                         s.empty() ? hint : ""));
+      }
     }
   }
 

@@ -169,7 +169,22 @@ TEST_F(LoaderTest, JsonBodiesKeepTypes) {
   const auto& req = std::get<RequestStep>(r->scenarios[0].flow[0].body);
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.name, "POST http://h/");
-  EXPECT_EQ(req.body.Names(), (std::vector<std::string>{"vu"}));
+  // The body as sent: key order as written, {{ vu }} a number, "3" a string.
+  struct Vu : TemplateContext {
+    bool Lookup(std::string_view name, std::string* out) const override {
+      if (name != "vu") return false;
+      *out = "7";
+      return true;
+    }
+    bool LookupTyped(std::string_view name, std::string* out, bool* json) const override {
+      *json = true;
+      return Lookup(name, out);
+    }
+    std::mt19937_64& Rng() override { return rng; }
+    int64_t NowMs() const override { return 0; }
+    std::mt19937_64 rng;
+  } vu;
+  EXPECT_EQ(req.json.Render(vu).value(), R"({"n":3,"f":1.5,"b":true,"s":"3","t":7})");
 }
 
 // Golden validation messages: file:line:col: key.path: message.

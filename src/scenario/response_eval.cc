@@ -71,13 +71,15 @@ bool ResponseEvaluator::Evaluate(const Check& c, std::string* observed) {
   return ok;
 }
 
-std::optional<std::string> ResponseEvaluator::Extract(const Capture& c) {
+std::optional<std::string> ResponseEvaluator::Extract(const Capture& c, bool* json) {
+  if (json != nullptr) *json = false;
   switch (c.kind) {
     case Capture::Kind::kJson: {
       const nlohmann::json* doc = Json();
       if (doc == nullptr || !c.path) return std::nullopt;
       const nlohmann::json* v = c.path->FirstMatch(*doc);
       if (v == nullptr) return std::nullopt;
+      if (json != nullptr) *json = !v->is_string();
       return JsonText(*v);
     }
     case Capture::Kind::kHeader:

@@ -51,8 +51,9 @@ class ResponseEvaluator {
 
   // Whether the check passes; `observed` says what was seen (for failure messages).
   bool Evaluate(const Check& c, std::string* observed = nullptr);
-  // The captured value, or nothing when the response does not have it.
-  std::optional<std::string> Extract(const Capture& c);
+  // The captured value, or nothing when the response does not have it. `json`, when
+  // given, says whether the value is JSON text (a JSON capture of anything but a string).
+  std::optional<std::string> Extract(const Capture& c, bool* json = nullptr);
 
  private:
   const nlohmann::json* Json();  // the body parsed once, on first use; null if not JSON

@@ -4,11 +4,12 @@
 #include <charconv>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace loadcell {
 
 struct Expr {
-  enum class Kind { kInt, kString, kName, kCall, kBinary, kNegate };
+  enum class Kind { kInt, kString, kName, kCall, kBinary, kNegate, kFilter };
   Kind kind = Kind::kInt;
   int64_t number = 0;
   std::string text;  // string literal, name, function name
@@ -28,12 +29,28 @@ struct TemplateError {
 // Recursive descent over one expression:
 //   expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)*
 //   unary := '-' unary | primary ; primary := INT | STRING | NAME | NAME '(' args ')' | '(' expr ')'
+//   all := expr ('|' FILTER)*
 class Parser {
  public:
   Parser(std::string_view s, size_t base) : s_(s), base_(base) {}
 
   ExprPtr ParseAll() {
     ExprPtr e = ParseExpr();
+    while (Eat('|')) {
+      Skip();
+      size_t start = i_;
+      while (i_ < s_.size() && std::isalpha(static_cast<unsigned char>(s_[i_])) != 0) ++i_;
+      std::string name(s_.substr(start, i_ - start));
+      if (name != "string" && name != "number") {
+        throw TemplateError{base_ + start, name.empty() ? "a filter name expected after '|' (string, number)"
+                                                        : fmt::format("unknown filter `{}` (known: string, number)", name)};
+      }
+      auto f = std::make_shared<Expr>();
+      f->kind = Expr::Kind::kFilter;
+      f->text = std::move(name);
+      f->args = {std::move(e)};
+      e = std::move(f);
+    }
     Skip();
     if (i_ != s_.size()) Throw(fmt::format("unexpected '{}'", s_[i_]));
     return e;
@@ -170,12 +187,47 @@ void CollectNames(const Expr& e, std::vector<std::string>& out) {
   for (const auto& a : e.args) CollectNames(*a, out);
 }
 
+bool HasCall(const Expr& e) {
+  if (e.kind == Expr::Kind::kCall) return true;
+  for (const auto& a : e.args) {
+    if (HasCall(*a)) return true;
+  }
+  return false;
+}
+
 struct Value {
   bool is_int = false;
   int64_t i = 0;
   std::string s;
+  bool is_json = false;  // `s` is JSON text (a number, boolean, null, object or array)
   std::string ToString() const { return is_int ? std::to_string(i) : s; }
 };
+
+// A JSON number as JSON writes it ("12", "-0.5", "1e3"), nothing around it.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i >= s.size()) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+  } else {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (i >= s.size() || std::isdigit(static_cast<unsigned char>(s[i])) == 0) return false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (i >= s.size() || std::isdigit(static_cast<unsigned char>(s[i])) == 0) return false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+  }
+  return i == s.size();
+}
 
 Result<int64_t> AsInt(const Value& v, std::string_view what) {
   if (v.is_int) return v.i;
@@ -193,8 +245,21 @@ Result<Value> Eval(const Expr& e, TemplateContext& ctx) {
     case Expr::Kind::kString: return Value{false, 0, e.text};
     case Expr::Kind::kName: {
       Value v;
-      if (!ctx.Lookup(e.text, &v.s)) return Error::InvalidArgument(fmt::format("`{}` has no value", e.text));
+      if (!ctx.LookupTyped(e.text, &v.s, &v.is_json)) return Error::InvalidArgument(fmt::format("`{}` has no value", e.text));
       return v;
+    }
+    case Expr::Kind::kFilter: {
+      auto a = Eval(*e.args[0], ctx);
+      if (!a.ok()) return a.error();
+      if (e.text == "string") return Value{false, 0, a->ToString(), false};
+      if (a->is_int) return *a;
+      // | number: a string that spells a number (spaces around it allowed, as in CSV cells).
+      std::string t = a->s;
+      size_t b = t.find_first_not_of(" \t"), end = t.find_last_not_of(" \t");
+      t = b == std::string::npos ? "" : t.substr(b, end - b + 1);
+      if (t.size() > 1 && t[0] == '+') t.erase(0, 1);
+      if (!IsJsonNumber(t)) return Error::InvalidArgument(fmt::format("| number: \"{}\" is not a number", a->s));
+      return Value{false, 0, t, true};
     }
     case Expr::Kind::kNegate: {
       auto a = Eval(*e.args[0], ctx);
@@ -307,6 +372,26 @@ std::vector<std::string> Template::Names() const {
     if (p.expr) CollectNames(*p.expr, out);
   }
   return out;
+}
+
+Result<std::string> Template::RenderJson(TemplateContext& ctx) const {
+  if (parts_.size() == 1 && parts_[0].expr) {
+    auto v = Eval(*parts_[0].expr, ctx);
+    if (!v.ok()) return v.error();
+    if (v->is_int) return std::to_string(v->i);
+    if (v->is_json) return v->s;
+    return nlohmann::json(v->s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  auto text = Render(ctx);
+  if (!text.ok()) return text.error();
+  return nlohmann::json(*text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool Template::CallsFunctions() const {
+  for (const Part& p : parts_) {
+    if (p.expr && HasCall(*p.expr)) return true;
+  }
+  return false;
 }
 
 Result<std::string> Template::Render(TemplateContext& ctx) const {

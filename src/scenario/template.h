@@ -3,7 +3,14 @@
 //
 // Expressions: names (vars.x, env.X, data.feeder.column, captured or `set` variables, vu,
 // iteration, scenario), integer and string literals, + - * / % on integers, parentheses,
-// and the functions uuid(), random_int(a, b), random_string(n), now_ms().
+// the functions uuid(), random_int(a, b), random_string(n), now_ms(), and the filters
+// `| string` and `| number` at the end (`{{ data.users.id | number }}`).
+//
+// Values have a type where it is known: integers (vu, iteration, arithmetic, random_int,
+// now_ms), JSON values (a `vars` entry written as a number, boolean or null; a JSON capture
+// of a number, boolean, null, object or array) and strings (everything else: CSV columns,
+// env, headers, regex captures). A JSON body keeps the type of a scalar that is one whole
+// template (RenderJson).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +33,12 @@ class TemplateContext {
   virtual ~TemplateContext() = default;
   // The value of a dotted name ("vars.tenants", "token"); false when it has none now.
   virtual bool Lookup(std::string_view name, std::string* out) const = 0;
+  // The same, and whether the value is JSON text (a number, boolean, null, object or
+  // array) rather than a string. The default: every value is a string.
+  virtual bool LookupTyped(std::string_view name, std::string* out, bool* json) const {
+    *json = false;
+    return Lookup(name, out);
+  }
   virtual std::mt19937_64& Rng() = 0;
   virtual int64_t NowMs() const = 0;
 };
@@ -48,8 +61,13 @@ class Template {
   std::string LiteralPrefix() const;
   // Every name the template reads ("vars.tenants", "data.users.name", "token").
   std::vector<std::string> Names() const;
+  // True when it calls a function (uuid(), random_int(), now_ms(): a new value each time).
+  bool CallsFunctions() const;
 
   Result<std::string> Render(TemplateContext& ctx) const;
+  // The template as one JSON value: a template that is a single {{ }} keeps its value's
+  // type (an integer or JSON value as is, a string quoted); anything else is a JSON string.
+  Result<std::string> RenderJson(TemplateContext& ctx) const;
 
  private:
   struct Part {

@@ -90,6 +90,11 @@ Status RunManager::Start() {
   std::error_code ec;
   fs::create_directories(options_.data_dir, ec);
   if (ec) return Error::Io(fmt::format("cannot create the data directory {}: {}", options_.data_dir, ec.message()));
+  // A run's child chdirs into its directory before it opens its output files: every path
+  // it is given must not depend on the server's working directory.
+  fs::path absolute = fs::absolute(options_.data_dir, ec);
+  if (ec) return Error::Io(fmt::format("cannot resolve the data directory {}: {}", options_.data_dir, ec.message()));
+  options_.data_dir = absolute.lexically_normal().string();
   auto interrupted = store_.MarkInterrupted(UnixNow());
   if (!interrupted.ok()) return interrupted.error();
   for (RunRecord run : *interrupted) {

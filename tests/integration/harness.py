@@ -270,3 +270,49 @@ def check_page(url, shot, *args):
     lines = p.stdout.strip().splitlines()
     verdict = json.loads(lines[-1]) if lines else {"ok": False, "errors": [p.stderr]}
     return p.returncode, verdict
+
+
+class RecordingServer:
+    """A real HTTP/1.1 server (Python's http.server, keep-alive) that answers 200 to every
+    request and keeps each one as (method, path, headers, body bytes), byte for byte."""
+
+    def __init__(self):
+        import http.server
+        self.requests = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n) if n else b""
+                with lock:
+                    outer.requests.append((self.command, self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

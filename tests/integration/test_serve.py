@@ -51,12 +51,12 @@ def tearDownModule():
 class Server:
     """A `loadcell serve` process; `call` is a real HTTP client with the token."""
 
-    def __init__(self, db, *args, data_dir=None):
+    def __init__(self, db, *args, data_dir=None, cwd=None):
         self.db = db
         cmd = [LOADCELL, "serve", "--listen", "127.0.0.1:0", "--db", db, *args]
         if data_dir:
             cmd += ["--data-dir", data_dir]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
         STARTED.append(self.proc)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -539,6 +539,25 @@ class Lifecycle(unittest.TestCase):
             rc, out, err = s3.stop()
             self.assertNotIn("API token", out)  # printed on the first start only
             self.assertNotIn(token, err)
+        shutil.rmtree(d, ignore_errors=True)
+
+    def test_relative_db_and_data_dir(self):
+        """The README's own `serve --db loadcell.db`: relative paths, from another directory."""
+        d = tempfile.mkdtemp(prefix="loadcell-serve-rel-")
+        with Target() as target:
+            token = None
+            for args, data_dir in (((), None), (("--data-dir", "work/runs"), "work/runs")):
+                s = Server("loadcell.db", *args, cwd=d)
+                s.token = token = token or s.read_token()  # printed on the first start only
+                r = s.call("POST", "/api/v1/runs", {"test": test_yaml(target.url)})[1]
+                run = s.wait_run(r["id"])
+                self.assertEqual(run["status"], "passed", run)
+                results = s.call("GET", f"/api/v1/runs/{r['id']}/results")[1]
+                self.assertGreater(results["metrics"]["http_reqs"]["count"], 0)
+                self.assertEqual(s.stop()[0], 0)
+                self.assertTrue(os.path.isfile(f"{d}/loadcell.db"))
+                if data_dir:
+                    self.assertTrue(os.path.isdir(f"{d}/{data_dir}"))
         shutil.rmtree(d, ignore_errors=True)
 
     def test_no_secrets_in_results_reports_or_logs(self):

@@ -39,7 +39,8 @@ var LoadcellReport = (function () {
     if (!d.thresholds.length) return null;
     var rows = d.thresholds.map(function (t) {
       return el("tr", {}, [
-        el("td", { class: t.ok ? "ok" : "bad", text: (t.ok ? "✓ " : "✗ ") + t.metric + ": " + t.expr }),
+        el("td", { class: t.no_data && t.ok ? "nodata" : t.ok ? "ok" : "bad",
+                   text: (t.no_data && t.ok ? "? " : t.ok ? "✓ " : "✗ ") + t.metric + ": " + t.expr }),
         el("td", { text: t.no_data ? "no data" : fmt(t.observed, 3) })]);
     });
     return el("section", { id: "thresholds" }, [el("h2", { text: "Thresholds" }),

@@ -1,0 +1,169 @@
+"""Defects a new user met (#16): each test here failed on the main before its fix.
+Real servers on 127.0.0.1 (nginx, Python's http.server, the built-in target)."""
+import json
+import os
+import subprocess
+import tempfile
+import textwrap
+import unittest
+
+from harness import LOADCELL, ROOT, Nginx, RecordingServer, Target, free_port
+
+
+def run_yaml(yaml_text, *args, timeout=120):
+    d = tempfile.mkdtemp(prefix="loadcell-defects-")
+    path = os.path.join(d, "test.yaml")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(yaml_text))
+    summary = os.path.join(d, "summary.json")
+    p = subprocess.run([LOADCELL, "run", path, "--summary-export", summary, *args], capture_output=True, text=True,
+                       timeout=timeout)
+    data = None
+    if os.path.exists(summary):
+        with open(summary) as f:
+            data = json.load(f)
+    return p, data, d
+
+
+class TemplatedUrls(unittest.TestCase):
+    """An absolute URL after rendering wins (k6's rule), per request."""
+
+    def test_vars_and_per_request_templates_go_to_their_own_host(self):
+        with Nginx() as a, Nginx() as b:
+            a0, b0 = a.requests_served(), b.requests_served()
+            p, s, _ = run_yaml(f"""
+                target: {a.url.rstrip('/')}
+                vars: {{ base: "{b.url.rstrip('/')}" }}
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    vus: 4
+                    iterations: 50
+                    flow:
+                      - request: {{ name: at-b, url: "{{{{ vars.base }}}}/x", check: [ {{ status: 200 }} ] }}
+                      - set: {{ other: "{{{{ vars.base }}}}" }}
+                      - request: {{ name: at-b-again, url: "{{{{ other }}}}/y?i={{{{ iteration }}}}" }}
+                      - request: {{ name: at-a, url: /z }}
+            """)
+            self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+            # stub_status counts its own request too.
+            self.assertEqual(b.requests_served() - b0 - 1, 100)
+            self.assertEqual(a.requests_served() - a0 - 1, 50)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 150)
+        self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 0)
+
+    def test_nothing_listening_there_fails_instead_of_reaching_the_target(self):
+        dead = free_port()
+        with Nginx() as a:
+            a0 = a.requests_served()
+            p, s, _ = run_yaml(f"""
+                target: {a.url.rstrip('/')}
+                vars: {{ base: "http://127.0.0.1:{dead}" }}
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    vus: 1
+                    iterations: 5
+                    flow:
+                      - set: {{ where: "{{{{ vars.base }}}}" }}
+                      - request: {{ name: fixed, url: "{{{{ vars.base }}}}/x" }}
+                      - request: {{ name: rendered, url: "{{{{ where }}}}/x" }}
+            """)
+            self.assertEqual(a.requests_served() - a0 - 1, 0)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 10)
+        self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 10)
+        self.assertEqual(s["metrics"]["http_req_errors{kind:connect}"]["count"] if "http_req_errors{kind:connect}" in s["metrics"]
+                         else s["metrics"]["http_req_errors"]["count"], 10)
+
+    def test_a_templated_path_without_target_says_so(self):
+        with Nginx() as a:
+            p, s, _ = run_yaml(f"""
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    vus: 1
+                    iterations: 3
+                    flow:
+                      - set: {{ where: "/relative" }}
+                      - request: {{ name: r, url: "{{{{ where }}}}" }}
+            """)
+        self.assertIn("the URL rendered to `/relative`, a path, and the test has no `target`", p.stdout + p.stderr)
+
+
+class TypedJsonBodies(unittest.TestCase):
+    """A template that is a whole JSON scalar keeps its value's type; byte-exact bodies."""
+
+    def test_bodies_as_sent(self):
+        d = tempfile.mkdtemp(prefix="loadcell-json-")
+        with open(os.path.join(d, "users.csv"), "w") as f:
+            f.write('id,name\n0042,"Ann ""the"" Admin"\n7,Bob\n')
+        with RecordingServer() as srv:
+            yaml_text = textwrap.dedent(f"""
+                target: {srv.url}
+                vars: {{ limit: 25, label: "25", on: true }}
+                data: {{ users: {{ file: users.csv }} }}
+                scenarios:
+                  s:
+                    executor: per-vu-iterations
+                    vus: 1
+                    iterations: 2
+                    flow:
+                      - request: {{ name: item, url: /item, capture: [ {{ json: "$", as: whole }} ] }}
+                      - request:
+                          name: post
+                          method: POST
+                          url: /post
+                          json:
+                            vu: "{{{{ vu }}}}"
+                            it: "{{{{ iteration * 10 }}}}"
+                            limit: "{{{{ vars.limit }}}}"
+                            label: "{{{{ vars.label }}}}"
+                            on: "{{{{ vars.on }}}}"
+                            id: "{{{{ data.users.id }}}}"
+                            num: "{{{{ data.users.name | string }}}}"
+                            seven: "{{{{ vars.limit | string }}}}"
+                            name: "user {{{{ data.users.name }}}}"
+                            echo: "{{{{ whole }}}}"
+                            fixed: [1, "two", null]
+            """)
+            path = os.path.join(d, "t.yaml")
+            with open(path, "w") as f:
+                f.write(yaml_text)
+            p = subprocess.run([LOADCELL, "run", path], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+            bodies = [body for (m, path_, h, body) in srv.requests if m == "POST"]
+        self.assertEqual(bodies, [
+            b'{"vu":1,"it":0,"limit":25,"label":"25","on":true,"id":"0042","num":"Ann \\"the\\" Admin","seven":"25",'
+            b'"name":"user Ann \\"the\\" Admin","echo":{},"fixed":[1,"two",null]}',
+            b'{"vu":1,"it":10,"limit":25,"label":"25","on":true,"id":"7","num":"Bob","seven":"25",'
+            b'"name":"user Bob","echo":{},"fixed":[1,"two",null]}',
+        ])
+
+    def test_number_filter_on_a_column_that_is_not_a_number(self):
+        d = tempfile.mkdtemp(prefix="loadcell-json-")
+        with open(os.path.join(d, "users.csv"), "w") as f:
+            f.write('id\n12\nabc\n')
+        with RecordingServer() as srv:
+            path = os.path.join(d, "t.yaml")
+            with open(path, "w") as f:
+                f.write(textwrap.dedent(f"""
+                    target: {srv.url}
+                    data: {{ users: {{ file: users.csv }} }}
+                    scenarios:
+                      s:
+                        executor: per-vu-iterations
+                        vus: 1
+                        iterations: 2
+                        flow:
+                          - request: {{ name: post, method: POST, url: /p, json: {{ id: "{{{{ data.users.id | number }}}}" }} }}
+                """))
+            p = subprocess.run([LOADCELL, "run", path], capture_output=True, text=True, timeout=60)
+            bodies = [body for (m, path_, h, body) in srv.requests]
+        # Row 1 ("abc") cannot render: that iteration ends there, nothing is sent for it.
+        self.assertEqual(bodies[0], b'{"id":12}')
+        self.assertTrue(all(b == b'{"id":12}' for b in bodies), bodies)
+        self.assertIn('| number: "abc" is not a number', p.stdout + p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
