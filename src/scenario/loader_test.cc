@@ -269,8 +269,42 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:1:30: defaults.http.version: expected 1.1 or 2, got \"3\""},
       {"databases: { main: { url: 'mysql://u@127.0.0.1/db' } }\n" + head + "    duration: 1s\n    flow: []\n",
        "test.yaml:1:27: databases.main.url: expected a postgres:// or postgresql:// URL"},
+      // Threshold filters that no sample can carry (#16): a green gate on no data.
+      {head + "    duration: 1s\n    flow:\n      - group: { name: conflict, steps: [ { request: { name: put, url: /x } } ] }\n"
+              "thresholds:\n  \"http_req_duration{group:conflict}\": [\"p(99)<1\"]\n",
+       "test.yaml:9:3: thresholds.http_req_duration{group:conflict}: no group has the path `conflict` (did you mean "
+       "`group:::conflict`?)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { name: login, url: /x }\n"
+              "thresholds:\n  \"http_req_duration{name:logn}\": [\"p(99)<1\"]\n",
+       "test.yaml:9:3: thresholds.http_req_duration{name:logn}: no step is named `logn` (did you mean `name:login`?)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { name: login, url: /x }\n"
+              "thresholds:\n  \"http_reqs{scenario:t}\": [\"count>1\"]\n",
+       "test.yaml:9:3: thresholds.http_reqs{scenario:t}: no scenario is named `t` (did you mean `scenario:s`?)"},
+      {head + "    duration: 1s\n    flow:\n      - request: { name: login, url: /x, tags: { tenant: a } }\n"
+              "thresholds:\n  \"http_reqs{tenat:a}\": [\"count>1\"]\n",
+       "test.yaml:9:3: thresholds.http_reqs{tenat:a}: no sample carries the tag `tenat` (did you mean `tenant`?)"},
   };
   for (const Case& c : cases) EXPECT_EQ(ErrorOf(c.yaml), c.expected) << c.yaml;
+}
+
+TEST_F(LoaderTest, ThresholdFiltersThatCanOccurAreAccepted) {
+  auto r = Load(R"(scenarios:
+  s:
+    executor: constant-vus
+    vus: 1
+    duration: 1s
+    tags: { tenant: "t{{ vu }}" }
+    flow:
+      - group: { name: outer, steps: [ { group: { name: inner, steps: [ { request: { name: put, url: http://h/ } } ] } } ] }
+strict_thresholds: true
+thresholds:
+  "http_req_duration{group:::outer::inner}": ["p(99)<100"]
+  "http_req_duration{name:put,scenario:s,status:500}": ["p(99)<100"]
+  "http_reqs{tenant:t3}": ["count>0"]
+  "group_duration{group:::outer}": ["p(99)<100"]
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->strict_thresholds);
 }
 
 TEST_F(LoaderTest, EnvExpansionAndDefaults) {

@@ -165,5 +165,69 @@ class TypedJsonBodies(unittest.TestCase):
         self.assertIn('| number: "abc" is not a number', p.stdout + p.stderr)
 
 
+NO_DATA_TEST = """
+    target: {target}
+    scenarios:
+      s:
+        executor: shared-iterations
+        vus: 1
+        iterations: 5
+        flow:
+          - request: {{ name: home, url: / }}
+    thresholds:
+      "http_req_duration{{status:500}}": ["p(99)<1"]
+      http_reqs: ["count==5"]
+"""
+
+
+class ThresholdsWithoutData(unittest.TestCase):
+    def test_no_data_is_shown_warned_exported_and_strict_fails(self):
+        with Target() as t:
+            d = tempfile.mkdtemp(prefix="loadcell-nodata-")
+            p, s, _ = run_yaml(NO_DATA_TEST.format(target=t.url.rstrip("/")), "--out", f"{d}/r.json")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("? http_req_duration{status:500}: p(99)<1 (no data)", p.stdout)
+            self.assertIn("✓ http_reqs: count==5", p.stdout)
+            self.assertIn("WARNING: threshold http_req_duration{status:500}: p(99)<1 had no data", p.stdout)
+            self.assertEqual(s["metrics"]["http_req_duration{status:500}"]["thresholds"]["p(99)<1"],
+                             {"ok": True, "no_data": True})
+            with open(f"{d}/r.json") as f:
+                outcome = [o for o in json.load(f)["thresholds"] if o["metric"] == "http_req_duration{status:500}"][0]
+            self.assertEqual((outcome["ok"], outcome["no_data"]), (True, True))
+            junit = subprocess.run([LOADCELL, "report", f"{d}/r.json", "--junit", f"{d}/j.xml"], capture_output=True,
+                                   text=True, timeout=60)
+            self.assertEqual(junit.returncode, 0, junit.stderr)
+            with open(f"{d}/j.xml") as f:
+                xml = f.read()
+            self.assertIn('<testsuite name="thresholds" tests="2" failures="0" skipped="1">', xml)
+            self.assertIn('<skipped message="no data: no sample matched"/>', xml)
+
+            p, s, _ = run_yaml(NO_DATA_TEST.format(target=t.url.rstrip("/")), "--strict-thresholds")
+            self.assertEqual(p.returncode, 99, p.stdout + p.stderr)
+            self.assertIn("✗ http_req_duration{status:500}: p(99)<1 (observed no data)", p.stdout)
+            self.assertEqual(s["metrics"]["http_req_duration{status:500}"]["thresholds"]["p(99)<1"],
+                             {"ok": False, "no_data": True})
+            p, s, _ = run_yaml("strict_thresholds: true\n" + textwrap.dedent(NO_DATA_TEST.format(target=t.url.rstrip("/"))))
+            self.assertEqual(p.returncode, 99, p.stdout + p.stderr)
+
+    def test_validate_rejects_a_group_filter_without_its_colons(self):
+        d = tempfile.mkdtemp(prefix="loadcell-nodata-")
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write(textwrap.dedent("""
+                target: http://127.0.0.1:1
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    flow:
+                      - group: { name: conflict, steps: [ { request: { url: /x } } ] }
+                thresholds:
+                  "http_req_duration{group:conflict}": ["p(99)<1"]
+            """))
+        p = subprocess.run([LOADCELL, "validate", f"{d}/t.yaml"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 104)
+        self.assertIn("t.yaml:9:3: thresholds.http_req_duration{group:conflict}: no group has the path `conflict` "
+                      "(did you mean `group:::conflict`?)", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
