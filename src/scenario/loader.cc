@@ -63,10 +63,8 @@ const std::map<std::string, MetricType>& KnownMetrics() {
   static const std::map<std::string, MetricType> m = {
       {"http_reqs", MetricType::kCounter}, {"http_req_duration", MetricType::kTrend},
       {"http_req_failed", MetricType::kRate}, {"http_req_errors", MetricType::kCounter},
-      {"http_req_blocked", MetricType::kTrend},
       {"http_req_connecting", MetricType::kTrend}, {"http_req_tls_handshaking", MetricType::kTrend},
-      {"http_req_sending", MetricType::kTrend}, {"http_req_waiting", MetricType::kTrend},
-      {"http_req_receiving", MetricType::kTrend}, {"iterations", MetricType::kCounter},
+      {"http_req_waiting", MetricType::kTrend}, {"iterations", MetricType::kCounter},
       {"iteration_duration", MetricType::kTrend}, {"dropped_iterations", MetricType::kCounter},
       {"vus", MetricType::kGauge}, {"vus_max", MetricType::kGauge}, {"checks", MetricType::kRate},
       {"data_sent", MetricType::kCounter}, {"data_received", MetricType::kCounter},
@@ -1192,6 +1190,10 @@ class Loader {
       auto sel = ParseMetricSelector(key);
       if (!sel.ok()) Fail(kv.first, path, sel.error().message);
       auto known = KnownMetrics().find(sel->metric);
+      if (sel->metric == "http_req_blocked" || sel->metric == "http_req_sending" || sel->metric == "http_req_receiving") {
+        Fail(kv.first, path, fmt::format("`{}` is not measured yet (k6 has it; loadcell records http_req_connecting, "
+                                         "http_req_tls_handshaking and http_req_waiting)", sel->metric));
+      }
       if (known == KnownMetrics().end()) {
         std::string s = Suggest(sel->metric, Keys(KnownMetrics()));
         Fail(kv.first, path, fmt::format("unknown metric `{}`{}", sel->metric,

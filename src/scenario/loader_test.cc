@@ -269,6 +269,9 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:1:30: defaults.http.version: expected 1.1 or 2, got \"3\""},
       {"databases: { main: { url: 'mysql://u@127.0.0.1/db' } }\n" + head + "    duration: 1s\n    flow: []\n",
        "test.yaml:1:27: databases.main.url: expected a postgres:// or postgresql:// URL"},
+      {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_sending: [\"p(95)<5\"]\n",
+       "test.yaml:8:3: thresholds.http_req_sending: `http_req_sending` is not measured yet (k6 has it; loadcell records "
+       "http_req_connecting, http_req_tls_handshaking and http_req_waiting)"},
       // Threshold filters that no sample can carry (#16): a green gate on no data.
       {head + "    duration: 1s\n    flow:\n      - group: { name: conflict, steps: [ { request: { name: put, url: /x } } ] }\n"
               "thresholds:\n  \"http_req_duration{group:conflict}\": [\"p(99)<1\"]\n",
