@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "common/redact.h"
 
@@ -88,6 +89,14 @@ int main(int argc, char** argv) {
       return kExitBadInput;
     }
   }
+  CLI::App* chosen = nullptr;
+  if (argc > 1 && argv[1][0] != '-') {
+    chosen = app.get_subcommand(argv[1]);
+    if (auto bad = FirstBadArgument(*chosen, std::vector<std::string>(argv + 2, argv + argc))) {
+      std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -95,7 +104,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "loadcell: %s\n", e.what());
+    std::string line = chosen != nullptr ? DescribeParseError(*chosen, e) : e.what();
+    std::fprintf(stderr, "loadcell: %s\n", line.c_str());
     return kExitBadInput;
   }
   if (q->parsed()) return RunQuick(quick, command_line);

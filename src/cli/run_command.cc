@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "analysis/threshold_eval.h"
+#include "cli/arguments.h"
 #include "cli/commands.h"
 
 #include "common/redact.h"
@@ -36,8 +37,8 @@ namespace loadcell {
 void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("file", a.file, "Test definition (YAML)")->required();
   cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
-  cmd.add_option("--vus", a.vus, "Run the (single) scenario as constant-vus with this many VUs")->check(CLI::Range(1, 1000000));
-  cmd.add_option("--duration", a.duration, "... for this long");
+  cmd.add_option("-u,--vus", a.vus, "Run the (single) scenario as constant-vus with this many VUs")->check(CLI::Range(1, 1000000));
+  cmd.add_option("-d,--duration", a.duration, "... for this long");
   cmd.add_option("-t,--threads", a.threads, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
@@ -126,6 +127,10 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       return kExitBadInput;
     }
     linger = *d;
+  }
+  if (auto bad = CheckTestFileArgument(a.file)) {
+    std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
+    return kExitBadInput;
   }
   auto def = LoadTestFile(a.file, options);
   if (!def.ok()) {

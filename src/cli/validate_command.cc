@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "scenario/loader.h"
 
@@ -27,6 +28,10 @@ bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, st
 int RunValidate(const ValidateArgs& a) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
+  if (auto bad = CheckTestFileArgument(a.file)) {
+    std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
+    return kExitBadInput;
+  }
   auto def = LoadTestFile(a.file, options);
   if (!def.ok()) {
     std::fprintf(stderr, "%s\n", def.error().message.c_str());

@@ -19,12 +19,26 @@ class BadInput(unittest.TestCase):
         (["quick", "http://127.0.0.1:1/", "-H", "NoColon"], "-H/--header: invalid header \"NoColon\""),
         (["quick", "http://127.0.0.1:1/", "--timeout", "soon"], "--timeout: invalid duration \"soon\""),
         (["quick", "http://127.0.0.1:1/", "--body", "@/nonexistent/file"], "--body: cannot read file \"/nonexistent/file\""),
-        (["quick"], "url is required"),
+        (["quick"], "loadcell: url: missing (loadcell quick --help)"),
         (["target", "--latency", "gamma:1s"], "--latency: invalid latency distribution \"gamma:1s\""),
         (["target", "--stall", "10s/1s"], "--stall: invalid stall \"10s/1s\""),
         (["target", "--error-rate", "2"], "--error-rate: invalid probability \"2\""),
         (["target", "--listen", "nowhere"], "--listen: invalid address \"nowhere\""),
         (["frobnicate"], "frobnicate"),
+        # The first argument that is wrong, named (#16); never the valid ones after it.
+        (["run", "--iterations", "5", "t.yaml"], "loadcell: --iterations: unknown option of `loadcell run` (iterations "
+                                                 "are set in the test"),
+        (["run", "--vsu", "3", "t.yaml"], "loadcell: --vsu: unknown option of `loadcell run` (did you mean --vus?)"),
+        (["run", "a.yaml", "b.yaml"], "loadcell: b.yaml: unexpected argument (`loadcell run` takes one file)"),
+        (["run"], "loadcell: file: missing (loadcell run --help)"),
+        (["run", "script.js"], "loadcell: script.js: loadcell runs test definitions written in YAML (.yaml), not k6 "
+                               "JavaScript"),
+        (["validate", "test.ts"], "loadcell: test.ts: loadcell runs test definitions written in YAML"),
+        (["validate", "/nonexistent/t.yaml"], "loadcell: /nonexistent/t.yaml: cannot read the test file: No such file "
+                                              "or directory"),
+        (["analyze", "usl", "a.csv", "b.csv"], "loadcell: b.csv: unexpected argument (`loadcell analyze usl` takes one "
+                                               "file)"),
+        (["compare", "a.json"], "loadcell: current: missing (loadcell compare --help)"),
     ]
 
     def test_each_bad_input(self):

@@ -229,5 +229,22 @@ class ThresholdsWithoutData(unittest.TestCase):
                       "(did you mean `group:::conflict`?)", p.stderr)
 
 
+
+class K6Flags(unittest.TestCase):
+    def test_run_u_and_d_as_k6_spells_them(self):
+        """`run -u 2 -d 1s t.yaml` was "The following arguments were not expected: t.yaml 1s -d -u"."""
+        with Target() as t:
+            p, s, _ = run_yaml(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    flow: [ {{ request: {{ url: / }} }} ]
+            """, "-u", "2", "-d", "1s")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(s["metrics"]["vus_max"]["value"], 2)
+        self.assertIn("scenario s (constant-vus)", p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
