@@ -51,8 +51,8 @@ std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, cons
       double v = 0;
       // Counters with no samples count zero (k6: dropped_iterations: count<10 passes with none).
       if (!Aggregate(a, e, duration_s, &v)) {
-        if (e.aggregate == ThresholdExpr::Aggregate::kCount ||
-            (e.aggregate == ThresholdExpr::Aggregate::kRate && a.kind == MetricKind::kCounter)) {
+        // (An absent metric's aggregate says kCounter: the metric's own type decides.)
+        if (t.counter && (e.aggregate == ThresholdExpr::Aggregate::kCount || e.aggregate == ThresholdExpr::Aggregate::kRate)) {
           v = 0;
         } else {
           o.no_data = true;

@@ -45,7 +45,7 @@ Result<CapacityRun> RunCapacitySearch(const TestDefinition& def, const CapacityR
   const double per_second = static_cast<double>(kSecond) / static_cast<double>(sc.time_unit);
   const int64_t step_s = std::max<int64_t>(1, sc.step_duration / kSecond);
   const int64_t settle_s = std::max<int64_t>(1, static_cast<int64_t>(std::lround(0.2 * static_cast<double>(step_s))));
-  CapacitySearch search(sc.start_rate, sc.max_rate);
+  CapacitySearch search(sc.start_rate, sc.max_rate, 0.02, 30, sc.min_rate);
   CapacityRun out;
   int64_t offset = 0;
   int step = 0;
@@ -66,12 +66,18 @@ Result<CapacityRun> RunCapacitySearch(const TestDefinition& def, const CapacityR
                  static_cast<long long>(settle_s));
     TestResult r = RunTest(**plan, interrupted, signals, &observer, in.sampler);
     // The step's verdict: the thresholds on its measured window.
-    std::vector<ThresholdOutcome> outcomes = EvaluateThresholds(def, window, static_cast<double>(step_s));
+    // A threshold without samples in the window cannot pass a step: a step that sent
+    // nothing (a low rate, a target that refuses everything) is "no data", never a pass.
+    TestDefinition strict = def;
+    strict.strict_thresholds = true;
+    std::vector<ThresholdOutcome> outcomes = EvaluateThresholds(strict, window, static_cast<double>(step_s));
     CapacityStep st;
     st.rate = rate * per_second;
     st.passed = std::all_of(outcomes.begin(), outcomes.end(), [](const ThresholdOutcome& o) { return o.ok; });
     for (const ThresholdOutcome& o : outcomes) {
-      if (!o.ok) st.failed += fmt::format("{}{}: {} (observed {:g})", st.failed.empty() ? "" : "; ", o.key, o.expr, o.observed);
+      if (o.ok) continue;
+      st.failed += o.no_data ? fmt::format("{}{}: {} (no data)", st.failed.empty() ? "" : "; ", o.key, o.expr)
+                             : fmt::format("{}{}: {} (observed {:g})", st.failed.empty() ? "" : "; ", o.key, o.expr, o.observed);
     }
     SeriesAggregate reqs = window.Select("http_reqs", {});
     SeriesAggregate failed = window.Select("http_req_failed", {});
@@ -117,6 +123,9 @@ Result<CapacityRun> RunCapacitySearch(const TestDefinition& def, const CapacityR
   }
   out.capacity.found = search.found();
   out.capacity.why = interrupted.load() ? "interrupted" : search.why();
+  if (!search.found() && !out.capacity.steps.empty() && !interrupted.load()) {
+    out.capacity.why += ": " + out.capacity.steps.back().failed;
+  }
   out.outcomes = search.found() ? best_outcomes : last_outcomes;
   return out;
 }

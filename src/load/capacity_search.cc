@@ -6,8 +6,12 @@
 
 namespace loadcell {
 
-CapacitySearch::CapacitySearch(double start_rate, double max_rate, double converge, int max_steps)
-    : max_rate_(max_rate), converge_(converge), max_steps_(max_steps), next_(std::min(start_rate, max_rate)) {}
+CapacitySearch::CapacitySearch(double start_rate, double max_rate, double converge, int max_steps, double min_rate)
+    : max_rate_(max_rate),
+      converge_(converge),
+      min_rate_(std::min(min_rate > 0 ? min_rate : start_rate / 16, std::min(start_rate, max_rate))),
+      max_steps_(max_steps),
+      next_(std::min(start_rate, max_rate)) {}
 
 void CapacitySearch::Report(bool passed, bool generator_limited) {
   if (done_) return;
@@ -40,17 +44,23 @@ void CapacitySearch::Report(bool passed, bool generator_limited) {
     hi_ = rate;
   }
   if (bisecting_) {
-    if (hi_ - lo_ <= converge_ * hi_) {
+    if (lo_ == 0 && hi_ <= min_rate_) {
+      // The lowest rate allowed failed: there is no capacity to report.
       done_ = true;
-      why_ = lo_ > 0 ? fmt::format("converged: {:g}/s passes, {:g}/s fails (within {:g}%)", lo_, hi_, 100 * converge_)
-                     : fmt::format("no rate passes: even {:g}/s fails", hi_);
+      why_ = fmt::format("no passing rate found (failed at {:g}/s, the lowest allowed: min_rate)", hi_);
       return;
     }
-    next_ = (lo_ + hi_) / 2;
+    if (lo_ > 0 && hi_ - lo_ <= converge_ * hi_) {
+      done_ = true;
+      why_ = fmt::format("converged: {:g}/s passes, {:g}/s fails (within {:g}%)", lo_, hi_, 100 * converge_);
+      return;
+    }
+    next_ = std::max((lo_ + hi_) / 2, min_rate_);
   }
   if (steps_ >= max_steps_) {
     done_ = true;
-    why_ = fmt::format("stopped after {} steps between {:g}/s and {:g}/s", steps_, lo_, hi_);
+    why_ = lo_ > 0 ? fmt::format("stopped after {} steps between {:g}/s and {:g}/s", steps_, lo_, hi_)
+                   : fmt::format("no passing rate found (stopped after {} steps; failed at {:g}/s)", steps_, hi_);
   }
 }
 

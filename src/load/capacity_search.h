@@ -1,7 +1,8 @@
 // The load policy of `executor: capacity-search`: which arrival rate to try next, given
 // whether the last one kept every threshold passing. Doubles the rate from start_rate
 // while steps pass (up to max_rate), then bisects between the last passing and the first
-// failing rate until they are within 2 % of each other. Pure: the engine runs the steps.
+// failing rate until they are within 2 % of each other — never below min_rate: when
+// min_rate fails too, no rate passes. Pure: the engine runs the steps.
 #pragma once
 
 #include <string>
@@ -11,7 +12,8 @@ namespace loadcell {
 
 class CapacitySearch {
  public:
-  CapacitySearch(double start_rate, double max_rate, double converge = 0.02, int max_steps = 30);
+  // min_rate <= 0: start_rate / 16.
+  CapacitySearch(double start_rate, double max_rate, double converge = 0.02, int max_steps = 30, double min_rate = 0);
 
   bool done() const { return done_; }
   double next() const { return next_; }  // the rate of the next step (valid while !done())
@@ -24,7 +26,7 @@ class CapacitySearch {
   const std::string& why() const { return why_; }  // how the search ended
 
  private:
-  double max_rate_, converge_;
+  double max_rate_, converge_, min_rate_;
   int max_steps_, steps_ = 0;
   double next_, best_ = 0, lo_ = 0, hi_ = 0;
   bool bisecting_ = false, done_ = false;

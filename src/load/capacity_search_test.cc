@@ -37,11 +37,26 @@ TEST(CapacitySearch, MaxRatePasses) {
   EXPECT_EQ(s.best(), 500);
 }
 
-TEST(CapacitySearch, NothingPasses) {
-  CapacitySearch s(100, 1000, 0.02, 12);
-  Search(0, &s);
+TEST(CapacitySearch, NothingPassesDownToMinRate) {
+  // min_rate defaults to start_rate / 16: 100, 50, 25, 12.5, 6.25 — then it is over.
+  CapacitySearch s(100, 1000, 0.02, 30);
+  std::vector<double> tried = Search(0, &s);
+  EXPECT_EQ(tried, (std::vector<double>{100, 50, 25, 12.5, 6.25}));
   EXPECT_FALSE(s.found());
   EXPECT_TRUE(s.done());
+  EXPECT_EQ(s.why(), "no passing rate found (failed at 6.25/s, the lowest allowed: min_rate)");
+}
+
+TEST(CapacitySearch, AnExplicitMinRateIsTriedLast) {
+  CapacitySearch s(100, 1000, 0.02, 30, 40);
+  std::vector<double> tried = Search(0, &s);
+  EXPECT_EQ(tried, (std::vector<double>{100, 50, 40}));
+  EXPECT_FALSE(s.found());
+  // And a capacity just above min_rate is found.
+  CapacitySearch t(100, 1000, 0.02, 30, 40);
+  Search(45, &t);
+  ASSERT_TRUE(t.found());
+  EXPECT_GE(t.best(), 44);
 }
 
 TEST(CapacitySearch, GeneratorLimitStops) {

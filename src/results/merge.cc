@@ -11,6 +11,7 @@
 #include "analysis/threshold_eval.h"
 #include "load/execution_segment.h"
 #include "scenario/definition.h"
+#include "scenario/loader.h"
 
 namespace loadcell {
 namespace {
@@ -145,6 +146,7 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
         ThresholdDef t;
         t.key = o.key;
         t.selector = *sel;
+        t.counter = IsCounterMetric(sel->metric);
         def.thresholds.push_back(std::move(t));
         it = def.thresholds.end() - 1;
       }

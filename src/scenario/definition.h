@@ -200,6 +200,7 @@ struct ScenarioDef {
   double rate = 0;
   double start_rate = 0;
   double max_rate = 0;
+  double min_rate = 0;       // capacity-search: the lowest rate tried (0: start_rate / 16)
   Nanos time_unit = kSecond;
   Nanos step_duration = 0;
   int64_t pre_allocated_vus = 0;
@@ -226,6 +227,7 @@ struct ThresholdDef {
   std::string key;           // as written
   MetricSelector selector;
   std::vector<ThresholdExpr> exprs;
+  bool counter = false;      // the metric is a counter: no samples count 0 (k6), not "no data"
 };
 
 // `monitor:` — processes to sample from /proc during the run (by pid or by name).

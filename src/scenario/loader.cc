@@ -83,6 +83,15 @@ const std::map<std::string, MetricType>& KnownMetrics() {
   return m;
 }
 
+}  // namespace
+
+bool IsCounterMetric(const std::string& name) {
+  auto it = KnownMetrics().find(name);
+  return it != KnownMetrics().end() && it->second == MetricType::kCounter;
+}
+
+namespace {
+
 std::vector<std::string> Keys(const std::map<std::string, MetricType>& m) {
   std::vector<std::string> k;
   for (const auto& [name, _] : m) k.push_back(name);
@@ -502,7 +511,7 @@ class Loader {
       case ExecutorKind::kConstantArrivalRate: own = {"rate", "time_unit", "duration", "pre_allocated_vus", "max_vus"}; break;
       case ExecutorKind::kRampingArrivalRate: own = {"start_rate", "time_unit", "stages", "pre_allocated_vus", "max_vus"}; break;
       case ExecutorKind::kCapacitySearch:
-        own = {"start_rate", "max_rate", "time_unit", "step_duration", "pre_allocated_vus", "max_vus"};
+        own = {"start_rate", "max_rate", "min_rate", "time_unit", "step_duration", "pre_allocated_vus", "max_vus"};
         break;
     }
     std::vector<std::string> allowed = common;
@@ -551,6 +560,10 @@ class Loader {
           s.max_rate = Number(required("max_rate"), p("max_rate"), 0, true);
           s.step_duration = Duration(required("step_duration"), p("step_duration"), false);
           if (s.max_rate < s.start_rate) Fail(n["max_rate"], p("max_rate"), "must be at least start_rate");
+          if (n["min_rate"]) {
+            s.min_rate = Number(n["min_rate"], p("min_rate"), 0, true);
+            if (s.min_rate > s.start_rate) Fail(n["min_rate"], p("min_rate"), "must be at most start_rate");
+          }
         }
         if (n["time_unit"]) s.time_unit = Duration(n["time_unit"], p("time_unit"), false);
         s.pre_allocated_vus = Int(required("pre_allocated_vus"), p("pre_allocated_vus"), 1);
@@ -1203,6 +1216,7 @@ class Loader {
       t.pos = PosOf(kv.first);
       t.key = key;
       t.selector = *sel;
+      t.counter = known->second == MetricType::kCounter;
       // yaml-cpp's Node::operator= writes through to the document, so nodes are re-pointed
       // with reset() here, never assigned.
       Node list;

@@ -21,6 +21,9 @@ Result<TestDefinition> LoadTestFile(const std::string& path, const LoadOptions& 
 Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
 
 // The closest of `candidates` to `word` when it is a plausible typo, else "".
+// True for the counters of loadcell's metric catalogue (http_reqs, dropped_iterations, ...).
+bool IsCounterMetric(const std::string& name);
+
 std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace loadcell

@@ -5,6 +5,7 @@
 #include "analysis/compare.h"
 #include "analysis/threshold.h"
 #include "analysis/threshold_eval.h"
+#include "scenario/loader.h"
 
 namespace loadcell {
 
@@ -46,7 +47,7 @@ std::vector<AlertEvent> RunAlerts(const RunRecord& run, const RunResults& result
     auto expr = ParseThresholdExpr(rule.condition);
     if (!selector.ok() || !expr.ok()) continue;
     TestDefinition def;
-    def.thresholds.push_back(ThresholdDef{{}, rule.metric, *selector, {*expr}});
+    def.thresholds.push_back(ThresholdDef{{}, rule.metric, *selector, {*expr}, IsCounterMetric(selector->metric)});
     std::vector<ThresholdOutcome> o = EvaluateThresholds(def, results.store, results.meta.duration_s);
     if (o.empty() || o[0].no_data || !o[0].ok) continue;  // "ok" here: the alert condition holds
     double last = last_fired(rule.id);

@@ -28,7 +28,43 @@ thresholds:
 """
 
 
+FAILING = """
+name: capacity-none
+target: ${TARGET}
+scenarios:
+  find:
+    executor: capacity-search
+    start_rate: 8
+    max_rate: 100
+    step_duration: 1s
+    pre_allocated_vus: 5
+    flow:
+      - request: { url: /status/503 }
+thresholds:
+  http_req_failed: ["rate<0.01"]
+"""
+
+
 class Capacity(unittest.TestCase):
+    def test_a_target_that_fails_at_every_rate_has_no_capacity(self):
+        """It used to bisect down to "max rate 0.2/s ... converged", passing steps that sent nothing."""
+        d = tempfile.mkdtemp(prefix="loadcell-cap-")
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write(FAILING)
+        with Target() as t:
+            p = subprocess.run([LOADCELL, "run", f"{d}/t.yaml", "-e", f"TARGET={t.url.rstrip('/')}", "-q",
+                                "--summary-export", f"{d}/summary.json"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 99, p.stdout + p.stderr)
+        with open(f"{d}/summary.json") as f:
+            cap = json.load(f)["capacity"]
+        self.assertFalse(cap["found"])
+        # min_rate defaults to start_rate / 16: 8, 4, 2, 1, 0.5 — every one failed, none "passed" on no data.
+        self.assertEqual([s["rate"] for s in cap["steps"]], [8, 4, 2, 1, 0.5])
+        self.assertFalse(any(s["passed"] for s in cap["steps"]))
+        self.assertTrue(cap["why"].startswith("no passing rate found (failed at 0.5/s"), cap["why"])
+        self.assertIn("no rate kept every threshold passing: no passing rate found", p.stdout)
+
+
     def test_finds_the_known_ceiling(self):
         d = tempfile.mkdtemp(prefix="loadcell-cap-")
         with open(f"{d}/t.yaml", "w") as f:
