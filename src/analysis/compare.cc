@@ -114,9 +114,19 @@ std::string Value(const MetricComparison& m, double v) {
   return fmt::format("{:.3f} ms", v);
 }
 
-std::string ChangeText(const MetricComparison& m) {
-  return m.metric == "error_rate" ? fmt::format("{:+.2f} pp", 100 * m.change) : Pct(m.change);
+std::string ChangeText(const MetricComparison& m, double change) {
+  return m.metric == "error_rate" ? fmt::format("{:+.2f} pp", 100 * change) : Pct(change);
 }
+
+// The change the interval and the U test are about: the per-second values' medians
+// (means for the error rate). With too few seconds there is none.
+std::string JudgedChangeText(const MetricComparison& m) {
+  return m.verdict == Verdict::kInsufficient ? "-" : ChangeText(m, m.window_change);
+}
+
+constexpr const char* kChangeNote =
+    "change and its 95% interval: the median of the per-second values, current vs baseline (the mean for error_rate) "
+    "— what the U test and the gate judge; baseline, current and run change: the whole-run values";
 
 std::string IntervalText(const MetricComparison& m) {
   if (m.verdict == Verdict::kInsufficient) return "-";
@@ -167,13 +177,14 @@ Comparison CompareRuns(const RunResults& baseline, const RunResults& current, co
 std::string FormatComparison(const Comparison& c) {
   std::string out = fmt::format("loadcell compare: {} (baseline) vs {} (current), allowed regression {:.0f}%\n\n",
                                 c.baseline_name, c.current_name, 100 * c.options.max_regression);
-  out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>10} {:>9}  {:<22} {}\n", "request", "metric", "baseline", "current",
-                     "change", "p", "95% interval", "verdict");
+  out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>11} {:>10} {:>9}  {:<22} {}\n", "request", "metric", "baseline",
+                     "current", "run change", "change", "p", "95% interval", "verdict");
   for (const MetricComparison& m : c.rows) {
-    out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>10} {:>9.2g}  {:<22} {}\n", m.request.empty() ? "(all)" : m.request,
-                       m.metric, Value(m, m.baseline), Value(m, m.current), ChangeText(m), m.p_value, IntervalText(m),
-                       VerdictName(m.verdict));
+    out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>11} {:>10} {:>9.2g}  {:<22} {}\n",
+                       m.request.empty() ? "(all)" : m.request, m.metric, Value(m, m.baseline), Value(m, m.current),
+                       ChangeText(m, m.change), JudgedChangeText(m), m.p_value, IntervalText(m), VerdictName(m.verdict));
   }
+  out += fmt::format("\n  {}\n", kChangeNote);
   out += c.regressed() ? "\n  REGRESSION: significantly worse beyond the allowed change\n"
                        : "\n  no significant regression\n";
   return out;
@@ -184,13 +195,16 @@ std::string ComparisonMarkdown(const Comparison& c) {
                                 c.regressed() ? "regression" : "no significant regression");
   out += fmt::format("Baseline `{}` vs current `{}`; allowed regression {:.0f}%, significance p < {:g}.\n\n",
                      c.baseline_name, c.current_name, 100 * c.options.max_regression, c.options.alpha);
-  out += "| request | metric | baseline | current | change | 95% interval | verdict |\n|---|---|---:|---:|---:|---|---|\n";
+  out += "| request | metric | baseline | current | run change | change | 95% interval | verdict |\n"
+         "|---|---|---:|---:|---:|---:|---|---|\n";
   for (const MetricComparison& m : c.rows) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {}{} |\n", m.request.empty() ? "(all)" : m.request, m.metric,
-                       Value(m, m.baseline), Value(m, m.current), ChangeText(m), IntervalText(m),
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {}{} |\n", m.request.empty() ? "(all)" : m.request, m.metric,
+                       Value(m, m.baseline), Value(m, m.current), ChangeText(m, m.change), JudgedChangeText(m),
+                       IntervalText(m),
                        m.verdict == Verdict::kWorse ? "❌ " : m.verdict == Verdict::kBetter ? "✅ " : "",
                        VerdictName(m.verdict));
   }
+  out += fmt::format("\n_{}_\n", kChangeNote);
   return out;
 }
 

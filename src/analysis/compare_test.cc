@@ -1,5 +1,6 @@
 #include "analysis/compare.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace loadcell {
@@ -53,6 +54,27 @@ TEST(Compare, ErrorRateIsJudgedInPercentagePoints) {
   MetricComparison m = CompareMetric("", "error_rate", 0, 0.05, base, worse, true, true, {});
   EXPECT_EQ(m.verdict, Verdict::kWorse);
   EXPECT_NEAR(m.window_change, 0.05, 1e-12);
+}
+
+// The change printed beside the interval is the statistic the interval is about: a p99 row
+// once read "+24.7%" (the whole run) with an interval of [+26.7%, +30.2%] (the seconds).
+TEST(Compare, TheChangeShownIsTheOneTheIntervalIsAbout) {
+  std::vector<double> cur = Seconds(32.5);
+  cur[10] = 90;
+  Comparison c;
+  c.baseline_name = "b";
+  c.current_name = "c";
+  c.rows.push_back(CompareMetric("", "p99", 25.6, 31.9, Seconds(25), cur, true, false, {}));
+  const MetricComparison& m = c.rows[0];
+  std::string text = FormatComparison(c);
+  std::string judged = fmt::format("{:+.1f}%", 100 * m.window_change);
+  std::string low = fmt::format("{:+.1f}%", 100 * (m.ci_low - 1)), high = fmt::format("{:+.1f}%", 100 * (m.ci_high - 1));
+  EXPECT_NE(text.find(judged + " "), std::string::npos) << text;
+  EXPECT_NE(text.find("[" + low + ", " + high + "]"), std::string::npos) << text;
+  EXPECT_GE(m.window_change + 1, m.ci_low);
+  EXPECT_LE(m.window_change + 1, m.ci_high);
+  EXPECT_NE(text.find("change and its 95% interval: the median of the per-second values"), std::string::npos);
+  EXPECT_NE(ComparisonMarkdown(c).find("| run change | change | 95% interval |"), std::string::npos);
 }
 
 }  // namespace

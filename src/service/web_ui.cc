@@ -75,9 +75,9 @@ async function compareView(id, baseline) {
   const fmt = (m, v) => m === 'error_rate' ? (100 * v).toFixed(2) + '%' : v.toFixed(2);
   main.replaceChildren(el('h2', {}, `Run ${id} against run ${baseline}`),
     el('p', {id: 'compare-verdict', class: c.regressed ? 'failed' : 'passed'}, c.regressed ? 'regressed' : 'no significant regression'),
-    el('table', {id: 'comparison'}, el('tr', {}, ...['request', 'metric', 'baseline', 'current', 'change', 'verdict'].map(h => el('th', {}, h))),
+    el('table', {id: 'comparison'}, el('tr', {}, ...['request', 'metric', 'baseline', 'current', 'change (per-second median)', 'verdict'].map(h => el('th', {}, h))),
       ...c.rows.map(m => el('tr', {}, el('td', {}, m.request || 'all'), el('td', {}, m.metric), el('td', {}, fmt(m.metric, m.baseline)),
-        el('td', {}, fmt(m.metric, m.current)), el('td', {}, m.metric === 'error_rate' ? (100 * m.change).toFixed(2) + ' pp' : (100 * m.change).toFixed(1) + '%'),
+        el('td', {}, fmt(m.metric, m.current)), el('td', {}, m.metric === 'error_rate' ? (100 * m.window_change).toFixed(2) + ' pp' : (100 * m.window_change).toFixed(1) + '%'),
         el('td', {class: m.verdict === 'worse' ? 'failed' : ''}, m.verdict)))));
 }
 async function reportView(id) {
