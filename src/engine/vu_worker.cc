@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <optional>
 #include <random>
 #include <unordered_map>
@@ -134,7 +135,9 @@ struct VuWorker::Exec {
   Nanos end = 0;         // no iteration starts after this
   Nanos hard_end = 0;    // graceful stop over: iterations still running are interrupted
   std::vector<std::unique_ptr<Vu>> vus;
-  std::vector<Vu*> idle;  // open executors
+  // Open executors: free VUs, handed out first-in first-out, so that every pre-allocated
+  // VU takes its turn (last-in first-out kept a handful busy and the rest never ran).
+  std::deque<Vu*> idle;
   int64_t max_vus = 0;    // open executors: this worker's share
   int64_t next_vu_index = 0;
   int64_t id_base = 0;    // VU ids of this scenario are id_base + 1 ...
@@ -419,8 +422,8 @@ void VuWorker::Tick(Exec& e, Nanos now) {
     auto due = [&](Nanos scheduled) {
       Vu* vu = nullptr;
       if (!e.idle.empty()) {
-        vu = e.idle.back();
-        e.idle.pop_back();
+        vu = e.idle.front();
+        e.idle.pop_front();
       } else if (static_cast<int64_t>(e.vus.size()) < e.max_vus) {
         // VUs are added on demand up to max_vus.
         vu = &NewVu(e, e.next_vu_index);

@@ -246,5 +246,36 @@ class K6Flags(unittest.TestCase):
         self.assertIn("scenario s (constant-vus)", p.stdout)
 
 
+
+class ArrivalRateVus(unittest.TestCase):
+    def test_every_pre_allocated_vu_takes_its_turn(self):
+        """20 pre-allocated VUs, tenant t{vu % 50}: 2,000 iterations once showed 2 tenants."""
+        with Target() as t:
+            d = tempfile.mkdtemp(prefix="loadcell-rr-")
+            p, s, _ = run_yaml(f"""
+                target: {t.url.rstrip('/')}
+                scenarios:
+                  s:
+                    executor: constant-arrival-rate
+                    rate: 500
+                    duration: 2s
+                    pre_allocated_vus: 20
+                    tags: {{ tenant: "t{{{{ vu % 50 }}}}" }}
+                    flow: [ {{ request: {{ url: / }} }} ]
+            """, "--out", f"{d}/r.json")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        with open(f"{d}/r.json") as f:
+            doc = json.load(f)
+        per_tenant = {}
+        for h in doc["histograms"]:
+            if h["metric"] == "iterations":
+                per_tenant[h["tags"]["tenant"]] = per_tenant.get(h["tags"]["tenant"], 0) + h["count"]
+        self.assertEqual(sorted(per_tenant), sorted(f"t{v}" for v in range(1, 21)))
+        self.assertEqual(sum(per_tenant.values()), 1000)
+        # Round robin: each VU ran its share of the 1,000 (50), give or take a few.
+        self.assertGreaterEqual(min(per_tenant.values()), 40, per_tenant)
+        self.assertLessEqual(max(per_tenant.values()), 60, per_tenant)
+
+
 if __name__ == "__main__":
     unittest.main()
