@@ -142,8 +142,22 @@ void Service::Routes() {
       api::Fail(res, 413, fmt::format("request body larger than {} bytes", options_.max_body_bytes));
     } else if (res.status == 404) {
       api::Fail(res, 404, fmt::format("no such endpoint: {} {}", req.method, req.path));
+    } else if (res.status == 400 && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+               !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      // The HTTP layer refuses a body-carrying method without a length before any route runs.
+      api::Fail(res, 400, fmt::format("{} {}: the request has no Content-Length; send a body, even an empty one "
+                                      "(curl -d '' or -d '{{}}')", req.method, req.path));
+    } else if (res.status == 400) {
+      api::Fail(res, 400, "bad request: the HTTP request line or headers could not be read");
+    } else if (res.status == 414) {
+      api::Fail(res, 414, "the request's URI is too long");
+    } else if (res.status == 431) {
+      api::Fail(res, 431, "the request's header fields are too large");
+    } else if (res.status == 405) {
+      api::Fail(res, 405, fmt::format("{} is not allowed on {}", req.method, req.path));
     } else {
-      api::Fail(res, res.status, fmt::format("HTTP {}", res.status));
+      api::Fail(res, res.status, fmt::format("the request failed with HTTP status {} before reaching an endpoint",
+                                             res.status));
     }
   });
   h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import textwrap
@@ -259,6 +260,33 @@ class Api(unittest.TestCase):
                          "overrides.vus: expected an integer ≥ 1")
         self.assertEqual(call("POST", "/api/v1/runs", {"test": yaml, "overrides": {"rate": 5}})[1]["error"],
                          "overrides.rate: unknown key (expected vus, duration, env)")
+
+    def test_the_docs_alert_rule_example_is_accepted(self):
+        with open(os.path.join(ROOT, "docs", "service.md")) as f:
+            doc = f.read()
+        m = re.search(r"```json\n\s*(\{\"name\".*?\})\n\s*```", doc, re.S)
+        self.assertIsNotNone(m, "the alert rule example in docs/service.md")
+        status, rule = self.server.call("POST", "/api/v1/alerts/rules", json.loads(m.group(1)))
+        self.assertEqual(status, 201, rule)
+        self.assertEqual(self.server.call("DELETE", f"/api/v1/alerts/rules/{rule['id']}")[0], 204)
+
+    def test_errors_say_what_is_wrong(self):
+        """A POST without a body answered {"error": "HTTP 400"}."""
+        # What `curl -X POST URL` sends: no body and no Content-Length (urllib would add one).
+        port = int(self.server.base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"POST /api/v1/schedules/1/trigger HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         f"Authorization: Bearer {self.server.token}\r\n\r\n".encode())
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
+        self.assertEqual(json.loads(body)["error"],
+                         "POST /api/v1/schedules/1/trigger: the request has no Content-Length; send a body, even an "
+                         "empty one (curl -d '' or -d '{}')")
+        status, body = self.server.call("POST", "/api/v1/schedules/999999/trigger", raw=b"")
+        self.assertEqual((status, body["error"]), (404, "no schedule with id 999999"))
 
     def test_stored_test_with_overrides_failed_thresholds_and_alerts(self):
         t = self.create_test("thresholds", test_yaml(self.target.url, threshold="p(95)<0.001", name="thresholds"))
