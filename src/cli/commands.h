@@ -69,7 +69,10 @@ bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, st
 struct ValidateArgs {
   std::string file;
   std::vector<std::string> env;  // -e KEY=VALUE
+  std::string max_value_size = "10MB";
 };
+// --max-value-size for run and validate: the largest value a test file may expand to.
+bool ParseMaxValueSize(const std::string& text, uint64_t* out);
 void AddValidateOptions(CLI::App& cmd, ValidateArgs& a);
 int RunValidate(const ValidateArgs& a);
 
@@ -84,6 +87,7 @@ struct RunArgs {
   bool insecure = false;
   bool no_redact = false;
   bool strict_thresholds = false;  // a threshold with no data fails
+  std::string max_value_size = "10MB";
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;

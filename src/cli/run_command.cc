@@ -22,6 +22,7 @@
 #include "analysis/soak.h"
 #include "analysis/usl_sweep.h"
 #include "engine/capacity_run.h"
+#include "engine/generator_fit.h"
 #include "history/history_db.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
@@ -47,6 +48,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_option("--max-value-size", a.max_value_size, "The largest value the test file may expand to (YAML aliases), e.g. 10MB");
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
@@ -90,6 +92,7 @@ bool IsNdjson(const std::string& path) { return path.ends_with(".ndjson"); }
 int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
+  if (!ParseMaxValueSize(a.max_value_size, &options.max_value_size)) return kExitBadInput;
   RunOverrides overrides;
   overrides.vus = a.vus;
   if (!a.duration.empty()) {
@@ -173,6 +176,12 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // This generator's share must fit its file limit and memory: refused now, with how many
+  // VUs fit, rather than ended mid-run by the kernel or the allocator.
+  if (auto why = VusDoNotFit(PeakVus(tdef, overrides.segment), FileLimit(false), AvailableMemory())) {
+    std::fprintf(stderr, "loadcell: %s: %s\n", a.file.c_str(), why->c_str());
+    return kExitBadInput;
   }
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                tdef.scenarios.size(), threads, static_cast<unsigned long long>(seed));
@@ -278,6 +287,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   } else {
     result = RunTest(*plan, g_interrupted, &g_signals, &observers, sampler);
   }
+  const std::string failure = result.failure;
   // Soak: the memory-growth gauges exist before the thresholds that may use them.
   std::vector<std::string> findings;
   if (monitoring) {
@@ -342,6 +352,10 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     live->Stop();
   }
   int run_code = RunExitCode(results);
+  if (!failure.empty()) {
+    std::fprintf(stderr, "loadcell: %s\n", failure.c_str());
+    if (run_code == kExitOk || run_code == 99) run_code = kExitFailure;
+  }
   if (!a.history.empty()) {
     auto db = HistoryDb::Open(a.history);
     if (!db.ok()) {

@@ -4,6 +4,8 @@
 
 #include "cli/arguments.h"
 #include "cli/commands.h"
+#include "common/units.h"
+#include "engine/generator_fit.h"
 #include "scenario/loader.h"
 
 namespace loadcell {
@@ -11,6 +13,17 @@ namespace loadcell {
 void AddValidateOptions(CLI::App& cmd, ValidateArgs& a) {
   cmd.add_option("file", a.file, "Test definition (YAML)")->required();
   cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
+  cmd.add_option("--max-value-size", a.max_value_size, "The largest value the file may expand to (YAML aliases), e.g. 10MB");
+}
+
+bool ParseMaxValueSize(const std::string& text, uint64_t* out) {
+  auto size = ParseSize(text);
+  if (!size.ok() || *size <= 0) {
+    std::fprintf(stderr, "loadcell: --max-value-size: %s\n", size.ok() ? "must be greater than zero" : size.error().message.c_str());
+    return false;
+  }
+  *out = static_cast<uint64_t>(*size);
+  return true;
 }
 
 bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, std::string>* env) {
@@ -28,6 +41,7 @@ bool ParseEnvArgs(const std::vector<std::string>& args, std::map<std::string, st
 int RunValidate(const ValidateArgs& a) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
+  if (!ParseMaxValueSize(a.max_value_size, &options.max_value_size)) return kExitBadInput;
   if (auto bad = CheckTestFileArgument(a.file)) {
     std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
     return kExitBadInput;
@@ -36,6 +50,10 @@ int RunValidate(const ValidateArgs& a) {
   if (!def.ok()) {
     std::fprintf(stderr, "%s\n", def.error().message.c_str());
     return kExitBadInput;
+  }
+  // Only a warning here: another machine (or a segment of the test) may be bigger.
+  if (auto why = VusDoNotFit(PeakVus(*def, ExecutionSegment()), FileLimit(true), AvailableMemory())) {
+    std::fprintf(stderr, "loadcell: warning: %s: %s\n", a.file.c_str(), why->c_str());
   }
   std::string names;
   for (const ScenarioDef& s : def->scenarios) {

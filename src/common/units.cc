@@ -49,7 +49,7 @@ Result<Nanos> ParseDuration(std::string_view text) {
     else return bad("missing unit (us, ms, s, m, h)");
     total += static_cast<long double>(n) * unit;
   }
-  if (total > 1e18L) return bad("too large");
+  if (!std::isfinite(static_cast<double>(total)) || total > 1e18L) return bad("too large");
   return static_cast<Nanos>(std::llround(static_cast<double>(total)));
 }
 

@@ -94,9 +94,18 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
     workers.push_back(std::make_unique<VuWorker>(plan, i, gate, stop, force, live.get(), &intervals));
   }
   std::vector<std::thread> threads;
-  for (auto& w : workers) {
-    threads.emplace_back([&w, &finished] {
-      w->Run();
+  std::atomic<int> out_of_memory{-1};  // the first worker whose allocation failed
+  for (size_t i = 0; i < workers.size(); ++i) {
+    threads.emplace_back([&w = workers[i], &finished, &out_of_memory, &stop, &force, i] {
+      try {
+        w->Run();
+      } catch (const std::bad_alloc&) {
+        // Not an abort: the run stops, and what every worker measured is still written.
+        int none = -1;
+        out_of_memory.compare_exchange_strong(none, static_cast<int>(i));
+        stop = true;
+        force = true;
+      }
       finished.fetch_add(1);
     });
   }
@@ -171,6 +180,12 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
     }
   }
   for (std::string& m : LocalLimitMessages(ReadLocalLimits())) r.messages.push_back(std::move(m));
+  if (out_of_memory.load() >= 0) {
+    r.failure = fmt::format("out of memory on worker {}: the run was stopped there; the results hold what was "
+                            "measured until then",
+                            out_of_memory.load());
+    r.messages.push_back(r.failure);
+  }
   r.interrupted = interrupted.load();
   return r;
 }

@@ -24,6 +24,7 @@ struct TestResult {
   std::vector<std::string> messages;
   bool interrupted = false;
   std::string aborted_by;     // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
+  std::string failure;        // the run could not go on (out of memory): it ended early
   std::vector<SeriesPoint> series;  // one point per second
 };
 

@@ -211,6 +211,8 @@ bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bo
   return true;
 }
 
+constexpr int kMaxArrivalsPerTick = 1 << 16;
+
 // ---- the worker ---------------------------------------------------------------------------
 VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::atomic<bool>& stop,
                    const std::atomic<bool>& force, LiveAggregates* live, IntervalSink* intervals)
@@ -437,13 +439,18 @@ void VuWorker::Tick(Exec& e, Nanos now) {
       }
       StartIteration(*vu, now, scheduled);
     };
+    // At most kMaxArrivalsPerTick arrivals per pass of the loop: whatever the schedule says,
+    // the loop comes back to its clock, timers and signals (the rest are due next pass).
+    int taken = 0;
     if (e.constant) {
-      while (!e.constant->done() && e.constant->next() <= now) {
+      while (!e.constant->done() && e.constant->next() <= now && e.constant->next() < e.end &&
+             taken++ < kMaxArrivalsPerTick) {
         due(e.constant->next());
         e.constant->Advance();
       }
     } else if (e.ramp) {
-      while (!e.ramp->done() && e.start + e.ramp->next() <= now) {
+      while (!e.ramp->done() && e.start + e.ramp->next() <= now && e.start + e.ramp->next() <= e.end &&
+             taken++ < kMaxArrivalsPerTick) {
         due(e.start + e.ramp->next());
         e.ramp->Advance();
       }

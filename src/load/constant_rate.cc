@@ -8,7 +8,9 @@ ConstantRateSchedule::ConstantRateSchedule(Nanos start, Nanos end, double rate, 
                                            const ExecutionSegment* segment)
     : start_(start),
       end_(end),
-      ns_per_arrival_(1e9 / rate),
+      // A rate that is not a positive finite number schedules nothing (validation refuses
+      // it; this keeps a schedule that slipped through from spinning on NaN times).
+      ns_per_arrival_(rate > 0 && std::isfinite(rate) ? 1e9 / rate : INFINITY),
       workers_(workers),
       segment_(segment != nullptr && !segment->whole() ? segment : nullptr),
       local_(worker),
@@ -17,7 +19,9 @@ ConstantRateSchedule::ConstantRateSchedule(Nanos start, Nanos end, double rate, 
 
 // Computed from the index each time, never by adding intervals: no drift after millions.
 Nanos ConstantRateSchedule::TimeOf(int64_t i) const {
-  return start_ + static_cast<Nanos>(std::llround(static_cast<double>(i) * ns_per_arrival_));
+  double offset = static_cast<double>(i) * ns_per_arrival_;
+  if (!(offset < static_cast<double>(end_ - start_))) return end_;  // past the end, NaN and infinity included
+  return start_ + static_cast<Nanos>(std::llround(offset));
 }
 
 void ConstantRateSchedule::Advance() {

@@ -42,7 +42,8 @@ Nanos ArrivalSchedule::TimeOf(double n) const {
       double disc = std::max(0.0, s.r0 * s.r0 + 4 * a * k);
       t = 2 * k / (s.r0 + std::sqrt(disc));
     }
-    return s.start + std::min<Nanos>(std::llround(t), s.duration);
+    if (!std::isfinite(t) || t < 0) return -1;  // a broken rate (NaN, infinite) ends the schedule
+    return s.start + std::min<Nanos>(std::llround(std::min(t, static_cast<double>(s.duration))), s.duration);
   }
   return -1;
 }

@@ -1,8 +1,11 @@
 #include "scenario/loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -329,23 +332,41 @@ class Loader {
     return ExpandEnv(n, path, n.Scalar());
   }
 
-  int64_t Int(const Node& n, const std::string& path, int64_t min) {
+  // Every count a test holds is at most a trillion: beyond that no run can use it, and an
+  // integer that overflowed (strtoll saturates) must not pass as its largest value.
+  static constexpr int64_t kMaxInt = 1'000'000'000'000;
+
+  int64_t Int(const Node& n, const std::string& path, int64_t min, int64_t max = kMaxInt) {
     std::string s = String(n, path);
     char* end = nullptr;
+    errno = 0;
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (s.empty() || end != s.c_str() + s.size()) Fail(n, path, fmt::format("expected an integer, got \"{}\"", s));
+    if (errno == ERANGE || v > max) Fail(n, path, fmt::format("must be at most {}, got {}", max, s));
     if (v < min) Fail(n, path, fmt::format("must be at least {}, got {}", min, v));
     return v;
   }
 
-  double Number(const Node& n, const std::string& path, double min, bool exclusive) {
+  // A finite number within [min, max] (min excluded when `exclusive`): NaN, infinities and
+  // values no schedule can represent are refused here, not found spinning at run time.
+  double Number(const Node& n, const std::string& path, double min, bool exclusive, double max = 1e12) {
     std::string s = String(n, path);
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);
     if (s.empty() || end != s.c_str() + s.size()) Fail(n, path, fmt::format("expected a number, got \"{}\"", s));
+    if (!std::isfinite(v)) Fail(n, path, fmt::format("expected a finite number, got \"{}\"", s));
     if (exclusive ? v <= min : v < min) {
       Fail(n, path, fmt::format("must be {} {}, got {}", exclusive ? "greater than" : "at least", min, s));
     }
+    if (v > max) Fail(n, path, fmt::format("must be at most {:g}, got {}", max, s));
+    return v;
+  }
+
+  // An arrival rate per time unit: above zero and at least one per 10 years of time units
+  // (a rate of 1e-300 would schedule its first arrival past the end of time), at most 1e9.
+  double Rate(const Node& n, const std::string& path, bool allow_zero) {
+    double v = Number(n, path, 0, !allow_zero, 1e9);
+    if (v > 0 && v < 1e-8) Fail(n, path, fmt::format("must be 0 or at least 1e-8 (one arrival per 10^8 time units), got {}", n.Scalar()));
     return v;
   }
 
@@ -356,11 +377,16 @@ class Loader {
     Fail(n, path, fmt::format("expected true or false, got \"{}\"", s));
   }
 
+  // Every duration of a test is at most 31 days: a longer run is a typo (200000h), and the
+  // run's end time must be representable.
+  static constexpr Nanos kMaxDuration = 31LL * 24 * 3600 * kSecond;
+
   Nanos Duration(const Node& n, const std::string& path, bool allow_zero) {
     std::string s = String(n, path);
     auto d = ParseDuration(s);
     if (!d.ok()) Fail(n, path, d.error().message);
     if (!allow_zero && *d == 0) Fail(n, path, "must be greater than zero");
+    if (*d > kMaxDuration) Fail(n, path, fmt::format("invalid duration \"{}\": at most 744h (31 days)", s));
     return *d;
   }
 
@@ -550,18 +576,18 @@ class Loader {
       case ExecutorKind::kRampingArrivalRate:
       case ExecutorKind::kCapacitySearch:
         if (s.executor == ExecutorKind::kConstantArrivalRate) {
-          s.rate = Number(required("rate"), p("rate"), 0, true);
+          s.rate = Rate(required("rate"), p("rate"), false);
           s.duration = Duration(required("duration"), p("duration"), false);
         } else if (s.executor == ExecutorKind::kRampingArrivalRate) {
-          s.start_rate = n["start_rate"] ? Number(n["start_rate"], p("start_rate"), 0, false) : 0;
+          s.start_rate = n["start_rate"] ? Rate(n["start_rate"], p("start_rate"), true) : 0;
           s.stages = Stages(required("stages"), p("stages"), true);
         } else {
-          s.start_rate = Number(required("start_rate"), p("start_rate"), 0, true);
-          s.max_rate = Number(required("max_rate"), p("max_rate"), 0, true);
+          s.start_rate = Rate(required("start_rate"), p("start_rate"), false);
+          s.max_rate = Rate(required("max_rate"), p("max_rate"), false);
           s.step_duration = Duration(required("step_duration"), p("step_duration"), false);
           if (s.max_rate < s.start_rate) Fail(n["max_rate"], p("max_rate"), "must be at least start_rate");
           if (n["min_rate"]) {
-            s.min_rate = Number(n["min_rate"], p("min_rate"), 0, true);
+            s.min_rate = Rate(n["min_rate"], p("min_rate"), false);
             if (s.min_rate > s.start_rate) Fail(n["min_rate"], p("min_rate"), "must be at most start_rate");
           }
         }
@@ -616,7 +642,7 @@ class Loader {
       if (!st["target"]) Fail(st, sp, "missing `target`");
       Stage s;
       s.duration = Duration(st["duration"], Join(sp, "duration"), true);
-      s.target = rate ? Number(st["target"], Join(sp, "target"), 0, false)
+      s.target = rate ? Rate(st["target"], Join(sp, "target"), true)
                       : static_cast<double>(Int(st["target"], Join(sp, "target"), 0));
       total += s.duration;
       out.push_back(s);
@@ -1353,14 +1379,118 @@ class Loader {
   std::set<std::string> defined_;
 };
 
+// The first byte of `text` that is not UTF-8, as "line:col: ...", or "".
+std::string FirstInvalidUtf8(const std::string& text) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      auto cc = static_cast<unsigned char>(text[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8 either.
+    if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+               (cp >= 0xD800 && cp <= 0xDFFF))) {
+      ok = false;
+    }
+    if (!ok) return fmt::format("{}:{}: invalid UTF-8 (byte 0x{:02X}): a test file is UTF-8 text", line, col, c);
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += len;
+  }
+  return "";
+}
+
+// What the document expands to, walked once per node (aliases name one node many times:
+// each is measured once and counted as often as it is named). Refuses a value larger than
+// `max_bytes`, nesting deeper than kMaxYamlDepth and a key given twice in one mapping.
+class ExpansionCheck {
+ public:
+  explicit ExpansionCheck(uint64_t max_bytes) : max_(max_bytes) {}
+
+  void Check(const Node& root) {
+    if (Size(root, 0, "") > max_) Locate(root, "");
+  }
+
+ private:
+  uint64_t Size(const Node& n, int depth, const std::string& path) {
+    if (depth > kMaxYamlDepth) {
+      Fail(PosOf(n), path, fmt::format("nested more than {} levels deep", kMaxYamlDepth));
+    }
+    const YAML::Mark m = n.Mark();
+    if (m.pos >= 0) {
+      auto it = memo_.find(m.pos);
+      if (it != memo_.end()) return it->second;
+    }
+    uint64_t size = 1;
+    auto add = [&](uint64_t s) { size = std::min(max_ + 1, size + s); };
+    if (n.IsScalar()) {
+      add(n.Scalar().size());
+    } else if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i) add(Size(n[i], depth + 1, Index(path, i)));
+    } else if (n.IsMap()) {
+      std::map<std::string, int> seen;  // key -> line
+      for (const auto& kv : n) {
+        if (kv.first.IsScalar()) {
+          const std::string& key = kv.first.Scalar();
+          auto [it, fresh] = seen.emplace(key, kv.first.Mark().line + 1);
+          if (!fresh) {
+            Fail(PosOf(kv.first), Join(path, key), fmt::format("duplicate key `{}` (first at line {})", key, it->second));
+          }
+        }
+        add(Size(kv.first, depth + 1, path));
+        add(Size(kv.second, depth + 1, kv.first.IsScalar() ? Join(path, kv.first.Scalar()) : path));
+      }
+    }
+    if (m.pos >= 0) memo_[m.pos] = size;
+    return size;
+  }
+
+  // The innermost value that is too large on its own: where the aliases multiply.
+  [[noreturn]] void Locate(const Node& n, const std::string& path) {
+    auto too_big = [&](const Node& c) { return Size(c, 0, path) > max_; };
+    if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i) {
+        if (too_big(n[i])) Locate(n[i], Index(path, i));
+      }
+    } else if (n.IsMap()) {
+      for (const auto& kv : n) {
+        if (too_big(kv.second)) Locate(kv.second, kv.first.IsScalar() ? Join(path, kv.first.Scalar()) : path);
+      }
+    }
+    Fail(PosOf(n), path, fmt::format("this value expands to more than {} bytes (YAML aliases repeat what they name); "
+                                     "--max-value-size raises the limit",
+                                     max_));
+  }
+
+  uint64_t max_;
+  std::unordered_map<size_t, uint64_t> memo_;
+};
+
 Result<TestDefinition> LoadNode(const std::function<Node()>& parse, const std::string& file, const LoadOptions& options) {
   try {
     Node root = parse();
+    if (!root.IsDefined() || root.IsNull()) {
+      Fail(SourcePos{1, 1}, "", "the file holds no test definition (it is empty or only comments): a test is a mapping "
+                                "with `scenarios` (and name, target, thresholds, ...)");
+    }
+    ExpansionCheck(options.max_value_size).Check(root);
     Loader loader(file, options);
     return loader.Load(root);
   } catch (const LoadError& e) {
     return Error::InvalidArgument(fmt::format("{}:{}:{}: {}{}", file, e.pos.line, e.pos.col,
                                               e.path.empty() ? "" : e.path + ": ", e.message));
+  } catch (const YAML::DeepRecursion& e) {
+    return Error::InvalidArgument(fmt::format("{}:{}:{}: nested too deeply for the YAML parser ({} levels)", file,
+                                              e.mark.line + 1, e.mark.column + 1, e.depth()));
   } catch (const YAML::Exception& e) {
     return Error::InvalidArgument(fmt::format("{}:{}:{}: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
@@ -1408,6 +1538,22 @@ std::string Suggest(const std::string& word, const std::vector<std::string>& can
 }
 
 Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options) {
+  if (std::string bad = FirstInvalidUtf8(text); !bad.empty()) {
+    return Error::InvalidArgument(fmt::format("{}:{}", file_name, bad));
+  }
+  // yaml-cpp parses nested flow and block collections recursively: a file nested thousands
+  // deep would end the process on its stack before any check of ours ran.
+  int depth = 0, worst = 0, line = 1, col = 0;
+  for (char c : text) {
+    ++col;
+    if (c == '[' || c == '{') worst = std::max(worst, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+    else if (c == '\n') ++line, col = 0;
+    if (worst > 4 * kMaxYamlDepth) {
+      return Error::InvalidArgument(fmt::format("{}:{}:{}: nested more than {} levels deep", file_name, line, col,
+                                                kMaxYamlDepth));
+    }
+  }
   return LoadNode([&] { return YAML::Load(text); }, file_name, options);
 }
 

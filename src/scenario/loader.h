@@ -15,15 +15,21 @@ namespace loadcell {
 struct LoadOptions {
   std::map<std::string, std::string> env;  // -e KEY=VALUE; wins over the process environment
   bool use_process_env = true;
+  // The most any one value of the file may expand to (YAML aliases repeat what they name:
+  // nine levels of ten make a 711-byte file a billion values), in bytes.
+  uint64_t max_value_size = 10 << 20;
 };
+
+// How deep a test file may nest (mappings and sequences).
+inline constexpr int kMaxYamlDepth = 64;
 
 Result<TestDefinition> LoadTestFile(const std::string& path, const LoadOptions& options = {});
 Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
 
-// The closest of `candidates` to `word` when it is a plausible typo, else "".
 // True for the counters of loadcell's metric catalogue (http_reqs, dropped_iterations, ...).
 bool IsCounterMetric(const std::string& name);
 
+// The closest of `candidates` to `word` when it is a plausible typo, else "".
 std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace loadcell
