@@ -88,6 +88,7 @@ struct RunArgs {
   bool no_redact = false;
   bool strict_thresholds = false;  // a threshold with no data fails
   std::string max_value_size = "10MB";
+  bool confine_files = false;      // data files: relative paths without `..` only (what serve runs)
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;

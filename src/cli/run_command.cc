@@ -48,6 +48,8 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
+  cmd.add_flag("--confine-files", a.confine_files,
+               "Data files only by relative paths without `..` (inside the test's directory): how `serve` runs tests");
   cmd.add_option("--max-value-size", a.max_value_size, "The largest value the test file may expand to (YAML aliases), e.g. 10MB");
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
@@ -93,6 +95,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
   if (!ParseMaxValueSize(a.max_value_size, &options.max_value_size)) return kExitBadInput;
+  options.confine_files = a.confine_files;
   RunOverrides overrides;
   overrides.vus = a.vus;
   if (!a.duration.empty()) {

@@ -88,6 +88,14 @@ const std::map<std::string, MetricType>& KnownMetrics() {
 
 }  // namespace
 
+bool IsConfinedPath(const std::string& path) {
+  if (path.empty() || path[0] == '/' || path.find('\0') != std::string::npos) return false;
+  for (const auto& part : std::filesystem::path(path)) {
+    if (part == ".." || part.empty()) return false;
+  }
+  return true;
+}
+
 bool IsCounterMetric(const std::string& name) {
   auto it = KnownMetrics().find(name);
   return it != KnownMetrics().end() && it->second == MetricType::kCounter;
@@ -313,7 +321,7 @@ class Loader {
       }
       if (auto v = EnvValue(name)) out += *v;
       else if (has_fallback) out += fallback;
-      else Fail(n, path, fmt::format("environment variable {} is not set (set it, pass -e {}=..., or write ${{{}:-default}})", name, name, name));
+      else Fail(n, path, fmt::format("environment variable {} is not set ({})", name, fmt::format(fmt::runtime(options_.env_hint), name)));
       i = close + 1;
     }
     return out;
@@ -488,6 +496,12 @@ class Loader {
       f.name = name;
       std::string file = String(kv.second["file"], Join(path, "file"));
       f.file = file;
+      if (options_.confine_files && !IsConfinedPath(file)) {
+        // One message whether or not such a file exists: the answer tells nothing of the disk.
+        Fail(kv.second["file"], Join(path, "file"),
+             fmt::format("`{}`: a data file here is one uploaded with the test, named by a relative path without `..`",
+                         file));
+      }
       f.path = std::filesystem::path(file).is_absolute() ? file : (base / file).string();
       if (Node mode = kv.second["mode"]) {
         std::string m = String(mode, Join(path, "mode"));
@@ -496,7 +510,16 @@ class Loader {
         else if (m == "unique") f.mode = DataFeeder::Mode::kUnique;
         else Fail(mode, Join(path, "mode"), fmt::format("unknown mode `{}` (sequential, random or unique)", m));
       }
-      auto table = ReadDataFile(f.path);
+      Result<DataTable> table = Error::InvalidArgument("");
+      if (options_.files != nullptr) {
+        auto it = options_.files->find(file);
+        if (it == options_.files->end()) {
+          Fail(kv.second["file"], Join(path, "file"), fmt::format("`{}` was not uploaded with the test (files)", file));
+        }
+        table = file.ends_with(".json") ? ParseJsonRows(it->second, file) : ParseCsv(it->second, file);
+      } else {
+        table = ReadDataFile(f.path);
+      }
       if (!table.ok()) Fail(kv.second["file"], Join(path, "file"), table.error().message);
       f.columns = table->columns;
       f.rows = table->rows;

@@ -18,7 +18,17 @@ struct LoadOptions {
   // The most any one value of the file may expand to (YAML aliases repeat what they name:
   // nine levels of ten make a 711-byte file a billion values), in bytes.
   uint64_t max_value_size = 10 << 20;
+  // Files a test names (data files) may only be relative paths without `..`, inside the
+  // test's own directory: what `loadcell serve` runs (run --confine-files). `files`, when
+  // set, holds them by name instead of the disk (a test validated before its run exists).
+  bool confine_files = false;
+  const std::map<std::string, std::string>* files = nullptr;
+  // The text an unset ${VAR} error ends with: how to give the variable.
+  std::string env_hint = "set it, pass -e {0}=..., or write ${{{0}:-default}}";
 };
+
+// True for a path a confined test may name: relative, no `..`, no empty name.
+bool IsConfinedPath(const std::string& path);
 
 // How deep a test file may nest (mappings and sequences).
 inline constexpr int kMaxYamlDepth = 64;

@@ -17,6 +17,17 @@ using nlohmann::json;
 constexpr int64_t kMaxQueued = 100;
 const char* const kStatuses[] = {"queued", "running", "passed", "failed", "aborted", "error"};
 
+// A run's overrides as the API shows them: uploaded files by name, not content.
+json OverridesShown(const std::string& stored) {
+  json o = json::parse(stored, nullptr, false);
+  if (o.is_object() && o.contains("files") && o["files"].is_object()) {
+    json names = json::array();
+    for (const auto& [name, _] : o["files"].items()) names.push_back(name);
+    o["files"] = names;
+  }
+  return o;
+}
+
 json RunJson(const RunRecord& r, bool with_yaml) {
   json j = {{"id", r.id},
             {"test_id", r.test_id.has_value() ? json(*r.test_id) : json(nullptr)},
@@ -30,7 +41,7 @@ json RunJson(const RunRecord& r, bool with_yaml) {
             {"exit_code", r.exit_code >= 0 ? json(r.exit_code) : json(nullptr)},
             {"message", r.message},
             {"interrupted", r.interrupted},
-            {"overrides", json::parse(r.overrides, nullptr, false)},
+            {"overrides", OverridesShown(r.overrides)},
             {"has_results", r.has_results}};
   if (r.has_results) {
     j["summary"] = {{"reqs", r.reqs}, {"rate", r.rate}, {"error_rate", r.error_rate}, {"p50_ms", r.p50_ms},
@@ -92,6 +103,19 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     json overrides = body->value("overrides", json::object());
     auto args = OverrideArgs(overrides);
     if (!args.ok()) return api::Fail(res, 400, args.error().message);
+    // Data files come with the run: {"files": {"users.csv": "id,name\n..."}}.
+    std::map<std::string, std::string> files;
+    if (body->contains("files")) {
+      const json& f = (*body)["files"];
+      if (!f.is_object()) return api::Fail(res, 400, "files: expected an object of file names and their text");
+      for (const auto& [fname, content] : f.items()) {
+        if (!content.is_string()) return api::Fail(res, 400, fmt::format("files.{}: expected the file's text", fname));
+        if (!IsConfinedPath(fname)) {
+          return api::Fail(res, 400, fmt::format("files.{}: a file name is a relative path without `..`", fname));
+        }
+        files[fname] = content.get<std::string>();
+      }
+    }
     std::string yaml, name;
     std::optional<int64_t> test_id;
     if (has_test) {
@@ -106,8 +130,9 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
       name = (*t)->name;
       test_id = (*t)->id;
     }
-    auto def = LoadTestText(yaml, "test.yaml");
+    auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions(overrides, &files));
     if (!def.ok()) return api::Fail(res, 400, "invalid test definition: " + def.error().message);
+    if (!files.empty()) overrides["files"] = files;
     if (name.empty()) name = def->name.empty() ? "inline" : def->name;
     auto active = s.store().ActiveRuns(std::nullopt);
     if (active.ok() && *active >= kMaxQueued + s.options().max_concurrent_runs) {

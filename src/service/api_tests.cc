@@ -44,7 +44,7 @@ json ValidationErrors(const std::string& message) {
 
 // Validates `yaml`; on failure answers 400 with the errors and returns false.
 bool Validate(const std::string& yaml, httplib::Response& res) {
-  auto def = LoadTestText(yaml, "test.yaml");
+  auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions({}, &kNoFiles));
   if (def.ok()) return true;
   api::Json(res, {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}}, 400);
   return false;
@@ -82,7 +82,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     auto yaml = api::StringField(*body, "yaml", res, &failed);
     if (failed) return;
     if (!yaml) return api::Fail(res, 400, "yaml: required");
-    auto def = LoadTestText(*yaml, "test.yaml");
+    auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &kNoFiles));
     if (!def.ok()) return api::Json(res, {{"valid", false}, {"errors", ValidationErrors(def.error().message)}});
     json scenarios = json::array();
     for (const ScenarioDef& sc : def->scenarios) scenarios.push_back({{"name", sc.name}, {"executor", ExecutorName(sc.executor)}});

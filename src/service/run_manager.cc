@@ -61,11 +61,28 @@ Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& o) {
         }
         args.insert(args.end(), {"-e", k + "=" + v.get<std::string>()});
       }
+    } else if (key == "files") {
+      continue;  // written into the run's directory by Launch, not a flag
     } else {
       return Error::InvalidArgument(fmt::format("overrides.{}: unknown key (expected vus, duration, env)", key));
     }
   }
   return args;
+}
+
+LoadOptions ServeLoadOptions(const nlohmann::json& overrides, const std::map<std::string, std::string>* files) {
+  LoadOptions o;
+  o.use_process_env = false;
+  o.confine_files = true;
+  o.files = files;
+  if (overrides.is_object() && overrides.contains("env") && overrides["env"].is_object()) {
+    for (const auto& [k, v] : overrides["env"].items()) {
+      if (v.is_string()) o.env[k] = v.get<std::string>();
+    }
+  }
+  o.env_hint = "a test run by the service sees only the variables given with its run: pass \"overrides\": {{\"env\": "
+               "{{\"{0}\": \"...\"}}}}, or write ${{{0}:-default}}";
+  return o;
 }
 
 void FillHeadline(const RunResults& r, RunRecord* run) {
@@ -164,12 +181,33 @@ void RunManager::Launch(const RunRecord& run) {
   auto overrides = nlohmann::json::parse(run.overrides, nullptr, false);
   auto extra = OverrideArgs(overrides.is_discarded() ? nlohmann::json() : overrides);
   if (!extra.ok()) return fail(extra.error().message);
-  std::vector<std::string> args = {options_.binary, "run", "test.yaml", "-q", "--out", "results.ndjson",
+  // The files uploaded with the run, beside its test (names were checked when it was queued).
+  if (!overrides.is_discarded() && overrides.contains("files") && overrides["files"].is_object()) {
+    for (const auto& [name, content] : overrides["files"].items()) {
+      if (!IsConfinedPath(name) || !content.is_string()) return fail(fmt::format("files.{}: not a file of this run", name));
+      fs::path path = fs::path(dir) / name;
+      fs::create_directories(path.parent_path(), ec);
+      std::ofstream f(path, std::ios::binary);
+      f << content.get<std::string>();
+      if (!f) return fail(fmt::format("cannot write {}", path.string()));
+    }
+  }
+  std::vector<std::string> args = {options_.binary, "run", "test.yaml", "-q", "--confine-files", "--out", "results.ndjson",
                                    "--out", "results.json"};
   args.insert(args.end(), extra->begin(), extra->end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The run's environment is its own: nothing of the server's (its secrets, LOADCELL_*,
+  // HTTP(S)_PROXY) reaches the test; variables come with the run (overrides.env -> -e).
+  // Sanitizer settings pass through: they configure the binary, not the test.
+  std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"};
+  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
   pid_t parent = getpid();
 
@@ -188,7 +226,7 @@ void RunManager::Launch(const RunRecord& run) {
     dup2(n, 0);
     dup2(o, 1);
     dup2(e, 2);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   if (pid < 0) return fail(fmt::format("cannot start the run: fork: {}", std::strerror(errno)));

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/run_results.h"
+#include "scenario/loader.h"
 #include "service/store.h"
 
 namespace loadcell {
@@ -82,6 +83,12 @@ class RunManager {
 // Turns a run's overrides ({"vus": 5, "duration": "10s", "env": {"K": "V"}}) into
 // `loadcell run` options; an error names the offending field.
 Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& overrides);
+
+// How a test submitted to the service is loaded: it sees only the variables its run is
+// given (overrides.env) — never the server's environment — and names only files uploaded
+// with it (`files`: name -> content), by relative paths without `..`.
+LoadOptions ServeLoadOptions(const nlohmann::json& overrides, const std::map<std::string, std::string>* files);
+inline const std::map<std::string, std::string> kNoFiles;  // a stored test has none yet
 
 // A finished run's headline numbers from its results.
 void FillHeadline(const RunResults& r, RunRecord* run);

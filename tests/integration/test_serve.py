@@ -17,7 +17,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import LOADCELL, ROOT, Postgres, Target
+from harness import LOADCELL, ROOT, Postgres, RecordingServer, Target
 from test_results import ARTIFACTS
 
 TERMINAL = {"passed", "failed", "aborted", "error"}
@@ -52,12 +52,12 @@ def tearDownModule():
 class Server:
     """A `loadcell serve` process; `call` is a real HTTP client with the token."""
 
-    def __init__(self, db, *args, data_dir=None, cwd=None):
+    def __init__(self, db, *args, data_dir=None, cwd=None, env=None):
         self.db = db
         cmd = [LOADCELL, "serve", "--listen", "127.0.0.1:0", "--db", db, *args]
         if data_dir:
             cmd += ["--data-dir", data_dir]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
         STARTED.append(self.proc)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -627,6 +627,82 @@ class Lifecycle(unittest.TestCase):
         rc, out, err = s.stop()
         self.assertNotIn("API token", out)
         shutil.rmtree(d, ignore_errors=True)
+
+
+class WhatATestCanReach(unittest.TestCase):
+    """A test submitted over the API sees only what its run is given: never the server's
+    environment, never a file of the server's (#17 items 6 and 7)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="loadcell-serve-iso-")
+        env = dict(os.environ, ENVSECRET_42="ENVSECRET_42-value", HTTP_PROXY="http://127.0.0.1:9",
+                   LOADCELL_SERVER_ONLY="server-only-value")
+        cls.server = Server(f"{cls.dir}/s.db", env=env)
+        cls.server.token = cls.server.read_token()
+        with open(f"{cls.dir}/secret.csv", "w") as f:
+            f.write("user\nroot-secret\n")
+        os.chmod(f"{cls.dir}/secret.csv", 0o600)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_the_servers_environment_is_not_the_tests(self):
+        yaml = "target: ${ENVSECRET_42}\nscenarios:\n  s:\n    executor: shared-iterations\n    flow: [ { request: { url: / } } ]\n"
+        status, body = self.server.call("POST", "/api/v1/runs", {"test": yaml})
+        self.assertEqual(status, 400)
+        self.assertNotIn("ENVSECRET_42-value", json.dumps(body))
+        self.assertIn("environment variable ENVSECRET_42 is not set (a test run by the service sees only the variables "
+                      "given with its run: pass \"overrides\": {\"env\": {\"ENVSECRET_42\": \"...\"}}", body["error"])
+        with RecordingServer() as srv:
+            yaml = textwrap.dedent(f"""
+                target: {srv.url}
+                scenarios:
+                  s:
+                    executor: shared-iterations
+                    iterations: 2
+                    flow:
+                      - request:
+                          url: /x
+                          headers: {{ X-Pw: "${{PW}}", X-Server: "${{LOADCELL_SERVER_ONLY:-absent}}", X-Env: "{{{{ env.PW }}}}" }}
+                          check: [ {{ status: 200 }} ]
+            """)
+            status, r = self.server.call("POST", "/api/v1/runs", {"test": yaml, "overrides": {"env": {"PW": "pw-from-run"}}})
+            self.assertEqual(status, 201, r)
+            run = self.server.wait_run(r["id"])
+            self.assertEqual(run["status"], "passed", run)
+            seen = [(h.get("X-Pw"), h.get("X-Server"), h.get("X-Env")) for (_, _, h, _) in srv.requests]
+        # HTTP_PROXY of the server did not reach the run either: the requests arrived directly.
+        self.assertEqual(seen, [("pw-from-run", "absent", "pw-from-run")] * 2)
+
+    def test_a_test_names_only_files_uploaded_with_it(self):
+        def data_test(path):
+            return ("target: http://127.0.0.1:1\ndata: { u: { file: \"" + path + "\" } }\nscenarios:\n  s:\n"
+                    "    executor: shared-iterations\n    flow: [ { request: { url: \"/{{ data.u.user }}\" } } ]\n")
+
+        answers = []
+        for path in (f"{self.dir}/secret.csv", f"{self.dir}/missing.csv", "../secret.csv", "/etc/passwd"):
+            status, body = self.server.call("POST", "/api/v1/runs", {"test": data_test(path)})
+            self.assertEqual(status, 400, body)
+            self.assertNotIn("root-secret", json.dumps(body))
+            answers.append(body["error"].replace(path, "PATH"))
+        # One message whatever the disk holds: it tells nothing of the server's files.
+        self.assertEqual(len(set(answers)), 1, answers)
+        self.assertIn("`PATH`: a data file here is one uploaded with the test, named by a relative path without `..`",
+                      answers[0])
+        with RecordingServer() as srv:
+            yaml = data_test("users.csv").replace("http://127.0.0.1:1", srv.url)
+            status, r = self.server.call("POST", "/api/v1/runs", {"test": yaml.replace("shared-iterations", "shared-iterations\n    iterations: 2"),
+                                                                  "files": {"users.csv": "user\nann\nbob\n"}})
+            self.assertEqual(status, 201, r)
+            run = self.server.wait_run(r["id"])
+            self.assertEqual(run["status"], "passed", run)
+            self.assertEqual(run["overrides"], {"files": ["users.csv"]})
+            self.assertEqual(sorted(p for (_, p, _, _) in srv.requests), ["/ann", "/bob"])
+        status, body = self.server.call("POST", "/api/v1/runs", {"test": data_test("users.csv"), "files": {"../x.csv": "a"}})
+        self.assertEqual((status, body["error"]), (400, "files.../x.csv: a file name is a relative path without `..`"))
 
 
 class OnPostgres(unittest.TestCase):
