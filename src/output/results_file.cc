@@ -6,11 +6,17 @@
 
 #include <fmt/format.h>
 
+#include "analysis/threshold.h"
+#include "analysis/threshold_eval.h"
 #include "metrics/hdr_codec.h"
 #include "output/export.h"
 #include "output/test_summary.h"
+#include "scenario/loader.h"
 
 namespace loadcell {
+// (below, beside the meta record it reads)
+std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const MetricStore& store);
+
 namespace {
 
 using nlohmann::json;
@@ -120,6 +126,12 @@ RunMeta MetaFromJson(const json& j) {
   m.segment = j.value("segment", "");
   m.segments = j.value("segments", "");
   if (j.contains("parts")) m.parts = j.at("parts").get<std::vector<std::string>>();
+  if (j.contains("declared_thresholds")) {
+    for (const json& t : j.at("declared_thresholds")) {
+      m.declared_thresholds.emplace_back(t.at("metric").get<std::string>(), t.at("expr").get<std::string>());
+    }
+  }
+  m.strict_thresholds = j.value("strict_thresholds", false);
   return m;
 }
 
@@ -438,6 +450,7 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
     r.meta.vus_max = static_cast<int64_t>(vus_max);
     r.messages.push_back(fmt::format("this run ended without its final record after {} complete seconds "
                                      "(killed?): results are rebuilt from the per-second records", r.series.size()));
+    r.thresholds = JudgeDeclaredThresholds(r.meta, r.store);
   }
   return r;
 }
@@ -446,6 +459,33 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
 
 std::string DumpJson(const json& j, int indent) {
   return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// The declared thresholds judged on what a stream cut short holds: those whose metric it
+// has are judged; the others are "no data" — never a pass the stream cannot show.
+std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const MetricStore& store) {
+  TestDefinition def;
+  def.strict_thresholds = meta.strict_thresholds;
+  for (const auto& [key, expr] : meta.declared_thresholds) {
+    auto sel = ParseMetricSelector(key);
+    auto e = ParseThresholdExpr(expr);
+    if (!sel.ok() || !e.ok()) continue;
+    auto it = std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == key; });
+    if (it == def.thresholds.end()) {
+      ThresholdDef t;
+      t.key = key;
+      t.selector = *sel;
+      t.counter = IsCounterMetric(sel->metric);
+      def.thresholds.push_back(std::move(t));
+      it = def.thresholds.end() - 1;
+    }
+    it->exprs.push_back(*e);
+  }
+  std::vector<ThresholdOutcome> out = EvaluateThresholds(def, store, meta.duration_s);
+  for (ThresholdOutcome& o : out) {
+    if (o.no_data) o.ok = false;  // cut short: what it cannot show is not a pass
+  }
+  return out;
 }
 
 json MetaJson(const RunMeta& m) {
@@ -477,6 +517,12 @@ json MetaJson(const RunMeta& m) {
     j["segments"] = m.segments;
   }
   if (!m.parts.empty()) j["parts"] = m.parts;
+  if (!m.declared_thresholds.empty()) {
+    json d = json::array();
+    for (const auto& [metric, expr] : m.declared_thresholds) d.push_back({{"metric", metric}, {"expr", expr}});
+    j["declared_thresholds"] = d;
+  }
+  if (m.strict_thresholds) j["strict_thresholds"] = true;
   return j;
 }
 

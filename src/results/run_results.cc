@@ -54,6 +54,10 @@ RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string&
     for (const auto& [k, _] : sc.tags) tags.insert(k);
   }
   m.tag_keys.assign(tags.begin(), tags.end());
+  for (const ThresholdDef& t : def.thresholds) {
+    for (const ThresholdExpr& e : t.exprs) m.declared_thresholds.emplace_back(t.key, e.source);
+  }
+  m.strict_thresholds = def.strict_thresholds;
   return m;
 }
 
@@ -90,6 +94,7 @@ RequestTotals TotalsOf(const RunResults& r, const Tags& filter) {
 
 bool Passed(const RunResults& r) {
   if (!r.meta.aborted_by.empty()) return false;
+  if (!r.meta.complete) return false;  // a run cut short never shows a pass it could not judge
   for (const ThresholdOutcome& o : r.thresholds) {
     if (!o.ok) return false;
   }

@@ -263,6 +263,50 @@ class Killed(unittest.TestCase):
                     self.assertEqual(rc, 0, v)
 
 
+    def test_a_killed_run_never_renders_as_passed(self):
+        """A run whose threshold was failing, killed at 3 s, showed ✅ and tests="0" failures="0" (#17)."""
+        d = tempfile.mkdtemp(prefix="loadcell-kill-")
+        with open(f"{d}/t.yaml", "w") as f:
+            f.write(textwrap.dedent("""
+                target: ${TARGET}
+                scenarios:
+                  s: { executor: constant-vus, vus: 2, duration: 60s, flow: [ { request: { url: / } } ] }
+                thresholds:
+                  http_req_duration: ["p(95)<0.001"]
+                  http_reqs: ["count>0"]
+                  group_duration: ["p(95)<100"]
+            """))
+        out = f"{d}/r.ndjson"
+        with Target() as t:
+            proc = subprocess.Popen([LOADCELL, "run", f"{d}/t.yaml", "-e", f"TARGET={t.url.rstrip('/')}", "--out", out, "-q"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # until the stream holds two seconds
+                if os.path.exists(out) and open(out).read().count('"type":"second"') >= 2:
+                    break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        p = run_cli("report", out, "--json", f"{d}/r.json", "--markdown", f"{d}/r.md", "--junit", f"{d}/j.xml",
+                    "--html", f"{d}/r.html")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(f"{d}/r.json") as f:
+            doc = json.load(f)
+        outcome = {(o["metric"], o["expr"]): (o["ok"], o["no_data"]) for o in doc["thresholds"]}
+        self.assertEqual(outcome, {("http_req_duration", "p(95)<0.001"): (False, False),   # judged: it failed
+                                   ("http_reqs", "count>0"): (True, False),               # judged: it held
+                                   ("group_duration", "p(95)<100"): (False, True)})        # not in the stream: no pass
+        with open(f"{d}/j.xml") as f:
+            xml = f.read()
+        self.assertIn('tests="4" failures="3"', xml)
+        self.assertIn('<testcase classname="run" name="the run completed">', xml)
+        with open(f"{d}/r.md") as f:
+            self.assertTrue(f.read().startswith("### ❌"))
+        rc, v = check_page("file://" + f"{d}/r.html", os.path.join(ARTIFACTS, "report-killed-failing.png"))
+        self.assertEqual(rc, 0, v)
+        self.assertEqual(v.get("verdict"), "failed (incomplete)", v)
+
+
 class OutputErrors(unittest.TestCase):
     """A missing directory, a full disk, a read-only file system: each output that cannot be
     written is named with the reason, before the run (when it can be known) and after;

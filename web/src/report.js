@@ -236,10 +236,15 @@ var LoadcellReport = (function () {
   function render(root, d) {
     root.textContent = "";
     var failed = d.thresholds.some(function (t) { return !t.ok; }) || !!d.meta.aborted_by;
+    // A stream cut short (a killed run) never shows as passed: what it could not judge is not a pass.
+    var incomplete = d.meta.complete === false && !d.live;
     var header = el("header", {}, [
       el("h1", {}, [document.createTextNode("loadcell — " + d.meta.test),
-        el("span", { class: "verdict " + (failed ? "bad" : "ok"), id: "verdict",
-          text: d.live ? "running" : failed ? "failed" : "passed" })]),
+        el("span", { class: "verdict " + (failed || incomplete ? "bad" : "ok"), id: "verdict",
+          text: d.live ? "running" : failed ? (incomplete ? "failed (incomplete)" : "failed") : incomplete ? "incomplete" : "passed" })]),
+      incomplete ? el("div", { class: "incomplete bad", id: "incomplete",
+        text: "INCOMPLETE: the run ended without its final record (killed?); thresholds are judged on the per-second " +
+              "metrics it recorded, and those it cannot show are not passed" }) : null,
       el("div", { class: "sub", id: "sub", text: d.meta.start + " · " + fmt(d.meta.duration_s, 1) + " s · " + d.meta.host }),
       // The live dashboard offers the finished run's report.
       d.dashboard ? el("a", { id: "download", class: "button", href: "/report", download: "loadcell-report.html",
@@ -277,9 +282,11 @@ var LoadcellReport = (function () {
           if (old && now) old.parentNode.replaceChild(now, old);
         });
         var failed = nd.thresholds.some(function (t) { return !t.ok; }) || !!nd.meta.aborted_by;
+        var incomplete = nd.meta.complete === false && !nd.live;
         var verdict = document.getElementById("verdict");
-        verdict.textContent = nd.live ? "running" : failed ? "failed" : "passed";
-        verdict.className = "verdict " + (failed ? "bad" : "ok");
+        verdict.textContent = nd.live ? "running" : failed ? (incomplete ? "failed (incomplete)" : "failed")
+          : incomplete ? "incomplete" : "passed";
+        verdict.className = "verdict " + (failed || incomplete ? "bad" : "ok");
         document.getElementById("sub").textContent =
           nd.meta.start + " · " + fmt(nd.meta.duration_s, 1) + " s · " + nd.meta.host;
         var dl = document.getElementById("download");
