@@ -23,6 +23,10 @@ void OnSignal(int /*sig*/) {
   loadcell::g_signals.fetch_add(1);
 }
 
+// SIGHUP (the terminal went away, or `serve` died: its runs' parent-death signal) stops
+// the run gracefully, however often it comes: it never counts as a second Ctrl-C.
+void OnHangup(int /*sig*/) { loadcell::g_interrupted.store(true); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -36,6 +40,10 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
 
   // Recorded in every results file and summary: credentials in -H values are redacted.
   const std::string command_line = RecordedCommandLine(std::vector<std::string>(argv, argv + argc));

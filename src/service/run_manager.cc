@@ -216,7 +216,9 @@ void RunManager::Launch(const RunRecord& run) {
   if (pid == 0) {
     // Only async-signal-safe calls from here on: the server has other threads.
     setpgid(0, 0);  // a Ctrl-C at the server's terminal is the server's to handle
-    prctl(PR_SET_PDEATHSIG, SIGINT);
+    // SIGHUP: one graceful stop however often it arrives (the kernel may send it once per
+    // exiting thread of the server); SIGINTs would add up to the run's "stop at once".
+    prctl(PR_SET_PDEATHSIG, SIGHUP);
     if (getppid() != parent) _exit(127);
     if (chdir(dir.c_str()) != 0) _exit(127);
     int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -27,6 +27,38 @@ def run_test(yaml_text, *args, timeout=120, path=None):
     return p, data, d
 
 
+class Hangup(unittest.TestCase):
+    def test_sighup_stops_gracefully_however_often_it_comes(self):
+        """A dying `serve` signals its runs once per exiting thread: SIGHUP, never "stop at once"."""
+        import signal
+        import time
+        with Target("--latency", "normal:800ms,10ms") as t:
+            d = tempfile.mkdtemp(prefix="loadcell-hup-")
+            with open(f"{d}/t.yaml", "w") as f:
+                f.write(textwrap.dedent(f"""
+                    target: {t.url.rstrip('/')}
+                    scenarios:
+                      s: {{ executor: constant-vus, vus: 4, duration: 60s, graceful_stop: 20s, flow: [ {{ request: {{ url: / }} }} ] }}
+                """))
+            for sig, count in ((signal.SIGHUP, 5),):
+                out = f"{d}/r-{sig}.ndjson"
+                proc = subprocess.Popen([LOADCELL, "run", f"{d}/t.yaml", "--out", out, "--out", f"{d}/r-{sig}.json", "-q"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # until it measured a second: requests are in flight
+                    if os.path.exists(out) and open(out).read().count('"type":"second"') >= 1:
+                        break
+                    time.sleep(0.05)
+                for _ in range(count):
+                    proc.send_signal(sig)
+                _, err = proc.communicate(timeout=60)
+                self.assertEqual(proc.returncode, 105, err)
+                with open(f"{d}/r-{sig}.json") as f:
+                    meta = json.load(f)["meta"]
+                self.assertTrue(meta["interrupted"])
+                self.assertEqual(meta["interrupted_iterations"], 0, err)  # every in-flight request finished
+
+
 class Run(unittest.TestCase):
     def test_smoke_example_exact(self):
         with Target() as t:

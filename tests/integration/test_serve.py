@@ -588,6 +588,38 @@ class Lifecycle(unittest.TestCase):
                     self.assertTrue(os.path.isdir(f"{d}/{data_dir}"))
         shutil.rmtree(d, ignore_errors=True)
 
+    def test_a_killed_server_lets_its_runs_stop_gracefully(self):
+        """The parent-death signal came as several SIGINTs, which count as "stop at once" (#17)."""
+        d = tempfile.mkdtemp(prefix="loadcell-serve-pdeath-")
+        with Target("--latency", "normal:800ms,10ms") as target:
+            s = Server(f"{d}/p.db")
+            s.token = s.read_token()
+            yaml = test_yaml(target.url, duration="60s", vus=4).replace("duration: 60s", "duration: 60s\n    graceful_stop: 20s")
+            r = s.call("POST", "/api/v1/runs", {"test": yaml})[1]
+            s.wait_run(r["id"], {"running"})
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and s.call("GET", f"/api/v1/runs/{r['id']}")[1].get("live", {}).get("reqs", 0) == 0:
+                time.sleep(0.1)  # polling the API until the run measured something
+            s.stop(signal.SIGKILL)
+            results = f"{d}/p.db.runs/run-{r['id']}/results.json"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not os.path.exists(results):
+                time.sleep(0.1)  # the orphaned run writing its results as it ends
+            self.assertTrue(os.path.exists(results), "the run wrote no results after its server died")
+            for _ in range(50):  # a file that exists may still be being written: read it once it parses
+                try:
+                    with open(results) as f:
+                        doc = json.load(f)
+                    break
+                except json.JSONDecodeError:
+                    time.sleep(0.1)
+        meta = doc["meta"]
+        self.assertTrue(meta["complete"])
+        self.assertTrue(meta["interrupted"])
+        # Graceful: the in-flight 800 ms requests finished within graceful_stop, none was cut.
+        self.assertEqual(meta["interrupted_iterations"], 0, doc["messages"])
+        shutil.rmtree(d, ignore_errors=True)
+
     def test_no_secrets_in_results_reports_or_logs(self):
         d = tempfile.mkdtemp(prefix="loadcell-serve-secret-")
         with Target() as target:
