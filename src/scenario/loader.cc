@@ -744,7 +744,7 @@ class Loader {
       Fail(n["url"], Join(path, "url"), "expected ws://host/path, wss://host/path or a path starting with /");
     }
     if (!absolute && target_->empty()) Fail(n["url"], Join(path, "url"), "a relative URL needs the test's `target`");
-    w.name = n["name"] ? String(n["name"], Join(path, "name")) : w.url_text;
+    w.name = n["name"] ? String(n["name"], Join(path, "name")) : n["url"].Scalar();
     if (n["headers"]) w.headers = Pairs(n["headers"], Join(path, "headers"));
     if (Node sp = n["subprotocols"]) {
       RequireSeq(sp, Join(path, "subprotocols"));
@@ -980,7 +980,9 @@ class Loader {
       Fail(n["url"], Join(path, "url"), lit.starts_with("ws") ? "a request URL is http:// or https:// (use a `ws` step for WebSocket)"
                                                               : "a request URL is http://, https:// or a path on the target");
     }
-    r.name = n["name"] ? String(n["name"], Join(path, "name")) : r.method + " " + url_text;
+    // The default name is the URL as written, ${VARS} unexpanded: a password in a URL must not
+    // become a tag recorded in every result.
+    r.name = n["name"] ? String(n["name"], Join(path, "name")) : r.method + " " + n["url"].Scalar();
     if (n["headers"]) r.headers = Pairs(n["headers"], Join(path, "headers"));
     if (n["query"]) r.query = Pairs(n["query"], Join(path, "query"));
     int bodies = 0;

@@ -2,6 +2,8 @@
 // right status, the request body as a JSON object, ids from the path, query integers.
 #pragma once
 
+#include <charconv>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,7 +36,18 @@ inline std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::
   return j;
 }
 
-inline int64_t PathId(const httplib::Request& req, size_t i = 1) { return std::stoll(req.matches[i].str()); }
+// An id in a path that no resource can have (beyond int64): answered 404 by the server.
+struct NoSuchId {
+  std::string text;
+};
+
+inline int64_t PathId(const httplib::Request& req, size_t i = 1) {
+  const std::string s = req.matches[i].str();
+  int64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw NoSuchId{s};
+  return v;
+}
 
 // A query parameter as an integer; `bad` set when present but not one.
 inline std::optional<int64_t> QueryInt(const httplib::Request& req, const char* name, bool* bad) {

@@ -221,8 +221,8 @@ void RunManager::Launch(const RunRecord& run) {
     prctl(PR_SET_PDEATHSIG, SIGHUP);
     if (getppid() != parent) _exit(127);
     if (chdir(dir.c_str()) != 0) _exit(127);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int n = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || n < 0) _exit(127);
     dup2(n, 0);

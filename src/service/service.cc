@@ -1,5 +1,7 @@
 #include "service/service.h"
 
+#include <arpa/inet.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -30,8 +32,12 @@ std::string Sha256Hex(const std::string& data) {
 
 namespace {
 
+// A loopback address as written, not a name that merely starts like one
+// ("127.evil.invalid" resolves wherever its owner likes).
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 std::string Trim(std::string s) {
@@ -129,6 +135,14 @@ bool Service::Authorized(const std::string& header) const {
 void Service::Routes() {
   httplib::Server& h = *http_;
   h.set_payload_max_length(options_.max_body_bytes);
+  // The UI's pages run only their own scripts and are never framed by another site.
+  h.set_default_headers({{"Content-Security-Policy",
+                          "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                          "img-src 'self' data:; frame-src 'self' about:; frame-ancestors 'none'; base-uri 'none'; "
+                          "form-action 'self'"},
+                         {"X-Frame-Options", "DENY"},
+                         {"X-Content-Type-Options", "nosniff"},
+                         {"Referrer-Policy", "no-referrer"}});
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.path.rfind("/api/v1/", 0) != 0 && req.path != "/api/v1") return httplib::Server::HandlerResponse::Unhandled;
     if (Authorized(req.get_header_value("Authorization"))) return httplib::Server::HandlerResponse::Unhandled;
@@ -160,10 +174,12 @@ void Service::Routes() {
                                              res.status));
     }
   });
-  h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  h.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
     try {
       std::rethrow_exception(ep);
+    } catch (const api::NoSuchId& id) {
+      return api::Fail(res, 404, fmt::format("{}: no such id ({})", req.path, id.text));
     } catch (const std::exception& e) {
       what = std::string("internal error: ") + e.what();
     } catch (...) {

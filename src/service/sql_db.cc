@@ -1,5 +1,8 @@
 #include "service/sql_db.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -184,6 +187,9 @@ std::string RedactConnInfo(const std::string& conninfo) {
 }
 
 Result<std::unique_ptr<SqlDb>> OpenSqlite(const std::string& path) {
+  // The store holds test files and their variables: a new database is its owner's alone
+  // (SQLite gives its -wal and -shm files the database file's mode).
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {

@@ -120,6 +120,25 @@ class HostileFiles(unittest.TestCase):
         self.refused("deep70.yaml", "scenarios:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 80)) + " " * 160 + "x: 1\n",
                      "nested more than 64 levels deep")
 
+    def test_a_password_in_a_url_is_not_a_request_name(self):
+        path = write(self.dir, "pw.yaml", """
+            target: ${TARGET}
+            scenarios:
+              s:
+                executor: shared-iterations
+                iterations: 3
+                flow: [ { request: { url: "/x?pw=${API_PASSWORD}", check: [ { status: 200 } ] } } ]
+        """)
+        with Target() as t:
+            p = bounded(["run", path, "-e", f"TARGET={t.url.rstrip('/')}", "-e", "API_PASSWORD=hunter2-4711",
+                         "--out", f"{self.dir}/r.json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(f"{self.dir}/r.json") as f:
+            text = f.read()
+        for where in (text, p.stdout, p.stderr):
+            self.assertNotIn("hunter2-4711", where)
+        self.assertIn("GET /x?pw=${API_PASSWORD}", text)
+
     @unittest.skipIf(SANITIZED, "RLIMIT_AS cannot bound a sanitized build")
     def test_running_out_of_memory_mid_run_writes_the_results(self):
         path = write(self.dir, "oom.yaml", """

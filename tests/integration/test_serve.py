@@ -261,6 +261,18 @@ class Api(unittest.TestCase):
         self.assertEqual(call("POST", "/api/v1/runs", {"test": yaml, "overrides": {"rate": 5}})[1]["error"],
                          "overrides.rate: unknown key (expected vus, duration, env)")
 
+    def test_small_holes(self):
+        """#17 item 13: an id past int64, security headers, the database's mode."""
+        status, body = self.server.call("GET", "/api/v1/runs/99999999999999999999999")
+        self.assertEqual((status, body["error"]), (404, "/api/v1/runs/99999999999999999999999: no such id "
+                                                        "(99999999999999999999999)"))
+        req = urllib.request.Request(self.server.base + "/")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.headers["X-Frame-Options"], "DENY")
+            self.assertIn("frame-ancestors 'none'", r.headers["Content-Security-Policy"])
+            self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(os.stat(f"{self.dir}/service.db").st_mode & 0o777, 0o600)
+
     def test_the_docs_alert_rule_example_is_accepted(self):
         with open(os.path.join(ROOT, "docs", "service.md")) as f:
             doc = f.read()
@@ -644,6 +656,11 @@ class Lifecycle(unittest.TestCase):
                            timeout=30)
         self.assertEqual(p.returncode, 104)
         self.assertIn("--listen 0.0.0.0:0: a non-loopback address needs --token-file", p.stderr)
+        # A name that starts like a loopback address is not one.
+        p = subprocess.run([LOADCELL, "serve", "--listen", "127.evil.invalid:0", "--db", f"{d}/x.db"], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 104)
+        self.assertIn("--listen 127.evil.invalid:0: a non-loopback address needs --token-file", p.stderr)
         with open(f"{d}/tokens", "w") as f:
             f.write("# team tokens\nshort\n")
         p = subprocess.run([LOADCELL, "serve", "--db", f"{d}/x.db", "--token-file", f"{d}/tokens"], capture_output=True,
