@@ -51,7 +51,7 @@ class Validate(unittest.TestCase):
     def test_missing_file(self):
         p = run_cli("validate", "/nonexistent/test.yaml")
         self.assertEqual(p.returncode, 104)
-        self.assertEqual(p.stderr.strip(), "/nonexistent/test.yaml: cannot read the test file")
+        self.assertEqual(p.stderr.strip(), "loadcell: /nonexistent/test.yaml: cannot read the test file: No such file or directory")
 
 
 if __name__ == "__main__":
