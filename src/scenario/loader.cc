@@ -1018,14 +1018,12 @@ class Loader {
 
   // A YAML value as JSON, keys in the order written. Strings holding templates become
   // JsonBody slots (`slots`), compiled here so that their errors point into the file.
-  // An unquoted YAML number or boolean: JSON's type, not a string.
+  // An unquoted YAML scalar that is a JSON number or boolean as written (`.5`, `0x1F` and
+  // `inf` are YAML's numbers, not JSON's: they stay strings).
   static bool IsPlainJsonScalar(const Node& n) {
     if (!n.IsScalar() || n.Tag() == "!") return false;
-    const std::string& s = n.Scalar();
-    if (s == "true" || s == "false") return true;
-    char* end = nullptr;
-    (void)std::strtod(s.c_str(), &end);
-    return !s.empty() && end == s.c_str() + s.size() && s.find_first_of("xXnN") == std::string::npos;
+    auto j = nlohmann::json::parse(n.Scalar(), nullptr, false);
+    return !j.is_discarded() && (j.is_number() || j.is_boolean());
   }
 
   nlohmann::ordered_json ToJson(const Node& n, const std::string& path, std::vector<JsonBody::Slot>* slots) {
