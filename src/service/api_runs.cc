@@ -103,19 +103,11 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     json overrides = body->value("overrides", json::object());
     auto args = OverrideArgs(overrides);
     if (!args.ok()) return api::Fail(res, 400, args.error().message);
-    // Data files come with the run: {"files": {"users.csv": "id,name\n..."}}.
+    // Data files come with the run ({"files": {"users.csv": "id,name\n..."}}) or with its
+    // stored test; the run's own win over the test's of the same name.
+    auto given = api::FilesField(*body, res);
+    if (!given) return;
     std::map<std::string, std::string> files;
-    if (body->contains("files")) {
-      const json& f = (*body)["files"];
-      if (!f.is_object()) return api::Fail(res, 400, "files: expected an object of file names and their text");
-      for (const auto& [fname, content] : f.items()) {
-        if (!content.is_string()) return api::Fail(res, 400, fmt::format("files.{}: expected the file's text", fname));
-        if (!IsConfinedPath(fname)) {
-          return api::Fail(res, 400, fmt::format("files.{}: a file name is a relative path without `..`", fname));
-        }
-        files[fname] = content.get<std::string>();
-      }
-    }
     std::string yaml, name;
     std::optional<int64_t> test_id;
     if (has_test) {
@@ -129,7 +121,9 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
       yaml = (*t)->yaml;
       name = (*t)->name;
       test_id = (*t)->id;
+      files = api::FilesOf((*t)->files);
     }
+    for (auto& [fname, content] : *given) files[fname] = std::move(content);
     auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions(overrides, &files));
     if (!def.ok()) return api::Fail(res, 400, "invalid test definition: " + def.error().message);
     if (!files.empty()) overrides["files"] = files;

@@ -104,7 +104,7 @@ void AddScheduleRoutes(httplib::Server& http, Service& s) {
     auto t = s.store().GetTest(sc->test_id);
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
     if (!t->has_value()) return api::Fail(res, 404, fmt::format("schedule {}: its test {} is gone", sc->id, sc->test_id));
-    auto id = s.QueueRun((*t)->name, (*t)->yaml, sc->test_id, sc->id, "{}");
+    auto id = s.QueueRun((*t)->name, (*t)->yaml, sc->test_id, sc->id, StoredTestOverrides(**t));
     if (!id.ok()) return api::Fail(res, 500, id.error().message);
     sc->last_run_id = *id;
     (void)s.store().UpdateSchedule(*sc);

@@ -25,7 +25,8 @@ void AddTemplateRoutes(httplib::Server& http, Service& s) {
     if (!known) return api::Fail(res, 404, fmt::format("no template named \"{}\"", name));
     auto yaml = InstantiateTemplate(name, body->value("params", nlohmann::json::object()));
     if (!yaml.ok()) return api::Fail(res, 400, yaml.error().message);
-    auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &kNoFiles));
+    const std::map<std::string, std::string> no_files;  // a template names none
+    auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &no_files));
     if (!def.ok()) return api::Fail(res, 400, "the template's parameters make an invalid test: " + def.error().message);
     bool failed = false;
     auto save_as = api::StringField(*body, "save_as", res, &failed);

@@ -13,7 +13,9 @@ namespace {
 using nlohmann::json;
 
 json TestJson(const StoredTest& t) {
-  return {{"id", t.id}, {"name", t.name}, {"yaml", t.yaml}, {"created", t.created}, {"updated", t.updated}};
+  json files = json::array();  // by name: their text is the test's, not every listing's
+  for (const auto& [name, _] : api::FilesOf(t.files)) files.push_back(name);
+  return {{"id", t.id}, {"name", t.name}, {"yaml", t.yaml}, {"files", files}, {"created", t.created}, {"updated", t.updated}};
 }
 
 // The loader's "FILE:LINE:COL: message" lines as objects.
@@ -42,9 +44,10 @@ json ValidationErrors(const std::string& message) {
   return errors;
 }
 
-// Validates `yaml`; on failure answers 400 with the errors and returns false.
-bool Validate(const std::string& yaml, httplib::Response& res) {
-  auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions({}, &kNoFiles));
+// Validates `yaml` with the files stored beside it; on failure answers 400 with the errors
+// and returns false.
+bool Validate(const std::string& yaml, const std::map<std::string, std::string>& files, httplib::Response& res) {
+  auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions({}, &files));
   if (def.ok()) return true;
   api::Json(res, {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}}, 400);
   return false;
@@ -82,7 +85,9 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     auto yaml = api::StringField(*body, "yaml", res, &failed);
     if (failed) return;
     if (!yaml) return api::Fail(res, 400, "yaml: required");
-    auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &kNoFiles));
+    auto files = api::FilesField(*body, res);
+    if (!files) return;
+    auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &*files));
     if (!def.ok()) return api::Json(res, {{"valid", false}, {"errors", ValidationErrors(def.error().message)}});
     json scenarios = json::array();
     for (const ScenarioDef& sc : def->scenarios) scenarios.push_back({{"name", sc.name}, {"executor", ExecutorName(sc.executor)}});
@@ -98,8 +103,10 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     if (failed) return;
     if (!name || name->empty()) return api::Fail(res, 400, "name: required");
     if (!yaml) return api::Fail(res, 400, "yaml: required");
-    if (!Validate(*yaml, res) || !TestNameFree(s, *name, 0, res)) return;
-    auto t = s.store().CreateTest(*name, *yaml);
+    auto files = api::FilesField(*body, res);
+    if (!files) return;
+    if (!Validate(*yaml, *files, res) || !TestNameFree(s, *name, 0, res)) return;
+    auto t = s.store().CreateTest(*name, *yaml, json(*files).dump());
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
     res.set_header("Location", fmt::format("/api/v1/tests/{}", t->id));
     api::Json(res, TestJson(*t), 201);
@@ -126,15 +133,18 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     auto name = api::StringField(*body, "name", res, &failed);
     auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
     if (failed) return;
-    if (!name && !yaml) return api::Fail(res, 400, "nothing to update: give name and/or yaml");
+    if (!name && !yaml && !body->contains("files")) return api::Fail(res, 400, "nothing to update: give name, yaml and/or files");
+    auto files = body->contains("files") ? api::FilesField(*body, res) : std::optional(api::FilesOf(t->files));
+    if (!files) return;
     if (name) {
       if (name->empty()) return api::Fail(res, 400, "name: must not be empty");
       if (!TestNameFree(s, *name, t->id, res)) return;
       t->name = *name;
     }
-    if (yaml) {
-      if (!Validate(*yaml, res)) return;
-      t->yaml = *yaml;
+    if (yaml || body->contains("files")) {
+      if (!Validate(yaml ? *yaml : t->yaml, *files, res)) return;
+      if (yaml) t->yaml = *yaml;
+      t->files = json(*files).dump();
     }
     Status st = s.store().UpdateTest(*t);
     if (!st.ok()) return api::Fail(res, 500, st.error().message);

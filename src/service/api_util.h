@@ -3,13 +3,16 @@
 #pragma once
 
 #include <charconv>
-
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "scenario/loader.h"
 
 namespace loadcell::api {
 
@@ -40,6 +43,42 @@ inline std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::
 struct NoSuchId {
   std::string text;
 };
+
+// "files": {"users.csv": "id,name\n..."} of a request body (absent: none). On failure
+// answers 400 naming the file and returns nullopt.
+inline std::optional<std::map<std::string, std::string>> FilesField(const nlohmann::json& body, httplib::Response& res) {
+  std::map<std::string, std::string> files;
+  if (!body.contains("files")) return files;
+  const nlohmann::json& f = body["files"];
+  if (!f.is_object()) {
+    Fail(res, 400, "files: expected an object of file names and their text");
+    return std::nullopt;
+  }
+  for (const auto& [name, content] : f.items()) {
+    if (!content.is_string()) {
+      Fail(res, 400, fmt::format("files.{}: expected the file's text", name));
+      return std::nullopt;
+    }
+    if (!IsConfinedPath(name)) {
+      Fail(res, 400, fmt::format("files.{}: a file name is a relative path without `..`", name));
+      return std::nullopt;
+    }
+    files[name] = content.get<std::string>();
+  }
+  return files;
+}
+
+// A stored object of files (StoredTest::files) as a map.
+inline std::map<std::string, std::string> FilesOf(const std::string& stored) {
+  std::map<std::string, std::string> files;
+  auto j = nlohmann::json::parse(stored, nullptr, false);
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (v.is_string()) files[k] = v.get<std::string>();
+    }
+  }
+  return files;
+}
 
 inline int64_t PathId(const httplib::Request& req, size_t i = 1) {
   const std::string s = req.matches[i].str();

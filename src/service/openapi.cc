@@ -60,13 +60,13 @@ json Build() {
   paths["/api/v1/status"]["get"] = Op("Server status: version, database, active runs", With({{"200", Answer("status", Obj({}))}}, {401}));
   paths["/api/v1/tests"]["get"] = Op("List stored tests", With({{"200", Answer("tests", Obj({{"tests", Arr(Ref("Test"))}}))}}, {401}));
   paths["/api/v1/tests"]["post"] = Op("Store a test definition (validated)", With({{"201", Answer("created", Ref("Test"))}}, {400, 401, 409, 413}),
-                                      Obj({{"name", Str()}, {"yaml", Str()}}, {"name", "yaml"}));
+                                      Obj({{"name", Str()}, {"yaml", Str()}, {"files", {{"type", "object"}, {"description", "data files by relative name: their text"}}}}, {"name", "yaml"}));
   paths["/api/v1/tests/validate"]["post"] = Op("Validate a test definition: errors with line and column",
                                                With({{"200", Answer("outcome", Ref("Validation"))}}, {400, 401}),
-                                               Obj({{"yaml", Str()}}, {"yaml"}));
+                                               Obj({{"yaml", Str()}, {"files", {{"type", "object"}, {"description", "data files by relative name: their text"}}}}, {"yaml"}));
   paths["/api/v1/tests/{id}"]["get"] = Op("Get a stored test", With({{"200", Answer("test", Ref("Test"))}}, {401, 404}), nullptr, IdParam());
   paths["/api/v1/tests/{id}"]["put"] = Op("Update a test's name and/or definition", With({{"200", Answer("updated", Ref("Test"))}}, {400, 401, 404, 409}),
-                                          Obj({{"name", Str()}, {"yaml", Str()}}), IdParam());
+                                          Obj({{"name", Str()}, {"yaml", Str()}, {"files", {{"type", "object"}, {"description", "data files by relative name: their text"}}}}), IdParam());
   paths["/api/v1/tests/{id}"]["delete"] = Op("Delete a test (409 while a run of it is queued or running)",
                                              With({{"204", Answer("deleted")}}, {401, 404, 409}), nullptr, IdParam());
   paths["/api/v1/tests/{id}/history"]["get"] = Op("Finished runs of a test: p95, throughput, error rate, change points",
@@ -79,7 +79,7 @@ json Build() {
                                     nullptr, run_params);
   paths["/api/v1/runs"]["post"] = Op("Start a run of a test given inline or stored, with overrides",
                                      With({{"201", Answer("queued", Obj({{"id", Int()}, {"status", Str()}}))}}, {400, 401, 404, 413, 429}),
-                                     Obj({{"test", Str()}, {"test_id", Int()},
+                                     Obj({{"test", Str()}, {"test_id", Int()}, {"files", {{"type", "object"}, {"description", "data files by relative name: their text"}}},
                                           {"overrides", Obj({{"vus", Int()}, {"duration", Str()}, {"env", {{"type", "object"}}}})}}));
   paths["/api/v1/runs/{id}"]["get"] = Op("A run: status and, while it runs, a live snapshot",
                                          With({{"200", Answer("run", Ref("Run"))}}, {401, 404}), nullptr, IdParam());
@@ -130,7 +130,8 @@ json Build() {
 
   json schemas;
   schemas["Error"] = Obj({{"error", Str()}}, {"error"});
-  schemas["Test"] = Obj({{"id", Int()}, {"name", Str()}, {"yaml", Str()}, {"created", Num()}, {"updated", Num()}});
+  schemas["Test"] = Obj({{"id", Int()}, {"name", Str()}, {"yaml", Str()}, {"files", Arr(Str())}, {"created", Num()},
+                         {"updated", Num()}});
   schemas["Validation"] = Obj({{"valid", {{"type", "boolean"}}},
                                {"errors", Arr(Obj({{"line", Int()}, {"column", Int()}, {"message", Str()}}))}});
   schemas["Run"] = Obj({{"id", Int()}, {"test_id", Int()}, {"schedule_id", Int()}, {"test_name", Str()},

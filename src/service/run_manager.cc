@@ -70,6 +70,12 @@ Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& o) {
   return args;
 }
 
+std::string StoredTestOverrides(const StoredTest& t) {
+  auto files = nlohmann::json::parse(t.files, nullptr, false);
+  if (!files.is_object() || files.empty()) return "{}";
+  return nlohmann::json{{"files", files}}.dump();
+}
+
 LoadOptions ServeLoadOptions(const nlohmann::json& overrides, const std::map<std::string, std::string>* files) {
   LoadOptions o;
   o.use_process_env = false;

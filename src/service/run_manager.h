@@ -88,7 +88,8 @@ Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& overrides);
 // given (overrides.env) — never the server's environment — and names only files uploaded
 // with it (`files`: name -> content), by relative paths without `..`.
 LoadOptions ServeLoadOptions(const nlohmann::json& overrides, const std::map<std::string, std::string>* files);
-inline const std::map<std::string, std::string> kNoFiles;  // a stored test has none yet
+// The overrides a scheduled run of a stored test starts with: its files.
+std::string StoredTestOverrides(const StoredTest& t);
 
 // A finished run's headline numbers from its results.
 void FillHeadline(const RunResults& r, RunRecord* run);

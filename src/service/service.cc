@@ -268,7 +268,7 @@ void Service::SchedulerLoop(const std::atomic<bool>& stop) {
         auto active = store_->ActiveRuns(s.test_id);
         // A firing while the test's previous run still goes on is skipped, as cron would overlap.
         if (test.ok() && test->has_value() && active.ok() && *active == 0) {
-          auto id = QueueRun((*test)->name, (*test)->yaml, s.test_id, s.id, "{}");
+          auto id = QueueRun((*test)->name, (*test)->yaml, s.test_id, s.id, StoredTestOverrides(**test));
           if (id.ok()) s.last_run_id = *id;
         }
         (void)store_->UpdateSchedule(s);

@@ -30,6 +30,8 @@ CREATE TABLE alert_events (id {pk}, rule_id {int}, run_id {int}, test_id {int}, 
 CREATE INDEX events_by_rule ON alert_events (rule_id, created);
 CREATE TABLE schedules (id {pk}, test_id {int} NOT NULL, cron TEXT NOT NULL, enabled {int} NOT NULL, created {real} NOT NULL,
   next_run {real}, last_run_id {int}))",
+    // 2: a stored test carries the data files uploaded with it.
+    R"(ALTER TABLE tests ADD COLUMN files TEXT NOT NULL DEFAULT '{}')",
 };
 constexpr int kVersions = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -49,8 +51,8 @@ std::optional<int64_t> OptInt(const SqlRow& r, size_t i) {
   return r.Null(i) ? std::nullopt : std::optional<int64_t>(r.Int(i));
 }
 
-const char* const kTestCols = "id, name, yaml, created, updated";
-StoredTest TestOf(const SqlRow& r) { return {r.Int(0), r.Text(1), r.Text(2), r.Real(3), r.Real(4)}; }
+const char* const kTestCols = "id, name, yaml, created, updated, files";
+StoredTest TestOf(const SqlRow& r) { return {r.Int(0), r.Text(1), r.Text(2), r.Real(3), r.Real(4), r.Text(5)}; }
 
 const char* const kRunCols =
     "id, test_id, schedule_id, test_name, yaml, overrides, status, trig, created, started, finished, exit_code, message,"
@@ -162,10 +164,11 @@ Status Store::SetSetting(const std::string& key, const std::string& value) {
   return Done(rows);
 }
 
-Result<StoredTest> Store::CreateTest(const std::string& name, const std::string& yaml) {
+Result<StoredTest> Store::CreateTest(const std::string& name, const std::string& yaml, const std::string& files) {
   double now = UnixNow();
-  auto rows = Q(fmt::format("INSERT INTO tests (name, yaml, created, updated) VALUES ($1, $2, $3, $3) RETURNING {}", kTestCols),
-                {name, yaml, now});
+  auto rows = Q(fmt::format("INSERT INTO tests (name, yaml, created, updated, files) VALUES ($1, $2, $3, $3, $4) RETURNING {}",
+                            kTestCols),
+                {name, yaml, now, files});
   if (!rows.ok()) return rows.error();
   return TestOf((*rows)[0]);
 }
@@ -183,7 +186,8 @@ Result<std::optional<StoredTest>> Store::FindTest(const std::string& name) {
 }
 
 Status Store::UpdateTest(const StoredTest& t) {
-  return Done(Q("UPDATE tests SET name = $1, yaml = $2, updated = $3 WHERE id = $4", {t.name, t.yaml, UnixNow(), t.id}));
+  return Done(Q("UPDATE tests SET name = $1, yaml = $2, updated = $3, files = $4 WHERE id = $5",
+                {t.name, t.yaml, UnixNow(), t.files, t.id}));
 }
 
 Status Store::DeleteTest(int64_t id) {

@@ -22,6 +22,7 @@ struct StoredTest {
   int64_t id = 0;
   std::string name, yaml;
   double created = 0, updated = 0;  // unix seconds
+  std::string files = "{}";         // JSON object: the data files uploaded with it, name -> text
 };
 
 struct RunRecord {
@@ -85,7 +86,7 @@ class Store {
   Result<std::optional<std::string>> GetSetting(const std::string& key);
   Status SetSetting(const std::string& key, const std::string& value);
 
-  Result<StoredTest> CreateTest(const std::string& name, const std::string& yaml);
+  Result<StoredTest> CreateTest(const std::string& name, const std::string& yaml, const std::string& files = "{}");
   Result<std::vector<StoredTest>> ListTests();
   Result<std::optional<StoredTest>> GetTest(int64_t id);
   Result<std::optional<StoredTest>> FindTest(const std::string& name);

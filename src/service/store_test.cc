@@ -32,17 +32,20 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, MigratesOnceAndKeepsData) {
   {
     auto s = OpenStore();
-    EXPECT_EQ(s->schema_version(), 1);
-    ASSERT_TRUE(s->CreateTest("a", "yaml-a").ok());
+    EXPECT_EQ(s->schema_version(), 2);
+    ASSERT_TRUE(s->CreateTest("a", "yaml-a", R"({"u.csv":"id\n1\n"})").ok());
+    ASSERT_TRUE(s->CreateTest("b", "yaml-b").ok());
     ASSERT_TRUE(s->SetSetting("k", "v1").ok());
     ASSERT_TRUE(s->SetSetting("k", "v2").ok());
   }
   auto s = OpenStore();  // a second start applies nothing and finds everything
-  EXPECT_EQ(s->schema_version(), 1);
+  EXPECT_EQ(s->schema_version(), 2);
   auto tests = s->ListTests();
   ASSERT_TRUE(tests.ok());
-  ASSERT_EQ(tests->size(), 1u);
+  ASSERT_EQ(tests->size(), 2u);
   EXPECT_EQ((*tests)[0].yaml, "yaml-a");
+  EXPECT_EQ((*tests)[0].files, R"({"u.csv":"id\n1\n"})");  // migration 2: the files stored with a test
+  EXPECT_EQ((*tests)[1].files, "{}");
   EXPECT_EQ(s->GetSetting("k")->value(), "v2");
   EXPECT_FALSE(s->GetSetting("none")->has_value());
 }
@@ -57,7 +60,7 @@ TEST_F(StoreTest, RefusesADatabaseFromANewerLoadcell) {
   auto db = OpenSqlite(path_);
   auto s = Store::Open(std::move(db).value());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "database " + path_ + ": schema version 7 is newer than this loadcell's (1)");
+  EXPECT_EQ(s.error().message, "database " + path_ + ": schema version 7 is newer than this loadcell's (2)");
 }
 
 TEST_F(StoreTest, RunsFilterFinishAndInterrupt) {

@@ -141,7 +141,7 @@ class Api(unittest.TestCase):
         self.assertEqual(status, 401)
         status, body = self.server.call("GET", "/api/v1/status")
         self.assertEqual(status, 200)
-        self.assertEqual(body["schema_version"], 1)
+        self.assertEqual(body["schema_version"], 2)
         # The description of the API and the web page need no token (the page asks for it).
         self.assertEqual(self.server.call("GET", "/api/openapi.json", token=None)[0], 200)
         status, page = self.server.call("GET", "/", token=None)
@@ -201,7 +201,7 @@ class Api(unittest.TestCase):
         status, u = self.server.call("PUT", f"/api/v1/tests/{t['id']}", {"name": "crud2"})
         self.assertEqual((status, u["name"], u["yaml"]), (200, "crud2", yaml))
         self.assertEqual(self.server.call("PUT", f"/api/v1/tests/{t['id']}", {})[1]["error"],
-                         "nothing to update: give name and/or yaml")
+                         "nothing to update: give name, yaml and/or files")
         self.assertEqual(self.server.call("PUT", f"/api/v1/tests/{t['id']}", {"yaml": bad})[0], 400)
         self.assertEqual(self.server.call("PUT", "/api/v1/tests/999999", {"name": "x"}),
                          (404, {"error": "no test with id 999999"}))
@@ -753,6 +753,33 @@ class WhatATestCanReach(unittest.TestCase):
         status, body = self.server.call("POST", "/api/v1/runs", {"test": data_test("users.csv"), "files": {"../x.csv": "a"}})
         self.assertEqual((status, body["error"]), (400, "files.../x.csv: a file name is a relative path without `..`"))
 
+    def test_a_stored_test_keeps_its_files(self):
+        with RecordingServer() as srv:
+            yaml = ("target: " + srv.url + "\ndata: { u: { file: data/users.csv } }\nscenarios:\n  s:\n"
+                    "    executor: shared-iterations\n    iterations: 2\n    flow: [ { request: { url: \"/{{ data.u.user }}\" } } ]\n")
+            status, body = self.server.call("POST", "/api/v1/tests", {"name": "with-data", "yaml": yaml})
+            self.assertEqual(status, 400)
+            self.assertIn("`data/users.csv` was not uploaded with the test (files)", body["error"])
+            status, t = self.server.call("POST", "/api/v1/tests", {"name": "with-data", "yaml": yaml,
+                                                                   "files": {"data/users.csv": "user\nann\nbob\n"}})
+            self.assertEqual(status, 201, t)
+            self.assertEqual(t["files"], ["data/users.csv"])
+            r = self.server.call("POST", "/api/v1/runs", {"test_id": t["id"]})[1]
+            self.assertEqual(self.server.wait_run(r["id"])["status"], "passed")
+            # A run may bring its own version of a file; a schedule's run takes the test's.
+            r = self.server.call("POST", "/api/v1/runs", {"test_id": t["id"], "files": {"data/users.csv": "user\ncid\ndan\n"}})[1]
+            self.assertEqual(self.server.wait_run(r["id"])["status"], "passed")
+            status, sc = self.server.call("POST", "/api/v1/schedules", {"test_id": t["id"], "cron": "@daily"})
+            self.assertEqual(status, 201, sc)
+            status, fired = self.server.call("POST", f"/api/v1/schedules/{sc['id']}/trigger", raw=b"{}")
+            self.assertEqual(status, 201, fired)
+            self.assertEqual(self.server.wait_run(fired["id"])["status"], "passed")
+            paths = sorted(p for (_, p, _, _) in srv.requests)
+        self.assertEqual(paths, ["/ann", "/ann", "/bob", "/bob", "/cid", "/dan"])
+        status, t2 = self.server.call("PUT", f"/api/v1/tests/{t['id']}", {"files": {}})
+        self.assertEqual(status, 400)  # without its file the test is no longer valid
+        self.server.call("DELETE", f"/api/v1/schedules/{sc['id']}")
+
 
 class OnPostgres(unittest.TestCase):
     def test_same_api_on_postgresql_and_persistence(self):
@@ -770,7 +797,7 @@ class OnPostgres(unittest.TestCase):
                                     {"name": "x", "metric": "http_req_duration", "condition": "p(95)>0"})[0], 201)
             s.stop()
             # The same schema, in PostgreSQL's own tables.
-            self.assertEqual(pg.sql("SELECT MAX(version) FROM schema_version"), "1")
+            self.assertEqual(pg.sql("SELECT MAX(version) FROM schema_version"), "2")
             self.assertEqual(pg.sql(f"SELECT status, reqs FROM runs WHERE id = {r['id']}"), f"passed|{reqs}")
             s2 = Server(pg.url, data_dir=f"{d}/runs")
             s2.token = token
