@@ -161,6 +161,7 @@ Result<http1::RequestSpec> RequestBuilder::RenderSpec(TemplateContext& ctx) cons
   std::string path;
   if (absolute_) {
     path = url->substr(origin_len_);
+    if (!path.starts_with("/")) path = "/" + path;  // "http://host:8080" and "http://host:8080?q=1"
   } else if (dynamic_ && url->find("://") != std::string::npos) {
     if (!StartsWithHttp(*url)) {
       return Error::InvalidArgument(fmt::format("the URL rendered to `{}`: a request URL is http://, https:// or a path", *url));

@@ -35,12 +35,13 @@ class TemplatedUrls(unittest.TestCase):
                       - set: {{ other: "{{{{ vars.base }}}}" }}
                       - request: {{ name: at-b-again, url: "{{{{ other }}}}/y?i={{{{ iteration }}}}" }}
                       - request: {{ name: at-a, url: /z }}
+                      - request: {{ name: at-b-root, url: "{{{{ vars.base }}}}", check: [ {{ status: 200 }} ] }}
             """)
             self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
             # stub_status counts its own request too.
-            self.assertEqual(b.requests_served() - b0 - 1, 100)
+            self.assertEqual(b.requests_served() - b0 - 1, 150)
             self.assertEqual(a.requests_served() - a0 - 1, 50)
-        self.assertEqual(s["metrics"]["http_reqs"]["count"], 150)
+        self.assertEqual(s["metrics"]["http_reqs"]["count"], 200)
         self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 0)
 
     def test_nothing_listening_there_fails_instead_of_reaching_the_target(self):
