@@ -8,7 +8,7 @@ set -euo pipefail
 # may come from elsewhere than Debian) or dpkg has it installed.
 needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:pkg-config
        libssl-dev: zlib1g-dev: libcli11-dev: libfmt-dev: nlohmann-json3-dev: libyaml-cpp-dev:
-       libgtest-dev: libgmock-dev: libbenchmark-dev: libcpp-httplib-dev: libsqlite3-dev:
+       libgtest-dev: libgmock-dev: libbenchmark-dev: libmicrohttpd-dev: libsqlite3-dev:
        nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
        chromium:chromium prometheus:prometheus python3-websockets: libnghttp2-dev: nghttp2-client:h2load
        libpq-dev: postgresql: python3-yaml: python3-h2: jq:jq curl:curl)

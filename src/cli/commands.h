@@ -158,6 +158,8 @@ struct ServeArgs {
   std::string token_file, data_dir;
   int max_concurrent_runs = 1;
   long long max_body = 1 << 20;
+  int max_connections_per_client = 64;
+  int request_timeout = 30;
 };
 void AddServeOptions(CLI::App& cmd, ServeArgs& a);
 int RunServeCommand(const ServeArgs& a);

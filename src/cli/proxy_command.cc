@@ -5,9 +5,10 @@
 //   POST /faults  {json}   the fault, active from now (or `at` from now); 201 {id, ...}
 //   DELETE /faults/ID      204, or 404
 //   GET /stats             connections, resets, bytes each way
-#include <httplib.h>
+#include "net/http_server.h"
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -67,23 +68,25 @@ int RunProxyCommand(const ProxyArgs& a) {
     return kExitFailure;
   }
   ProxyStats stats;
-  httplib::Server api;
-  std::thread api_thread;
+  http::Server::Limits api_limits;
+  api_limits.threads = 1;
+  api_limits.max_body_bytes = 64 * 1024;
+  http::Server api(api_limits);
   int api_port = 0;
   if (!a.api.empty()) {
     std::string ahost;
     int want = 0;
     if (!SplitHostPort(a.api, &ahost, &want)) return bad("--api", fmt::format("expected HOST:PORT, got \"{}\"", a.api));
-    api.Get("/faults", [&](const httplib::Request&, httplib::Response& res) {
+    api.Get("/faults", [&](const http::Request&, http::Response& res) {
       nlohmann::json list = nlohmann::json::array();
       Nanos now = MonotonicClock::ReadNow() - start;
       for (const ProxyFault& f : faults.List()) list.push_back(ProxyFaultJson(f, now));
-      res.set_content(nlohmann::json{{"faults", list}}.dump(), "application/json");
+      res.SetContent(nlohmann::json{{"faults", list}}.dump(), "application/json");
     });
-    api.Post("/faults", [&](const httplib::Request& req, httplib::Response& res) {
+    api.Post("/faults", [&](const http::Request& req, http::Response& res) {
       auto error = [&](const std::string& msg) {
         res.status = 400;
-        res.set_content(nlohmann::json{{"error", msg}}.dump(), "application/json");
+        res.SetContent(nlohmann::json{{"error", msg}}.dump(), "application/json");
       };
       nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
       if (body.is_discarded()) return error("the body is not JSON: expected {\"kind\": \"latency\", \"latency\": \"100ms\"}");
@@ -94,28 +97,31 @@ int RunProxyCommand(const ProxyArgs& a) {
       fault.def.at += now;  // from now on the proxy's timeline
       fault.id = faults.Add(fault);
       res.status = 201;
-      res.set_content(ProxyFaultJson(fault, now).dump(), "application/json");
+      res.SetContent(ProxyFaultJson(fault, now).dump(), "application/json");
     });
-    api.Delete(R"(/faults/(\d+))", [&](const httplib::Request& req, httplib::Response& res) {
-      if (!faults.Remove(std::stoll(req.matches[1].str()))) {
+    api.Delete(R"(/faults/(\d+))", [&](const http::Request& req, http::Response& res) {
+      int64_t id = -1;
+      std::from_chars(req.matches[1].data(), req.matches[1].data() + req.matches[1].size(), id);
+      if (!faults.Remove(id)) {
         res.status = 404;
-        res.set_content(nlohmann::json{{"error", "no such fault"}}.dump(), "application/json");
+        res.SetContent(nlohmann::json{{"error", "no such fault"}}.dump(), "application/json");
         return;
       }
       res.status = 204;
     });
-    api.Get("/stats", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(nlohmann::json{{"connections", stats.connections.load()}, {"resets", stats.resets.load()},
+    api.Get("/stats", [&](const http::Request&, http::Response& res) {
+      res.SetContent(nlohmann::json{{"connections", stats.connections.load()}, {"resets", stats.resets.load()},
                                      {"bytes_up", stats.bytes_up.load()}, {"bytes_down", stats.bytes_down.load()}}
                           .dump(),
                       "application/json");
     });
-    api_port = want == 0 ? api.bind_to_any_port(ahost) : (api.bind_to_port(ahost, want) ? want : -1);
-    if (api_port <= 0) {
-      std::fprintf(stderr, "loadcell: --api %s: cannot listen there (address in use or not local?)\n", a.api.c_str());
+    Status listening = api.Listen(ahost, want);
+    if (!listening.ok()) {
+      std::fprintf(stderr, "loadcell: --api %s: cannot listen there (%s)\n", a.api.c_str(),
+                   listening.error().message.c_str());
       return kExitFailure;
     }
-    api_thread = std::thread([&api] { api.listen_after_bind(); });
+    api_port = api.port();
   }
   std::printf("loadcell proxy listening on %s:%u -> %s%s\n", lhost.c_str(), BoundPort(*lfd), a.upstream.c_str(),
               api_port > 0 ? fmt::format("; control API on http://{}:{}/faults", lhost == "0.0.0.0" ? "127.0.0.1" : lhost,
@@ -140,10 +146,7 @@ int RunProxyCommand(const ProxyArgs& a) {
   stop.store(true);
   watcher.join();
   if (timer.joinable()) timer.join();
-  if (api_thread.joinable()) {
-    api.stop();
-    api_thread.join();
-  }
+  api.Stop();
   close(*lfd);
   std::printf("loadcell proxy: %lld connections, %lld reset, %lld bytes up, %lld bytes down\n",
               static_cast<long long>(stats.connections.load()), static_cast<long long>(stats.resets.load()),

@@ -15,6 +15,11 @@ void AddServeOptions(CLI::App& cmd, ServeArgs& a) {
   cmd.add_option("--max-concurrent-runs", a.max_concurrent_runs, "Runs at once; more wait in a queue")->check(CLI::Range(1, 64));
   cmd.add_option("--data-dir", a.data_dir, "Where runs work (default: DB.runs next to a SQLite file)");
   cmd.add_option("--max-body", a.max_body, "Largest request body accepted, in bytes")->check(CLI::Range(1024, 64 << 20));
+  cmd.add_option("--max-connections-per-client", a.max_connections_per_client,
+                 "Connections one client address may hold open (behind a reverse proxy, raise it)")
+      ->check(CLI::Range(1, 10000));
+  cmd.add_option("--request-timeout", a.request_timeout,
+                 "Seconds a client has to send a whole request, headers and body")->check(CLI::Range(1, 3600));
 }
 
 int RunServeCommand(const ServeArgs& a) {
@@ -32,6 +37,8 @@ int RunServeCommand(const ServeArgs& a) {
   o.max_concurrent_runs = a.max_concurrent_runs;
   o.data_dir = a.data_dir;
   o.max_body_bytes = static_cast<size_t>(a.max_body);
+  o.max_connections_per_client = static_cast<unsigned>(a.max_connections_per_client);
+  o.request_timeout_s = static_cast<unsigned>(a.request_timeout);
   o.binary = self;
   Service service(o);
   std::string token;

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
-#include <httplib.h>
+#include "net/http_server.h"
 
 #include "live/prometheus.h"
 #include "metrics/series.h"
@@ -35,25 +35,33 @@ window.__updates = 0;
 })();
 )JS";
 
+// A run's own pages: one reader or a few, one thread.
+http::Server::Limits SmallServer() {
+  http::Server::Limits limits;
+  limits.threads = 1;
+  limits.max_connections = 128;
+  limits.max_body_bytes = 64 * 1024;
+  return limits;
+}
+
 }  // namespace
 
 LiveServer::LiveServer(Options options, RunMeta meta) : options_(std::move(options)) { live_.meta = std::move(meta); }
 
 LiveServer::~LiveServer() { Stop(); }
 
-Status LiveServer::Listen(httplib::Server& server, const std::string& address, const char* what, int* port,
-                          std::thread* thread) {
+Status LiveServer::Listen(http::Server& server, const std::string& address, const char* what, int* port) {
   std::string host;
   int want = 0;
   if (!SplitHostPort(address, &host, &want)) {
     return Error::InvalidArgument(fmt::format("--{} {}: expected HOST:PORT (e.g. 127.0.0.1:9464)", what, address));
   }
-  int bound = want == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, want) ? want : -1);
-  if (bound <= 0) {
-    return Error::Io(fmt::format("--{} {}: cannot listen there (address in use or not local?)", what, address));
+  Status s = server.Listen(host, want);
+  if (!s.ok()) {
+    return Error::Io(fmt::format("--{} {}: cannot listen there (address in use or not local?): {}", what, address,
+                                 s.error().message));
   }
-  *port = bound;
-  *thread = std::thread([&server] { server.listen_after_bind(); });
+  *port = server.port();
   return Status::Ok();
 }
 
@@ -67,61 +75,67 @@ Status LiveServer::Start() {
     data_json_ = DumpJson(data);
   }
   if (!options_.prometheus.empty()) {
-    prom_ = std::make_unique<httplib::Server>();
-    prom_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    prom_ = std::make_unique<http::Server>(SmallServer());
+    prom_->Get("/metrics", [this](const http::Request&, http::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
-      res.set_content(metrics_text_, "text/plain; version=0.0.4; charset=utf-8");
+      res.SetContent(metrics_text_, "text/plain; version=0.0.4; charset=utf-8");
     });
-    Status s = Listen(*prom_, options_.prometheus, "prometheus", &prometheus_port_, &prom_thread_);
+    Status s = Listen(*prom_, options_.prometheus, "prometheus", &prometheus_port_);
     if (!s.ok()) return s;
   }
   if (!options_.dashboard.empty()) {
-    dash_ = std::make_unique<httplib::Server>();
-    dash_->Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    dash_ = std::make_unique<http::Server>(SmallServer());
+    dash_->Get("/", [this](const http::Request&, http::Response& res) {
       std::string data;
       {
         std::lock_guard<std::mutex> lock(mu_);
         data = data_json_;
       }
-      res.set_content(HtmlPage(fmt::format("loadcell — {} (live)", live_.meta.test), nlohmann::json::parse(data),
+      res.SetContent(HtmlPage(fmt::format("loadcell — {} (live)", live_.meta.test), nlohmann::json::parse(data),
                                kDashboardScript),
                       "text/html; charset=utf-8");
     });
     // Browsers ask for it; an empty answer keeps their consoles clean.
-    dash_->Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-    dash_->Get("/data", [this](const httplib::Request&, httplib::Response& res) {
+    dash_->Get("/favicon.ico", [](const http::Request&, http::Response& res) { res.status = 204; });
+    dash_->Get("/data", [this](const http::Request&, http::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
-      res.set_content(data_json_, "application/json");
+      res.SetContent(data_json_, "application/json");
     });
-    dash_->Get("/report", [this](const httplib::Request&, httplib::Response& res) {
+    dash_->Get("/report", [this](const http::Request&, http::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       if (report_html_.empty()) {
         res.status = 409;
-        res.set_content("the report is ready when the run ends\n", "text/plain");
+        res.SetContent("the report is ready when the run ends\n", "text/plain");
         return;
       }
-      res.set_header("Content-Disposition", "attachment; filename=\"loadcell-report.html\"");
-      res.set_content(report_html_, "text/html; charset=utf-8");
+      res.SetHeader("Content-Disposition", "attachment; filename=\"loadcell-report.html\"");
+      res.SetContent(report_html_, "text/html; charset=utf-8");
     });
-    // Server-sent events: every new version of the data, as one `data:` line.
-    dash_->Get("/events", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Cache-Control", "no-cache");
-      auto seen = std::make_shared<uint64_t>(0);
-      res.set_chunked_content_provider("text/event-stream", [this, seen](size_t, httplib::DataSink& sink) {
-        std::unique_lock<std::mutex> lock(mu_);
-        changed_.wait_for(lock, std::chrono::seconds(15), [&] { return stopping_ || version_ != *seen; });
-        if (stopping_) return false;
-        if (version_ == *seen) return sink.write(": keep-alive\n\n", 14);
-        *seen = version_;
-        std::string event = "data: " + data_json_ + "\n\n";
-        bool final = !report_html_.empty();
-        lock.unlock();
-        if (!sink.write(event.data(), event.size())) return false;
-        if (final) sink.done();
-        return true;
+    // Server-sent events: every new version of the data, as one `data:` line; a comment
+    // every 15 s keeps proxies from closing a quiet stream.
+    dash_->Get("/events", [this](const http::Request&, http::Response& res) {
+      res.SetHeader("Cache-Control", "no-cache");
+      struct Seen {
+        uint64_t version = 0;
+        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+      };
+      auto seen = std::make_shared<Seen>();
+      res.Stream("text/event-stream", [this, seen](std::string* out) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return http::StreamStep::kEnd;
+        auto now = std::chrono::steady_clock::now();
+        if (version_ == seen->version) {
+          if (now - seen->last_write < std::chrono::seconds(15)) return http::StreamStep::kWait;
+          *out = ": keep-alive\n\n";
+        } else {
+          seen->version = version_;
+          *out = "data: " + data_json_ + "\n\n";
+        }
+        seen->last_write = now;
+        return report_html_.empty() ? http::StreamStep::kData : http::StreamStep::kEnd;
       });
     });
-    Status s = Listen(*dash_, options_.dashboard, "dashboard", &dashboard_port_, &dash_thread_);
+    Status s = Listen(*dash_, options_.dashboard, "dashboard", &dashboard_port_);
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -155,13 +169,15 @@ void LiveServer::OnSecond(const SeriesPoint& point, const MetricStore& interval)
     j["dashboard"] = true;
     data = DumpJson(j);
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  metrics_text_ = std::move(text);
-  if (dash_) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_text_ = std::move(text);
+    if (!dash_) return;
     data_json_ = std::move(data);
     ++version_;
     changed_.notify_all();
   }
+  dash_->Wake();
 }
 
 void LiveServer::Finish(const RunResults& final_results) {
@@ -171,11 +187,14 @@ void LiveServer::Finish(const RunResults& final_results) {
   j["dashboard"] = true;
   std::string data = DumpJson(j);
   std::string html = HtmlReport(final_results);
-  std::lock_guard<std::mutex> lock(mu_);
-  data_json_ = std::move(data);
-  report_html_ = std::move(html);
-  ++version_;
-  changed_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    data_json_ = std::move(data);
+    report_html_ = std::move(html);
+    ++version_;
+    changed_.notify_all();
+  }
+  dash_->Wake();
 }
 
 void LiveServer::Linger(double seconds, const std::atomic<bool>& interrupted) {
@@ -192,10 +211,8 @@ void LiveServer::Stop() {
     stopping_ = true;
     changed_.notify_all();
   }
-  if (prom_) prom_->stop();
-  if (dash_) dash_->stop();
-  if (prom_thread_.joinable()) prom_thread_.join();
-  if (dash_thread_.joinable()) dash_thread_.join();
+  if (prom_) prom_->Stop();
+  if (dash_) dash_->Stop();
 }
 
 }  // namespace loadcell

@@ -15,7 +15,7 @@
 #include "engine/test_run.h"
 #include "results/run_results.h"
 
-namespace httplib {
+namespace loadcell::http {
 class Server;
 }
 
@@ -47,13 +47,11 @@ class LiveServer : public RunObserver {
 
  private:
   void Publish(std::string data_json);
-  Status Listen(httplib::Server& server, const std::string& address, const char* what, int* port,
-                std::thread* thread);
+  Status Listen(http::Server& server, const std::string& address, const char* what, int* port);
 
   Options options_;
   RunResults live_;  // cumulative core metrics and the series so far (coordinator thread)
-  std::unique_ptr<httplib::Server> prom_, dash_;
-  std::thread prom_thread_, dash_thread_;
+  std::unique_ptr<http::Server> prom_, dash_;
   int prometheus_port_ = 0, dashboard_port_ = 0;
   double last_cpu_ = 0, last_wall_ = 0;  // for the generator's CPU gauge
 

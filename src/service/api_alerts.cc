@@ -26,7 +26,7 @@ json EventJson(const AlertEvent& e) {
 }
 
 // acknowledge: open → acknowledged; resolve: open or acknowledged → resolved.
-void Transition(Service& s, const httplib::Request& req, httplib::Response& res, const std::string& to) {
+void Transition(Service& s, const http::Request& req, http::Response& res, const std::string& to) {
   int64_t id = api::PathId(req);
   auto e = s.store().GetEvent(id);
   if (!e.ok()) return api::Fail(res, 500, e.error().message);
@@ -43,8 +43,8 @@ void Transition(Service& s, const httplib::Request& req, httplib::Response& res,
 
 }  // namespace
 
-void AddAlertRoutes(httplib::Server& http, Service& s) {
-  http.Post("/api/v1/alerts/rules", [&s](const httplib::Request& req, httplib::Response& res) {
+void AddAlertRoutes(http::Server& http, Service& s) {
+  http.Post("/api/v1/alerts/rules", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
     AlertRule r;
@@ -72,7 +72,7 @@ void AddAlertRoutes(httplib::Server& http, Service& s) {
     api::Json(res, RuleJson(*made), 201);
   });
 
-  http.Get("/api/v1/alerts/rules", [&s](const httplib::Request&, httplib::Response& res) {
+  http.Get("/api/v1/alerts/rules", [&s](const http::Request&, http::Response& res) {
     auto rules = s.store().ListRules();
     if (!rules.ok()) return api::Fail(res, 500, rules.error().message);
     json out = json::array();
@@ -80,14 +80,14 @@ void AddAlertRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"rules", out}});
   });
 
-  http.Get(R"(/api/v1/alerts/rules/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/alerts/rules/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto r = s.store().GetRule(api::PathId(req));
     if (!r.ok()) return api::Fail(res, 500, r.error().message);
     if (!r->has_value()) return api::Fail(res, 404, fmt::format("no alert rule with id {}", api::PathId(req)));
     api::Json(res, RuleJson(**r));
   });
 
-  http.Delete(R"(/api/v1/alerts/rules/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Delete(R"(/api/v1/alerts/rules/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto r = s.store().GetRule(api::PathId(req));
     if (!r.ok()) return api::Fail(res, 500, r.error().message);
     if (!r->has_value()) return api::Fail(res, 404, fmt::format("no alert rule with id {}", api::PathId(req)));
@@ -96,8 +96,8 @@ void AddAlertRoutes(httplib::Server& http, Service& s) {
     res.status = 204;
   });
 
-  http.Get("/api/v1/alerts", [&s](const httplib::Request& req, httplib::Response& res) {
-    std::string status = req.get_param_value("status");
+  http.Get("/api/v1/alerts", [&s](const http::Request& req, http::Response& res) {
+    std::string status = req.Param("status");
     if (!status.empty() && status != "open" && status != "acknowledged" && status != "resolved") {
       return api::Fail(res, 400, fmt::format("status: \"{}\" is not one of open, acknowledged, resolved", status));
     }
@@ -111,7 +111,7 @@ void AddAlertRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"alerts", out}});
   });
 
-  http.Get(R"(/api/v1/alerts/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/alerts/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto e = s.store().GetEvent(api::PathId(req));
     if (!e.ok()) return api::Fail(res, 500, e.error().message);
     if (!e->has_value()) return api::Fail(res, 404, fmt::format("no alert with id {}", api::PathId(req)));
@@ -119,9 +119,9 @@ void AddAlertRoutes(httplib::Server& http, Service& s) {
   });
 
   http.Post(R"(/api/v1/alerts/(\d+)/acknowledge)",
-            [&s](const httplib::Request& req, httplib::Response& res) { Transition(s, req, res, "acknowledged"); });
+            [&s](const http::Request& req, http::Response& res) { Transition(s, req, res, "acknowledged"); });
   http.Post(R"(/api/v1/alerts/(\d+)/resolve)",
-            [&s](const httplib::Request& req, httplib::Response& res) { Transition(s, req, res, "resolved"); });
+            [&s](const http::Request& req, http::Response& res) { Transition(s, req, res, "resolved"); });
 }
 
 }  // namespace loadcell

@@ -51,7 +51,7 @@ json RunJson(const RunRecord& r, bool with_yaml) {
   return j;
 }
 
-std::optional<RunRecord> Find(Service& s, int64_t id, httplib::Response& res) {
+std::optional<RunRecord> Find(Service& s, int64_t id, http::Response& res) {
   auto r = s.store().GetRun(id);
   if (!r.ok()) {
     api::Fail(res, 500, r.error().message);
@@ -65,7 +65,7 @@ std::optional<RunRecord> Find(Service& s, int64_t id, httplib::Response& res) {
 }
 
 // A run's results document; answers 409 (not finished, or ended without results) or 500 itself.
-std::optional<std::string> ResultsText(Service& s, const RunRecord& run, httplib::Response& res) {
+std::optional<std::string> ResultsText(Service& s, const RunRecord& run, http::Response& res) {
   auto text = s.store().RunResultsJson(run.id);
   if (!text.ok()) {
     api::Fail(res, 500, text.error().message);
@@ -81,7 +81,7 @@ std::optional<std::string> ResultsText(Service& s, const RunRecord& run, httplib
 }
 
 // The same, parsed.
-std::optional<RunResults> Results(Service& s, const RunRecord& run, httplib::Response& res) {
+std::optional<RunResults> Results(Service& s, const RunRecord& run, http::Response& res) {
   auto text = ResultsText(s, run, res);
   if (!text) return std::nullopt;
   auto parsed = ParseResults(*text, fmt::format("run {}", run.id));
@@ -94,8 +94,8 @@ std::optional<RunResults> Results(Service& s, const RunRecord& run, httplib::Res
 
 }  // namespace
 
-void AddRunRoutes(httplib::Server& http, Service& s) {
-  http.Post("/api/v1/runs", [&s](const httplib::Request& req, httplib::Response& res) {
+void AddRunRoutes(http::Server& http, Service& s) {
+  http.Post("/api/v1/runs", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
     bool has_test = body->contains("test"), has_id = body->contains("test_id");
@@ -134,14 +134,14 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     }
     auto id = s.QueueRun(name, yaml, test_id, std::nullopt, overrides.dump());
     if (!id.ok()) return api::Fail(res, 500, id.error().message);
-    res.set_header("Location", fmt::format("/api/v1/runs/{}", *id));
+    res.SetHeader("Location", fmt::format("/api/v1/runs/{}", *id));
     api::Json(res, {{"id", *id}, {"status", "queued"}}, 201);
   });
 
-  http.Get("/api/v1/runs", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get("/api/v1/runs", [&s](const http::Request& req, http::Response& res) {
     RunFilter f;
     bool bad = false;
-    f.status = req.get_param_value("status");
+    f.status = req.Param("status");
     if (!f.status.empty() && std::find(std::begin(kStatuses), std::end(kStatuses), f.status) == std::end(kStatuses)) {
       return api::Fail(res, 400, fmt::format("status: \"{}\" is not one of queued, running, passed, failed, aborted, error", f.status));
     }
@@ -158,7 +158,7 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"runs", out}});
   });
 
-  http.Get(R"(/api/v1/runs/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/runs/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
     json j = RunJson(*run, true);
@@ -169,26 +169,26 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     api::Json(res, j);
   });
 
-  http.Get(R"(/api/v1/runs/(\d+)/results)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/runs/(\d+)/results)", [&s](const http::Request& req, http::Response& res) {
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
-    if (auto text = ResultsText(s, *run, res)) res.set_content(*text, "application/json");
+    if (auto text = ResultsText(s, *run, res)) res.SetContent(*text, "application/json");
   });
 
-  http.Get(R"(/api/v1/runs/(\d+)/report)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/runs/(\d+)/report)", [&s](const http::Request& req, http::Response& res) {
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
     if (run->status == "running") {
       // The report of what the run measured so far: the web UI's live view.
       auto partial = s.runs().Partial(run->id);
-      if (partial.has_value()) return res.set_content(HtmlReport(*partial), "text/html; charset=utf-8");
+      if (partial.has_value()) return res.SetContent(HtmlReport(*partial), "text/html; charset=utf-8");
     }
     auto results = Results(s, *run, res);
     if (!results) return;
-    res.set_content(HtmlReport(*results), "text/html; charset=utf-8");
+    res.SetContent(HtmlReport(*results), "text/html; charset=utf-8");
   });
 
-  http.Post(R"(/api/v1/runs/(\d+)/abort)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Post(R"(/api/v1/runs/(\d+)/abort)", [&s](const http::Request& req, http::Response& res) {
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
     if ((run->status != "queued" && run->status != "running") || !s.runs().Abort(run->id)) {
@@ -198,7 +198,7 @@ void AddRunRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"id", run->id}, {"status", now.ok() && now->has_value() ? (*now)->status : run->status}}, 202);
   });
 
-  http.Get(R"(/api/v1/runs/(\d+)/compare)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/runs/(\d+)/compare)", [&s](const http::Request& req, http::Response& res) {
     bool bad = false;
     auto base_id = api::QueryInt(req, "baseline", &bad);
     if (bad || !base_id) return api::Fail(res, 400, "baseline: the id of the run to compare with is required (?baseline=ID)");

@@ -17,7 +17,7 @@ json ScheduleJson(const Schedule& s) {
           {"last_run_id", s.last_run_id.has_value() ? json(*s.last_run_id) : json(nullptr)}};
 }
 
-std::optional<Schedule> Find(Service& s, const httplib::Request& req, httplib::Response& res) {
+std::optional<Schedule> Find(Service& s, const http::Request& req, http::Response& res) {
   auto got = s.store().GetSchedule(api::PathId(req));
   if (!got.ok()) {
     api::Fail(res, 500, got.error().message);
@@ -31,7 +31,7 @@ std::optional<Schedule> Find(Service& s, const httplib::Request& req, httplib::R
 }
 
 // cron and enabled from `body` into `s`; false after answering 400.
-bool Apply(const json& body, Schedule* s, httplib::Response& res) {
+bool Apply(const json& body, Schedule* s, http::Response& res) {
   if (body.contains("cron")) {
     if (!body["cron"].is_string()) return api::Fail(res, 400, "cron: expected a string such as \"0 3 * * *\""), false;
     auto c = CronSchedule::Parse(body["cron"].get<std::string>());
@@ -48,8 +48,8 @@ bool Apply(const json& body, Schedule* s, httplib::Response& res) {
 
 }  // namespace
 
-void AddScheduleRoutes(httplib::Server& http, Service& s) {
-  http.Post("/api/v1/schedules", [&s](const httplib::Request& req, httplib::Response& res) {
+void AddScheduleRoutes(http::Server& http, Service& s) {
+  http.Post("/api/v1/schedules", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
     if (!body->contains("test_id") || !(*body)["test_id"].is_number_integer()) {
@@ -67,7 +67,7 @@ void AddScheduleRoutes(httplib::Server& http, Service& s) {
     api::Json(res, ScheduleJson(*made), 201);
   });
 
-  http.Get("/api/v1/schedules", [&s](const httplib::Request&, httplib::Response& res) {
+  http.Get("/api/v1/schedules", [&s](const http::Request&, http::Response& res) {
     auto all = s.store().ListSchedules();
     if (!all.ok()) return api::Fail(res, 500, all.error().message);
     json out = json::array();
@@ -75,11 +75,11 @@ void AddScheduleRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"schedules", out}});
   });
 
-  http.Get(R"(/api/v1/schedules/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/schedules/(\d+))", [&s](const http::Request& req, http::Response& res) {
     if (auto sc = Find(s, req, res)) api::Json(res, ScheduleJson(*sc));
   });
 
-  http.Put(R"(/api/v1/schedules/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Put(R"(/api/v1/schedules/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto sc = Find(s, req, res);
     if (!sc) return;
     auto body = api::Body(req, res);
@@ -90,7 +90,7 @@ void AddScheduleRoutes(httplib::Server& http, Service& s) {
     api::Json(res, ScheduleJson(*sc));
   });
 
-  http.Delete(R"(/api/v1/schedules/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Delete(R"(/api/v1/schedules/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto sc = Find(s, req, res);
     if (!sc) return;
     Status st = s.store().DeleteSchedule(sc->id);
@@ -98,7 +98,7 @@ void AddScheduleRoutes(httplib::Server& http, Service& s) {
     res.status = 204;
   });
 
-  http.Post(R"(/api/v1/schedules/(\d+)/trigger)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Post(R"(/api/v1/schedules/(\d+)/trigger)", [&s](const http::Request& req, http::Response& res) {
     auto sc = Find(s, req, res);
     if (!sc) return;
     auto t = s.store().GetTest(sc->test_id);

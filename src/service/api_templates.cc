@@ -9,17 +9,17 @@
 
 namespace loadcell {
 
-void AddTemplateRoutes(httplib::Server& http, Service& s) {
-  http.Get("/api/v1/templates", [](const httplib::Request&, httplib::Response& res) {
+void AddTemplateRoutes(http::Server& http, Service& s) {
+  http.Get("/api/v1/templates", [](const http::Request&, http::Response& res) {
     nlohmann::json out = nlohmann::json::array();
     for (const TestTemplate& t : BuiltinTemplates()) out.push_back(TemplateJson(t));
     api::Json(res, {{"templates", out}});
   });
 
-  http.Post(R"(/api/v1/templates/([a-z]+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Post(R"(/api/v1/templates/([a-z]+))", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
-    std::string name = req.matches[1].str();
+    std::string name = req.matches[1];
     bool known = false;
     for (const TestTemplate& t : BuiltinTemplates()) known = known || t.name == name;
     if (!known) return api::Fail(res, 404, fmt::format("no template named \"{}\"", name));

@@ -46,14 +46,14 @@ json ValidationErrors(const std::string& message) {
 
 // Validates `yaml` with the files stored beside it; on failure answers 400 with the errors
 // and returns false.
-bool Validate(const std::string& yaml, const std::map<std::string, std::string>& files, httplib::Response& res) {
+bool Validate(const std::string& yaml, const std::map<std::string, std::string>& files, http::Response& res) {
   auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions({}, &files));
   if (def.ok()) return true;
   api::Json(res, {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}}, 400);
   return false;
 }
 
-std::optional<StoredTest> Find(Service& s, const httplib::Request& req, httplib::Response& res) {
+std::optional<StoredTest> Find(Service& s, const http::Request& req, http::Response& res) {
   auto t = s.store().GetTest(api::PathId(req));
   if (!t.ok()) {
     api::Fail(res, 500, t.error().message);
@@ -68,7 +68,7 @@ std::optional<StoredTest> Find(Service& s, const httplib::Request& req, httplib:
 
 }  // namespace
 
-bool TestNameFree(Service& s, const std::string& name, int64_t except_id, httplib::Response& res) {
+bool TestNameFree(Service& s, const std::string& name, int64_t except_id, http::Response& res) {
   auto other = s.store().FindTest(name);
   if (!other.ok()) return api::Fail(res, 500, other.error().message), false;
   if (other->has_value() && (*other)->id != except_id) {
@@ -77,8 +77,8 @@ bool TestNameFree(Service& s, const std::string& name, int64_t except_id, httpli
   return true;
 }
 
-void AddTestRoutes(httplib::Server& http, Service& s) {
-  http.Post("/api/v1/tests/validate", [](const httplib::Request& req, httplib::Response& res) {
+void AddTestRoutes(http::Server& http, Service& s) {
+  http.Post("/api/v1/tests/validate", [](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
     bool failed = false;
@@ -94,7 +94,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"valid", true}, {"errors", json::array()}, {"name", def->name}, {"scenarios", scenarios}});
   });
 
-  http.Post("/api/v1/tests", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Post("/api/v1/tests", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
     bool failed = false;
@@ -108,11 +108,11 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     if (!Validate(*yaml, *files, res) || !TestNameFree(s, *name, 0, res)) return;
     auto t = s.store().CreateTest(*name, *yaml, json(*files).dump());
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
-    res.set_header("Location", fmt::format("/api/v1/tests/{}", t->id));
+    res.SetHeader("Location", fmt::format("/api/v1/tests/{}", t->id));
     api::Json(res, TestJson(*t), 201);
   });
 
-  http.Get("/api/v1/tests", [&s](const httplib::Request&, httplib::Response& res) {
+  http.Get("/api/v1/tests", [&s](const http::Request&, http::Response& res) {
     auto all = s.store().ListTests();
     if (!all.ok()) return api::Fail(res, 500, all.error().message);
     json out = json::array();
@@ -120,11 +120,11 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     api::Json(res, {{"tests", out}});
   });
 
-  http.Get(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/tests/(\d+))", [&s](const http::Request& req, http::Response& res) {
     if (auto t = Find(s, req, res)) api::Json(res, TestJson(*t));
   });
 
-  http.Put(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Put(R"(/api/v1/tests/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto t = Find(s, req, res);
     if (!t) return;
     auto body = api::Body(req, res);
@@ -152,7 +152,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     api::Json(res, TestJson(now.ok() && now->has_value() ? **now : *t));
   });
 
-  http.Delete(R"(/api/v1/tests/(\d+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Delete(R"(/api/v1/tests/(\d+))", [&s](const http::Request& req, http::Response& res) {
     auto t = Find(s, req, res);
     if (!t) return;
     auto active = s.store().ActiveRuns(t->id);
@@ -165,7 +165,7 @@ void AddTestRoutes(httplib::Server& http, Service& s) {
     res.status = 204;
   });
 
-  http.Get(R"(/api/v1/tests/(\d+)/history)", [&s](const httplib::Request& req, httplib::Response& res) {
+  http.Get(R"(/api/v1/tests/(\d+)/history)", [&s](const http::Request& req, http::Response& res) {
     auto t = Find(s, req, res);
     if (!t) return;
     auto runs = s.store().FinishedRuns(t->id);

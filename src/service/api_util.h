@@ -9,24 +9,24 @@
 #include <string>
 
 #include <fmt/format.h>
-#include <httplib.h>
+#include "net/http_server.h"
 #include <nlohmann/json.hpp>
 
 #include "scenario/loader.h"
 
 namespace loadcell::api {
 
-inline void Json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
+inline void Json(http::Response& res, const nlohmann::json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.SetContent(body.dump(), "application/json");
 }
 
-inline void Fail(httplib::Response& res, int status, const std::string& message) {
+inline void Fail(http::Response& res, int status, const std::string& message) {
   Json(res, {{"error", message}}, status);
 }
 
 // The body as a JSON object; on failure answers 400 naming the problem and returns nullopt.
-inline std::optional<nlohmann::json> Body(const httplib::Request& req, httplib::Response& res) {
+inline std::optional<nlohmann::json> Body(const http::Request& req, http::Response& res) {
   auto j = nlohmann::json::parse(req.body, nullptr, false);
   if (j.is_discarded()) {
     Fail(res, 400, "request body: not valid JSON");
@@ -46,7 +46,7 @@ struct NoSuchId {
 
 // "files": {"users.csv": "id,name\n..."} of a request body (absent: none). On failure
 // answers 400 naming the file and returns nullopt.
-inline std::optional<std::map<std::string, std::string>> FilesField(const nlohmann::json& body, httplib::Response& res) {
+inline std::optional<std::map<std::string, std::string>> FilesField(const nlohmann::json& body, http::Response& res) {
   std::map<std::string, std::string> files;
   if (!body.contains("files")) return files;
   const nlohmann::json& f = body["files"];
@@ -80,8 +80,8 @@ inline std::map<std::string, std::string> FilesOf(const std::string& stored) {
   return files;
 }
 
-inline int64_t PathId(const httplib::Request& req, size_t i = 1) {
-  const std::string s = req.matches[i].str();
+inline int64_t PathId(const http::Request& req, size_t i = 1) {
+  const std::string s = req.matches[i];
   int64_t v = 0;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw NoSuchId{s};
@@ -89,9 +89,9 @@ inline int64_t PathId(const httplib::Request& req, size_t i = 1) {
 }
 
 // A query parameter as an integer; `bad` set when present but not one.
-inline std::optional<int64_t> QueryInt(const httplib::Request& req, const char* name, bool* bad) {
-  if (!req.has_param(name)) return std::nullopt;
-  std::string v = req.get_param_value(name);
+inline std::optional<int64_t> QueryInt(const http::Request& req, const char* name, bool* bad) {
+  if (!req.HasParam(name)) return std::nullopt;
+  std::string v = req.Param(name);
   try {
     size_t used = 0;
     int64_t n = std::stoll(v, &used);
@@ -103,7 +103,7 @@ inline std::optional<int64_t> QueryInt(const httplib::Request& req, const char* 
 }
 
 // A string member of `body`, or nullopt when absent; 400 (and `*failed`) when not a string.
-inline std::optional<std::string> StringField(const nlohmann::json& body, const char* name, httplib::Response& res,
+inline std::optional<std::string> StringField(const nlohmann::json& body, const char* name, http::Response& res,
                                               bool* failed) {
   if (!body.contains(name)) return std::nullopt;
   if (!body[name].is_string()) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <httplib.h>
+#include "net/http_server.h"
 
 #include "net/listen.h"
 #include "output/results_file.h"
@@ -51,8 +51,7 @@ std::string Trim(std::string s) {
 Service::Service(Options options) : options_(std::move(options)) {}
 
 Service::~Service() {
-  if (http_) http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
+  if (http_) http_->Stop();
   if (runs_) runs_->Shutdown();
 }
 
@@ -109,12 +108,18 @@ Status Service::Start(std::string* new_token) {
   Status started = runs_->Start();
   if (!started.ok()) return started;
 
-  http_ = std::make_unique<httplib::Server>();
+  http::Server::Limits limits;
+  limits.max_body_bytes = options_.max_body_bytes;
+  limits.max_connections_per_client = options_.max_connections_per_client;
+  limits.request_timeout_s = options_.request_timeout_s;
+  limits.threads = 4;  // handlers query the store and render reports; slow clients cost none
+  http_ = std::make_unique<http::Server>(limits);
   Routes();
-  int bound = want == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, want) ? want : -1);
-  if (bound <= 0) return Error::Io(fmt::format("--listen {}: cannot listen there (address in use?)", options_.listen));
-  port_ = bound;
-  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  Status listening = http_->Listen(host, want);
+  if (!listening.ok()) {
+    return Error::Io(fmt::format("--listen {}: cannot listen there ({})", options_.listen, listening.error().message));
+  }
+  port_ = http_->port();
   return Status::Ok();
 }
 
@@ -133,48 +138,35 @@ bool Service::Authorized(const std::string& header) const {
 }
 
 void Service::Routes() {
-  httplib::Server& h = *http_;
-  h.set_payload_max_length(options_.max_body_bytes);
+  http::Server& h = *http_;
   // The UI's pages run only their own scripts and are never framed by another site.
-  h.set_default_headers({{"Content-Security-Policy",
+  h.SetDefaultHeaders({{"Content-Security-Policy",
                           "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
                           "img-src 'self' data:; frame-src 'self' about:; frame-ancestors 'none'; base-uri 'none'; "
                           "form-action 'self'"},
                          {"X-Frame-Options", "DENY"},
                          {"X-Content-Type-Options", "nosniff"},
                          {"Referrer-Policy", "no-referrer"}});
-  h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path.rfind("/api/v1/", 0) != 0 && req.path != "/api/v1") return httplib::Server::HandlerResponse::Unhandled;
-    if (Authorized(req.get_header_value("Authorization"))) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("WWW-Authenticate", "Bearer");
-    api::Fail(res, 401, req.has_header("Authorization") ? "invalid token" : "missing Authorization: Bearer <token>");
-    return httplib::Server::HandlerResponse::Handled;
+  // Before a byte of the body is read: an unauthenticated client costs a hash, no more.
+  h.SetGate([this](const http::Request& req, http::Response& res) {
+    if (req.path.rfind("/api/v1/", 0) != 0 && req.path != "/api/v1") return false;
+    if (Authorized(req.Header("Authorization"))) return false;
+    res.SetHeader("WWW-Authenticate", "Bearer");
+    api::Fail(res, 401, req.HasHeader("Authorization") ? "invalid token" : "missing Authorization: Bearer <token>");
+    return true;
   });
-  h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+  h.SetErrorBody([this](const http::Request& req, http::Response& res) {
     if (res.status == 413) {
-      api::Fail(res, 413, fmt::format("request body larger than {} bytes", options_.max_body_bytes));
+      api::Fail(res, 413, fmt::format("request body larger than {} bytes (--max-body)", options_.max_body_bytes));
     } else if (res.status == 404) {
       api::Fail(res, 404, fmt::format("no such endpoint: {} {}", req.method, req.path));
-    } else if (res.status == 400 && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-               !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
-      // The HTTP layer refuses a body-carrying method without a length before any route runs.
-      api::Fail(res, 400, fmt::format("{} {}: the request has no Content-Length; send a body, even an empty one "
-                                      "(curl -d '' or -d '{{}}')", req.method, req.path));
-    } else if (res.status == 400) {
-      api::Fail(res, 400, "bad request: the HTTP request line or headers could not be read");
-    } else if (res.status == 414) {
-      api::Fail(res, 414, "the request's URI is too long");
-    } else if (res.status == 431) {
-      api::Fail(res, 431, "the request's header fields are too large");
     } else if (res.status == 405) {
       api::Fail(res, 405, fmt::format("{} is not allowed on {}", req.method, req.path));
     } else {
-      api::Fail(res, res.status, fmt::format("the request failed with HTTP status {} before reaching an endpoint",
-                                             res.status));
+      api::Fail(res, res.status, fmt::format("HTTP status {}", res.status));
     }
   });
-  h.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+  h.SetExceptionHandler([](const http::Request& req, http::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
     try {
       std::rethrow_exception(ep);
@@ -186,15 +178,15 @@ void Service::Routes() {
     }
     api::Fail(res, 500, what);
   });
-  h.Get("/api/openapi.json", [](const httplib::Request&, httplib::Response& res) { api::Json(res, OpenApiDocument()); });
-  h.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
+  h.Get("/api/openapi.json", [](const http::Request&, http::Response& res) { api::Json(res, OpenApiDocument()); });
+  h.Get("/api/v1/status", [this](const http::Request&, http::Response& res) {
     auto active = store_->ActiveRuns(std::nullopt);
     api::Json(res, {{"version", LOADCELL_VERSION}, {"database", store_->Describe()}, {"schema_version", store_->schema_version()},
                     {"active_runs", active.ok() ? *active : -1}, {"max_concurrent_runs", options_.max_concurrent_runs}});
   });
-  h.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(WebUiPage(), "text/html; charset=utf-8"); });
+  h.Get("/", [](const http::Request&, http::Response& res) { res.SetContent(WebUiPage(), "text/html; charset=utf-8"); });
   // Browsers ask for it; an empty answer keeps their consoles clean.
-  h.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  h.Get("/favicon.ico", [](const http::Request&, http::Response& res) { res.status = 204; });
   AddTestRoutes(h, *this);
   AddRunRoutes(h, *this);
   AddTemplateRoutes(h, *this);
@@ -281,8 +273,7 @@ void Service::SchedulerLoop(const std::atomic<bool>& stop) {
 
 void Service::Serve(const std::atomic<bool>& stop) {
   SchedulerLoop(stop);
-  http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
+  http_->Stop();
   runs_->Shutdown();
 }
 

@@ -15,7 +15,7 @@
 #include "service/run_manager.h"
 #include "service/store.h"
 
-namespace httplib {
+namespace loadcell::http {
 class Server;
 struct Response;
 }
@@ -31,6 +31,8 @@ class Service {
     std::string data_dir;            // run directories; default: next to the SQLite file, or ./loadcell-runs
     int max_concurrent_runs = 1;
     size_t max_body_bytes = 1 << 20;
+    unsigned max_connections_per_client = 64;
+    unsigned request_timeout_s = 30;
     std::string binary;  // the loadcell executable the runs use
   };
 
@@ -62,20 +64,19 @@ class Service {
   Options options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<RunManager> runs_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<http::Server> http_;
   std::vector<std::string> token_hashes_;  // SHA-256 of each accepted token, hex
   int port_ = 0;
-  std::thread http_thread_;
 };
 
 // Route groups, one file each.
-void AddTestRoutes(httplib::Server& http, Service& s);
-void AddRunRoutes(httplib::Server& http, Service& s);
-void AddAlertRoutes(httplib::Server& http, Service& s);
-void AddScheduleRoutes(httplib::Server& http, Service& s);
-void AddTemplateRoutes(httplib::Server& http, Service& s);
+void AddTestRoutes(http::Server& http, Service& s);
+void AddRunRoutes(http::Server& http, Service& s);
+void AddAlertRoutes(http::Server& http, Service& s);
+void AddScheduleRoutes(http::Server& http, Service& s);
+void AddTemplateRoutes(http::Server& http, Service& s);
 // False (after answering 409 or 500) when another test than `except_id` has this name.
-bool TestNameFree(Service& s, const std::string& name, int64_t except_id, httplib::Response& res);
+bool TestNameFree(Service& s, const std::string& name, int64_t except_id, http::Response& res);
 // The OpenAPI 3 document of every route above.
 const nlohmann::json& OpenApiDocument();
 
