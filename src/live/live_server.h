@@ -46,7 +46,6 @@ class LiveServer : public RunObserver {
   int dashboard_port() const { return dashboard_port_; }
 
  private:
-  void Publish(std::string data_json);
   Status Listen(http::Server& server, const std::string& address, const char* what, int* port);
 
   Options options_;
@@ -60,7 +59,7 @@ class LiveServer : public RunObserver {
   std::string metrics_text_;  // latest /metrics body
   std::string data_json_;     // latest dashboard data
   std::string report_html_;   // set by Finish
-  uint64_t version_ = 0;      // bumped by every Publish
+  uint64_t version_ = 0;      // bumped by every new snapshot (OnSecond, Finish)
   bool stopping_ = false;
 };
 

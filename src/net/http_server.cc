@@ -104,7 +104,8 @@ struct Server::Impl {
   std::condition_variable tick;
   std::thread watch;
 
-  void Begin(Exchange* ex, const char* url, const char* method);
+  // The request line and headers are in: the gate, the route, a declared length.
+  MHD_Result Begin(Exchange* ex, const char* url, const char* method);
   MHD_Result Answer(Exchange* ex, Response& res);
   void Run(Exchange* ex, Response& res);
   void Watch();
@@ -122,8 +123,7 @@ MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url, con
     ex->server = impl;
     ex->connection = connection;
     *con_cls = ex;
-    impl->Begin(ex, url, method);
-    return MHD_YES;
+    return impl->Begin(ex, url, method);
   }
   if (*upload_data_size > 0) {
     size_t n = *upload_data_size;
@@ -162,7 +162,7 @@ void OnCompleted(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminat
   {
     std::lock_guard<std::mutex> lock(impl->mu);
     impl->waiting.erase(ex);
-    if (ex->tracked != nullptr) ex->tracked->deadline = Clock::now() + std::chrono::seconds(impl->limits.request_timeout_s);
+    if (ex->tracked != nullptr && impl->connections.count(ex->tracked) > 0) ex->tracked->deadline = Clock::now() + std::chrono::seconds(impl->limits.request_timeout_s);
   }
   delete ex;
   *con_cls = nullptr;
@@ -220,7 +220,7 @@ ssize_t ReadStream(void* cls, uint64_t, char* buf, size_t max) {
 
 }  // namespace
 
-void Server::Impl::Begin(Exchange* ex, const char* url, const char* method) {
+MHD_Result Server::Impl::Begin(Exchange* ex, const char* url, const char* method) {
   Request& req = ex->request;
   req.method = method;
   req.path = url;
@@ -230,10 +230,7 @@ void Server::Impl::Begin(Exchange* ex, const char* url, const char* method) {
   if (info != nullptr) ex->tracked = static_cast<Tracked*>(info->socket_context);
 
   Response res;
-  if (gate && gate(req, res)) {
-    Answer(ex, res);
-    return;
-  }
+  if (gate && gate(req, res)) return Answer(ex, res);
   const std::string want = req.method == "HEAD" ? "GET" : req.method;
   bool path_known = false;
   std::smatch m;
@@ -247,8 +244,7 @@ void Server::Impl::Begin(Exchange* ex, const char* url, const char* method) {
   }
   if (ex->route == nullptr) {
     res.status = path_known ? 405 : 404;
-    Answer(ex, res);
-    return;
+    return Answer(ex, res);
   }
   // A declared length over the limit is refused before a byte of the body is read.
   std::string length = req.Header("Content-Length");
@@ -257,9 +253,10 @@ void Server::Impl::Begin(Exchange* ex, const char* url, const char* method) {
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
     if (ec != std::errc() || n > limits.max_body_bytes) {
       res.status = 413;
-      Answer(ex, res);
+      return Answer(ex, res);
     }
   }
+  return MHD_YES;
 }
 
 void Server::Impl::Run(Exchange* ex, Response& res) {
