@@ -93,7 +93,7 @@ void H2Pool::Abandon(Request* r) {
   Free(r);  // never submitted (a request that could not be rendered)
 }
 
-void H2Pool::Finish(Request* r, uint32_t error_code, h2::Failure failure, Nanos now) {
+void H2Pool::Finish(Request* r, uint32_t error_code, std::optional<Failure> failure, Nanos now) {
   if (r->owner != nullptr) done_(*r, error_code, failure, now);
   Free(r);
 }
@@ -108,7 +108,7 @@ void H2Pool::OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refuse
     Submit(r, now);
     return;
   }
-  h2::Failure failure = error_code == h2::kConnectionLost ? clients_[r->client].client->last_failure() : h2::Failure::kNone;
+  std::optional<Failure> failure = error_code == h2::kConnectionLost ? clients_[r->client].client->last_failure() : std::nullopt;
   Finish(r, error_code, failure, now);
 }
 
@@ -121,7 +121,7 @@ void H2Pool::OnReady(h2::H2Client& client, Nanos now) {
   }
 }
 
-void H2Pool::OnDown(h2::H2Client& client, h2::Failure failure, bool /*was_ready*/, Nanos now) {
+void H2Pool::OnDown(h2::H2Client& client, std::optional<Failure> failure, bool /*was_ready*/, Nanos now) {
   // A lost link's refused streams are sent again before this is called, and may have
   // picked this very slot and reconnected it: its queue is then the new connection's.
   if (!client.down()) return;
@@ -129,7 +129,7 @@ void H2Pool::OnDown(h2::H2Client& client, h2::Failure failure, bool /*was_ready*
   std::vector<Request*> pending;
   pending.swap(clients_[i].pending);
   for (Request* r : pending) {
-    if (failure == h2::Failure::kNone) Submit(r, now);  // closed cleanly before use: elsewhere
+    if (failure == std::nullopt) Submit(r, now);  // closed cleanly before use: elsewhere
     else Finish(r, h2::kConnectionLost, failure, now);
   }
 }
@@ -148,7 +148,7 @@ void H2Pool::Scan(Nanos now) {
     h2::H2Client& c = *clients_[i].client;
     if (c.connecting() && now >= c.connect_started() + connect_timeout_) {
       c.Close();
-      OnDown(c, h2::Failure::kConnect, false, now);
+      OnDown(c, Failure::kConnect, false, now);
     }
   }
 }

@@ -30,7 +30,7 @@ class H2Pool final : public h2::H2ClientEvents {
   };
   // error_code 0: a response (status in the request); else why it failed (`failure` set
   // when the connection went away).
-  using DoneFn = std::function<void(Request& r, uint32_t error_code, h2::Failure failure, Nanos now)>;
+  using DoneFn = std::function<void(Request& r, uint32_t error_code, std::optional<Failure> failure, Nanos now)>;
   using BytesFn = std::function<void(int64_t sent, int64_t received)>;
 
   H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, Endpoint endpoint, std::string server_name,
@@ -55,11 +55,11 @@ class H2Pool final : public h2::H2ClientEvents {
   };
   void OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refused) override;
   void OnReady(h2::H2Client& client, Nanos now) override;
-  void OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready, Nanos now) override;
+  void OnDown(h2::H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) override;
   void OnBytes(int64_t sent, int64_t received) override { bytes_(sent, received); }
   size_t IndexOf(const h2::H2Client& c) const;
   void Free(Request* r);
-  void Finish(Request* r, uint32_t error_code, h2::Failure failure, Nanos now);
+  void Finish(Request* r, uint32_t error_code, std::optional<Failure> failure, Nanos now);
   bool SubmitOn(size_t slot, Request* r);
 
   Poller& poller_;

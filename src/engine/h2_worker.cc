@@ -32,18 +32,6 @@ struct H2Worker::Stream : h2::H2Stream {
   size_t live_index = 0;
 };
 
-namespace {
-
-FailureKind KindOf(h2::Failure f) {
-  switch (f) {
-    case h2::Failure::kConnect: return FailureKind::kConnect;
-    case h2::Failure::kTls: return FailureKind::kTls;
-    case h2::Failure::kProtocol: return FailureKind::kProtocol;
-    default: return FailureKind::kReset;
-  }
-}
-
-}  // namespace
 
 H2Worker::H2Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                    const std::atomic<bool>& interrupted)
@@ -70,15 +58,15 @@ void H2Worker::OnReady(h2::H2Client& client, Nanos now) {
   else Fill(*c, now);
 }
 
-void H2Worker::OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready, Nanos now) {
+void H2Worker::OnDown(h2::H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) {
   Conn* c = nullptr;
   for (auto& cp : conns_) {
     if (&cp->client == &client) c = cp.get();
   }
-  if (!was_ready && failure != h2::Failure::kNone) {
+  if (!was_ready && failure != std::nullopt) {
     // As in HTTP/1: a failed connect fails the request it was for (closed model: one per
     // attempt; open model: the oldest waiting arrival), then the connection backs off.
-    FailureKind kind = KindOf(failure);
+    FailureKind kind = failure.value_or(Failure::kReset);
     if (!open_) {
       if (Sending(now)) CountFailure(now, kind);
     } else if (!queue_.empty()) {
@@ -180,7 +168,7 @@ void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused)
       retry_.push_back({s->intended, s->resends + 1});
     } else if (!(refused && !open_)) {
       // (A refused stream in the closed model was never processed: its slot refills.)
-      CountFailure(s->intended, error_code == h2::kConnectionLost ? KindOf(c.client.last_failure()) : FailureKind::kReset);
+      CountFailure(s->intended, error_code == h2::kConnectionLost ? c.client.last_failure().value_or(Failure::kReset) : FailureKind::kReset);
     }
   }
   Release(s);
@@ -217,7 +205,7 @@ void H2Worker::Scan(Nanos now) {
     Conn& c = *cp;
     if (c.client.connecting() && now >= c.client.connect_started() + plan_.timeout) {
       c.client.Close();
-      OnDown(c.client, h2::Failure::kConnect, false, now);
+      OnDown(c.client, Failure::kConnect, false, now);
     } else if (c.backoff_wait && now >= c.retry_at) {
       c.backoff_wait = false;
       if (Wanted(now) || (!open_ && Sending(now))) StartConnect(c, now);

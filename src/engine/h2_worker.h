@@ -39,7 +39,7 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   // H2ClientEvents
   void OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refused) override;
   void OnReady(h2::H2Client& client, Nanos now) override;
-  void OnDown(h2::H2Client& client, h2::Failure failure, bool was_ready, Nanos now) override;
+  void OnDown(h2::H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) override;
   void OnBytes(int64_t sent, int64_t received) override;
 
   void StartConnect(Conn& c, Nanos now);

@@ -41,7 +41,7 @@ void SqlQuery::Start(Nanos now) {
   }
   if (f.reset > 0 && owner_.Uniform() < f.reset) {
     pg::QueryResult r;
-    r.error_kind = "reset";
+    r.failure = Failure::kReset;
     r.error = "connection reset (injected fault)";
     Finish(std::move(r), now);
     return;
@@ -71,7 +71,7 @@ void SqlQuery::OnTimer(Nanos now) {
   if (now < started_ + timeout_) return;
   if (hold_ == Hold::kNone) pool_.Cancel(this);
   pg::QueryResult r;
-  r.error_kind = "timeout";
+  r.failure = Failure::kTimeout;
   r.error = fmt::format("no result within {}", FormatDuration(timeout_));
   Finish(std::move(r), now);
 }
@@ -106,9 +106,9 @@ void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
   if (r.ok) rec_.Trend("sql_query_duration", key, duration);
   if (!r.ok) {
     owner_.StepFailed();
-    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", r.error_kind}};
+    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", FailureName(r.failure)}};
     rec_.Count("sql_errors", et);
-    owner_.Note("sql:" + r.error_kind + ":" + step_.db + ":" + step_.name,
+    owner_.Note(std::string("sql:") + FailureName(r.failure) + ":" + step_.db + ":" + step_.name,
                 fmt::format("sql {} (database {}): {}", step_.name, step_.db, r.error));
   }
   for (const SqlCheck& c : step_.checks) {

@@ -769,7 +769,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     }
     if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
       ResetConnection(vu);
-      FailRequest(vu, "reset", now);
+      FailRequest(vu, Failure::kReset, now);
       return;
     }
     if (f.latency > 0 || f.jitter > 0) {
@@ -833,12 +833,12 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
   vu.t_connect = now;
   IoResult r = vu.transport.Connect(OriginAt(vu.origin).endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    FailRequest(vu, vu.transport.local_limit() ? "local_limit" : "connect", now);
+    FailRequest(vu, vu.transport.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
     return;
   }
   vu.state = Vu::State::kConnecting;
   vu.interest = EPOLLOUT;
-  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok()) FailRequest(vu, "connect", now);
+  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok()) FailRequest(vu, Failure::kConnect, now);
 }
 
 void VuWorker::Write(Vu& vu, Nanos now) {
@@ -864,7 +864,7 @@ void VuWorker::Write(Vu& vu, Nanos now) {
       Connect(vu, now);
       return;
     }
-    FailRequest(vu, r.status == IoStatus::kTlsError ? "tls" : "reset", now);
+    FailRequest(vu, r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
     return;
   }
   store_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
@@ -890,14 +890,14 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
   switch (vu.state) {
     case Vu::State::kConnecting:
       if (vu.transport.FinishConnect().status != IoStatus::kOk) {
-        FailRequest(vu, "connect", now);
+        FailRequest(vu, Failure::kConnect, now);
         return;
       }
       vu.t_connected = now;
       if (OriginAt(vu.origin).url.tls()) {
         SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), OriginAt(vu.origin).url.host);
         if (ssl == nullptr) {
-          FailRequest(vu, "tls", now);
+          FailRequest(vu, Failure::kTls, now);
           return;
         }
         vu.transport.StartTls(ssl);
@@ -919,7 +919,7 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
       } else if (r.status == IoStatus::kWantWrite) {
         SetInterest(vu, EPOLLOUT);
       } else {
-        FailRequest(vu, "tls", now);
+        FailRequest(vu, Failure::kTls, now);
       }
       return;
     }
@@ -972,7 +972,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
       interval_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
       size_t used = vu.parser.Feed(buf_.data(), r.bytes);
       if (vu.parser.error() != http1::ParseError::kNone) {
-        FailRequest(vu, "protocol", now);
+        FailRequest(vu, Failure::kProtocol, now);
         return;
       }
       if (vu.parser.done()) {
@@ -1004,9 +1004,9 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
     }
     // As in quick: a response cut short by a close is truncated (protocol); a reset is a
     // reset wherever it lands.
-    const char* kind = r.status == IoStatus::kTlsError                          ? "tls"
-                       : vu.parser.started() && r.status == IoStatus::kEof ? "protocol"
-                                                                            : "reset";
+    Failure kind = r.status == IoStatus::kTlsError                          ? Failure::kTls
+                       : vu.parser.started() && r.status == IoStatus::kEof ? Failure::kProtocol
+                                                                            : Failure::kReset;
     FailRequest(vu, kind, now);
     return;
   }
@@ -1043,7 +1043,7 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
     p = std::make_unique<H2Pool>(
         poller_, o.url.tls() ? plan_.tls_h2.get() : nullptr, buf_, o.endpoint, o.url.host, plan_.def.http_streams,
         plan_.default_timeout,
-        [this](H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now) { H2Done(r, code, failure, now); },
+        [this](H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) { H2Done(r, code, failure, now); },
         [this](int64_t sent, int64_t received) {
           // Bytes of a shared connection belong to no one VU: counted without tags.
           if (sent > 0) rec_.Count("data_sent", Tags{}, sent);
@@ -1067,7 +1067,7 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
       return;
     }
     if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
-      FailRequest(vu, "reset", now);
+      FailRequest(vu, Failure::kReset, now);
       return;
     }
     if (f.latency > 0 || f.jitter > 0) {
@@ -1117,7 +1117,7 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
   pool.Submit(r, now);
 }
 
-void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now) {
+void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
   Vu& vu = *static_cast<Vu*>(r.owner);
   vu.h2 = nullptr;
   if (FaultsOn(vu, now).blackhole) {
@@ -1130,16 +1130,7 @@ void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Na
     Advance(vu, now);
     return;
   }
-  const char* kind = "reset";
-  if (code == h2::kConnectionLost) {
-    switch (failure) {
-      case h2::Failure::kConnect: kind = "connect"; break;
-      case h2::Failure::kTls: kind = "tls"; break;
-      case h2::Failure::kProtocol: kind = "protocol"; break;
-      default: kind = "reset"; break;
-    }
-  }
-  FailRequest(vu, kind, now);
+  FailRequest(vu, code == h2::kConnectionLost ? failure.value_or(Failure::kReset) : Failure::kReset, now);
 }
 
 void VuWorker::AbandonH2(Vu& vu) {
@@ -1216,7 +1207,7 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
   }
 }
 
-void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
+void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
   ++vu.iter_failures;
   const RequestStep& req = *vu.req;
   Tags tags = vu.base_tags;
@@ -1230,7 +1221,7 @@ void VuWorker::FailRequest(Vu& vu, const char* kind, Nanos now) {
   store_.Rate("http_req_failed", key, true);
   interval_.Count("http_reqs", key);
   interval_.Rate("http_req_failed", key, true);
-  Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", kind}};
+  Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", FailureName(kind)}};
   store_.Count("http_req_errors", error_tags);
   interval_.Count("http_req_errors", error_tags);
   for (const Check& c : req.checks) {
@@ -1337,13 +1328,13 @@ void VuWorker::Run() {
                          vu->state == Vu::State::kH2 || vu->state == Vu::State::kFaultHeld;
           if (waiting && now >= vu->deadline && vu->state == Vu::State::kH2) {
             AbandonH2(*vu);
-            FailRequest(*vu, "timeout", now);
+            FailRequest(*vu, Failure::kTimeout, now);
             continue;
           }
           // A connect that times out points at a full accept queue or a dropped SYN, not at a
           // slow answer: its own kind, for the bottleneck findings.
           if (waiting && now >= vu->deadline) {
-            FailRequest(*vu, vu->state == Vu::State::kConnecting ? "connect_timeout" : "timeout", now);
+            FailRequest(*vu, vu->state == Vu::State::kConnecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
           }
         }
       }

@@ -75,7 +75,7 @@ class VuWorker {
   void OnEvent(Vu& vu, uint32_t events, Nanos now);
   void OnReadable(Vu& vu, Nanos now);
   void Complete(Vu& vu, Nanos now);
-  void FailRequest(Vu& vu, const char* kind, Nanos now);
+  void FailRequest(Vu& vu, Failure kind, Nanos now);
   void SetInterest(Vu& vu, uint32_t events);
   void Sleep(Vu& vu, Nanos until, bool for_step);  // a think, or a protocol step's wake-up
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
@@ -90,7 +90,7 @@ class VuWorker {
   void SendH2(Vu& vu, Nanos now);        // onto a pooled connection, after any fault's hold
   ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`
-  void H2Done(H2Pool::Request& r, uint32_t code, h2::Failure failure, Nanos now);
+  void H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now);
   void AbandonH2(Vu& vu);
   void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now);
   void Note(const std::string& key, const std::string& message);

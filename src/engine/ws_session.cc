@@ -52,7 +52,7 @@ void WsSession::Start(Nanos now) {
     return;
   }
   if (f.reset > 0 && owner_.Uniform() < f.reset) {
-    Fail("reset", fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+    Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
     return;
   }
   if (f.latency > 0 || f.jitter > 0) {
@@ -88,7 +88,7 @@ bool WsSession::FaultsAllowSend(Nanos now, bool* lost) {
   }
   if (f.reset > 0 && owner_.Uniform() < f.reset) {
     client_->Abort("", true, now);
-    Fail("reset", fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+    Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
     return false;
   }
   if (f.latency > 0 || f.jitter > 0) {
@@ -141,7 +141,7 @@ void WsSession::Run(Nanos now) {
       } else {
         auto text = s->text.Render(owner_.context());
         if (!text.ok()) {
-          Fail("render", fmt::format("ws {}: send: {}", step_.name, text.error().message), now);
+          Fail(Failure::kRender, fmt::format("ws {}: send: {}", step_.name, text.error().message), now);
           return;
         }
         if (!lost) client_->Send(ws::Opcode::kText, *text, mask, s->fragment);
@@ -152,7 +152,7 @@ void WsSession::Run(Nanos now) {
     } else if (const auto* r = std::get_if<WsReceive>(&a.body)) {
       auto m = r->match.Render(owner_.context());
       if (!m.ok()) {
-        Fail("render", fmt::format("ws {}: receive: {}", step_.name, m.error().message), now);
+        Fail(Failure::kRender, fmt::format("ws {}: receive: {}", step_.name, m.error().message), now);
         return;
       }
       match_ = std::move(m).value();
@@ -250,11 +250,11 @@ void WsSession::OnTimer(Nanos now) {
   switch (wait_) {
     case Wait::kOpen:
       client_->Abort("", true, now);
-      Fail("connect_timeout", fmt::format("ws {}: no WebSocket after {} (connect and handshake)", step_.name,
+      Fail(Failure::kConnectTimeout, fmt::format("ws {}: no WebSocket after {} (connect and handshake)", step_.name,
                                           FormatDuration(now - started_)), now);
       return;
     case Wait::kReceive:
-      Fail("receive_timeout", fmt::format("ws {}: no message matching \"{}\" within the receive timeout", step_.name, match_), now);
+      Fail(Failure::kReceiveTimeout, fmt::format("ws {}: no message matching \"{}\" within the receive timeout", step_.name, match_), now);
       return;
     case Wait::kThink:
     case Wait::kHold:
@@ -264,14 +264,15 @@ void WsSession::OnTimer(Nanos now) {
     case Wait::kClose:
       // The server did not answer our close: the session is over all the same.
       client_->Abort("", true, now);
-      OnClosed({ws::EndKind::kNormal, 0, "", 101}, now);
+      OnClosed({std::nullopt, false, 0, "", 101}, now);
       return;
     case Wait::kNone:
       return;
   }
 }
 
-void WsSession::Fail(const char* kind, const std::string& message, Nanos now) {
+void WsSession::Fail(Failure failure, const std::string& message, Nanos now) {
+  const char* kind = FailureName(failure);
   failed_ = true;
   owner_.StepFailed();
   owner_.Note(std::string("ws:") + kind + ":" + step_.name, message);
@@ -288,7 +289,7 @@ void WsSession::Fail(const char* kind, const std::string& message, Nanos now) {
     return;
   }
   if (client_ != nullptr && !client_->ended()) client_->Abort("", true, now);
-  OnClosed({ws::EndKind::kAborted, 0, "", client_ != nullptr ? client_->status() : 0}, now);
+  OnClosed({std::nullopt, true, 0, "", client_ != nullptr ? client_->status() : 0}, now);
 }
 
 void WsSession::OnClosed(const ws::End& end, Nanos now) {
@@ -301,12 +302,12 @@ void WsSession::OnClosed(const ws::End& end, Nanos now) {
     t["status"] = std::to_string(end.status);
     env_.rec->Count("ws_sessions", t);
   }
-  bool error = end.kind != ws::EndKind::kNormal && end.kind != ws::EndKind::kAborted;
+  bool error = end.failure.has_value();
   if (error) {
-    owner_.Note(std::string("ws:") + ws::EndKindName(end.kind) + ":" + step_.name,
+    owner_.Note(std::string("ws:") + FailureName(*end.failure) + ":" + step_.name,
                 fmt::format("ws {}: {}", step_.name, end.message));
     Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name},
-            {"kind", ws::EndKindName(end.kind)}};
+            {"kind", FailureName(*end.failure)}};
     env_.rec->Count("ws_errors", et);
   }
   // A server that closes before our steps are done ends the session early; only an

@@ -71,7 +71,7 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
   void Run(Nanos now);                    // plays steps until one waits
   bool TryReceive(Nanos now);             // the waiting receive matched a kept message
   void Finish(Nanos now);                 // all steps played: close handshake
-  void Fail(const char* kind, const std::string& message, Nanos now);
+  void Fail(Failure failure, const std::string& message, Nanos now);
   void NextMask(uint8_t* mask);
 
   const WsStep& step_;

@@ -4,17 +4,6 @@
 
 namespace loadcell {
 
-const char* FailureKindName(FailureKind k) {
-  switch (k) {
-    case FailureKind::kConnect: return "connect";
-    case FailureKind::kTimeout: return "timeout";
-    case FailureKind::kReset: return "reset";
-    case FailureKind::kProtocol: return "protocol";
-    case FailureKind::kTls: return "tls";
-  }
-  return "unknown";
-}
-
 void Counters::Add(const Counters& o) {
   requests += o.requests;
   responses += o.responses;

@@ -7,13 +7,13 @@
 #include <cstdint>
 
 #include "metrics/hdr_histogram.h"
+#include "protocol/failure.h"
 
 namespace loadcell {
 
-// Why a request failed without a usable response.
-enum class FailureKind { kConnect, kTimeout, kReset, kProtocol, kTls };
+// quick counts the first five failures of the one vocabulary.
+using FailureKind = Failure;
 constexpr int kFailureKinds = 5;
-const char* FailureKindName(FailureKind k);  // "connect", "timeout", ...
 
 struct Counters {
   int64_t requests = 0;         // finished: a response, or a failure

@@ -67,7 +67,7 @@ std::string FormatSummary(const RunResult& r) {
                      c.requests ? 100.0 * static_cast<double>(c.failed) / static_cast<double>(c.requests) : 0.0);
   std::string errs;
   for (int k = 0; k < kFailureKinds; ++k) {
-    errs += fmt::format(" {}={}", FailureKindName(static_cast<FailureKind>(k)), c.failures[static_cast<size_t>(k)]);
+    errs += fmt::format(" {}={}", FailureName(static_cast<FailureKind>(k)), c.failures[static_cast<size_t>(k)]);
   }
   out += fmt::format("  Errors:{}\n", errs);
   for (const std::string& w : r.warnings) out += fmt::format("\n  WARNING: {}\n", w);

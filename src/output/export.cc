@@ -47,7 +47,7 @@ json CountersJson(const Counters& c) {
   j["responses"] = c.responses;
   j["failed"] = c.failed;
   json f = json::object();
-  for (int k = 0; k < kFailureKinds; ++k) f[FailureKindName(static_cast<FailureKind>(k))] = c.failures[static_cast<size_t>(k)];
+  for (int k = 0; k < kFailureKinds; ++k) f[FailureName(static_cast<FailureKind>(k))] = c.failures[static_cast<size_t>(k)];
   j["errors"] = f;
   json s = json::object();
   for (size_t i = 0; i < c.status.size(); ++i) {

@@ -58,7 +58,7 @@ void H2Client::OnStreamDone(H2Stream* stream, uint32_t error_code, bool refused)
   events_.OnStreamDone(stream, error_code, refused);
 }
 
-void H2Client::Down(Failure failure, Nanos now) {
+void H2Client::Down(std::optional<Failure> failure, Nanos now) {
   bool was_ready = state_ == State::kReady;
   failure_ = failure;
   int32_t last = h2_ != nullptr ? h2_->goaway_last_stream() : -1;
@@ -117,7 +117,7 @@ void H2Client::OnIo(uint32_t events, Nanos now) {
       if (state_ == State::kReady && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(now);
       if (state_ == State::kReady) {
         if (h2_->closing() && streams_.empty()) {
-          Down(Failure::kNone, now);  // the server retired the connection and we are done with it
+          Down(std::nullopt, now);  // the server retired the connection and we are done with it
           return;
         }
         Flush(now);
@@ -195,7 +195,7 @@ void H2Client::OnReadable(Nanos now) {
     }
     // The server closed: expected after its GOAWAY once our streams are done.
     bool clean = h2_->closing() && streams_.empty();
-    Down(clean ? Failure::kNone : (r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset), now);
+    Down(clean ? std::nullopt : std::optional<Failure>(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset), now);
     return;
   }
 }

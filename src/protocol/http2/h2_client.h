@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,13 @@
 #include "net/poller.h"
 #include "net/resolver.h"
 #include "net/transport.h"
+#include "protocol/failure.h"
 #include "protocol/http2/h2_connection.h"
 
 namespace loadcell::h2 {
 
 constexpr uint32_t kConnectionLost = 0x10000;  // not an HTTP/2 code: the socket went away
 
-enum class Failure { kNone, kConnect, kTls, kProtocol, kReset };
 
 class H2Client;
 
@@ -32,7 +33,7 @@ class H2ClientEvents : public H2Events {
   virtual void OnReady(H2Client& client, Nanos now) = 0;
   // The connection ended: `failure` kNone when it ended cleanly (the server's GOAWAY and
   // no stream left), otherwise why; `was_ready` tells a failed connect from a lost link.
-  virtual void OnDown(H2Client& client, Failure failure, bool was_ready, Nanos now) = 0;
+  virtual void OnDown(H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) = 0;
   virtual void OnBytes(int64_t sent, int64_t received) = 0;
 
  protected:
@@ -62,7 +63,7 @@ class H2Client final : public IoHandler, public H2Events {
   void Close();
   Nanos connect_started() const { return connect_started_; }
   // Why the connection last went down (valid in the kConnectionLost stream reports too).
-  Failure last_failure() const { return failure_; }
+  std::optional<Failure> last_failure() const { return failure_; }
 
   void OnIo(uint32_t events, Nanos now) override;
 
@@ -72,7 +73,7 @@ class H2Client final : public IoHandler, public H2Events {
   void StepHandshake(Nanos now);
   void OnConnected(Nanos now);
   void OnReadable(Nanos now);
-  void Down(Failure failure, Nanos now);
+  void Down(std::optional<Failure> failure, Nanos now);
   void SetInterest(uint32_t events);
 
   Poller& poller_;
@@ -89,7 +90,7 @@ class H2Client final : public IoHandler, public H2Events {
   uint32_t interest_ = 0;
   std::vector<H2Stream*> streams_;  // open streams (H2Stream::slot is the index)
   Nanos connect_started_ = 0;
-  Failure failure_ = Failure::kNone;
+  std::optional<Failure> failure_;
 };
 
 }  // namespace loadcell::h2

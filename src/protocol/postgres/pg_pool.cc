@@ -133,7 +133,7 @@ class PgPool::Conn final : public IoHandler {
         default:
           if (result_.ok) {
             result_.ok = false;
-            result_.error_kind = "query";
+            result_.failure = Failure::kQuery;
             const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             result_.error = fmt::format("{}{}", Trimmed(PQresultErrorMessage(res)),
                                         state != nullptr ? fmt::format(" (SQLSTATE {})", state) : "");
@@ -209,7 +209,7 @@ class PgPool::Conn final : public IoHandler {
     Broken(message, now);
     if (q != nullptr) {
       QueryResult r;
-      r.error_kind = "connection";
+      r.failure = Failure::kConnectionLost;
       r.error = message.empty() ? "connection to the server lost" : message;
       q->Done(std::move(r), now);
     }
@@ -275,7 +275,7 @@ void PgPool::Submit(QueryRequest* q, Nanos now) {
     // Every connection is down and the last attempt failed: fail now rather than queue
     // behind a reconnect that will most likely fail the same way.
     QueryResult r;
-    r.error_kind = "connect";
+    r.failure = Failure::kConnect;
     r.error = last_error_;
     q->Done(std::move(r), now);
     return;
@@ -302,7 +302,7 @@ void PgPool::FailWaiting(const std::string& message, Nanos now) {
   failed.swap(waiting_);
   for (QueryRequest* q : failed) {
     QueryResult r;
-    r.error_kind = "connect";
+    r.failure = Failure::kConnect;
     r.error = message;
     q->Done(std::move(r), now);
   }

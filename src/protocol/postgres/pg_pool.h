@@ -21,13 +21,14 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "protocol/failure.h"
 #include "net/poller.h"
 
 namespace loadcell::pg {
 
 struct QueryResult {
   bool ok = false;
-  std::string error_kind;   // "connect", "query", "timeout"
+  Failure failure = Failure::kQuery;  // when !ok: connect, query, connection (lost), timeout, reset
   std::string error;        // libpq's or the server's message (with SQLSTATE)
   int64_t rows = 0;         // rows returned, or affected by INSERT/UPDATE/DELETE
   std::vector<std::string> columns;    // names

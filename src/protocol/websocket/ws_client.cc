@@ -6,20 +6,6 @@
 
 namespace loadcell::ws {
 
-const char* EndKindName(EndKind k) {
-  switch (k) {
-    case EndKind::kNormal: return "normal";
-    case EndKind::kServerClosed: return "server_closed";
-    case EndKind::kConnect: return "connect";
-    case EndKind::kTls: return "tls";
-    case EndKind::kHandshake: return "handshake";
-    case EndKind::kProtocol: return "protocol";
-    case EndKind::kReset: return "reset";
-    case EndKind::kAborted: return "aborted";
-  }
-  return "unknown";
-}
-
 void WsClient::Open(const Endpoint& to, bool use_tls, const std::string& server_name, std::string request,
                     std::string key, const std::vector<std::string>* subprotocols) {
   use_tls_ = use_tls;
@@ -31,13 +17,13 @@ void WsClient::Open(const Endpoint& to, bool use_tls, const std::string& server_
   Nanos now = MonotonicClock::ReadNow();
   IoResult r = transport_.Connect(to);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    End(EndKind::kConnect, fmt::format("cannot connect to {}", to.ToString()), 0, now);
+    End(Failure::kConnect, fmt::format("cannot connect to {}", to.ToString()), 0, now);
     return;
   }
   state_ = State::kConnecting;
   interest_ = EPOLLOUT;
   if (!poller_.Add(transport_.fd(), EPOLLOUT, static_cast<IoHandler*>(this)).ok()) {
-    End(EndKind::kConnect, "cannot watch the socket", 0, now);
+    End(Failure::kConnect, "cannot watch the socket", 0, now);
   }
 }
 
@@ -76,14 +62,14 @@ void WsClient::Abort(std::string message, bool quiet, Nanos now) {
     state_ = State::kEnded;
     return;
   }
-  End(EndKind::kAborted, std::move(message), 0, now);
+  End(std::nullopt, std::move(message), 0, now, /*aborted=*/true);
 }
 
-void WsClient::End(EndKind kind, std::string message, uint16_t code, Nanos now) {
+void WsClient::End(std::optional<Failure> failure, std::string message, uint16_t code, Nanos now, bool aborted) {
   if (state_ == State::kEnded) return;
   transport_.Close();
   state_ = State::kEnded;
-  ws::End e{kind, code, std::move(message), status_};
+  ws::End e{failure, aborted, code, std::move(message), status_};
   handler_.OnClosed(e, now);  // last call: the owner may retire this client from here
 }
 
@@ -98,7 +84,7 @@ void WsClient::Flush(Nanos now) {
     }
     if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
     handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
-    End(r.status == IoStatus::kTlsError ? EndKind::kTls : EndKind::kReset, "connection reset while sending", 0, now);
+    End(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, "connection reset while sending", 0, now);
     return;
   }
   if (out_sent_ > before) handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
@@ -121,7 +107,7 @@ void WsClient::OnIo(uint32_t events, Nanos now) {
   switch (state_) {
     case State::kConnecting: {
       if (transport_.FinishConnect().status != IoStatus::kOk) {
-        End(EndKind::kConnect, "connection refused", 0, now);
+        End(Failure::kConnect, "connection refused", 0, now);
         return;
       }
       if (!use_tls_) {
@@ -130,7 +116,7 @@ void WsClient::OnIo(uint32_t events, Nanos now) {
       }
       SSL* ssl = tls_ != nullptr ? tls_->NewSession(transport_.fd(), server_name_) : nullptr;
       if (ssl == nullptr) {
-        End(EndKind::kTls, "cannot start TLS", 0, now);
+        End(Failure::kTls, "cannot start TLS", 0, now);
         return;
       }
       transport_.StartTls(ssl);
@@ -142,7 +128,7 @@ void WsClient::OnIo(uint32_t events, Nanos now) {
       if (r.status == IoStatus::kOk) StartHandshake(now);
       else if (r.status == IoStatus::kWantRead) SetInterest(EPOLLIN);
       else if (r.status == IoStatus::kWantWrite) SetInterest(EPOLLOUT);
-      else End(EndKind::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
+      else End(Failure::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
       return;
     }
     case State::kIdle:
@@ -175,14 +161,14 @@ void WsClient::OnReadable(Nanos now) {
     if (state_ == State::kHandshake) {
       // A clean close answers the upgrade with "no"; a reset is a reset, as for HTTP.
       if (r.status == IoStatus::kEof) {
-        End(EndKind::kHandshake, "the server closed the connection during the handshake", 0, now);
+        End(Failure::kHandshake, "the server closed the connection during the handshake", 0, now);
       } else {
-        End(EndKind::kReset, "connection reset during the handshake", 0, now);
+        End(Failure::kReset, "connection reset during the handshake", 0, now);
       }
     } else if (r.status == IoStatus::kTlsError) {
-      End(EndKind::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
+      End(Failure::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
     } else {
-      End(EndKind::kReset, r.status == IoStatus::kEof ? "the server closed the connection without a close frame"
+      End(Failure::kReset, r.status == IoStatus::kEof ? "the server closed the connection without a close frame"
                                                       : "connection reset", 0, now);
     }
     return;
@@ -195,14 +181,14 @@ bool WsClient::Consume(std::string_view data, Nanos now) {
     HandshakeResponse h = ParseHandshakeResponse(head_);
     if (h.state == HandshakeResponse::State::kIncomplete) return true;
     if (h.state == HandshakeResponse::State::kError) {
-      End(EndKind::kHandshake, "invalid handshake answer: " + h.error, 0, now);
+      End(Failure::kHandshake, "invalid handshake answer: " + h.error, 0, now);
       return false;
     }
     status_ = h.status;
     static const std::vector<std::string> kNone;
     Status ok = CheckHandshake(h, key_, subprotocols_ != nullptr ? *subprotocols_ : kNone);
     if (!ok.ok()) {
-      End(EndKind::kHandshake, ok.error().message, 0, now);
+      End(Failure::kHandshake, ok.error().message, 0, now);
       return false;
     }
     std::string rest = head_.substr(h.head_bytes);
@@ -225,7 +211,7 @@ bool WsClient::Consume(std::string_view data, Nanos now) {
       std::string bye;
       EncodeClose(&bye, parser_.error_code(), parser_.error(), pong_mask_);
       (void)transport_.Write(bye.data(), bye.size());
-      End(EndKind::kProtocol, "invalid frame from the server: " + parser_.error(), parser_.error_code(), now);
+      End(Failure::kProtocol, "invalid frame from the server: " + parser_.error(), parser_.error_code(), now);
       return false;
     }
     switch (m.opcode) {
@@ -247,7 +233,7 @@ bool WsClient::Consume(std::string_view data, Nanos now) {
           (void)transport_.Write(bye.data(), bye.size());
         }
         bool normal = ci.code == kCloseNormal || ci.code == kCloseGoingAway || ci.code == 1005;
-        End(normal ? EndKind::kNormal : EndKind::kServerClosed,
+        End(normal ? std::nullopt : std::optional<Failure>(Failure::kServerClosed),
             ci.reason.empty() ? fmt::format("closed with {}", ci.code) : fmt::format("closed with {}: {}", ci.code, ci.reason),
             ci.code, now);
         return false;

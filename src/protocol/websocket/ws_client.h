@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,25 +19,20 @@
 #include "net/poller.h"
 #include "net/resolver.h"
 #include "net/transport.h"
+#include "protocol/failure.h"
 #include "protocol/websocket/frame.h"
 
 namespace loadcell::ws {
 
-enum class EndKind {
-  kNormal,        // close handshake done (either side started it with 1000/1001)
-  kServerClosed,  // the server closed with another code (code/reason say which)
-  kConnect,       // TCP connect failed
-  kTls,           // TLS handshake or certificate failed
-  kHandshake,     // the upgrade was refused or its answer was invalid
-  kProtocol,      // invalid frames (we closed with 1002/1007/1009)
-  kReset,         // the connection broke without a close frame
-  kAborted,       // Abort() from the owner
-};
-const char* EndKindName(EndKind k);
 
+// How a session ended: normally (a close handshake with 1000/1001, either side starting it),
+// aborted by its owner, or failed — connect, tls, handshake, protocol (invalid frames: we
+// closed with 1002/1007/1009), reset (broken without a close frame), server_closed (the
+// server closed with another code).
 struct End {
-  EndKind kind = EndKind::kNormal;
-  uint16_t code = 0;        // close code received (or sent, for kProtocol)
+  std::optional<Failure> failure;  // none: a normal end, or aborted
+  bool aborted = false;            // Abort() from the owner
+  uint16_t code = 0;        // close code received (or sent, for a protocol failure)
   std::string message;      // what happened, with the server's words where it gave some
   int status = 0;           // HTTP status of the handshake answer (101 when upgraded)
 };
@@ -87,7 +83,7 @@ class WsClient final : public IoHandler {
   void Flush(Nanos now);
   void OnReadable(Nanos now);
   bool Consume(std::string_view data, Nanos now);  // false when the session ended
-  void End(EndKind kind, std::string message, uint16_t code, Nanos now);
+  void End(std::optional<Failure> failure, std::string message, uint16_t code, Nanos now, bool aborted = false);
   void SetInterest(uint32_t events);
 
   Poller& poller_;
