@@ -26,10 +26,11 @@ class StepOwner {
   virtual void StepFailed() = 0;
   // A message for the end-of-run notes, once per `key` per worker.
   virtual void Note(const std::string& key, const std::string& message) = 0;
-  // The injected faults (`faults:`) acting on this VU's scenario at `now`, and a uniform
-  // draw in [0, 1) from the VU's generator (for a fault's probability and jitter).
-  virtual ActiveFaults Faults(Nanos now) = 0;
-  virtual double Uniform() = 0;
+  // What the injected faults (`faults:`) acting on this VU's scenario at `now` do to the
+  // step's next request, message or query (draws from the VU's generator), and whether
+  // a blackhole is on now (what is sent or arrives is lost).
+  virtual FaultDecision DecideFault(Nanos now) = 0;
+  virtual bool FaultLost(Nanos now) = 0;
 
  protected:
   ~StepOwner() = default;

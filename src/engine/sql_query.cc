@@ -33,23 +33,25 @@ void SqlQuery::Start(Nanos now) {
     }
     params.push_back(std::move(v).value());
   }
-  ActiveFaults f = owner_.Faults(now);
-  if (f.blackhole) {
-    hold_ = Hold::kLost;
-    owner_.WakeAt(now + timeout_);
-    return;
-  }
-  if (f.reset > 0 && owner_.Uniform() < f.reset) {
-    pg::QueryResult r;
-    r.failure = Failure::kReset;
-    r.error = "connection reset (injected fault)";
-    Finish(std::move(r), now);
-    return;
-  }
-  if (f.latency > 0 || f.jitter > 0) {
-    hold_ = Hold::kLatency;
-    owner_.WakeAt(now + FaultDelay(f, owner_.Uniform()));
-    return;
+  FaultDecision fault = owner_.DecideFault(now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
+      hold_ = Hold::kLost;
+      owner_.WakeAt(now + timeout_);
+      return;
+    case FaultDecision::Action::kReset: {
+      pg::QueryResult r;
+      r.failure = Failure::kReset;
+      r.error = "connection reset (injected fault)";
+      Finish(std::move(r), now);
+      return;
+    }
+    case FaultDecision::Action::kHold:
+      hold_ = Hold::kLatency;
+      owner_.WakeAt(now + fault.hold);
+      return;
+    case FaultDecision::Action::kPass:
+      break;
   }
   Submit(now);
 }
@@ -63,7 +65,7 @@ void SqlQuery::OnTimer(Nanos now) {
   if (done_) return;
   if (hold_ == Hold::kLatency) {
     // The hold is over; a blackhole that began meanwhile loses the query.
-    hold_ = owner_.Faults(now).blackhole ? Hold::kLost : Hold::kNone;
+    hold_ = owner_.FaultLost(now) ? Hold::kLost : Hold::kNone;
     if (hold_ == Hold::kNone) Submit(now);
     else owner_.WakeAt(started_ + timeout_);
     return;
@@ -84,7 +86,7 @@ void SqlQuery::Abort(Nanos /*now*/) {
 
 void SqlQuery::Done(pg::QueryResult result, Nanos now) {
   if (done_) return;
-  if (owner_.Faults(now).blackhole) {
+  if (owner_.FaultLost(now)) {
     hold_ = Hold::kLost;  // the answer is lost on the way: the query times out (its wake is set)
     return;
   }

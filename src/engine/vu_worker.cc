@@ -123,8 +123,8 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
     ++iter_failures;
   }
   void Note(const std::string& key, const std::string& message) override { worker->Note(key, message); }
-  ActiveFaults Faults(Nanos now) override { return worker->FaultsOn(*this, now); }
-  double Uniform() override { return std::uniform_real_distribution<double>(0, 1)(rng); }
+  FaultDecision DecideFault(Nanos now) override { return worker->DecideFaultFor(*this, now); }
+  bool FaultLost(Nanos now) override { return worker->FaultsOn(*this, now).blackhole; }
 };
 
 // ---- a scenario's executor, for this worker's share ---------------------------------------
@@ -759,26 +759,25 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   vu.t_connect = vu.t_connected = vu.t_tls = vu.sent = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   ResetResponse(vu);
-  if (!plan_.def.faults.empty()) {
-    ActiveFaults f = FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name);
-    if (f.blackhole) {
+  FaultDecision fault = DecideFaultFor(vu, now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
       // Lost on the way: it fails as a timeout when its timeout is up, as a request whose
       // packets are dropped would.
       vu.state = Vu::State::kFaultHeld;
       return;
-    }
-    if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
+    case FaultDecision::Action::kReset:
       ResetConnection(vu);
       FailRequest(vu, Failure::kReset, now);
       return;
-    }
-    if (f.latency > 0 || f.jitter > 0) {
+    case FaultDecision::Action::kHold:
       // Held before it is sent, and its duration counts from now: the delay a slower
       // network would add.
       vu.sent = now;
-      HoldForFault(vu, now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)));
+      HoldForFault(vu, now + fault.hold);
       return;
-    }
+    case FaultDecision::Action::kPass:
+      break;
   }
   SendRequest(vu, now);
 }
@@ -786,6 +785,11 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
 ActiveFaults VuWorker::FaultsOn(const Vu& vu, Nanos now) const {
   if (plan_.def.faults.empty()) return {};
   return FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name);
+}
+
+FaultDecision VuWorker::DecideFaultFor(Vu& vu, Nanos now) const {
+  if (plan_.def.faults.empty()) return {};
+  return DecideFault(FaultsOn(vu, now), [&vu] { return std::uniform_real_distribution<double>(0, 1)(vu.rng); });
 }
 
 void VuWorker::HoldForFault(Vu& vu, Nanos until) {
@@ -877,7 +881,7 @@ void VuWorker::Write(Vu& vu, Nanos now) {
 void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
   const bool in_flight = vu.state == Vu::State::kConnecting || vu.state == Vu::State::kHandshaking ||
                          vu.state == Vu::State::kWriting || vu.state == Vu::State::kReading;
-  if (in_flight && !plan_.def.faults.empty() && FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name).blackhole) {
+  if (in_flight && FaultsOn(vu, now).blackhole) {
     // What arrives during a blackhole is lost: the request waits for its timeout.
     vu.transport.Close();
     vu.origin = -1;
@@ -943,7 +947,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
   for (;;) {
     size_t cap = buf_.size();
     if (!plan_.def.faults.empty()) {
-      int64_t rate = FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name).bandwidth;
+      int64_t rate = FaultsOn(vu, now).bandwidth;
       if (rate > 0) {
         // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent,
         // and the kernel's receive window then slows the sender down, as a thin link would.
@@ -1058,22 +1062,21 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
   vu.t_connect = vu.t_connected = vu.t_tls = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   vu.h2 = nullptr;
-  if (!plan_.def.faults.empty()) {
-    // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
-    // is shared with other VUs' streams, which a reset of one request must not fail.
-    ActiveFaults f = FaultsOn(vu, now);
-    if (f.blackhole) {
+  // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
+  // is shared with other VUs' streams, which a reset of one request must not fail.
+  FaultDecision fault = DecideFaultFor(vu, now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
       vu.state = Vu::State::kFaultHeld;  // lost on the way: fails at its timeout
       return;
-    }
-    if (f.reset > 0 && std::uniform_real_distribution<double>(0, 1)(vu.rng) < f.reset) {
+    case FaultDecision::Action::kReset:
       FailRequest(vu, Failure::kReset, now);
       return;
-    }
-    if (f.latency > 0 || f.jitter > 0) {
-      HoldForFault(vu, now + FaultDelay(f, std::uniform_real_distribution<double>(0, 1)(vu.rng)));
+    case FaultDecision::Action::kHold:
+      HoldForFault(vu, now + fault.hold);
       return;
-    }
+    case FaultDecision::Action::kPass:
+      break;
   }
   SendH2(vu, now);
 }

@@ -89,6 +89,7 @@ class VuWorker {
   void StartH2(Vu& vu, Nanos now);       // faults first, then SendH2
   void SendH2(Vu& vu, Nanos now);        // onto a pooled connection, after any fault's hold
   ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
+  FaultDecision DecideFaultFor(Vu& vu, Nanos now) const;
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`
   void H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now);
   void AbandonH2(Vu& vu);

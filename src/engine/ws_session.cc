@@ -46,20 +46,21 @@ void WsSession::Start(Nanos now) {
   deadline_ = now + step_.timeout.value_or(env_.default_timeout);
   request_ = std::move(request).value();
   key_b64_ = std::move(key);
-  ActiveFaults f = owner_.Faults(now);
-  if (f.blackhole) {
-    owner_.WakeAt(deadline_);  // the handshake is lost: connect_timeout at the deadline
-    return;
-  }
-  if (f.reset > 0 && owner_.Uniform() < f.reset) {
-    Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
-    return;
-  }
-  if (f.latency > 0 || f.jitter > 0) {
-    held_ = true;
-    open_at_ = std::min(deadline_, now + FaultDelay(f, owner_.Uniform()));
-    owner_.WakeAt(open_at_);
-    return;
+  FaultDecision fault = owner_.DecideFault(now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
+      owner_.WakeAt(deadline_);  // the handshake is lost: connect_timeout at the deadline
+      return;
+    case FaultDecision::Action::kReset:
+      Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+      return;
+    case FaultDecision::Action::kHold:
+      held_ = true;
+      open_at_ = std::min(deadline_, now + fault.hold);
+      owner_.WakeAt(open_at_);
+      return;
+    case FaultDecision::Action::kPass:
+      break;
   }
   Open(now);
 }
@@ -76,27 +77,27 @@ bool WsSession::FaultsAllowSend(Nanos now, bool* lost) {
   *lost = false;
   if (held_) {
     held_ = false;  // this send's hold is over: it goes out now (unless a blackhole began)
-    *lost = owner_.Faults(now).blackhole;
+    *lost = owner_.FaultLost(now);
     return true;
   }
   hold_start_ = now;
-  ActiveFaults f = owner_.Faults(now);
-  if (!f.any()) return true;
-  if (f.blackhole) {
-    *lost = true;
-    return true;
-  }
-  if (f.reset > 0 && owner_.Uniform() < f.reset) {
-    client_->Abort("", true, now);
-    Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
-    return false;
-  }
-  if (f.latency > 0 || f.jitter > 0) {
-    held_ = true;
-    wait_ = Wait::kHold;
-    deadline_ = now + FaultDelay(f, owner_.Uniform());
-    owner_.WakeAt(deadline_);
-    return false;
+  FaultDecision fault = owner_.DecideFault(now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
+      *lost = true;
+      return true;
+    case FaultDecision::Action::kReset:
+      client_->Abort("", true, now);
+      Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
+      return false;
+    case FaultDecision::Action::kHold:
+      held_ = true;
+      wait_ = Wait::kHold;
+      deadline_ = now + fault.hold;
+      owner_.WakeAt(deadline_);
+      return false;
+    case FaultDecision::Action::kPass:
+      break;
   }
   return true;
 }
@@ -203,7 +204,7 @@ bool WsSession::TryReceive(Nanos now) {
 }
 
 void WsSession::OnMessage(ws::Opcode /*op*/, std::string_view data, Nanos now) {
-  if (owner_.Faults(now).blackhole) return;  // lost on the way
+  if (owner_.FaultLost(now)) return;  // lost on the way
   env_.rec->Count("ws_msgs_received", key_);
   if (done_) return;
   if (wait_ == Wait::kReceive && kept_.empty()) {
@@ -242,7 +243,7 @@ void WsSession::OnTimer(Nanos now) {
   if (wait_ == Wait::kOpen && held_ && now >= open_at_ && now < deadline_) {
     // The connect's latency hold is over; a blackhole that began meanwhile loses it.
     held_ = false;
-    if (owner_.Faults(now).blackhole) owner_.WakeAt(deadline_);
+    if (owner_.FaultLost(now)) owner_.WakeAt(deadline_);
     else Open(now);
     return;
   }

@@ -44,5 +44,47 @@ TEST(Faults, OverlappingFaultsCombine) {
   EXPECT_EQ(FaultDelay(f, 0.99999999999), 160 * kMilli);
 }
 
+// The one decision every protocol takes: blackhole, then reset, then latency, drawing
+// only what it needs and in that order (a seed replays the same run).
+TEST(Faults, DecisionOrderAndDraws) {
+  std::vector<double> draws;
+  auto from = [&draws](std::vector<double> values) {
+    draws = std::move(values);
+    return [&draws] {
+      double u = draws.front();
+      draws.erase(draws.begin());
+      return u;
+    };
+  };
+  ActiveFaults none;
+  auto d = DecideFault(none, from({}));
+  EXPECT_EQ(d.action, FaultDecision::Action::kPass);
+
+  ActiveFaults all;
+  all.blackhole = true;
+  all.reset = 1;
+  all.latency = 100 * kMilli;
+  d = DecideFault(all, from({0.0, 0.0}));
+  EXPECT_EQ(d.action, FaultDecision::Action::kLose);
+  EXPECT_EQ(draws.size(), 2u);  // a lost request draws nothing
+
+  all.blackhole = false;
+  all.reset = 0.3;
+  d = DecideFault(all, from({0.29, 0.5}));
+  EXPECT_EQ(d.action, FaultDecision::Action::kReset);
+  EXPECT_EQ(draws.size(), 1u);  // the reset's draw only
+
+  all.jitter = 20 * kMilli;
+  d = DecideFault(all, from({0.3, 1.0 - 1e-12}));
+  EXPECT_EQ(d.action, FaultDecision::Action::kHold);
+  EXPECT_EQ(d.hold, 120 * kMilli);  // the second draw is the jitter's
+  EXPECT_TRUE(draws.empty());
+
+  ActiveFaults bandwidth_only;
+  bandwidth_only.bandwidth = 1000;  // acts on reads, not on this decision
+  d = DecideFault(bandwidth_only, from({}));
+  EXPECT_EQ(d.action, FaultDecision::Action::kPass);
+}
+
 }  // namespace
 }  // namespace loadcell
