@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "output/export.h"
 #include "output/results_file.h"
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 #include "report/report.h"
 #include "results/merge.h"
 

@@ -12,7 +12,7 @@
 #include "analysis/self_check.h"
 #include "cli/commands.h"
 #include "common/units.h"
-#include "engine/run.h"
+#include "engine/quick_run.h"
 #include "net/local_limits.h"
 #include "output/console.h"
 #include "output/export.h"
@@ -64,7 +64,7 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
 }
 
 int RunQuick(const QuickArgs& a, const std::string& command_line) {
-  RunPlan plan;
+  QuickPlan plan;
   plan.command_line = command_line;
   auto url = ParseUrl(a.url);
   if (!url.ok()) return BadArg("url", url.error().message);

@@ -13,8 +13,8 @@
 
 #include "common/redact.h"
 #include "common/units.h"
-#include "engine/test_plan.h"
-#include "engine/test_run.h"
+#include "engine/run_plan.h"
+#include "engine/run_coordinator.h"
 #include "output/export.h"
 #include "analysis/fault_report.h"
 #include "analysis/findings.h"
@@ -28,7 +28,7 @@
 #include "monitor/proc_monitor.h"
 #include "output/progress.h"
 #include "output/results_file.h"
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 #include "report/report.h"
 #include "results/run_results.h"
 #include "scenario/loader.h"
@@ -189,7 +189,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                tdef.scenarios.size(), threads, static_cast<unsigned long long>(seed));
   // Secret vars and database passwords: out of everything the run records (its messages
-  // are redacted in engine/test_run.cc from the same list).
+  // are redacted in engine/run_coordinator.cc from the same list).
   if (a.no_redact) {
     loaded.secrets.clear();
     if (plan) plan->def.secrets.clear();

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/test_plan.h"
+#include "engine/run_plan.h"
 #include "load/capacity_search.h"
 
 namespace loadcell {

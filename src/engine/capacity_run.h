@@ -11,7 +11,7 @@
 
 #include "analysis/threshold_eval.h"
 #include "common/result.h"
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 #include "results/run_results.h"
 #include "scenario/definition.h"
 

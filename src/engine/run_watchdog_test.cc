@@ -9,8 +9,8 @@
 #include <limits>
 #include <thread>
 
-#include "engine/test_plan.h"
-#include "engine/test_run.h"
+#include "engine/run_plan.h"
+#include "engine/run_coordinator.h"
 #include "scenario/loader.h"
 
 namespace loadcell {

@@ -17,7 +17,7 @@
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
 #include "engine/start_gate.h"
-#include "engine/test_plan.h"
+#include "engine/run_plan.h"
 #include "metrics/metric_store.h"
 #include "metrics/recorder.h"
 #include "net/poller.h"

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "output/results_file.h"
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 
 namespace loadcell {
 namespace {

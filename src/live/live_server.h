@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "common/result.h"
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 #include "results/run_results.h"
 
 namespace loadcell::http {

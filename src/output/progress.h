@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 #include "results/run_results.h"
 
 namespace loadcell {

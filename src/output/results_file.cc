@@ -10,7 +10,7 @@
 #include "analysis/threshold_eval.h"
 #include "metrics/hdr_codec.h"
 #include "output/export.h"
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 #include "scenario/loader.h"
 
 namespace loadcell {

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 #include "results/run_results.h"
 
 namespace loadcell {

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "output/results_file.h"
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 #include "report/assets.h"
 #include "report/markup.h"
 #include "report/report.h"

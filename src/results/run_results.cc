@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 #include "scenario/definition.h"
 
 namespace loadcell {

@@ -1,4 +1,4 @@
-// Runs one load test: resolves the target once, compiles nothing itself (it receives the
+// `quick`: runs one load test: resolves the target once, compiles nothing itself (it receives the
 // request bytes), starts one Worker per thread, merges their per-second snapshots into
 // the series and the totals, and returns the RunResult.
 #pragma once
@@ -16,7 +16,7 @@
 
 namespace loadcell {
 
-struct RunPlan {
+struct QuickPlan {
   Url url;
   std::string method = "GET";
   std::string request;       // compiled request bytes (HTTP/1.1)
@@ -40,6 +40,6 @@ using LiveFn = std::function<void(const QuickSecond&)>;
 
 // Errors are set-up failures (name resolution, TLS context); a target that refuses or
 // fails requests is a result, not an error.
-Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live);
+Result<RunResult> ExecuteRun(const QuickPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live);
 
 }  // namespace loadcell

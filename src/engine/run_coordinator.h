@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/test_plan.h"
+#include "engine/run_plan.h"
 #include "metrics/metric_store.h"
 #include "metrics/series.h"
 

@@ -1,4 +1,4 @@
-#include "output/test_summary.h"
+#include "output/run_summary.h"
 
 #include <set>
 

@@ -1,4 +1,4 @@
-#include "engine/run.h"
+#include "engine/quick_run.h"
 
 #include <unistd.h>
 
@@ -71,7 +71,7 @@ std::string Hostname() {
 
 }  // namespace
 
-Result<RunResult> ExecuteRun(const RunPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live) {
+Result<RunResult> ExecuteRun(const QuickPlan& plan, const std::atomic<bool>& interrupted, const LiveFn& live) {
   // Each of quick's points carries its interval's histogram (~1.5 KiB compressed): half
   // as many points as run keeps hold RSS flat within 1% over a 10-minute run.
   const size_t series_cap = std::max<size_t>(4, SeriesCap() / 2);

@@ -1,4 +1,4 @@
-#include "engine/test_run.h"
+#include "engine/run_coordinator.h"
 
 #include <algorithm>
 
