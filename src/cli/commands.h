@@ -118,6 +118,7 @@ struct MergeArgs {
   std::string out, summary_export, report;
   bool quiet = false;
   bool strict_thresholds = false;
+  std::string apdex_t;  // empty: the parts' own T
 };
 void AddMergeOptions(CLI::App& cmd, MergeArgs& a);
 int RunMergeCommand(const MergeArgs& a, const std::string& command_line);

@@ -3,9 +3,11 @@
 // judged on the merged metrics; the exit code is `run`'s.
 #include <cstdio>
 
-#include "analysis/fault_report.h"
-#include "analysis/findings.h"
+#include <fmt/format.h>
+
+#include "analysis/pipeline.h"
 #include "cli/commands.h"
+#include "common/units.h"
 #include "output/export.h"
 #include "output/results_file.h"
 #include "output/run_summary.h"
@@ -22,6 +24,8 @@ void AddMergeOptions(CLI::App& cmd, MergeArgs& a) {
   cmd.add_flag("-q,--quiet", a.quiet, "Do not print the summary");
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (also when a part was run with it)");
+  cmd.add_option("--apdex-t", a.apdex_t,
+                 "Apdex threshold T (default: the parts' own, which must agree)");
 }
 
 int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
@@ -30,7 +34,21 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
                  a.out.c_str());
     return kExitBadInput;
   }
+  double apdex_t_ms = 0;
+  if (!a.apdex_t.empty()) {
+    auto t = ParseDuration(a.apdex_t);
+    if (!t.ok() || *t <= 0) {
+      std::fprintf(stderr, "loadcell: --apdex-t: %s\n", t.ok() ? "must be greater than zero" : t.error().message.c_str());
+      return kExitBadInput;
+    }
+    apdex_t_ms = static_cast<double>(*t) / 1e6;
+  }
   std::vector<MergePart> parts;
+  struct PartT {
+    std::string name;
+    double apdex_t_ms;
+  };
+  std::vector<PartT> parts_read;  // what the merge consumes, kept for the checks after it
   for (const std::string& path : a.parts) {
     MergePart p;
     p.name = path;
@@ -40,6 +58,7 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
       return r.error().kind == ErrorKind::kIo ? kExitFailure : kExitBadInput;
     }
     p.results = std::move(r).value();
+    parts_read.push_back({p.name, p.results.apdex_t_ms});
     parts.push_back(std::move(p));
   }
   auto merged = MergeParts(std::move(parts), a.strict_thresholds);
@@ -47,25 +66,31 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
     std::fprintf(stderr, "loadcell: merge: %s\n", merged.error().message.c_str());
     return kExitBadInput;
   }
-  RunResults results = std::move(merged).value();
+  MergedRun whole = std::move(merged).value();
+  RunResults results = std::move(whole.results);
   results.meta.command_line = command_line;
-  // The faults' effects, judged again on the whole test's seconds.
-  if (!results.faults.empty()) {
-    std::vector<FaultDef> defs;
-    for (const FaultReport& f : results.faults) {
-      FaultDef d;
-      d.kind = f.kind == "latency" ? FaultDef::Kind::kLatency : f.kind == "reset" ? FaultDef::Kind::kReset
-               : f.kind == "bandwidth"                        ? FaultDef::Kind::kBandwidth
-                                                              : FaultDef::Kind::kBlackhole;
-      d.at = static_cast<Nanos>(f.at_s * 1e9);
-      d.duration = static_cast<Nanos>(f.duration_s * 1e9);
-      d.scenario = f.scenario;
-      defs.push_back(d);
+  // Apdex's T: given, or the one every part was run with.
+  if (apdex_t_ms == 0) {
+    apdex_t_ms = results.apdex_t_ms > 0 ? results.apdex_t_ms : 500;
+    for (const PartT& p : parts_read) {
+      if (p.apdex_t_ms > 0 && p.apdex_t_ms != apdex_t_ms) {
+        std::fprintf(stderr, "loadcell: merge: the parts were run with different Apdex T (%s: %gms, %s: %gms): "
+                     "give --apdex-t\n", a.parts[0].c_str(), apdex_t_ms, p.name.c_str(), p.apdex_t_ms);
+        return kExitBadInput;
+      }
     }
-    results.faults = AnalyzeFaults(defs, results.series);
   }
-  results.findings = FindBottlenecks(results);
-  results.apdex = ApdexByName(results, results.apdex_t_ms > 0 ? results.apdex_t_ms : 500);
+  // The faults' effects, judged again on the whole test's seconds.
+  auto faults = FaultDefsOf(results.faults);
+  if (!faults.ok()) {
+    std::fprintf(stderr, "loadcell: merge: %s: %s\n", a.parts[0].c_str(), faults.error().message.c_str());
+    return kExitBadInput;
+  }
+  AnalysisInputs analysis;
+  analysis.thresholds = &whole.thresholds;
+  analysis.faults = std::move(faults).value();
+  analysis.apdex_t_ms = apdex_t_ms;
+  Analyze(results, analysis);
   if (!a.quiet) {
     std::fputs(FormatTestSummary(results).c_str(), stdout);
     std::fflush(stdout);

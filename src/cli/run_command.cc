@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "analysis/threshold_eval.h"
+#include "analysis/pipeline.h"
 #include "cli/arguments.h"
 #include "cli/commands.h"
 
@@ -16,11 +16,6 @@
 #include "engine/run_plan.h"
 #include "engine/run_coordinator.h"
 #include "output/export.h"
-#include "analysis/fault_report.h"
-#include "analysis/findings.h"
-#include "analysis/self_check.h"
-#include "analysis/soak.h"
-#include "analysis/usl_sweep.h"
 #include "engine/capacity_run.h"
 #include "engine/generator_fit.h"
 #include "history/history_db.h"
@@ -291,52 +286,24 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     result = RunTest(*plan, g_interrupted, &g_signals, &observers, sampler);
   }
   const std::string failure = result.failure;
-  // Soak: the memory-growth gauges exist before the thresholds that may use them.
-  std::vector<std::string> findings;
-  if (monitoring) {
-    std::vector<double> t, rss;
-    double elapsed = 0, limit = 0;
-    for (const SeriesPoint& pt : result.series) {
-      elapsed += pt.dur;
-      auto it = pt.resources.find("target_rss");
-      if (it == pt.resources.end() || pt.dur < 0.5) continue;  // a last partial second has no sample of its own
-      t.push_back(elapsed);
-      rss.push_back(it->second);
-      auto total = pt.resources.find("host_memory_total");
-      if (total != pt.resources.end()) limit = total->second;
-    }
-    SoakFinding soak = AnalyzeSoak(t, rss, limit);
-    if (soak.enough) {
-      result.store.Gauge("target_rss_growth_mb_per_h", {}, soak.slope_mb_per_h);
-      result.store.Gauge("target_leak_suspected", {}, soak.leak_suspected ? 1 : 0);
-    }
-    findings.push_back(soak.message);
-  }
-  // A capacity search's verdict is its thresholds at the highest passing step.
-  auto outcomes = capacity ? capacity_outcomes : EvaluateThresholds(tdef, result.store, result.duration_s);
-  RunResults results = MakeRunResults(std::move(meta), std::move(result), std::move(outcomes));
+  RunResults results = MakeRunResults(std::move(meta), std::move(result), {});
   results.capacity = std::move(capacity_report);
-  for (std::string& m : SelfCheckTest(results.store, results.meta.duration_s, threads, capacity)) results.messages.push_back(std::move(m));
-  for (std::string& m : findings) results.messages.push_back(std::move(m));
-  if (a.usl) {
-    auto sweep = SweepFromRun(tdef, results);
-    if (sweep.ok()) {
-      results.usl = UslSweepJson(*sweep);
-      for (const std::string& n : sweep->notes) results.messages.push_back(n);
-    } else {
-      results.messages.push_back(sweep.error().message);
-    }
-  }
+  AnalysisInputs analysis;
+  analysis.thresholds = &tdef;
+  if (capacity) analysis.judged = std::move(capacity_outcomes);
+  analysis.faults = tdef.faults;
+  analysis.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
+  analysis.soak = monitoring;
+  analysis.threads = threads;
+  analysis.overload_expected = capacity;
+  if (a.usl) analysis.usl = &tdef;
+  Analyze(results, analysis);
   if (!results.meta.segment.empty()) {
     results.messages.push_back(fmt::format(
         "segment {} of {}: this is one generator's share; the thresholds are about the whole test, so they do not "
         "set this run's exit code: `loadcell merge` judges them on all the parts", results.meta.segment,
         results.meta.segments));
   }
-  results.faults = AnalyzeFaults(tdef.faults, results.series);
-  results.findings = FindBottlenecks(results);
-  results.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
-  results.apdex = ApdexByName(results, results.apdex_t_ms);
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);
   for (auto& w : streams) report_error(w->Finish(results));

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "analysis/threshold.h"
-#include "analysis/threshold_eval.h"
 #include "load/execution_segment.h"
 #include "scenario/definition.h"
 #include "scenario/loader.h"
@@ -164,7 +163,7 @@ bool IsShareNote(const std::string& m) { return m.starts_with("segment ") && m.f
 
 }  // namespace
 
-Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict) {
+Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict) {
   if (parts.empty()) return Error::InvalidArgument("nothing to merge");
   if (Status s = CheckSegments(parts); !s.ok()) return s.error();
   auto thresholds = ThresholdsOf(parts);
@@ -181,7 +180,6 @@ Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict) {
     r.store.Erase("vus");
     for (const SeriesPoint& p : r.series) r.store.Gauge("vus", {}, p.vus);
   }
-  r.thresholds = EvaluateThresholds(judged, r.store, r.meta.duration_s);
   r.messages.push_back(fmt::format("merged from {} part{}{}: thresholds evaluated on the whole test's metrics", parts.size(),
                                    parts.size() == 1 ? "" : "s",
                                    parts[0].results.meta.segments.empty() ? "" : " (segments of " + parts[0].results.meta.segments + ")"));
@@ -196,7 +194,7 @@ Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict) {
   }
   r.apdex_t_ms = parts[0].results.apdex_t_ms;
   r.faults = parts[0].results.faults;  // the test's faults: `merge` judges them again on the merged series
-  return r;
+  return MergedRun{std::move(r), std::move(judged)};
 }
 
 }  // namespace loadcell

@@ -5,8 +5,9 @@
 // - the per-second series align by wall-clock time (each part's start, to the second):
 //   counts and VUs add; per-second percentiles come from the seconds' own histograms when
 //   every part is an .ndjson stream, else they are the parts' largest (an upper bound);
-// - the thresholds are evaluated again on the merged metrics, over the whole test's
-//   duration: a generator sees only its share, so only the merged result can judge them.
+// - the thresholds the parts declared are returned to be judged again on the merged
+//   metrics (analysis/pipeline.h), over the whole test's duration: a generator sees only
+//   its share, so only the merged result can judge them.
 // The parts must be the segments of one sequence, each exactly once, of the same test file.
 #pragma once
 
@@ -25,7 +26,12 @@ struct MergePart {
   SecondStores seconds;   // per-second stores (.ndjson parts); empty for .json
 };
 
+struct MergedRun {
+  RunResults results;         // thresholds not judged yet
+  TestDefinition thresholds;  // the parts' thresholds (and strict_thresholds)
+};
+
 // `strict`: a threshold with no data fails (also on when a part recorded one so failed).
-Result<RunResults> MergeParts(std::vector<MergePart> parts, bool strict = false);
+Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict = false);
 
 }  // namespace loadcell

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import unittest
 
-from harness import LOADCELL, Nginx, run_cli
+from harness import LOADCELL, Nginx, Target, run_cli
 
 # Every executor whose totals are exact: 21 + 1001 + 400 + 101 = 1523 requests. 7 VUs and
 # 1001 iterations do not divide by 4: the remainders must land somewhere, once.
@@ -239,6 +239,24 @@ class Segments(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot read", p.stderr)
 
+    def test_parts_with_different_apdex_t_need_one_given(self):
+        """merge took Apdex's T from part 0 whatever the others said."""
+        with open(self.files[1]) as f:  # part 2: a .json document
+            doc = json.load(f)
+        doc["apdex"]["t_ms"] = 123
+        odd = f"{self.d}/part2-odd.json"
+        with open(odd, "w") as f:
+            json.dump(doc, f)
+        parts = [self.files[0], odd, *self.files[2:]]
+        p = run_cli("merge", *parts, "--out", f"{self.d}/x.json")
+        self.assertEqual(p.returncode, 104, p.stderr)
+        self.assertIn("the parts were run with different Apdex T", p.stderr)
+        self.assertIn("give --apdex-t", p.stderr)
+        p = run_cli("merge", *parts, "--apdex-t", "250ms", "--out", f"{self.d}/x.json")
+        self.assertIn(p.returncode, (0, 99), p.stderr)
+        with open(f"{self.d}/x.json") as f:
+            self.assertEqual(json.load(f)["apdex"]["t_ms"], 250)
+
     def test_bad_segment_arguments_are_named(self):
         for args, msg in ((["--segment", "5/4"], "--segment 5/4: expected K/N with 1 <= K <= N"),
                           (["--segments", "0,1/2,1"], "--segments: give --segment-index too"),
@@ -248,6 +266,73 @@ class Segments(unittest.TestCase):
             p = run_cli("run", f"{self.d}/test.yaml", "-e", "TARGET=http://127.0.0.1:9", *args)
             self.assertEqual(p.returncode, 104, p.stderr)
             self.assertIn(msg, p.stderr)
+
+
+AGREE = """
+name: agree
+target: ${TARGET}
+faults:
+  - { kind: latency, at: 1s, duration: 1s, latency: 30ms }
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 200
+    duration: 3s
+    pre_allocated_vus: 20
+    flow:
+      - request: { name: home, url: / }
+thresholds:
+  http_req_duration: ["p(95)<1000", "p(50)<0.001"]
+  http_reqs: ["count>100"]
+  "http_req_duration{name:home}": ["max<5000"]
+  http_req_failed: ["rate<0.01"]
+"""
+
+
+class RunAndMergeAgree(unittest.TestCase):
+    """`run` and `merge` judged differently: merge took Apdex's T from part 0, had no
+    --apdex-t, and read an unknown fault kind as a blackhole. Now both use one pipeline."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = tempfile.mkdtemp(prefix="loadcell-agree-")
+        with open(f"{cls.d}/t.yaml", "w") as f:
+            f.write(AGREE)
+        with Target("--latency", "fixed:2ms") as t:
+            p = run_cli("run", f"{cls.d}/t.yaml", "-e", f"TARGET={t.url}", "--segment", "1/1", "--apdex-t", "20ms",
+                        "--out", f"{cls.d}/run.json", timeout=120)
+        assert p.returncode == 99, p.stderr  # p(50)<0.001 fails
+        with open(f"{cls.d}/run.json") as f:
+            cls.run_doc = json.load(f)
+
+    def merge(self, *args):
+        p = run_cli("merge", *args, "--out", f"{self.d}/merged.json")
+        with open(f"{self.d}/merged.json") as f:
+            return p, json.load(f)
+
+    def test_a_merge_of_a_whole_run_reaches_its_verdicts(self):
+        p, merged = self.merge(f"{self.d}/run.json")
+        self.assertEqual(p.returncode, 99, p.stderr)  # p(50)<0.001 fails, on the whole test
+        for key in ("thresholds", "faults", "findings", "apdex"):
+            self.assertEqual(merged[key], self.run_doc[key], key)
+        self.assertEqual([t["ok"] for t in merged["thresholds"]], [True, False, True, True, True])
+        self.assertEqual(merged["faults"][0]["kind"], "latency")
+        self.assertEqual(merged["apdex"]["t_ms"], 20)
+
+    def test_apdex_t_is_the_parts_or_given(self):
+        p, merged = self.merge(f"{self.d}/run.json", "--apdex-t", "1s")
+        self.assertEqual(p.returncode, 99, p.stderr)
+        self.assertEqual(merged["apdex"]["t_ms"], 1000)
+        self.assertEqual(merged["apdex"]["by_name"]["home"]["score"], 1.0)
+
+    def test_an_unknown_fault_kind_is_an_error(self):
+        doc = json.loads(json.dumps(self.run_doc))
+        doc["faults"][0]["kind"] = "earthquake"
+        with open(f"{self.d}/odd.json", "w") as f:
+            json.dump(doc, f)
+        p = run_cli("merge", f"{self.d}/odd.json", "--out", f"{self.d}/x.json")
+        self.assertEqual(p.returncode, 104, p.stderr)
+        self.assertIn("unknown kind `earthquake` (expected latency, reset, bandwidth or blackhole)", p.stderr)
 
 
 if __name__ == "__main__":
