@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "analysis/stats.h"
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 
 namespace loadcell {
 namespace {

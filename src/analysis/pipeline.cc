@@ -6,7 +6,7 @@
 #include "analysis/findings.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold_eval.h"
 #include "analysis/usl_sweep.h"
 
 namespace loadcell {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 #include "results/run_results.h"
 #include "scenario/definition.h"
 

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold_eval.h"
 #include "common/result.h"
 #include "engine/run_coordinator.h"
-#include "results/run_results.h"
+#include "engine/capacity_report.h"
 #include "scenario/definition.h"
 
 namespace loadcell {

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold_eval.h"
 
 #include "common/redact.h"
 #include "engine/start_gate.h"

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "analysis/threshold.h"
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold.h"
+#include "scenario/threshold_eval.h"
 #include "metrics/hdr_codec.h"
 #include "output/export.h"
 #include "output/run_summary.h"

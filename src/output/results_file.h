@@ -31,7 +31,6 @@ nlohmann::json StoreJson(const MetricStore& s);
 // Either encoding; `name` names the source in error messages. `seconds`, when given,
 // receives an .ndjson stream's per-second stores of the core metrics by the point's `t`
 // (exact per-second histograms; nothing for a .json document).
-using SecondStores = std::vector<std::pair<int64_t, MetricStore>>;
 Result<RunResults> ParseResults(std::string_view text, const std::string& name, SecondStores* seconds = nullptr);
 Result<RunResults> ReadResultsFile(const std::string& path, SecondStores* seconds = nullptr);
 

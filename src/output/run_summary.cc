@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 #include "common/units.h"
 
 namespace loadcell {

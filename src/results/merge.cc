@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 #include "load/execution_segment.h"
 #include "scenario/definition.h"
 #include "scenario/loader.h"

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "common/result.h"
-#include "output/results_file.h"
 #include "results/run_results.h"
 
 namespace loadcell {

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "analysis/threshold_eval.h"
+#include "engine/capacity_report.h"
+#include "scenario/threshold_eval.h"
 #include "metrics/metric_store.h"
 #include "metrics/series.h"
 
@@ -55,23 +56,6 @@ struct RunMeta {
   bool strict_thresholds = false;
 };
 
-// `executor: capacity-search`: the steps tried and the highest rate that kept every
-// threshold passing.
-struct CapacityStep {
-  double rate = 0;
-  bool passed = false;
-  bool generator_limited = false;
-  double p99_ms = 0, error_rate = 0;
-  int64_t reqs = 0;
-  std::string failed;  // the thresholds that failed, "metric: expr (observed v)"
-};
-struct CapacityReport {
-  bool found = false;
-  double max_rate = 0, p99_ms = 0, error_rate = 0;  // at max_rate's step
-  std::vector<CapacityStep> steps;
-  std::string why;  // how the search ended
-};
-
 // A bottleneck finding (analysis/findings.h): which rule, and what it saw, with numbers.
 struct Finding {
   std::string rule;
@@ -94,6 +78,9 @@ struct Apdex {
   double score = 0;
   int64_t satisfied = 0, tolerating = 0, frustrated = 0;
 };
+
+// Per-second metric stores of an .ndjson stream (second index, store), for exact merges.
+using SecondStores = std::vector<std::pair<int64_t, MetricStore>>;
 
 struct RunResults {
   RunMeta meta;

@@ -13,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 #include "common/clock.h"
 #include "scenario/jsonpath.h"
 #include "scenario/json_body.h"

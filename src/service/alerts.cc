@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "analysis/compare.h"
-#include "analysis/threshold.h"
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold.h"
+#include "scenario/threshold_eval.h"
 #include "scenario/loader.h"
 
 namespace loadcell {

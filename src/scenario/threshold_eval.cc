@@ -1,4 +1,4 @@
-#include "analysis/threshold_eval.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell {
 

@@ -1,4 +1,4 @@
-#include "analysis/threshold.h"
+#include "scenario/threshold.h"
 
 #include <cctype>
 #include <cmath>
