@@ -31,7 +31,8 @@ double Mean(const std::vector<double>& x, size_t lo, size_t hi) {
   return s / static_cast<double>(hi - lo);
 }
 
-void Split(const std::vector<double>& x, size_t lo, size_t hi, double alpha, size_t min_size, std::vector<ChangePoint>* out) {
+void Split(const std::vector<double>& x, size_t lo, size_t hi, double alpha, size_t min_size,
+           std::vector<ChangePoint>* out) {
   if (hi - lo < 2 * min_size) return;
   size_t best = 0;
   double best_e = -1;

@@ -10,9 +10,9 @@
 namespace loadcell {
 
 struct ChangePoint {
-  size_t index = 0;      // first value of the new segment
-  double before = 0;     // mean of the segment before
-  double after = 0;      // mean of the segment after
+  size_t index = 0;   // first value of the new segment
+  double before = 0;  // mean of the segment before
+  double after = 0;   // mean of the segment after
   double p_value = 1;
 };
 

@@ -69,8 +69,8 @@ double MeanDiff(const std::vector<double>& base, const std::vector<double>& cur)
 }  // namespace
 
 MetricComparison CompareMetric(const std::string& request, const std::string& metric, double base, double cur,
-                         const std::vector<double>& wb, const std::vector<double>& wc, bool higher_is_worse,
-                         bool absolute, const CompareOptions& o) {
+                               const std::vector<double>& wb, const std::vector<double>& wc, bool higher_is_worse,
+                               bool absolute, const CompareOptions& o) {
   MetricComparison m;
   m.request = request;
   m.metric = metric;
@@ -169,7 +169,8 @@ Comparison CompareRuns(const RunResults& baseline, const RunResults& current, co
     c.rows.push_back(CompareMetric(r, "p95", hb.p95, hc.p95, wb.p95, wc.p95, true, false, options));
     c.rows.push_back(CompareMetric(r, "p99", hb.p99, hc.p99, wb.p99, wc.p99, true, false, options));
     c.rows.push_back(CompareMetric(r, "rate", hb.rate, hc.rate, wb.rate, wc.rate, false, false, options));
-    c.rows.push_back(CompareMetric(r, "error_rate", hb.error_rate, hc.error_rate, wb.error_rate, wc.error_rate, true, true, options));
+    c.rows.push_back(CompareMetric(r, "error_rate", hb.error_rate, hc.error_rate, wb.error_rate, wc.error_rate, true,
+                                   true, options));
   }
   return c;
 }
@@ -180,9 +181,10 @@ std::string FormatComparison(const Comparison& c) {
   out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>11} {:>10} {:>9}  {:<22} {}\n", "request", "metric", "baseline",
                      "current", "run change", "change", "p", "95% interval", "verdict");
   for (const MetricComparison& m : c.rows) {
-    out += fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>11} {:>10} {:>9.2g}  {:<22} {}\n",
-                       m.request.empty() ? "(all)" : m.request, m.metric, Value(m, m.baseline), Value(m, m.current),
-                       ChangeText(m, m.change), JudgedChangeText(m), m.p_value, IntervalText(m), VerdictName(m.verdict));
+    out +=
+        fmt::format("  {:<20} {:<10} {:>14} {:>14} {:>11} {:>10} {:>9.2g}  {:<22} {}\n",
+                    m.request.empty() ? "(all)" : m.request, m.metric, Value(m, m.baseline), Value(m, m.current),
+                    ChangeText(m, m.change), JudgedChangeText(m), m.p_value, IntervalText(m), VerdictName(m.verdict));
   }
   out += fmt::format("\n  {}\n", kChangeNote);
   out += c.regressed() ? "\n  REGRESSION: significantly worse beyond the allowed change\n"
@@ -195,13 +197,16 @@ std::string ComparisonMarkdown(const Comparison& c) {
                                 c.regressed() ? "regression" : "no significant regression");
   out += fmt::format("Baseline `{}` vs current `{}`; allowed regression {:.0f}%, significance p < {:g}.\n\n",
                      c.baseline_name, c.current_name, 100 * c.options.max_regression, c.options.alpha);
-  out += "| request | metric | baseline | current | run change | change | 95% interval | verdict |\n"
-         "|---|---|---:|---:|---:|---:|---|---|\n";
+  out +=
+      "| request | metric | baseline | current | run change | change | 95% interval | verdict |\n"
+      "|---|---|---:|---:|---:|---:|---|---|\n";
   for (const MetricComparison& m : c.rows) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {}{} |\n", m.request.empty() ? "(all)" : m.request, m.metric,
-                       Value(m, m.baseline), Value(m, m.current), ChangeText(m, m.change), JudgedChangeText(m),
-                       IntervalText(m),
-                       m.verdict == Verdict::kWorse ? "❌ " : m.verdict == Verdict::kBetter ? "✅ " : "",
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {}{} |\n", m.request.empty() ? "(all)" : m.request,
+                       m.metric, Value(m, m.baseline), Value(m, m.current), ChangeText(m, m.change),
+                       JudgedChangeText(m), IntervalText(m),
+                       m.verdict == Verdict::kWorse    ? "❌ "
+                       : m.verdict == Verdict::kBetter ? "✅ "
+                                                       : "",
                        VerdictName(m.verdict));
   }
   out += fmt::format("\n_{}_\n", kChangeNote);
@@ -225,12 +230,8 @@ nlohmann::json ComparisonJson(const Comparison& c) {
                                 : m.verdict == Verdict::kSame   ? "same"
                                                                 : "insufficient"}});
   }
-  return {{"baseline", c.baseline_name},
-          {"current", c.current_name},
-          {"max_regression", c.options.max_regression},
-          {"alpha", c.options.alpha},
-          {"regressed", c.regressed()},
-          {"rows", rows}};
+  return {{"baseline", c.baseline_name}, {"current", c.current_name},  {"max_regression", c.options.max_regression},
+          {"alpha", c.options.alpha},    {"regressed", c.regressed()}, {"rows", rows}};
 }
 
 }  // namespace loadcell

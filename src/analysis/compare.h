@@ -17,8 +17,8 @@
 namespace loadcell {
 
 struct CompareOptions {
-  double max_regression = 0.10;  // allowed relative worsening
-  double alpha = 0.01;           // significance level of the U test
+  double max_regression = 0.10;      // allowed relative worsening
+  double alpha = 0.01;               // significance level of the U test
   double max_error_increase = 0.01;  // allowed error-rate increase, absolute (1 percentage point)
 };
 
@@ -29,7 +29,7 @@ struct MetricComparison {
   std::string request;  // "" for all requests
   std::string metric;   // "p50", "p95", "p99" (ms), "rate" (req/s), "error_rate"
   double baseline = 0, current = 0;
-  double change = 0;    // relative (current/baseline - 1); absolute difference for error_rate
+  double change = 0;         // relative (current/baseline - 1); absolute difference for error_rate
   double window_change = 0;  // the same on the per-second windows (ratio of medians; mean difference)
   double p_value = 1;
   double ci_low = 0, ci_high = 0;  // bootstrap interval of the ratio (difference for error_rate)

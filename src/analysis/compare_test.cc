@@ -68,7 +68,8 @@ TEST(Compare, TheChangeShownIsTheOneTheIntervalIsAbout) {
   const MetricComparison& m = c.rows[0];
   std::string text = FormatComparison(c);
   std::string judged = fmt::format("{:+.1f}%", 100 * m.window_change);
-  std::string low = fmt::format("{:+.1f}%", 100 * (m.ci_low - 1)), high = fmt::format("{:+.1f}%", 100 * (m.ci_high - 1));
+  std::string low = fmt::format("{:+.1f}%", 100 * (m.ci_low - 1)),
+              high = fmt::format("{:+.1f}%", 100 * (m.ci_high - 1));
   EXPECT_NE(text.find(judged + " "), std::string::npos) << text;
   EXPECT_NE(text.find("[" + low + ", " + high + "]"), std::string::npos) << text;
   EXPECT_GE(m.window_change + 1, m.ci_low);

@@ -44,7 +44,7 @@ TEST(FaultReport, OnsetWorstFailedAndRecovery) {
   EXPECT_DOUBLE_EQ(*r[0].recovery_s, 2);  // second [17, 18) is the first of 3 good ones
   EXPECT_DOUBLE_EQ(r[0].worst_p99_ms, 500);
   EXPECT_DOUBLE_EQ(r[0].worst_error_rate, 0.5);
-  EXPECT_EQ(r[0].failed, 6 * 50);  // seconds [11, 17); [17, 20) are the stable ones
+  EXPECT_EQ(r[0].failed, 6 * 50);            // seconds [11, 17); [17, 20) are the stable ones
   EXPECT_DOUBLE_EQ(r[0].band_p99_ms, 17.5);  // 10 x 1.25 + 5
 }
 

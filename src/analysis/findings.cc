@@ -59,9 +59,10 @@ void CpuBound(const RunResults& r, std::vector<Finding>* out) {
   // At least one core's worth busy: the limit of a single event loop (and a sign for others).
   bool saturated = cpu >= 95.0;
   if (flat && rising && saturated) {
-    out->push_back({"cpu_bound", fmt::format("CPU-bound target: throughput stayed flat ({:.1f}/s → {:.1f}/s) while p95 rose "
-                                             "{:.2f} ms → {:.2f} ms, with the target's CPU at {:.0f}% ({:g} threads)",
-                                             rate_early, rate_late, p95_early, p95_late, cpu, threads)});
+    out->push_back(
+        {"cpu_bound", fmt::format("CPU-bound target: throughput stayed flat ({:.1f}/s → {:.1f}/s) while p95 rose "
+                                  "{:.2f} ms → {:.2f} ms, with the target's CPU at {:.0f}% ({:g} threads)",
+                                  rate_early, rate_late, p95_early, p95_late, cpu, threads)});
   }
 }
 
@@ -90,16 +91,18 @@ void Pauses(const RunResults& r, std::vector<Finding>* out) {
   for (size_t i = 1; i < r.series.size(); ++i) {
     if (std::isnan(rss[i]) || std::isnan(rss[i - 1]) || rss[i] >= 0.95 * rss[i - 1]) continue;
     ++drops;
-    bool spike = r.series[i].all.p99 > 3 * typical || (i + 1 < r.series.size() && r.series[i + 1].all.p99 > 3 * typical);
+    bool spike =
+        r.series[i].all.p99 > 3 * typical || (i + 1 < r.series.size() && r.series[i + 1].all.p99 > 3 * typical);
     if (spike) {
       ++aligned;
       seconds += fmt::format("{}{}s", seconds.empty() ? "" : ", ", r.series[i].t);
     }
   }
   if (aligned >= 2 && aligned * 2 >= drops) {
-    out->push_back({"pauses", fmt::format("pauses (GC?): in {} of the {} seconds where the target's RSS dropped by more than "
-                                          "5%, p99 spiked above 3x its median ({:.2f} ms): seconds {}",
-                                          aligned, drops, typical, seconds)});
+    out->push_back(
+        {"pauses", fmt::format("pauses (GC?): in {} of the {} seconds where the target's RSS dropped by more than "
+                               "5%, p99 spiked above 3x its median ({:.2f} ms): seconds {}",
+                               aligned, drops, typical, seconds)});
   }
 }
 
@@ -120,11 +123,11 @@ void Isolation(const RunResults& r, std::vector<Finding>* out) {
     double typical = Median(others);
     double jain = JainIndex(p95s);
     if (typical > 0 && p95s[worst] > 2 * typical && p95s[worst] - typical > 5) {
-      out->push_back({"isolation", fmt::format("isolation problem: {}={} has p95 {:.2f} ms against a median of {:.2f} ms for "
-                                               "the other {} values of {} (Jain's fairness index of p95 across {} values: "
-                                               "{:.3f})",
-                                               tag, values[worst], p95s[worst], typical, others.size(), tag,
-                                               values.size(), jain)});
+      out->push_back({"isolation",
+                      fmt::format("isolation problem: {}={} has p95 {:.2f} ms against a median of {:.2f} ms for "
+                                  "the other {} values of {} (Jain's fairness index of p95 across {} values: "
+                                  "{:.3f})",
+                                  tag, values[worst], p95s[worst], typical, others.size(), tag, values.size(), jain)});
     }
   }
 }
@@ -137,8 +140,8 @@ void BreakingPoint(const RunResults& r, std::vector<Finding>* out) {
     auto e = ParseThresholdExpr(o.expr);
     if (!sel.ok() || !e.ok()) continue;
     using A = ThresholdExpr::Aggregate;
-    bool latency = sel->metric == "http_req_duration" &&
-                   (e->aggregate == A::kPercentile || e->aggregate == A::kAvg || e->aggregate == A::kMed || e->aggregate == A::kMax);
+    bool latency = sel->metric == "http_req_duration" && (e->aggregate == A::kPercentile || e->aggregate == A::kAvg ||
+                                                          e->aggregate == A::kMed || e->aggregate == A::kMax);
     bool errors = sel->metric == "http_req_failed" && e->aggregate == A::kRate;
     if (!latency && !errors) continue;
     std::string name;
@@ -178,8 +181,8 @@ void BreakingPoint(const RunResults& r, std::vector<Finding>* out) {
         out->push_back({"breaking_point",
                         fmt::format("breaking point at {}s: {} ({}) fails from there on for 3 seconds or more; that "
                                     "second: {:.1f} req/s, {:g} VUs, observed {:g}",
-                                    first.t - 1, o.key, o.expr, static_cast<double>(first.all.reqs) / first.dur, first.vus,
-                                    first_v)});
+                                    first.t - 1, o.key, o.expr, static_cast<double>(first.all.reqs) / first.dur,
+                                    first.vus, first_v)});
         break;
       }
     }
@@ -224,12 +227,16 @@ std::map<std::string, Apdex> ApdexByName(const RunResults& r, double t_ms) {
       int status = st == s.tags.end() ? 0 : std::atoi(st->second.c_str());
       if (status < 200 || status >= 400) return;  // failed: frustrated
       s.trend->ForEachNonZero([&](int64_t v, int64_t c) {
-        if (v <= t_us) a.satisfied += c;
-        else if (v <= 4 * t_us) a.tolerating += c;
+        if (v <= t_us)
+          a.satisfied += c;
+        else if (v <= 4 * t_us)
+          a.tolerating += c;
       });
     });
     a.frustrated = total - a.satisfied - a.tolerating;
-    a.score = total > 0 ? (static_cast<double>(a.satisfied) + static_cast<double>(a.tolerating) / 2) / static_cast<double>(total) : 0;
+    a.score = total > 0 ? (static_cast<double>(a.satisfied) + static_cast<double>(a.tolerating) / 2) /
+                              static_cast<double>(total)
+                        : 0;
     out[name] = a;
   }
   return out;

@@ -15,10 +15,10 @@ TEST(Findings, ApdexFromHistogramsCountsErrorsAsFrustrated) {
   RunResults r;
   Tags ok{{"name", "a"}, {"status", "200"}};
   Tags bad{{"name", "a"}, {"status", "500"}};
-  for (int i = 0; i < 60; ++i) r.store.Trend("http_req_duration", ok, 100 * kMilli);   // satisfied (T = 200 ms)
-  for (int i = 0; i < 20; ++i) r.store.Trend("http_req_duration", ok, 500 * kMilli);   // tolerating (<= 800 ms)
-  for (int i = 0; i < 10; ++i) r.store.Trend("http_req_duration", ok, 2 * kSecond);    // frustrated
-  for (int i = 0; i < 5; ++i) r.store.Trend("http_req_duration", bad, 10 * kMilli);    // fast, but failed
+  for (int i = 0; i < 60; ++i) r.store.Trend("http_req_duration", ok, 100 * kMilli);  // satisfied (T = 200 ms)
+  for (int i = 0; i < 20; ++i) r.store.Trend("http_req_duration", ok, 500 * kMilli);  // tolerating (<= 800 ms)
+  for (int i = 0; i < 10; ++i) r.store.Trend("http_req_duration", ok, 2 * kSecond);   // frustrated
+  for (int i = 0; i < 5; ++i) r.store.Trend("http_req_duration", bad, 10 * kMilli);   // fast, but failed
   r.store.Count("http_reqs", ok, 90);
   r.store.Count("http_reqs", bad, 5);
   r.store.Count("http_reqs", Tags{{"name", "a"}, {"status", "0"}}, 5);  // no response at all
@@ -110,7 +110,7 @@ TEST(Findings, BreakingPointOfAStressRun) {
   RunResults r = Healthy(20);
   r.thresholds.push_back({"http_req_duration", "p(95)<500", false, false, 900});
   for (size_t i = 0; i < r.series.size(); ++i) {
-    r.series[i].vus = 5.0 * static_cast<double>(1 + i / 4);   // steps of 5 VUs every 4 s
+    r.series[i].vus = 5.0 * static_cast<double>(1 + i / 4);           // steps of 5 VUs every 4 s
     if (i >= 12) r.series[i].all.p95 = 600 + static_cast<double>(i);  // breaks at 12 s (t = 13)
   }
   r.series[5].all.p95 = 700;  // one bad second alone is not the breaking point

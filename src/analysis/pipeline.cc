@@ -6,8 +6,8 @@
 #include "analysis/findings.h"
 #include "analysis/self_check.h"
 #include "analysis/soak.h"
-#include "scenario/threshold_eval.h"
 #include "analysis/usl_sweep.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell {
 namespace {

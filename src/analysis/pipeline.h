@@ -8,9 +8,9 @@
 #include <optional>
 #include <vector>
 
-#include "scenario/threshold.h"
 #include "results/run_results.h"
 #include "scenario/definition.h"
+#include "scenario/threshold.h"
 
 namespace loadcell {
 
@@ -25,8 +25,8 @@ struct AnalysisInputs {
   // This generator's threads, for the self-check of its own limits; 0: not a generator's
   // own run (merge), no self-check.
   int threads = 0;
-  bool overload_expected = false;        // a capacity search drives past the limit on purpose
-  const TestDefinition* usl = nullptr;   // run --usl: fit the Universal Scalability Law to the steps
+  bool overload_expected = false;       // a capacity search drives past the limit on purpose
+  const TestDefinition* usl = nullptr;  // run --usl: fit the Universal Scalability Law to the steps
 };
 
 void Analyze(RunResults& r, const AnalysisInputs& in);

@@ -72,7 +72,8 @@ SoakFinding AnalyzeSoak(const std::vector<double>& t_s, const std::vector<double
   std::vector<double> y(rss.begin() + static_cast<long>(skip), rss.begin() + static_cast<long>(n));
   SlopeWithInterval(t, y, &f.slope_mb_per_h, &f.low_mb_per_h, &f.high_mb_per_h);
   size_t half = t.size() / 2;
-  std::vector<double> t2(t.begin() + static_cast<long>(half), t.end()), y2(y.begin() + static_cast<long>(half), y.end());
+  std::vector<double> t2(t.begin() + static_cast<long>(half), t.end()),
+      y2(y.begin() + static_cast<long>(half), y.end());
   double high2 = 0;
   SlopeWithInterval(t2, y2, &f.second_half_mb_per_h, &f.second_half_low, &high2);
   double mean = 0;
@@ -81,15 +82,17 @@ SoakFinding AnalyzeSoak(const std::vector<double>& t_s, const std::vector<double
   if (limit_bytes > 0 && f.slope_mb_per_h > 0) f.hours_to_limit = (limit_bytes - y.back()) / kMiB / f.slope_mb_per_h;
   bool still_rising = f.second_half_low > 0 && f.second_half_mb_per_h >= 0.5 * f.slope_mb_per_h;
   f.leak_suspected = f.low_mb_per_h > o.threshold_mb_per_h && still_rising;
-  std::string projection = f.hours_to_limit > 0 ? fmt::format("; at this rate memory runs out in {:.1f} h", f.hours_to_limit) : "";
+  std::string projection =
+      f.hours_to_limit > 0 ? fmt::format("; at this rate memory runs out in {:.1f} h", f.hours_to_limit) : "";
   f.message = fmt::format(
-      "target RSS grows {:.1f} MB/h [95%: {:.1f}, {:.1f}] ({:.1f}%/day) after a {:.0f}% warm-up; second half {:.1f} MB/h "
+      "target RSS grows {:.1f} MB/h [95%: {:.1f}, {:.1f}] ({:.1f}%/day) after a {:.0f}% warm-up; second half {:.1f} "
+      "MB/h "
       "[low {:.1f}]: {}{}",
       f.slope_mb_per_h, f.low_mb_per_h, f.high_mb_per_h, f.percent_per_day, 100 * o.warmup_fraction,
       f.second_half_mb_per_h, f.second_half_low,
-      f.leak_suspected ? "LEAK SUSPECTED (growth above the threshold and still rising)"
+      f.leak_suspected                        ? "LEAK SUSPECTED (growth above the threshold and still rising)"
       : f.low_mb_per_h > o.threshold_mb_per_h ? "grew, then levelled off (a cache, not a leak)"
-                                                : "no significant growth",
+                                              : "no significant growth",
       projection);
   return f;
 }

@@ -11,19 +11,19 @@
 namespace loadcell {
 
 struct SoakOptions {
-  double warmup_fraction = 0.2;    // of the samples, skipped
-  double threshold_mb_per_h = 1;   // growth below this is not a leak
+  double warmup_fraction = 0.2;   // of the samples, skipped
+  double threshold_mb_per_h = 1;  // growth below this is not a leak
 };
 
 struct SoakFinding {
-  bool enough = false;             // at least 8 samples after the warm-up
+  bool enough = false;  // at least 8 samples after the warm-up
   double slope_mb_per_h = 0;
   double low_mb_per_h = 0, high_mb_per_h = 0;  // 95% bootstrap interval
   double second_half_mb_per_h = 0, second_half_low = 0;
-  double percent_per_day = 0;      // of the mean RSS after warm-up
-  double hours_to_limit = -1;      // until `limit_bytes`, at the slope (negative: not growing / no limit)
+  double percent_per_day = 0;  // of the mean RSS after warm-up
+  double hours_to_limit = -1;  // until `limit_bytes`, at the slope (negative: not growing / no limit)
   bool leak_suspected = false;
-  std::string message;             // the finding with its numbers
+  std::string message;  // the finding with its numbers
 };
 
 // Theil–Sen slope of y over x (per unit of x); at most `max_points` evenly spaced points.

@@ -52,9 +52,10 @@ double Quantile(std::vector<double> v, double q) {
 
 double Median(std::vector<double> v) { return Quantile(std::move(v), 0.5); }
 
-Interval BootstrapInterval(const std::vector<double>& x, const std::vector<double>& y,
-                           const std::function<double(const std::vector<double>&, const std::vector<double>&)>& statistic,
-                           int resamples, double level, uint64_t seed) {
+Interval BootstrapInterval(
+    const std::vector<double>& x, const std::vector<double>& y,
+    const std::function<double(const std::vector<double>&, const std::vector<double>&)>& statistic, int resamples,
+    double level, uint64_t seed) {
   Interval out;
   if (x.empty() || y.empty()) return out;
   std::mt19937_64 rng(seed);

@@ -11,9 +11,9 @@ namespace loadcell {
 // Mann–Whitney U (Wilcoxon rank-sum) test of x against y, two-sided, normal approximation
 // with continuity and tie corrections (as R's wilcox.test(exact = FALSE, correct = TRUE)).
 struct MannWhitney {
-  double u = 0;         // U of x
+  double u = 0;  // U of x
   double z = 0;
-  double p_value = 1;   // 1 when either sample is empty or all values are tied
+  double p_value = 1;  // 1 when either sample is empty or all values are tied
 };
 MannWhitney MannWhitneyU(const std::vector<double>& x, const std::vector<double>& y);
 
@@ -26,9 +26,10 @@ double Quantile(std::vector<double> v, double q);
 struct Interval {
   double low = 0, high = 0;
 };
-Interval BootstrapInterval(const std::vector<double>& x, const std::vector<double>& y,
-                           const std::function<double(const std::vector<double>&, const std::vector<double>&)>& statistic,
-                           int resamples = 2000, double level = 0.95, uint64_t seed = 1);
+Interval BootstrapInterval(
+    const std::vector<double>& x, const std::vector<double>& y,
+    const std::function<double(const std::vector<double>&, const std::vector<double>&)>& statistic,
+    int resamples = 2000, double level = 0.95, uint64_t seed = 1);
 
 }  // namespace loadcell
 

@@ -110,7 +110,8 @@ void Derive(UslFit* f) {
 }  // namespace
 
 Result<UslFit> FitUsl(const std::vector<UslPoint>& points, int bootstrap) {
-  if (points.size() < 3) return Error::InvalidArgument(fmt::format("need at least 3 points to fit 3 parameters, got {}", points.size()));
+  if (points.size() < 3)
+    return Error::InvalidArgument(fmt::format("need at least 3 points to fit 3 parameters, got {}", points.size()));
   for (const UslPoint& p : points) {
     if (!(p.n > 0) || !(p.x > 0)) return Error::InvalidArgument("concurrency and throughput must be positive");
   }
@@ -167,15 +168,17 @@ Result<UslFit> FitUsl(const std::vector<UslPoint>& points, int bootstrap) {
   double n = pts.back().n;
   double contention = f.sigma * (n - 1), coherency = f.kappa * n * (n - 1);
   if (f.kappa > 0 && coherency > contention) {
-    f.limit = fmt::format("coherency (κ) limits: at N={:g} crosstalk costs {:.3f} against contention's {:.3f}; throughput "
-                          "peaks at N*={:.1f} and falls beyond it",
-                          n, coherency, contention, f.n_star);
+    f.limit = fmt::format(
+        "coherency (κ) limits: at N={:g} crosstalk costs {:.3f} against contention's {:.3f}; throughput "
+        "peaks at N*={:.1f} and falls beyond it",
+        n, coherency, contention, f.n_star);
   } else {
-    f.limit = fmt::format("contention (σ) limits: at N={:g} queueing costs {:.3f} against crosstalk's {:.3f}; throughput "
-                          "approaches {}",
-                          n, contention, coherency,
-                          f.kappa > 0 ? fmt::format("its peak {:.4g} at N*={:.1f}", f.x_max, f.n_star)
-                                      : fmt::format("λ/σ = {:.4g}", f.x_max));
+    f.limit = fmt::format(
+        "contention (σ) limits: at N={:g} queueing costs {:.3f} against crosstalk's {:.3f}; throughput "
+        "approaches {}",
+        n, contention, coherency,
+        f.kappa > 0 ? fmt::format("its peak {:.4g} at N*={:.1f}", f.x_max, f.n_star)
+                    : fmt::format("λ/σ = {:.4g}", f.x_max));
   }
   return f;
 }
@@ -216,8 +219,8 @@ Result<std::vector<UslPoint>> ReadUslCsv(const std::string& text, const std::str
       }
     }
     if (out.empty() && line_no == 1) continue;  // a header
-    return Error::InvalidArgument(fmt::format("{}:{}: expected \"concurrency,throughput\" (two numbers), got \"{}\"", name,
-                                              line_no, line));
+    return Error::InvalidArgument(
+        fmt::format("{}:{}: expected \"concurrency,throughput\" (two numbers), got \"{}\"", name, line_no, line));
   }
   return out;
 }
@@ -225,23 +228,26 @@ Result<std::vector<UslPoint>> ReadUslCsv(const std::string& text, const std::str
 nlohmann::json UslJson(const UslFit& f, const std::vector<UslPoint>& points) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   nlohmann::json pts = nlohmann::json::array();
-  for (const UslPoint& p : points) pts.push_back({{"concurrency", p.n}, {"throughput", p.x}, {"predicted", f.Predict(p.n)}});
+  for (const UslPoint& p : points)
+    pts.push_back({{"concurrency", p.n}, {"throughput", p.x}, {"predicted", f.Predict(p.n)}});
   return {{"sigma", f.sigma},
           {"kappa", f.kappa},
           {"lambda", f.lambda},
           {"n_star", num(f.n_star)},
           {"x_max", num(f.x_max)},
           {"r_squared", f.r_squared},
-          {"ci95", {{"sigma", {f.sigma_ci.low, f.sigma_ci.high}},
-                    {"kappa", {f.kappa_ci.low, f.kappa_ci.high}},
-                    {"lambda", {f.lambda_ci.low, f.lambda_ci.high}},
-                    {"n_star", {num(f.n_star_ci.low), num(f.n_star_ci.high)}}}},
+          {"ci95",
+           {{"sigma", {f.sigma_ci.low, f.sigma_ci.high}},
+            {"kappa", {f.kappa_ci.low, f.kappa_ci.high}},
+            {"lambda", {f.lambda_ci.low, f.lambda_ci.high}},
+            {"n_star", {num(f.n_star_ci.low), num(f.n_star_ci.high)}}}},
           {"limit", f.limit},
           {"points", pts}};
 }
 
 std::string FormatUsl(const UslFit& f, const std::vector<UslPoint>& points) {
-  std::string out = fmt::format("Universal Scalability Law fit of {} points (R² = {:.4f})\n", points.size(), f.r_squared);
+  std::string out =
+      fmt::format("Universal Scalability Law fit of {} points (R² = {:.4f})\n", points.size(), f.r_squared);
   out += fmt::format("  σ (contention) = {:.6g}  [{:.6g}, {:.6g}]\n", f.sigma, f.sigma_ci.low, f.sigma_ci.high);
   out += fmt::format("  κ (coherency)  = {:.6g}  [{:.6g}, {:.6g}]\n", f.kappa, f.kappa_ci.low, f.kappa_ci.high);
   out += fmt::format("  λ (per unit)   = {:.6g}  [{:.6g}, {:.6g}]\n", f.lambda, f.lambda_ci.low, f.lambda_ci.high);
@@ -254,9 +260,10 @@ std::string FormatUsl(const UslFit& f, const std::vector<UslPoint>& points) {
   out += "  " + f.limit + "\n";
   double today = points.empty() ? 0 : points.back().x;
   double need = ConcurrencyFor(f, 3 * today);
-  out += need < 0 ? fmt::format("  3x today's throughput ({:.6g}) is beyond the fit's maximum ({:.6g}): scale out or remove "
-                                "the limit first\n",
-                                3 * today, f.x_max)
+  out += need < 0 ? fmt::format(
+                        "  3x today's throughput ({:.6g}) is beyond the fit's maximum ({:.6g}): scale out or remove "
+                        "the limit first\n",
+                        3 * today, f.x_max)
                   : fmt::format("  3x today's throughput ({:.6g}) needs concurrency {:.0f}\n", 3 * today, need);
   return out;
 }

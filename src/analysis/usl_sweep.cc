@@ -11,7 +11,8 @@ Result<UslSweep> SweepFromRun(const TestDefinition& def, const RunResults& r) {
   for (const ScenarioDef& s : def.scenarios) {
     if (s.executor == ExecutorKind::kRampingVus) sc = &s;
   }
-  if (sc == nullptr) return Error::InvalidArgument("--usl needs a ramping-vus scenario whose stages hold each VU level");
+  if (sc == nullptr)
+    return Error::InvalidArgument("--usl needs a ramping-vus scenario whose stages hold each VU level");
   // Hold stages: the target equals the level the stage starts from.
   struct Hold {
     double vus, from, to;
@@ -25,7 +26,8 @@ Result<UslSweep> SweepFromRun(const TestDefinition& def, const RunResults& r) {
     level = st.target;
     t += d;
   }
-  if (holds.empty()) return Error::InvalidArgument("--usl: the ramping-vus stages never hold a VU level for 2 s or more");
+  if (holds.empty())
+    return Error::InvalidArgument("--usl: the ramping-vus stages never hold a VU level for 2 s or more");
   UslSweep out;
   std::vector<UslPoint> points;
   for (const Hold& h : holds) {
@@ -54,11 +56,11 @@ Result<UslSweep> SweepFromRun(const TestDefinition& def, const RunResults& r) {
     step.littles_n = step.iterations_per_s * step.iteration_avg_ms / 1000.0;
     step.littles_ok = std::abs(step.littles_n - h.vus) <= 0.10 * h.vus;
     if (!step.littles_ok) {
-      out.notes.push_back(fmt::format("Little's law disagrees at {:g} VUs: {:.2f} iterations/s × {:.2f} ms = {:.2f} VUs busy "
-                                      "({:+.0f}%): VUs waited outside iterations (the generator or a start-up), or the "
-                                      "step was too short to settle",
-                                      h.vus, step.iterations_per_s, step.iteration_avg_ms, step.littles_n,
-                                      100 * (step.littles_n / h.vus - 1)));
+      out.notes.push_back(fmt::format(
+          "Little's law disagrees at {:g} VUs: {:.2f} iterations/s × {:.2f} ms = {:.2f} VUs busy "
+          "({:+.0f}%): VUs waited outside iterations (the generator or a start-up), or the "
+          "step was too short to settle",
+          h.vus, step.iterations_per_s, step.iteration_avg_ms, step.littles_n, 100 * (step.littles_n / h.vus - 1)));
     }
     out.steps.push_back(step);
     points.push_back({h.vus, step.throughput});
@@ -80,9 +82,14 @@ nlohmann::json UslSweepJson(const UslSweep& s) {
   nlohmann::json steps = nlohmann::json::array();
   std::vector<UslPoint> points;
   for (const UslStep& st : s.steps) {
-    steps.push_back({{"vus", st.vus}, {"from_s", st.from_s}, {"to_s", st.to_s}, {"throughput", st.throughput},
-                     {"iterations_per_s", st.iterations_per_s}, {"iteration_avg_ms", st.iteration_avg_ms},
-                     {"littles_n", st.littles_n}, {"littles_ok", st.littles_ok}});
+    steps.push_back({{"vus", st.vus},
+                     {"from_s", st.from_s},
+                     {"to_s", st.to_s},
+                     {"throughput", st.throughput},
+                     {"iterations_per_s", st.iterations_per_s},
+                     {"iteration_avg_ms", st.iteration_avg_ms},
+                     {"littles_n", st.littles_n},
+                     {"littles_ok", st.littles_ok}});
     points.push_back({st.vus, st.throughput});
   }
   return {{"steps", steps}, {"fit", s.fit ? UslJson(*s.fit, points) : nlohmann::json(nullptr)}, {"notes", s.notes}};

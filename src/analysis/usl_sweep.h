@@ -22,8 +22,8 @@ struct UslStep {
   double throughput = 0;        // requests per second
   double iterations_per_s = 0;
   double iteration_avg_ms = 0;
-  double littles_n = 0;         // iterations/s × mean iteration time
-  bool littles_ok = true;       // within 10% of vus
+  double littles_n = 0;    // iterations/s × mean iteration time
+  bool littles_ok = true;  // within 10% of vus
 };
 
 struct UslSweep {

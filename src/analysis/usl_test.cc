@@ -25,7 +25,8 @@ TEST(Usl, ReproducesTheUslPackageCoefficients) {
 // Gunther's SPEC SDM91 data (Sun SPARCcenter 2000), the usl package's `specsdm91`; its
 // tests/peak-scalability.R gives signif(peak.scalability(u), 2) = 97.
 TEST(Usl, SpecSdm91PeakMatchesTheReference) {
-  std::vector<UslPoint> pts{{1, 64.9}, {18, 995.9}, {36, 1652.4}, {72, 1853.2}, {108, 1828.9}, {144, 1775.0}, {216, 1702.2}};
+  std::vector<UslPoint> pts{{1, 64.9},     {18, 995.9},   {36, 1652.4}, {72, 1853.2},
+                            {108, 1828.9}, {144, 1775.0}, {216, 1702.2}};
   auto f = FitUsl(pts, 200);
   ASSERT_TRUE(f.ok());
   EXPECT_GE(f->n_star, 96.5);  // two significant digits: [96.5, 97.5)

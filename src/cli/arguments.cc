@@ -87,11 +87,13 @@ std::optional<std::string> FirstBadArgument(const CLI::App& sub, const std::vect
     if (positionals == 0) {
       // A nested command ("analyze usl FILE") judges what follows it.
       for (const CLI::App* nested : sub.get_subcommands([](const CLI::App*) { return true; })) {
-        if (nested->get_name() == a) return FirstBadArgument(*nested, std::vector<std::string>(args.begin() + i + 1, args.end()));
+        if (nested->get_name() == a)
+          return FirstBadArgument(*nested, std::vector<std::string>(args.begin() + i + 1, args.end()));
       }
     }
     if (++positionals > positional_room) {
-      if (positional_room == 0) return fmt::format("{}: unexpected argument (`loadcell {}` takes no file)", a, CommandPath(sub));
+      if (positional_room == 0)
+        return fmt::format("{}: unexpected argument (`loadcell {}` takes no file)", a, CommandPath(sub));
       return fmt::format("{}: unexpected argument (`loadcell {}` takes {} {}{})", a, CommandPath(sub),
                          positional_room == 1 ? "one" : std::to_string(positional_room), positional_name,
                          positional_room == 1 ? "" : "s");
@@ -117,9 +119,10 @@ std::string DescribeParseError(const CLI::App& sub, const CLI::ParseError& e) {
 std::optional<std::string> CheckTestFileArgument(const std::string& path) {
   for (const char* ext : {".js", ".mjs", ".cjs", ".ts"}) {
     if (path.ends_with(ext)) {
-      return fmt::format("{}: loadcell runs test definitions written in YAML (.yaml), not k6 JavaScript; "
-                         "docs/test-definition.md shows the format (scenarios, requests, checks, thresholds)",
-                         path);
+      return fmt::format(
+          "{}: loadcell runs test definitions written in YAML (.yaml), not k6 JavaScript; "
+          "docs/test-definition.md shows the format (scenarios, requests, checks, thresholds)",
+          path);
     }
   }
   std::ifstream f(path, std::ios::binary);

@@ -88,17 +88,17 @@ struct RunArgs {
   bool no_redact = false;
   bool strict_thresholds = false;  // a threshold with no data fails
   std::string max_value_size = "10MB";
-  bool confine_files = false;      // data files: relative paths without `..` only (what serve runs)
+  bool confine_files = false;    // data files: relative paths without `..` only (what serve runs)
   std::vector<std::string> out;  // results files: .json or .ndjson
   std::string report;            // HTML report
   bool quiet = false;
-  std::string prometheus;        // host:port for /metrics
-  std::string dashboard;         // host:port for the live dashboard
+  std::string prometheus;               // host:port for /metrics
+  std::string dashboard;                // host:port for the live dashboard
   std::vector<long long> monitor_pids;  // --monitor-pid
   std::string apdex_t = "500ms";
-  std::string history;  // SQLite file to record the run in
-  bool usl = false;     // read a stepped ramping-vus run as a concurrency sweep
-  std::string linger = "0";  // keep the dashboard up this long after the run
+  std::string history;            // SQLite file to record the run in
+  bool usl = false;               // read a stepped ramping-vus run as a concurrency sweep
+  std::string linger = "0";       // keep the dashboard up this long after the run
   std::string segment, segments;  // --segment K/N | FROM:TO, --segments SEQ
   int segment_index = 0;          // --segment-index I (1-based)
   std::string generator;          // --generator NAME: Prometheus label

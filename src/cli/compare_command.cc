@@ -13,7 +13,8 @@ namespace loadcell {
 void AddCompareOptions(CLI::App& cmd, CompareArgs& a) {
   cmd.add_option("baseline", a.baseline, "Results of the baseline run (.json or .ndjson)")->required();
   cmd.add_option("current", a.current, "Results of the run to judge")->required();
-  cmd.add_option("--max-regression", a.max_regression, "Allowed worsening before a significant change fails (10% or 0.1)");
+  cmd.add_option("--max-regression", a.max_regression,
+                 "Allowed worsening before a significant change fails (10% or 0.1)");
   cmd.add_option("--markdown", a.markdown, "Write the comparison as Markdown (for a pull-request comment)");
   cmd.add_option("--json", a.json, "Write the comparison as JSON");
 }

@@ -36,7 +36,8 @@ int RunHistoryCommand(const HistoryArgs& a) {
   if (FILE* f = std::fopen(a.db.c_str(), "rb")) {
     std::fclose(f);
   } else {
-    std::fprintf(stderr, "loadcell: --db %s: no such history (run with --history %s first)\n", a.db.c_str(), a.db.c_str());
+    std::fprintf(stderr, "loadcell: --db %s: no such history (run with --history %s first)\n", a.db.c_str(),
+                 a.db.c_str());
     return kExitFailure;
   }
   auto db = HistoryDb::Open(a.db);
@@ -60,27 +61,40 @@ int RunHistoryCommand(const HistoryArgs& a) {
     std::map<size_t, const ChangePoint*> at;
     for (const ChangePoint& c : changes) at[c.index] = &c;
     text += fmt::format("{} — {} runs, change points in {}: {}\n", test, runs.size(), a.metric, changes.size());
-    text += fmt::format("  {:>5} {:<24} {:>9} {:>10} {:>10} {:>10} {:>8}  {}\n", "id", "started", "reqs", "rate/s", "p95 ms",
-                        "p99 ms", "failed", "");
+    text += fmt::format("  {:>5} {:<24} {:>9} {:>10} {:>10} {:>10} {:>8}  {}\n", "id", "started", "reqs", "rate/s",
+                        "p95 ms", "p99 ms", "failed", "");
     nlohmann::json jruns = nlohmann::json::array();
     for (size_t i = 0; i < runs.size(); ++i) {
       const HistoryRow& r = runs[i];
       auto c = at.find(i);
       if (c != at.end()) {
-        text += fmt::format("  ◆ change point: {} {:.4g} → {:.4g} ({:+.1f}%, Welch p = {:.2g})\n", a.metric, c->second->before,
-                            c->second->after,
+        text += fmt::format("  ◆ change point: {} {:.4g} → {:.4g} ({:+.1f}%, Welch p = {:.2g})\n", a.metric,
+                            c->second->before, c->second->after,
                             c->second->before != 0 ? 100 * (c->second->after / c->second->before - 1) : 0.0,
                             c->second->p_value);
       }
-      text += fmt::format("  {:>5} {:<24} {:>9} {:>10.1f} {:>10.3f} {:>10.3f} {:>7.2f}%  {}\n", r.id, Iso8601(r.started), r.reqs,
-                          r.rate, r.p95_ms, r.p99_ms, 100 * r.error_rate, r.passed ? "passed" : fmt::format("exit {}", r.exit_code));
-      jruns.push_back({{"id", r.id}, {"started", Iso8601(r.started)}, {"reqs", r.reqs}, {"rate", r.rate},
-                       {"error_rate", r.error_rate}, {"p50_ms", r.p50_ms}, {"p95_ms", r.p95_ms}, {"p99_ms", r.p99_ms},
-                       {"passed", r.passed}, {"exit_code", r.exit_code}, {"file_sha256", r.file_sha256}, {"host", r.host}});
+      text += fmt::format("  {:>5} {:<24} {:>9} {:>10.1f} {:>10.3f} {:>10.3f} {:>7.2f}%  {}\n", r.id,
+                          Iso8601(r.started), r.reqs, r.rate, r.p95_ms, r.p99_ms, 100 * r.error_rate,
+                          r.passed ? "passed" : fmt::format("exit {}", r.exit_code));
+      jruns.push_back({{"id", r.id},
+                       {"started", Iso8601(r.started)},
+                       {"reqs", r.reqs},
+                       {"rate", r.rate},
+                       {"error_rate", r.error_rate},
+                       {"p50_ms", r.p50_ms},
+                       {"p95_ms", r.p95_ms},
+                       {"p99_ms", r.p99_ms},
+                       {"passed", r.passed},
+                       {"exit_code", r.exit_code},
+                       {"file_sha256", r.file_sha256},
+                       {"host", r.host}});
     }
     nlohmann::json jchanges = nlohmann::json::array();
     for (const ChangePoint& c : changes) {
-      jchanges.push_back({{"run_id", runs[c.index].id}, {"index", c.index}, {"before", c.before}, {"after", c.after},
+      jchanges.push_back({{"run_id", runs[c.index].id},
+                          {"index", c.index},
+                          {"before", c.before},
+                          {"after", c.after},
                           {"p_value", c.p_value}});
     }
     out.push_back({{"test", test}, {"metric", a.metric}, {"runs", jruns}, {"change_points", jchanges}});

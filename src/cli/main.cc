@@ -14,7 +14,7 @@
 namespace loadcell {
 std::atomic<bool> g_interrupted{false};
 std::atomic<int> g_signals{0};
-}
+}  // namespace loadcell
 
 namespace {
 
@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   CLI::App* v = app.add_subcommand("validate", "Check a test definition without running it");
   AddValidateOptions(*v, validate);
   ReportArgs report;
-  CLI::App* rep = app.add_subcommand("report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV");
+  CLI::App* rep =
+      app.add_subcommand("report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV");
   AddReportOptions(*rep, report);
   CompareArgs compare;
   CLI::App* cmp = app.add_subcommand("compare", "Compare a run with a baseline (exit 99 on a significant regression)");
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
   CLI::App* px = app.add_subcommand("proxy", "A TCP proxy that injects faults between two services (HTTP control API)");
   AddProxyOptions(*px, proxy);
   ServeArgs serve;
-  CLI::App* sv = app.add_subcommand("serve", "Run loadcell as a service: REST API, run history, alerts, schedules, web UI");
+  CLI::App* sv =
+      app.add_subcommand("serve", "Run loadcell as a service: REST API, run history, alerts, schedules, web UI");
   AddServeOptions(*sv, serve);
   TargetArgs target;
   CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");

@@ -17,15 +17,15 @@
 namespace loadcell {
 
 void AddMergeOptions(CLI::App& cmd, MergeArgs& a) {
-  cmd.add_option("parts", a.parts, "Results of each generator (run --segment ... --out F), .json or .ndjson")->required();
+  cmd.add_option("parts", a.parts, "Results of each generator (run --segment ... --out F), .json or .ndjson")
+      ->required();
   cmd.add_option("--out", a.out, "Write the merged results here (.json)")->required();
   cmd.add_option("--summary-export", a.summary_export, "Write the merged summary (k6 layout) here");
   cmd.add_option("--report", a.report, "Write the HTML report of the merged result here");
   cmd.add_flag("-q,--quiet", a.quiet, "Do not print the summary");
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (also when a part was run with it)");
-  cmd.add_option("--apdex-t", a.apdex_t,
-                 "Apdex threshold T (default: the parts' own, which must agree)");
+  cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T (default: the parts' own, which must agree)");
 }
 
 int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
@@ -38,7 +38,8 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
   if (!a.apdex_t.empty()) {
     auto t = ParseDuration(a.apdex_t);
     if (!t.ok() || *t <= 0) {
-      std::fprintf(stderr, "loadcell: --apdex-t: %s\n", t.ok() ? "must be greater than zero" : t.error().message.c_str());
+      std::fprintf(stderr, "loadcell: --apdex-t: %s\n",
+                   t.ok() ? "must be greater than zero" : t.error().message.c_str());
       return kExitBadInput;
     }
     apdex_t_ms = static_cast<double>(*t) / 1e6;
@@ -74,8 +75,10 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
     apdex_t_ms = results.apdex_t_ms > 0 ? results.apdex_t_ms : 500;
     for (const PartT& p : parts_read) {
       if (p.apdex_t_ms > 0 && p.apdex_t_ms != apdex_t_ms) {
-        std::fprintf(stderr, "loadcell: merge: the parts were run with different Apdex T (%s: %gms, %s: %gms): "
-                     "give --apdex-t\n", a.parts[0].c_str(), apdex_t_ms, p.name.c_str(), p.apdex_t_ms);
+        std::fprintf(stderr,
+                     "loadcell: merge: the parts were run with different Apdex T (%s: %gms, %s: %gms): "
+                     "give --apdex-t\n",
+                     a.parts[0].c_str(), apdex_t_ms, p.name.c_str(), p.apdex_t_ms);
         return kExitBadInput;
       }
     }

@@ -5,8 +5,8 @@
 //   POST /faults  {json}   the fault, active from now (or `at` from now); 201 {id, ...}
 //   DELETE /faults/ID      204, or 404
 //   GET /stats             connections, resets, bytes each way
-#include "net/http_server.h"
 #include <unistd.h>
+#include "net/http_server.h"
 
 #include <charconv>
 #include <chrono>
@@ -41,7 +41,8 @@ int RunProxyCommand(const ProxyArgs& a) {
   };
   std::string lhost, uhost;
   int lport = 0, uport = 0;
-  if (!SplitHostPort(a.listen, &lhost, &lport)) return bad("--listen", fmt::format("expected HOST:PORT, got \"{}\"", a.listen));
+  if (!SplitHostPort(a.listen, &lhost, &lport))
+    return bad("--listen", fmt::format("expected HOST:PORT, got \"{}\"", a.listen));
   if (!SplitHostPort(a.upstream, &uhost, &uport) || uport == 0) {
     return bad("--upstream", fmt::format("expected HOST:PORT, got \"{}\"", a.upstream));
   }
@@ -89,7 +90,8 @@ int RunProxyCommand(const ProxyArgs& a) {
         res.SetContent(nlohmann::json{{"error", msg}}.dump(), "application/json");
       };
       nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-      if (body.is_discarded()) return error("the body is not JSON: expected {\"kind\": \"latency\", \"latency\": \"100ms\"}");
+      if (body.is_discarded())
+        return error("the body is not JSON: expected {\"kind\": \"latency\", \"latency\": \"100ms\"}");
       auto f = ProxyFaultFromJson(body);
       if (!f.ok()) return error(f.error().message);
       ProxyFault fault = *f;
@@ -110,10 +112,12 @@ int RunProxyCommand(const ProxyArgs& a) {
       res.status = 204;
     });
     api.Get("/stats", [&](const http::Request&, http::Response& res) {
-      res.SetContent(nlohmann::json{{"connections", stats.connections.load()}, {"resets", stats.resets.load()},
-                                     {"bytes_up", stats.bytes_up.load()}, {"bytes_down", stats.bytes_down.load()}}
-                          .dump(),
-                      "application/json");
+      res.SetContent(nlohmann::json{{"connections", stats.connections.load()},
+                                    {"resets", stats.resets.load()},
+                                    {"bytes_up", stats.bytes_up.load()},
+                                    {"bytes_down", stats.bytes_down.load()}}
+                         .dump(),
+                     "application/json");
     });
     Status listening = api.Listen(ahost, want);
     if (!listening.ok()) {
@@ -124,8 +128,9 @@ int RunProxyCommand(const ProxyArgs& a) {
     api_port = api.port();
   }
   std::printf("loadcell proxy listening on %s:%u -> %s%s\n", lhost.c_str(), BoundPort(*lfd), a.upstream.c_str(),
-              api_port > 0 ? fmt::format("; control API on http://{}:{}/faults", lhost == "0.0.0.0" ? "127.0.0.1" : lhost,
-                                         api_port).c_str()
+              api_port > 0 ? fmt::format("; control API on http://{}:{}/faults",
+                                         lhost == "0.0.0.0" ? "127.0.0.1" : lhost, api_port)
+                                 .c_str()
                            : "");
   std::fflush(stdout);
   std::atomic<bool> stop{false};

@@ -80,8 +80,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   };
   if (!duration_arg("-d/--duration", a.duration, false, &plan.duration) ||
       !duration_arg("--timeout", a.timeout, false, &plan.timeout) ||
-      !duration_arg("--warmup", a.warmup, true, &plan.warmup) ||
-      !duration_arg("--grace", a.grace, true, &plan.grace)) {
+      !duration_arg("--warmup", a.warmup, true, &plan.warmup) || !duration_arg("--grace", a.grace, true, &plan.grace)) {
     return kExitBadInput;
   }
   Nanos hdr_max = 0;
@@ -123,7 +122,8 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   if (!request.ok()) return BadArg(a.headers.empty() ? "-m/--method" : "-H/--header", request.error().message);
   plan.request = std::move(*request);
   if (a.streams < 1) return BadArg("--streams", "must be at least 1");
-  if (a.streams > 1 && !a.h2) return BadArg("--streams", "needs --h2 (HTTP/1.1 has one request per connection at a time)");
+  if (a.streams > 1 && !a.h2)
+    return BadArg("--streams", "needs --h2 (HTTP/1.1 has one request per connection at a time)");
   if (a.h2) {
     auto h2req = h2::H2Request::Compile(plan.method, plan.url, spec.headers, spec.body);
     if (!h2req.ok()) return BadArg("-H/--header", h2req.error().message);

@@ -13,14 +13,14 @@
 
 #include "common/redact.h"
 #include "common/units.h"
-#include "engine/run_plan.h"
-#include "engine/run_coordinator.h"
-#include "output/export.h"
 #include "engine/capacity_run.h"
 #include "engine/generator_fit.h"
+#include "engine/run_coordinator.h"
+#include "engine/run_plan.h"
 #include "history/history_db.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
+#include "output/export.h"
 #include "output/progress.h"
 #include "output/results_file.h"
 #include "output/run_summary.h"
@@ -33,36 +33,43 @@ namespace loadcell {
 void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("file", a.file, "Test definition (YAML)")->required();
   cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
-  cmd.add_option("-u,--vus", a.vus, "Run the (single) scenario as constant-vus with this many VUs")->check(CLI::Range(1, 1000000));
+  cmd.add_option("-u,--vus", a.vus, "Run the (single) scenario as constant-vus with this many VUs")
+      ->check(CLI::Range(1, 1000000));
   cmd.add_option("-d,--duration", a.duration, "... for this long");
   cmd.add_option("-t,--threads", a.threads, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
   cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
-  cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers, secret vars, -e secrets) as given");
-  cmd.add_option("--out", a.out, "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
+  cmd.add_flag("--no-redact", a.no_redact,
+               "Record credentials (Authorization, Cookie headers, secret vars, -e secrets) as given");
+  cmd.add_option("--out", a.out,
+                 "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
   cmd.add_option("--report", a.report, "Write the HTML report here");
   cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
   cmd.add_flag("--confine-files", a.confine_files,
                "Data files only by relative paths without `..` (inside the test's directory): how `serve` runs tests");
-  cmd.add_option("--max-value-size", a.max_value_size, "The largest value the test file may expand to (YAML aliases), e.g. 10MB");
+  cmd.add_option("--max-value-size", a.max_value_size,
+                 "The largest value the test file may expand to (YAML aliases), e.g. 10MB");
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
   cmd.add_option("--history", a.history, "Record this run in a SQLite history (see loadcell history)");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
-  cmd.add_option("--monitor-pid", a.monitor_pids, "Sample this process (and its children) from /proc every second; repeatable")
+  cmd.add_option("--monitor-pid", a.monitor_pids,
+                 "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
   cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
   cmd.add_option("--dashboard", a.dashboard, "Serve the live dashboard at HOST:PORT during the run");
   cmd.add_option("--segment", a.segment,
                  "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
-  cmd.add_option("--segments", a.segments, "The sequence the test is split by, e.g. 0,1/4,1/2,1 (with --segment-index)");
+  cmd.add_option("--segments", a.segments,
+                 "The sequence the test is split by, e.g. 0,1/4,1/2,1 (with --segment-index)");
   cmd.add_option("--segment-index", a.segment_index, "Which segment of --segments this generator runs (1 = the first)")
       ->check(CLI::Range(1, 1000000));
   cmd.add_option("--generator", a.generator, "This generator's name: a `generator` label on every /metrics series");
-  cmd.add_option("--linger", a.linger,
-                 "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
+  cmd.add_option(
+      "--linger", a.linger,
+      "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
 }
 
 namespace {
@@ -96,7 +103,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   if (!a.duration.empty()) {
     auto d = ParseDuration(a.duration);
     if (!d.ok() || *d <= 0) {
-      std::fprintf(stderr, "loadcell: --duration: %s\n", d.ok() ? "must be greater than zero" : d.error().message.c_str());
+      std::fprintf(stderr, "loadcell: --duration: %s\n",
+                   d.ok() ? "must be greater than zero" : d.error().message.c_str());
       return kExitBadInput;
     }
     overrides.duration = *d;
@@ -117,7 +125,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   }
   auto apdex_t = ParseDuration(a.apdex_t);
   if (!apdex_t.ok() || *apdex_t <= 0) {
-    std::fprintf(stderr, "loadcell: --apdex-t: %s\n", apdex_t.ok() ? "must be greater than zero" : apdex_t.error().message.c_str());
+    std::fprintf(stderr, "loadcell: --apdex-t: %s\n",
+                 apdex_t.ok() ? "must be greater than zero" : apdex_t.error().message.c_str());
     return kExitBadInput;
   }
   Nanos linger = 0;
@@ -193,8 +202,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   if (!overrides.segment.whole()) {
     meta.segment = overrides.segment.ToString();
     meta.segments = overrides.segment.SequenceString();
-    std::fprintf(stderr, "loadcell: segment %s of %s: this generator runs its share of the test\n", meta.segment.c_str(),
-                 meta.segments.c_str());
+    std::fprintf(stderr, "loadcell: segment %s of %s: this generator runs its share of the test\n",
+                 meta.segment.c_str(), meta.segments.c_str());
   }
   Observers observers;
   // Outputs that cannot be written are reported by name and do not stop the run: what it
@@ -244,7 +253,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
       return s.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
     }
-    if (!a.prometheus.empty()) std::fprintf(stderr, "loadcell: Prometheus metrics at http://%s/metrics\n", a.prometheus.c_str());
+    if (!a.prometheus.empty())
+      std::fprintf(stderr, "loadcell: Prometheus metrics at http://%s/metrics\n", a.prometheus.c_str());
     if (!a.dashboard.empty()) std::fprintf(stderr, "loadcell: dashboard at http://%s/\n", a.dashboard.c_str());
     observers.Add(live.get());
   }
@@ -301,8 +311,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   if (!results.meta.segment.empty()) {
     results.messages.push_back(fmt::format(
         "segment {} of {}: this is one generator's share; the thresholds are about the whole test, so they do not "
-        "set this run's exit code: `loadcell merge` judges them on all the parts", results.meta.segment,
-        results.meta.segments));
+        "set this run's exit code: `loadcell merge` judges them on all the parts",
+        results.meta.segment, results.meta.segments));
   }
   std::fputs(FormatTestSummary(results).c_str(), stdout);
   std::fflush(stdout);
@@ -311,11 +321,13 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     if (!IsNdjson(o)) report_error(WriteFile(o, DumpJson(ResultsJson(results), 1) + "\n"));
   }
   if (!a.report.empty()) report_error(WriteFile(a.report, HtmlReport(results)));
-  if (!a.summary_export.empty()) report_error(WriteFile(a.summary_export, DumpJson(TestSummaryExport(results), 2) + "\n"));
+  if (!a.summary_export.empty())
+    report_error(WriteFile(a.summary_export, DumpJson(TestSummaryExport(results), 2) + "\n"));
   if (live) {
     live->Finish(results);
     if (linger > 0 && !g_interrupted.load()) {
-      std::fprintf(stderr, "loadcell: /metrics and the dashboard stay up for %s (Ctrl-C ends it)\n", FormatDuration(linger).c_str());
+      std::fprintf(stderr, "loadcell: /metrics and the dashboard stay up for %s (Ctrl-C ends it)\n",
+                   FormatDuration(linger).c_str());
       // The run is over and its outcome stands: a Ctrl-C now only ends the wait.
       live->Linger(static_cast<double>(linger) / 1e9, g_interrupted);
     }

@@ -11,15 +11,19 @@ namespace loadcell {
 void AddServeOptions(CLI::App& cmd, ServeArgs& a) {
   cmd.add_option("--listen", a.listen, "HOST:PORT to serve on (loopback unless --token-file is given)");
   cmd.add_option("--db", a.db, "SQLite file, or a postgres:// URL");
-  cmd.add_option("--token-file", a.token_file, "API tokens, one per line (default: one generated and printed on first start)");
-  cmd.add_option("--max-concurrent-runs", a.max_concurrent_runs, "Runs at once; more wait in a queue")->check(CLI::Range(1, 64));
+  cmd.add_option("--token-file", a.token_file,
+                 "API tokens, one per line (default: one generated and printed on first start)");
+  cmd.add_option("--max-concurrent-runs", a.max_concurrent_runs, "Runs at once; more wait in a queue")
+      ->check(CLI::Range(1, 64));
   cmd.add_option("--data-dir", a.data_dir, "Where runs work (default: DB.runs next to a SQLite file)");
-  cmd.add_option("--max-body", a.max_body, "Largest request body accepted, in bytes")->check(CLI::Range(1024, 64 << 20));
+  cmd.add_option("--max-body", a.max_body, "Largest request body accepted, in bytes")
+      ->check(CLI::Range(1024, 64 << 20));
   cmd.add_option("--max-connections-per-client", a.max_connections_per_client,
                  "Connections one client address may hold open (behind a reverse proxy, raise it)")
       ->check(CLI::Range(1, 10000));
   cmd.add_option("--request-timeout", a.request_timeout,
-                 "Seconds a client has to send a whole request, headers and body")->check(CLI::Range(1, 3600));
+                 "Seconds a client has to send a whole request, headers and body")
+      ->check(CLI::Range(1, 3600));
 }
 
 int RunServeCommand(const ServeArgs& a) {

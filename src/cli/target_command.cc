@@ -11,8 +11,9 @@ namespace loadcell {
 void AddTargetOptions(CLI::App& cmd, TargetArgs& a) {
   cmd.add_option("--listen", a.listen, "HOST:PORT to listen on (port 0 picks a free one)");
   cmd.add_option("-t,--threads", a.threads, "Server threads")->check(CLI::Range(1, 256));
-  cmd.add_option("--latency", a.latency, "Response time: fixed:20ms | uniform:5ms..50ms | normal:20ms,5ms | "
-                                         "lognormal:20ms,0.5 | exp:20ms");
+  cmd.add_option("--latency", a.latency,
+                 "Response time: fixed:20ms | uniform:5ms..50ms | normal:20ms,5ms | "
+                 "lognormal:20ms,0.5 | exp:20ms");
   cmd.add_option("--error-rate", a.error_rate, "Probability of a 500 response (0.01 or 1%)");
   cmd.add_option("--body-size", a.body_size, "Bytes in each 200 response body")->check(CLI::Range(0LL, 1LL << 30));
   cmd.add_option("--stall", a.stall, "Freeze all responses for LENGTH every PERIOD, e.g. 1s/10s");
@@ -35,11 +36,13 @@ int RunTargetCommand(const TargetArgs& a) {
   };
   TargetOptions o;
   size_t colon = a.listen.rfind(':');
-  if (colon == std::string::npos) return bad("--listen", fmt::format("invalid address \"{}\": expected HOST:PORT", a.listen));
+  if (colon == std::string::npos)
+    return bad("--listen", fmt::format("invalid address \"{}\": expected HOST:PORT", a.listen));
   o.host = a.listen.substr(0, colon);
   if (o.host.starts_with("[") && o.host.ends_with("]")) o.host = o.host.substr(1, o.host.size() - 2);
   std::string port = a.listen.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
     return bad("--listen", fmt::format("invalid port \"{}\"", port));
   }
   o.port = static_cast<uint16_t>(std::stoi(port));

@@ -13,13 +13,15 @@ namespace loadcell {
 void AddValidateOptions(CLI::App& cmd, ValidateArgs& a) {
   cmd.add_option("file", a.file, "Test definition (YAML)")->required();
   cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
-  cmd.add_option("--max-value-size", a.max_value_size, "The largest value the file may expand to (YAML aliases), e.g. 10MB");
+  cmd.add_option("--max-value-size", a.max_value_size,
+                 "The largest value the file may expand to (YAML aliases), e.g. 10MB");
 }
 
 bool ParseMaxValueSize(const std::string& text, uint64_t* out) {
   auto size = ParseSize(text);
   if (!size.ok() || *size <= 0) {
-    std::fprintf(stderr, "loadcell: --max-value-size: %s\n", size.ok() ? "must be greater than zero" : size.error().message.c_str());
+    std::fprintf(stderr, "loadcell: --max-value-size: %s\n",
+                 size.ok() ? "must be greater than zero" : size.error().message.c_str());
     return false;
   }
   *out = static_cast<uint64_t>(*size);

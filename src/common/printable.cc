@@ -11,10 +11,17 @@ size_t Utf8Length(std::string_view s, size_t i) {
   size_t n = 0;
   uint32_t cp = 0;
   if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) { n = 2; cp = b & 0x1Fu; }
-  else if ((b & 0xF0) == 0xE0) { n = 3; cp = b & 0x0Fu; }
-  else if ((b & 0xF8) == 0xF0) { n = 4; cp = b & 0x07u; }
-  else return 0;
+  if ((b & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b & 0x1Fu;
+  } else if ((b & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b & 0x0Fu;
+  } else if ((b & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b & 0x07u;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     auto c = static_cast<unsigned char>(s[i + k]);

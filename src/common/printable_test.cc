@@ -20,9 +20,9 @@ TEST(Printable, EscapesControlBytes) {
 
 TEST(Printable, EscapesInvalidUtf8ByteByByte) {
   EXPECT_EQ(Printable("\xff SSH"), "\\xff SSH");
-  EXPECT_EQ(Printable("\xC0\x80"), "\\xc0\\x80");          // overlong NUL
+  EXPECT_EQ(Printable("\xC0\x80"), "\\xc0\\x80");           // overlong NUL
   EXPECT_EQ(Printable("\xED\xA0\x80"), "\\xed\\xa0\\x80");  // surrogate
-  EXPECT_EQ(Printable("\xE2\x82"), "\\xe2\\x82");          // truncated
+  EXPECT_EQ(Printable("\xE2\x82"), "\\xe2\\x82");           // truncated
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ std::string RedactEnvArg(const std::string& arg) {
 
 bool IsSecretName(std::string_view name) {
   const std::string n = Lower(name);
-  for (const char* word : {"token", "secret", "password", "passwd", "pwd", "key", "auth", "credential", "cookie",
-                           "session"}) {
+  for (const char* word :
+       {"token", "secret", "password", "passwd", "pwd", "key", "auth", "credential", "cookie", "session"}) {
     if (n.find(word) != std::string::npos) return true;
   }
   return false;
@@ -49,7 +49,8 @@ bool IsSecretName(std::string_view name) {
 
 Redactor::Redactor(std::vector<std::string> secrets) {
   for (std::string& s : secrets) {
-    if (s.size() >= 3 && std::find(secrets_.begin(), secrets_.end(), s) == secrets_.end()) secrets_.push_back(std::move(s));
+    if (s.size() >= 3 && std::find(secrets_.begin(), secrets_.end(), s) == secrets_.end())
+      secrets_.push_back(std::move(s));
   }
   std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }

@@ -12,10 +12,16 @@ namespace {
 size_t ReadNumber(std::string_view s, double* out) {
   size_t i = 0;
   bool digits = false;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0)) { ++i; digits = true; }
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0)) {
+    ++i;
+    digits = true;
+  }
   if (i < s.size() && s[i] == '.') {
     ++i;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0)) { ++i; digits = true; }
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) != 0)) {
+      ++i;
+      digits = true;
+    }
   }
   if (!digits) return 0;
   *out = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
@@ -39,14 +45,29 @@ Result<Nanos> ParseDuration(std::string_view text) {
     if (used == 0) return bad("expected a number followed by a unit (us, ms, s, m, h), like 500ms or 1m30s");
     s.remove_prefix(used);
     Nanos unit = 0;
-    if (s.starts_with("us")) { unit = kMicro; s.remove_prefix(2); }
-    else if (s.starts_with("µs")) { unit = kMicro; s.remove_prefix(3); }
-    else if (s.starts_with("ms")) { unit = kMilli; s.remove_prefix(2); }
-    else if (s.starts_with("ns")) { unit = 1; s.remove_prefix(2); }
-    else if (s.starts_with("s")) { unit = kSecond; s.remove_prefix(1); }
-    else if (s.starts_with("m")) { unit = 60 * kSecond; s.remove_prefix(1); }
-    else if (s.starts_with("h")) { unit = 3600 * kSecond; s.remove_prefix(1); }
-    else return bad("missing unit (us, ms, s, m, h)");
+    if (s.starts_with("us")) {
+      unit = kMicro;
+      s.remove_prefix(2);
+    } else if (s.starts_with("µs")) {
+      unit = kMicro;
+      s.remove_prefix(3);
+    } else if (s.starts_with("ms")) {
+      unit = kMilli;
+      s.remove_prefix(2);
+    } else if (s.starts_with("ns")) {
+      unit = 1;
+      s.remove_prefix(2);
+    } else if (s.starts_with("s")) {
+      unit = kSecond;
+      s.remove_prefix(1);
+    } else if (s.starts_with("m")) {
+      unit = 60 * kSecond;
+      s.remove_prefix(1);
+    } else if (s.starts_with("h")) {
+      unit = 3600 * kSecond;
+      s.remove_prefix(1);
+    } else
+      return bad("missing unit (us, ms, s, m, h)");
     total += static_cast<long double>(n) * unit;
   }
   if (!std::isfinite(static_cast<double>(total)) || total > 1e18L) return bad("too large");
@@ -70,10 +91,14 @@ Result<int64_t> ParseSize(std::string_view text) {
   std::string unit = end != nullptr ? std::string(end) : "";
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   double mult = 0;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KB" || unit == "KIB" || unit == "K") mult = 1024.0;
-  else if (unit == "MB" || unit == "MIB" || unit == "M") mult = 1024.0 * 1024;
-  else if (unit == "GB" || unit == "GIB" || unit == "G") mult = 1024.0 * 1024 * 1024;
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KB" || unit == "KIB" || unit == "K")
+    mult = 1024.0;
+  else if (unit == "MB" || unit == "MIB" || unit == "M")
+    mult = 1024.0 * 1024;
+  else if (unit == "GB" || unit == "GIB" || unit == "G")
+    mult = 1024.0 * 1024 * 1024;
   if (s.empty() || end == s.c_str() || mult == 0 || !std::isfinite(v) || v < 0 || v * mult > 9e18) {
     return Error::InvalidArgument(fmt::format("invalid size \"{}\": expected bytes such as 512, 64KB or 16MB", text));
   }
@@ -91,7 +116,8 @@ Result<double> ParseProbability(std::string_view text) {
   }
   if (percent) v /= 100;
   if (v < 0 || v > 1) {
-    return Error::InvalidArgument(fmt::format("invalid probability \"{}\": must be between 0 and 1 (or 0% and 100%)", text));
+    return Error::InvalidArgument(
+        fmt::format("invalid probability \"{}\": must be between 0 and 1 (or 0% and 100%)", text));
   }
   return v;
 }
@@ -108,10 +134,14 @@ Result<int64_t> ParseBytes(std::string_view text) {
   size_t n = ReadNumber(text, &v);
   std::string_view unit = text.substr(n);
   double scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KB" || unit == "KiB" || unit == "kB") scale = 1024;
-  else if (unit == "MB" || unit == "MiB") scale = 1024.0 * 1024;
-  else if (unit == "GB" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KB" || unit == "KiB" || unit == "kB")
+    scale = 1024;
+  else if (unit == "MB" || unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "GB" || unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
   if (n == 0 || scale == 0) {
     return Error::InvalidArgument(fmt::format("\"{}\" is not a size (e.g. 100KB, 1.5MB, 512B)", text));
   }

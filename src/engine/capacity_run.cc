@@ -76,8 +76,9 @@ Result<CapacityRun> RunCapacitySearch(const TestDefinition& def, const CapacityR
     st.passed = std::all_of(outcomes.begin(), outcomes.end(), [](const ThresholdOutcome& o) { return o.ok; });
     for (const ThresholdOutcome& o : outcomes) {
       if (o.ok) continue;
-      st.failed += o.no_data ? fmt::format("{}{}: {} (no data)", st.failed.empty() ? "" : "; ", o.key, o.expr)
-                             : fmt::format("{}{}: {} (observed {:g})", st.failed.empty() ? "" : "; ", o.key, o.expr, o.observed);
+      st.failed +=
+          o.no_data ? fmt::format("{}{}: {} (no data)", st.failed.empty() ? "" : "; ", o.key, o.expr)
+                    : fmt::format("{}{}: {} (observed {:g})", st.failed.empty() ? "" : "; ", o.key, o.expr, o.observed);
     }
     SeriesAggregate reqs = window.Select("http_reqs", {});
     SeriesAggregate failed = window.Select("http_req_failed", {});

@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "scenario/threshold_eval.h"
 #include "common/result.h"
-#include "engine/run_coordinator.h"
 #include "engine/capacity_report.h"
+#include "engine/run_coordinator.h"
 #include "scenario/definition.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell {
 

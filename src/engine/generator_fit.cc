@@ -35,16 +35,18 @@ std::optional<std::string> VusDoNotFit(int64_t vus, uint64_t file_limit, uint64_
   const auto need = static_cast<uint64_t>(std::max<int64_t>(vus, 0));
   uint64_t by_files = file_limit > kReservedFiles ? file_limit - kReservedFiles : 0;
   if (need > by_files) {
-    return fmt::format("{} VUs at the peak need {} open files (a connection each), and this process may open {} "
-                       "(ulimit -n): at most {} VUs fit on this generator; raise the limit or split the test across "
-                       "generators (run --segment)",
-                       need, need + kReservedFiles, file_limit, by_files);
+    return fmt::format(
+        "{} VUs at the peak need {} open files (a connection each), and this process may open {} "
+        "(ulimit -n): at most {} VUs fit on this generator; raise the limit or split the test across "
+        "generators (run --segment)",
+        need, need + kReservedFiles, file_limit, by_files);
   }
   uint64_t by_memory = memory_bytes / kPlannedBytesPerVu;
   if (memory_bytes > 0 && need > by_memory) {
-    return fmt::format("{} VUs at the peak need about {} MiB ({} KiB each), and this machine has {} MiB available: "
-                       "at most {} VUs fit on this generator; split the test across generators (run --segment)",
-                       need, need * kPlannedBytesPerVu >> 20, kPlannedBytesPerVu >> 10, memory_bytes >> 20, by_memory);
+    return fmt::format(
+        "{} VUs at the peak need about {} MiB ({} KiB each), and this machine has {} MiB available: "
+        "at most {} VUs fit on this generator; split the test across generators (run --segment)",
+        need, need * kPlannedBytesPerVu >> 20, kPlannedBytesPerVu >> 10, memory_bytes >> 20, by_memory);
   }
   return std::nullopt;
 }

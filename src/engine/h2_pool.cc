@@ -2,10 +2,17 @@
 
 namespace loadcell {
 
-H2Pool::H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, Endpoint endpoint, std::string server_name,
-               int streams, Nanos connect_timeout, DoneFn done, BytesFn bytes)
-    : poller_(poller), tls_(tls), buf_(buf), endpoint_(endpoint), server_name_(std::move(server_name)),
-      streams_(streams), connect_timeout_(connect_timeout), done_(std::move(done)), bytes_(std::move(bytes)) {}
+H2Pool::H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, Endpoint endpoint,
+               std::string server_name, int streams, Nanos connect_timeout, DoneFn done, BytesFn bytes)
+    : poller_(poller),
+      tls_(tls),
+      buf_(buf),
+      endpoint_(endpoint),
+      server_name_(std::move(server_name)),
+      streams_(streams),
+      connect_timeout_(connect_timeout),
+      done_(std::move(done)),
+      bytes_(std::move(bytes)) {}
 
 H2Pool::~H2Pool() { Close(); }
 
@@ -66,7 +73,8 @@ void H2Pool::Submit(Request* r, Nanos now) {
   for (size_t i = 0; i < clients_.size(); ++i) {
     if (clients_[i].client->down() && clients_[i].pending.empty()) slot = i;
   }
-  if (slot == clients_.size()) clients_.push_back({std::make_unique<h2::H2Client>(poller_, tls_, buf_, *this), {}, false});
+  if (slot == clients_.size())
+    clients_.push_back({std::make_unique<h2::H2Client>(poller_, tls_, buf_, *this), {}, false});
   clients_[slot].pending.push_back(r);
   r->client = slot;
   clients_[slot].client->Connect(endpoint_, server_name_, now);
@@ -108,7 +116,8 @@ void H2Pool::OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refuse
     Submit(r, now);
     return;
   }
-  std::optional<Failure> failure = error_code == h2::kConnectionLost ? clients_[r->client].client->last_failure() : std::nullopt;
+  std::optional<Failure> failure =
+      error_code == h2::kConnectionLost ? clients_[r->client].client->last_failure() : std::nullopt;
   Finish(r, error_code, failure, now);
 }
 
@@ -129,8 +138,10 @@ void H2Pool::OnDown(h2::H2Client& client, std::optional<Failure> failure, bool /
   std::vector<Request*> pending;
   pending.swap(clients_[i].pending);
   for (Request* r : pending) {
-    if (failure == std::nullopt) Submit(r, now);  // closed cleanly before use: elsewhere
-    else Finish(r, h2::kConnectionLost, failure, now);
+    if (failure == std::nullopt)
+      Submit(r, now);  // closed cleanly before use: elsewhere
+    else
+      Finish(r, h2::kConnectionLost, failure, now);
   }
 }
 

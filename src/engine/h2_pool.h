@@ -22,11 +22,11 @@ class H2Pool final : public h2::H2ClientEvents {
  public:
   // A request in flight: owned by the pool, lent to one VU until `done` ran for it.
   struct Request : h2::H2Stream {
-    void* owner = nullptr;                 // the VU; null once it gave up (timeout, interrupt)
-    std::optional<h2::H2Request> own;      // a templated request, compiled for this VU
-    ResponseCollector collector;           // headers and body, when checks or captures need them
-    int resends = 0;  // times sent again after the server did not process it
-    size_t client = 0;                     // index of the connection carrying it
+    void* owner = nullptr;             // the VU; null once it gave up (timeout, interrupt)
+    std::optional<h2::H2Request> own;  // a templated request, compiled for this VU
+    ResponseCollector collector;       // headers and body, when checks or captures need them
+    int resends = 0;                   // times sent again after the server did not process it
+    size_t client = 0;                 // index of the connection carrying it
   };
   // error_code 0: a response (status in the request); else why it failed (`failure` set
   // when the connection went away).

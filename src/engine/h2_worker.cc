@@ -32,11 +32,16 @@ struct H2Worker::Stream : h2::H2Stream {
   size_t live_index = 0;
 };
 
-
 H2Worker::H2Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                    const std::atomic<bool>& interrupted)
-    : plan_(plan), clock_(clock), sink_(sink), gate_(gate), interrupted_(interrupted), open_(plan.rate > 0),
-      buf_(kReadBuffer), shard_(plan.histograms) {
+    : plan_(plan),
+      clock_(clock),
+      sink_(sink),
+      gate_(gate),
+      interrupted_(interrupted),
+      open_(plan.rate > 0),
+      buf_(kReadBuffer),
+      shard_(plan.histograms) {
   for (int i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>(*this));
 }
 
@@ -54,8 +59,10 @@ void H2Worker::OnReady(h2::H2Client& client, Nanos now) {
   }
   c->backoff = 0;
   if (Recording(now)) ++shard_.counters.connects;
-  if (open_) Dispatch(now);
-  else Fill(*c, now);
+  if (open_)
+    Dispatch(now);
+  else
+    Fill(*c, now);
 }
 
 void H2Worker::OnDown(h2::H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) {
@@ -139,8 +146,10 @@ void H2Worker::Dispatch(Nanos now) {
       if (used) c.client.Flush(now);
     }
   };
-  take(retry_, [](const Resend& r) { return r.intended; }, [](const Resend& r) { return r.resends; });
-  take(queue_, [](Nanos t) { return t; }, [](Nanos) { return 0; });
+  take(
+      retry_, [](const Resend& r) { return r.intended; }, [](const Resend& r) { return r.resends; });
+  take(
+      queue_, [](Nanos t) { return t; }, [](Nanos) { return 0; });
   next_conn_ = (next_conn_ + 1) % std::max<size_t>(1, conns_.size());
   if (queue_.size() > late_marked_) {
     if (Recording(now)) shard_.counters.late += static_cast<int64_t>(queue_.size() - late_marked_);
@@ -168,7 +177,8 @@ void H2Worker::OnStreamDone(h2::H2Stream* hs, uint32_t error_code, bool refused)
       retry_.push_back({s->intended, s->resends + 1});
     } else if (!(refused && !open_)) {
       // (A refused stream in the closed model was never processed: its slot refills.)
-      CountFailure(s->intended, error_code == h2::kConnectionLost ? c.client.last_failure().value_or(Failure::kReset) : FailureKind::kReset);
+      CountFailure(s->intended, error_code == h2::kConnectionLost ? c.client.last_failure().value_or(Failure::kReset)
+                                                                  : FailureKind::kReset);
     }
   }
   Release(s);
@@ -238,8 +248,8 @@ void H2Worker::PreConnect() {
   while (pending() && now < give_up) {
     int n = poller_.Wait(events.data(), kMaxEvents, kScanInterval);
     for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
-                                                                             clock_.Now());
+      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)
+          ->OnIo(events[static_cast<size_t>(i)].events, clock_.Now());
     }
     now = clock_.Now();
   }
@@ -299,8 +309,8 @@ void H2Worker::Run() {
     int n = poller_.Wait(events.data(), kMaxEvents, std::max<Nanos>(0, wake - now));
     for (int i = 0; i < n; ++i) {
       io_now_ = clock_.Now();
-      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
-                                                                             io_now_);
+      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)
+          ->OnIo(events[static_cast<size_t>(i)].events, io_now_);
     }
   }
   for (auto& c : conns_) c->client.Close();

@@ -44,8 +44,8 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
 
   void StartConnect(Conn& c, Nanos now);
   bool Submit(Conn& c, Nanos intended, int resends, Nanos now);
-  void Fill(Conn& c, Nanos now);       // closed model: top the connection up to its streams
-  void Dispatch(Nanos now);            // open model: queued arrivals to free streams
+  void Fill(Conn& c, Nanos now);  // closed model: top the connection up to its streams
+  void Dispatch(Nanos now);       // open model: queued arrivals to free streams
   void CountFailure(Nanos intended, FailureKind kind);
   void Release(Stream* s);
   void Scan(Nanos now);
@@ -65,14 +65,14 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Stream>> streams_;  // every stream object, reused
   std::vector<Stream*> free_;
-  std::vector<Stream*> live_;                     // in flight, for timeouts
+  std::vector<Stream*> live_;  // in flight, for timeouts
   std::optional<ConstantRateSchedule> schedule_;
-  std::deque<Nanos> queue_;    // open model: due arrivals waiting for a stream
+  std::deque<Nanos> queue_;  // open model: due arrivals waiting for a stream
   struct Resend {
     Nanos intended;
     int resends;
   };
-  std::deque<Resend> retry_;   // open model: refused streams to send again
+  std::deque<Resend> retry_;  // open model: refused streams to send again
   std::vector<char> buf_;
   Shard shard_;
   Nanos start_ = INT64_MAX, measure_start_ = INT64_MAX, stop_sending_ = INT64_MAX, hard_stop_ = INT64_MAX;
@@ -80,7 +80,7 @@ class H2Worker final : public LoadThread, public h2::H2ClientEvents {
   Nanos next_snapshot_ = 0;
   int64_t active_ = 0;
   size_t late_marked_ = 0;
-  size_t next_conn_ = 0;       // open model: round-robin start
+  size_t next_conn_ = 0;  // open model: round-robin start
   bool stopping_ = false;
   Nanos io_now_ = 0;  // time of the event being handled (stream ends and byte counts use it)
 };

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "engine/start_gate.h"
 #include "engine/h2_worker.h"
+#include "engine/start_gate.h"
 #include "engine/worker.h"
 #include "metrics/hdr_codec.h"
 #include "metrics/series.h"
@@ -79,7 +79,8 @@ Result<RunResult> ExecuteRun(const QuickPlan& plan, const std::atomic<bool>& int
   if (!endpoint.ok()) return endpoint.error();
   std::unique_ptr<TlsContext> tls;
   if (plan.url.tls()) {
-    auto ctx = TlsContext::Create(!plan.insecure, plan.h2_request ? std::vector<std::string>{"h2"} : std::vector<std::string>{});
+    auto ctx = TlsContext::Create(!plan.insecure,
+                                  plan.h2_request ? std::vector<std::string>{"h2"} : std::vector<std::string>{});
     if (!ctx.ok()) return ctx.error();
     tls.reset(*ctx);
   }
@@ -126,8 +127,10 @@ Result<RunResult> ExecuteRun(const QuickPlan& plan, const std::atomic<bool>& int
     wp.histograms = plan.histograms;
     wp.h2_request = plan.h2_request ? &*plan.h2_request : nullptr;
     wp.streams = plan.streams;
-    if (wp.h2_request != nullptr) workers.push_back(std::make_unique<H2Worker>(wp, clock, collector, gate, interrupted));
-    else workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
+    if (wp.h2_request != nullptr)
+      workers.push_back(std::make_unique<H2Worker>(wp, clock, collector, gate, interrupted));
+    else
+      workers.push_back(std::make_unique<Worker>(wp, clock, collector, gate, interrupted));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());

@@ -19,16 +19,16 @@ namespace loadcell {
 struct QuickPlan {
   Url url;
   std::string method = "GET";
-  std::string request;       // compiled request bytes (HTTP/1.1)
+  std::string request;                      // compiled request bytes (HTTP/1.1)
   std::optional<h2::H2Request> h2_request;  // set: HTTP/2 (ALPN "h2" over TLS, prior knowledge in clear)
-  int streams = 1;           // HTTP/2: concurrent streams per connection
+  int streams = 1;                          // HTTP/2: concurrent streams per connection
   int connections = 10;
   int threads = 1;
   Nanos duration = 10 * kSecond;
   Nanos warmup = 0;
   Nanos timeout = 10 * kSecond;
   Nanos grace = 10 * kSecond;
-  double rate = 0;           // 0: closed model
+  double rate = 0;  // 0: closed model
   bool insecure = false;
   uint64_t seed = 0;
   HistogramSpec histograms;

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
-#include <cstdio>
 #include <thread>
 
 #include <fmt/format.h>
@@ -82,7 +82,8 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   std::atomic<bool> stop{false}, force{false};
   std::atomic<int> finished{0};
   std::unique_ptr<LiveAggregates> live;
-  if (!plan.abort_thresholds.empty()) live = std::make_unique<LiveAggregates>(plan.threads, plan.abort_thresholds.size());
+  if (!plan.abort_thresholds.empty())
+    live = std::make_unique<LiveAggregates>(plan.threads, plan.abort_thresholds.size());
   IntervalSink intervals;
   SeriesCollector collector(plan.threads, observer);
   double vus_now = 0;
@@ -120,8 +121,9 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   while (finished.load() < plan.threads) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (interrupted.load() && !stop.exchange(true) && r.aborted_by.empty()) {
-      std::fprintf(stderr, "loadcell: interrupted: no new iterations; running ones get their graceful_stop "
-                           "(interrupt again to stop at once)\n");
+      std::fprintf(stderr,
+                   "loadcell: interrupted: no new iterations; running ones get their graceful_stop "
+                   "(interrupt again to stop at once)\n");
     }
     if (signals != nullptr && signals->load() >= 2 && !force.exchange(true)) {
       std::fprintf(stderr, "loadcell: stopping now\n");
@@ -181,9 +183,10 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   }
   for (std::string& m : LocalLimitMessages(ReadLocalLimits())) r.messages.push_back(std::move(m));
   if (out_of_memory.load() >= 0) {
-    r.failure = fmt::format("out of memory on worker {}: the run was stopped there; the results hold what was "
-                            "measured until then",
-                            out_of_memory.load());
+    r.failure = fmt::format(
+        "out of memory on worker {}: the run was stopped there; the results hold what was "
+        "measured until then",
+        out_of_memory.load());
     r.messages.push_back(r.failure);
   }
   r.interrupted = interrupted.load();

@@ -16,15 +16,15 @@ namespace loadcell {
 
 struct TestResult {
   MetricStore store;
-  double duration_s = 0;      // from the start to the last worker's end
+  double duration_s = 0;  // from the start to the last worker's end
   double start_wall = 0, end_wall = 0;
   int64_t vus_max = 0;
   int64_t interrupted_iterations = 0;
   int64_t render_failures = 0;
   std::vector<std::string> messages;
   bool interrupted = false;
-  std::string aborted_by;     // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
-  std::string failure;        // the run could not go on (out of memory): it ended early
+  std::string aborted_by;           // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
+  std::string failure;              // the run could not go on (out of memory): it ended early
   std::vector<SeriesPoint> series;  // one point per second
 };
 
@@ -42,7 +42,8 @@ class RunObserver {
 // Sampled once per second by the coordinator (resource monitoring): gauges by name.
 using ResourceSampler = std::function<std::map<std::string, double>(double now_s)>;
 
-TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, const std::atomic<int>* signals = nullptr,
-                   RunObserver* observer = nullptr, const ResourceSampler& sampler = nullptr);
+TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted,
+                   const std::atomic<int>* signals = nullptr, RunObserver* observer = nullptr,
+                   const ResourceSampler& sampler = nullptr);
 
 }  // namespace loadcell

@@ -10,9 +10,12 @@ namespace {
 void ForEachStep(const Steps& steps, const std::function<void(const Step&)>& f) {
   for (const Step& s : steps) {
     f(s);
-    if (const auto* p = std::get_if<PickStep>(&s.body)) ForEachStep(p->choices, f);
-    else if (const auto* l = std::get_if<LoopStep>(&s.body)) ForEachStep(l->steps, f);
-    else if (const auto* g = std::get_if<GroupStep>(&s.body)) ForEachStep(g->steps, f);
+    if (const auto* p = std::get_if<PickStep>(&s.body))
+      ForEachStep(p->choices, f);
+    else if (const auto* l = std::get_if<LoopStep>(&s.body))
+      ForEachStep(l->steps, f);
+    else if (const auto* g = std::get_if<GroupStep>(&s.body))
+      ForEachStep(g->steps, f);
   }
 }
 
@@ -36,7 +39,8 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   if (o.vus > 0 || o.duration > 0) {
     // k6: --vus/--duration turn a single-scenario test into constant-vus.
     if (def.scenarios.size() != 1) {
-      return Error::InvalidArgument("--vus/--duration: the test has several scenarios; they apply to a single-scenario test only");
+      return Error::InvalidArgument(
+          "--vus/--duration: the test has several scenarios; they apply to a single-scenario test only");
     }
     ScenarioDef& s = def.scenarios[0];
     int64_t vus = o.vus > 0 ? o.vus : std::max<int64_t>(1, s.vus);
@@ -47,7 +51,8 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   }
   for (const ScenarioDef& s : def.scenarios) {
     if (s.executor == ExecutorKind::kCapacitySearch) {
-      return Error::InvalidArgument(fmt::format("scenarios.{}: executor capacity-search is not supported by `run` yet", s.name));
+      return Error::InvalidArgument(
+          fmt::format("scenarios.{}: executor capacity-search is not supported by `run` yet", s.name));
     }
   }
   plan->def = std::move(def);
@@ -93,7 +98,8 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
       }
       const Url& u = b->origin();
       if (u.websocket()) {
-        failed = Error::InvalidArgument(fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
+        failed = Error::InvalidArgument(
+            fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
         return;
       }
       // A URL whose origin is known only per request may go to https:// (-1: no target).
@@ -114,7 +120,8 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
         auto h2req = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
                                : Result<h2::H2Request>(spec.error());
         if (!h2req.ok()) {
-          failed = Error::InvalidArgument(fmt::format("scenarios.{}: request `{}`: {}", s.name, r.name, h2req.error().message));
+          failed = Error::InvalidArgument(
+              fmt::format("scenarios.{}: request `{}`: {}", s.name, r.name, h2req.error().message));
           return;
         }
         plan->h2_static.emplace(&r, std::move(h2req).value());

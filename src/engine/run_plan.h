@@ -22,13 +22,13 @@
 namespace loadcell {
 
 struct RunOverrides {
-  int64_t vus = 0;          // --vus (0: as written)
-  Nanos duration = 0;       // --duration (0: as written)
-  ExecutionSegment segment; // --segment: this generator's share of the test
+  int64_t vus = 0;           // --vus (0: as written)
+  Nanos duration = 0;        // --duration (0: as written)
+  ExecutionSegment segment;  // --segment: this generator's share of the test
 };
 
 struct Origin {
-  Url url;                  // scheme, host, port
+  Url url;  // scheme, host, port
   Endpoint endpoint;
 };
 

@@ -9,8 +9,8 @@
 #include <limits>
 #include <thread>
 
-#include "engine/run_plan.h"
 #include "engine/run_coordinator.h"
+#include "engine/run_plan.h"
 #include "scenario/loader.h"
 
 namespace loadcell {
@@ -22,7 +22,8 @@ scenarios:
   s:
     executor: constant-arrival-rate
     rate: 10
-    duration: )") + duration + R"(
+    duration: )") + duration +
+                     R"(
     graceful_stop: 1s
     pre_allocated_vus: 2
     flow: [ { request: { url: /x } } ]

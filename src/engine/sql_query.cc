@@ -24,8 +24,9 @@ void SqlQuery::Start(Nanos now) {
   for (const Template& t : step_.params) {
     auto v = t.Render(owner_.context());
     if (!v.ok()) {
-      owner_.Note("sql-render:" + step_.name, fmt::format("sql {}: {} (iterations that cannot render a query end there)",
-                                                          step_.name, v.error().message));
+      owner_.Note(
+          "sql-render:" + step_.name,
+          fmt::format("sql {}: {} (iterations that cannot render a query end there)", step_.name, v.error().message));
       done_ = true;
       for (const SqlCapture& c : step_.captures) vars_.erase(c.as);
       owner_.StepDone(now, true);
@@ -50,8 +51,7 @@ void SqlQuery::Start(Nanos now) {
       hold_ = Hold::kLatency;
       owner_.WakeAt(now + fault.hold);
       return;
-    case FaultDecision::Action::kPass:
-      break;
+    case FaultDecision::Action::kPass: break;
   }
   Submit(now);
 }
@@ -66,8 +66,10 @@ void SqlQuery::OnTimer(Nanos now) {
   if (hold_ == Hold::kLatency) {
     // The hold is over; a blackhole that began meanwhile loses the query.
     hold_ = owner_.FaultLost(now) ? Hold::kLost : Hold::kNone;
-    if (hold_ == Hold::kNone) Submit(now);
-    else owner_.WakeAt(started_ + timeout_);
+    if (hold_ == Hold::kNone)
+      Submit(now);
+    else
+      owner_.WakeAt(started_ + timeout_);
     return;
   }
   if (now < started_ + timeout_) return;
@@ -108,7 +110,9 @@ void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
   if (r.ok) rec_.Trend("sql_query_duration", key, duration);
   if (!r.ok) {
     owner_.StepFailed();
-    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name}, {"kind", FailureName(r.failure)}};
+    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""},
+            {"name", step_.name},
+            {"kind", FailureName(r.failure)}};
     rec_.Count("sql_errors", et);
     owner_.Note(std::string("sql:") + FailureName(r.failure) + ":" + step_.db + ":" + step_.name,
                 fmt::format("sql {} (database {}): {}", step_.name, step_.db, r.error));
@@ -130,8 +134,10 @@ void SqlQuery::Record(const pg::QueryResult& r, Nanos now) {
     }
     if (!found) {
       vars_.erase(c.as);
-      if (r.ok) rec_.Count("capture_failures", Tags{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""},
-                                                   {"name", step_.name}, {"capture", c.as}});
+      if (r.ok)
+        rec_.Count("capture_failures", Tags{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""},
+                                            {"name", step_.name},
+                                            {"capture", c.as}});
     }
   }
 }

@@ -43,8 +43,19 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   // kBackoff: between iterations, after one in which every step failed (see EndIteration).
   // kFaultHeld: a request held by an injected fault (latency: until a timer; blackhole:
   // lost, until its timeout).
-  enum class State { kIdle, kConnecting, kHandshaking, kWriting, kReading, kThinking, kStep, kH2, kBackoff, kStopped,
-                     kFaultHeld };
+  enum class State {
+    kIdle,
+    kConnecting,
+    kHandshaking,
+    kWriting,
+    kReading,
+    kThinking,
+    kStep,
+    kH2,
+    kBackoff,
+    kStopped,
+    kFaultHeld
+  };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -57,13 +68,13 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
 
   VuWorker* worker = nullptr;
   Exec* exec = nullptr;
-  int64_t id = 0;          // k6's __VU: 1-based, unique in the test
-  int64_t index = 0;       // 0-based within the scenario (ramping-vus activation order)
+  int64_t id = 0;     // k6's __VU: 1-based, unique in the test
+  int64_t index = 0;  // 0-based within the scenario (ramping-vus activation order)
   State state = State::kIdle;
-  bool busy = false;       // inside an iteration
+  bool busy = false;  // inside an iteration
   Transport transport;
-  int origin = -1;         // what `transport` is connected to
-  int req_origin = -1;     // where the current request goes
+  int origin = -1;      // what `transport` is connected to
+  int req_origin = -1;  // where the current request goes
   bool reused = false;
   http1::ResponseParser parser;
   ResponseCollector collector;
@@ -73,18 +84,18 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   std::vector<Frame> stack;
   std::unordered_map<std::string, std::string> vars;
   std::unordered_set<std::string> json_vars;  // captured values that are JSON, not strings
-  std::vector<int64_t> rows;   // current row of each data feeder
+  std::vector<int64_t> rows;                  // current row of each data feeder
   int64_t iteration = -1;
   int64_t iterations_done = 0;
-  Nanos ramp_down_at = 0;      // ramping-vus: cut the iteration at this time (0: not ramped down)
-  uint64_t timer_seq = 0;      // the think timer that may wake this VU (older ones are stale)
+  Nanos ramp_down_at = 0;  // ramping-vus: cut the iteration at this time (0: not ramped down)
+  uint64_t timer_seq = 0;  // the think timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
-  int64_t iter_failures = 0;   // failed requests and steps in this iteration
-  bool iter_ok = false;        // ... and whether any request or step succeeded
-  bool step_failed = false;    // the running protocol step reported a failure
-  Nanos backoff = 0;           // the wait before the next iteration (0: none)
-  Tags base_tags;              // scenario + rendered scenario tags
-  std::string group;           // "::outer::inner" as k6 writes group paths
+  int64_t iter_failures = 0;  // failed requests and steps in this iteration
+  bool iter_ok = false;       // ... and whether any request or step succeeded
+  bool step_failed = false;   // the running protocol step reported a failure
+  Nanos backoff = 0;          // the wait before the next iteration (0: none)
+  Tags base_tags;             // scenario + rendered scenario tags
+  std::string group;          // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
   Nanos deadline = 0;
   // Phases of the current request (k6's http_req_* timings); 0 where a phase did not happen.
@@ -131,16 +142,16 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
 struct VuWorker::Exec {
   const ScenarioDef* def = nullptr;
   int scenario = 0;
-  Nanos start = 0;       // absolute
-  Nanos end = 0;         // no iteration starts after this
-  Nanos hard_end = 0;    // graceful stop over: iterations still running are interrupted
+  Nanos start = 0;     // absolute
+  Nanos end = 0;       // no iteration starts after this
+  Nanos hard_end = 0;  // graceful stop over: iterations still running are interrupted
   std::vector<std::unique_ptr<Vu>> vus;
   // Open executors: free VUs, handed out first-in first-out, so that every pre-allocated
   // VU takes its turn (last-in first-out kept a handful busy and the rest never ran).
   std::deque<Vu*> idle;
-  int64_t max_vus = 0;    // open executors: this worker's share
+  int64_t max_vus = 0;  // open executors: this worker's share
   int64_t next_vu_index = 0;
-  int64_t id_base = 0;    // VU ids of this scenario are id_base + 1 ...
+  int64_t id_base = 0;  // VU ids of this scenario are id_base + 1 ...
   std::optional<ArrivalSchedule> ramp;
   std::optional<ConstantRateSchedule> constant;
   std::vector<VuStep> vu_steps;  // ramping-vus
@@ -182,10 +193,14 @@ bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bo
   }
   if (name.starts_with("env.")) {
     std::string key(name.substr(4));
-    if (auto it = exec->def->env.find(key); it != exec->def->env.end()) *out_value = it->second;
-    else if (auto it2 = p.def.env.find(key); it2 != p.def.env.end()) *out_value = it2->second;
-    else if (const char* v = std::getenv(key.c_str())) *out_value = v;
-    else return false;
+    if (auto it = exec->def->env.find(key); it != exec->def->env.end())
+      *out_value = it->second;
+    else if (auto it2 = p.def.env.find(key); it2 != p.def.env.end())
+      *out_value = it2->second;
+    else if (const char* v = std::getenv(key.c_str()))
+      *out_value = v;
+    else
+      return false;
     return true;
   }
   if (name.starts_with("data.")) {
@@ -271,8 +286,8 @@ void VuWorker::OpenPools() {
     }
     int got = poller_.Wait(events.data(), kMaxEvents, std::min<Nanos>(until - now, 100 * kMilli));
     for (int i = 0; i < got; ++i) {
-      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)->OnIo(events[static_cast<size_t>(i)].events,
-                                                                             MonotonicClock::ReadNow());
+      static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)
+          ->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
     }
   }
 }
@@ -323,14 +338,14 @@ void VuWorker::SetUpExecutors() {
         e->ramp.emplace(d.start_rate, d.time_unit, ToRateStages(d.stages), index_, n, striped);
         e->end = e->start + e->ramp->total_duration() + 1;  // the last arrival may land on the end
         break;
-      case ExecutorKind::kCapacitySearch:
-        break;
+      case ExecutorKind::kCapacitySearch: break;
     }
     e->iterations = d.iterations;
     if (d.executor == ExecutorKind::kSharedIterations && striped != nullptr) {
       // Shared iterations follow the VUs: iteration j is the whole test's VU j % vus's to
       // run, so a generator without a VU has no iteration to lose, and the shares add up.
-      e->iterations = d.iterations / d.vus * segment.Scale(d.vus) + segment.Scale(std::min(d.vus, d.iterations % d.vus));
+      e->iterations =
+          d.iterations / d.vus * segment.Scale(d.vus) + segment.Scale(std::min(d.vus, d.iterations % d.vus));
     }
     e->hard_end = e->end + (d.executor == ExecutorKind::kRampingVus ? std::max(d.graceful_ramp_down, d.graceful_stop)
                                                                     : d.graceful_stop);
@@ -338,7 +353,9 @@ void VuWorker::SetUpExecutors() {
     e->id_base = id_base;
     if (e->open()) {
       // At least one VU wherever arrivals are owned, or they would all be dropped.
-      auto share = [&](int64_t v) { return striped == nullptr ? v : std::max<int64_t>(v > 0 ? 1 : 0, segment.Scale(v)); };
+      auto share = [&](int64_t v) {
+        return striped == nullptr ? v : std::max<int64_t>(v > 0 ? 1 : 0, segment.Scale(v));
+      };
       int64_t pre_all = share(d.pre_allocated_vus), max_all = share(d.max_vus);
       int64_t pre = pre_all / n + (index_ < pre_all % n ? 1 : 0);
       e->max_vus = max_all / n + (index_ < max_all % n ? 1 : 0);
@@ -462,8 +479,8 @@ void VuWorker::Tick(Exec& e, Nanos now) {
   if (e.open()) can_start = can_start && !(e.constant ? e.constant->done() : e.ramp->done());
   if (!e.open() && d.executor != ExecutorKind::kRampingVus) {
     // Started at once, they continue from EndIteration (or after a back-off).
-    can_start = can_start && std::any_of(e.vus.begin(), e.vus.end(),
-                                         [](const auto& v) { return v->state == Vu::State::kBackoff; });
+    can_start = can_start &&
+                std::any_of(e.vus.begin(), e.vus.end(), [](const auto& v) { return v->state == Vu::State::kBackoff; });
   }
   if ((now >= e.hard_end || force_.load(std::memory_order_relaxed)) && any_busy) {
     for (auto& vu : e.vus) {
@@ -502,15 +519,15 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
         // Rows are numbered as in the whole test: generators take disjoint rows.
         vu.rows[f] = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed)) % rows;
         break;
-      case DataFeeder::Mode::kRandom:
-        vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows));
-        break;
+      case DataFeeder::Mode::kRandom: vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows)); break;
       case DataFeeder::Mode::kUnique: {
         int64_t r = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed));
         if (r >= rows) {
           if (!e.finished) {
-            stats_.messages.push_back(fmt::format("scenario {}: data file {} exhausted after {} rows (mode unique); "
-                                                  "the scenario ended", e.def->name, d.file, rows));
+            stats_.messages.push_back(
+                fmt::format("scenario {}: data file {} exhausted after {} rows (mode unique); "
+                            "the scenario ended",
+                            e.def->name, d.file, rows));
           }
           e.finished = true;
           for (auto& other : e.vus) {
@@ -635,8 +652,10 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
       for (const auto& [name, tmpl] : s->values) {
         auto v = tmpl.Render(vu);
         vu.json_vars.erase(name);
-        if (v.ok()) vu.vars[name] = *v;
-        else vu.vars.erase(name);
+        if (v.ok())
+          vu.vars[name] = *v;
+        else
+          vu.vars.erase(name);
       }
       continue;
     }
@@ -680,8 +699,7 @@ void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
   tags["group"] = vu.group;
   for (const auto& [k, v] : w.tags) tags[k] = v;
   const WsTarget& t = plan_.ws_targets.at(&w);
-  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &OriginAt(t.origin).endpoint,
-                   plan_.default_timeout};
+  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &OriginAt(t.origin).endpoint, plan_.default_timeout};
   vu.state = Vu::State::kStep;
   vu.step = std::make_unique<WsSession>(w, t.builder, env, vu, std::move(tags), vu.rng);
   vu.step->Start(now);
@@ -707,8 +725,8 @@ void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
   tags["db"] = q.db;
   for (const auto& [k, v] : q.tags) tags[k] = v;
   vu.state = Vu::State::kStep;
-  vu.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_, vu,
-                                       std::move(tags), vu.vars, vu.lag, plan_.default_timeout);
+  vu.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_,
+                                       vu, std::move(tags), vu.vars, vu.lag, plan_.default_timeout);
   vu.step->Start(now);
 }
 
@@ -740,8 +758,10 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   vu.req_origin = plan_.origin_of.at(vu.req);
   if (bytes.ok() && b.dynamic_origin()) {
     auto index = OriginFor(rendered_origin);
-    if (!index.ok()) bytes = index.error();
-    else vu.req_origin = *index;
+    if (!index.ok())
+      bytes = index.error();
+    else
+      vu.req_origin = *index;
   }
   if (!bytes.ok()) {
     // A template that cannot render (a capture that failed earlier, say) ends the
@@ -776,8 +796,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       vu.sent = now;
       HoldForFault(vu, now + fault.hold);
       return;
-    case FaultDecision::Action::kPass:
-      break;
+    case FaultDecision::Action::kPass: break;
   }
   SendRequest(vu, now);
 }
@@ -842,7 +861,8 @@ void VuWorker::Connect(Vu& vu, Nanos now) {
   }
   vu.state = Vu::State::kConnecting;
   vu.interest = EPOLLOUT;
-  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok()) FailRequest(vu, Failure::kConnect, now);
+  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok())
+    FailRequest(vu, Failure::kConnect, now);
 }
 
 void VuWorker::Write(Vu& vu, Nanos now) {
@@ -931,9 +951,7 @@ void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
       if ((events & EPOLLOUT) != 0) Write(vu, now);
       if (vu.state == Vu::State::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(vu, now);
       return;
-    case Vu::State::kReading:
-      OnReadable(vu, now);
-      return;
+    case Vu::State::kReading: OnReadable(vu, now); return;
     default:
       // Idle or thinking with a connection: the server closed it (or misbehaves).
       vu.transport.Close();
@@ -1008,9 +1026,9 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
     }
     // As in quick: a response cut short by a close is truncated (protocol); a reset is a
     // reset wherever it lands.
-    Failure kind = r.status == IoStatus::kTlsError                          ? Failure::kTls
-                       : vu.parser.started() && r.status == IoStatus::kEof ? Failure::kProtocol
-                                                                            : Failure::kReset;
+    Failure kind = r.status == IoStatus::kTlsError                     ? Failure::kTls
+                   : vu.parser.started() && r.status == IoStatus::kEof ? Failure::kProtocol
+                                                                       : Failure::kReset;
     FailRequest(vu, kind, now);
     return;
   }
@@ -1022,7 +1040,9 @@ const Origin& VuWorker::OriginAt(int index) const {
 }
 
 Result<int> VuWorker::OriginFor(const Url& u) {
-  auto same = [&u](const Origin& o) { return o.url.scheme == u.scheme && o.url.host == u.host && o.url.port == u.port; };
+  auto same = [&u](const Origin& o) {
+    return o.url.scheme == u.scheme && o.url.host == u.host && o.url.port == u.port;
+  };
   for (size_t i = 0; i < plan_.origins.size(); ++i) {
     if (same(plan_.origins[i])) return static_cast<int>(i);
   }
@@ -1047,7 +1067,9 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
     p = std::make_unique<H2Pool>(
         poller_, o.url.tls() ? plan_.tls_h2.get() : nullptr, buf_, o.endpoint, o.url.host, plan_.def.http_streams,
         plan_.default_timeout,
-        [this](H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) { H2Done(r, code, failure, now); },
+        [this](H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
+          H2Done(r, code, failure, now);
+        },
         [this](int64_t sent, int64_t received) {
           // Bytes of a shared connection belong to no one VU: counted without tags.
           if (sent > 0) rec_.Count("data_sent", Tags{}, sent);
@@ -1069,14 +1091,9 @@ void VuWorker::StartH2(Vu& vu, Nanos now) {
     case FaultDecision::Action::kLose:
       vu.state = Vu::State::kFaultHeld;  // lost on the way: fails at its timeout
       return;
-    case FaultDecision::Action::kReset:
-      FailRequest(vu, Failure::kReset, now);
-      return;
-    case FaultDecision::Action::kHold:
-      HoldForFault(vu, now + fault.hold);
-      return;
-    case FaultDecision::Action::kPass:
-      break;
+    case FaultDecision::Action::kReset: FailRequest(vu, Failure::kReset, now); return;
+    case FaultDecision::Action::kHold: HoldForFault(vu, now + fault.hold); return;
+    case FaultDecision::Action::kPass: break;
   }
   SendH2(vu, now);
 }
@@ -1092,8 +1109,10 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
     auto spec = b.RenderSpec(vu);
     if (spec.ok() && b.dynamic_origin()) {
       auto index = OriginFor(spec->url);
-      if (!index.ok()) spec = index.error();
-      else origin = *index;
+      if (!index.ok())
+        spec = index.error();
+      else
+        origin = *index;
     }
     auto compiled = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
                               : Result<h2::H2Request>(spec.error());
@@ -1109,8 +1128,10 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
   }
   H2Pool& pool = H2PoolFor(origin);
   H2Pool::Request* r = pool.NewRequest();
-  if (compiled_once != nullptr) r->request = compiled_once;
-  else r->own.emplace(std::move(*rendered));
+  if (compiled_once != nullptr)
+    r->request = compiled_once;
+  else
+    r->own.emplace(std::move(*rendered));
   r->owner = &vu;
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
   r->observer = collect ? &r->collector : nullptr;
@@ -1198,8 +1219,10 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
     for (const Capture& c : req.captures) {
       bool typed = false;
       auto v = ev.Extract(c, &typed);
-      if (typed) vu.json_vars.insert(c.as);
-      else vu.json_vars.erase(c.as);
+      if (typed)
+        vu.json_vars.insert(c.as);
+      else
+        vu.json_vars.erase(c.as);
       if (v) {
         vu.vars[c.as] = *v;
       } else {
@@ -1253,8 +1276,10 @@ Nanos VuWorker::NextWake(Nanos now) const {
     if (!e->started) wake = std::min(wake, e->start);
     if (e->constant && !e->constant->done()) wake = std::min(wake, e->constant->next());
     if (e->ramp && !e->ramp->done()) wake = std::min(wake, e->start + e->ramp->next());
-    if (now < e->end) wake = std::min(wake, e->end);
-    else wake = std::min(wake, std::max(now, e->hard_end));
+    if (now < e->end)
+      wake = std::min(wake, e->end);
+    else
+      wake = std::min(wake, std::max(now, e->hard_end));
   }
   return std::max(wake, now);
 }
@@ -1274,7 +1299,8 @@ void VuWorker::Run() {
       next_publish_ += kSecond;
       if (live_ != nullptr) {
         std::vector<SeriesAggregate> aggs;
-        for (const ThresholdDef* t : plan_.abort_thresholds) aggs.push_back(store_.Select(t->selector.metric, t->selector.tags));
+        for (const ThresholdDef* t : plan_.abort_thresholds)
+          aggs.push_back(store_.Select(t->selector.metric, t->selector.tags));
         live_->Publish(index_, std::move(aggs));
       }
     }
@@ -1300,8 +1326,10 @@ void VuWorker::Run() {
         // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
         Vu& v = *t.vu;
         if (!FaultsOn(v, now).blackhole) {
-          if (plan_.def.http_version == 2) SendH2(v, now);
-          else SendRequest(v, now);
+          if (plan_.def.http_version == 2)
+            SendH2(v, now);
+          else
+            SendRequest(v, now);
         }
       } else if (t.vu->state == Vu::State::kReading && t.vu->throttled) {
         t.vu->throttled = false;

@@ -16,8 +16,8 @@
 #include "engine/h2_pool.h"
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
-#include "engine/start_gate.h"
 #include "engine/run_plan.h"
+#include "engine/start_gate.h"
 #include "metrics/metric_store.h"
 #include "metrics/recorder.h"
 #include "net/poller.h"
@@ -26,9 +26,9 @@
 namespace loadcell {
 
 struct VuWorkerStats {
-  int64_t vus_max = 0;          // VUs this worker created
-  int64_t interrupted = 0;      // iterations cut at graceful_stop
-  int64_t render_failures = 0;  // iterations ended because a template could not render
+  int64_t vus_max = 0;                // VUs this worker created
+  int64_t interrupted = 0;            // iterations cut at graceful_stop
+  int64_t render_failures = 0;        // iterations ended because a template could not render
   std::vector<std::string> messages;  // once-only notes (data exhausted, first render error)
 };
 
@@ -67,8 +67,8 @@ class VuWorker {
   void EndIteration(Vu& vu, Nanos now, bool completed);
   void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
-  void SendRequest(Vu& vu, Nanos now);   // connect (if needed) and write, after any fault's hold
-  void ResetConnection(Vu& vu);          // an injected reset: close with an RST
+  void SendRequest(Vu& vu, Nanos now);  // connect (if needed) and write, after any fault's hold
+  void ResetConnection(Vu& vu);         // an injected reset: close with an RST
   void Connect(Vu& vu, Nanos now);
   void ResetResponse(Vu& vu);
   void Write(Vu& vu, Nanos now);
@@ -86,8 +86,8 @@ class VuWorker {
   // during this run (resolved on first use, on this worker).
   const Origin& OriginAt(int index) const;
   Result<int> OriginFor(const Url& url);
-  void StartH2(Vu& vu, Nanos now);       // faults first, then SendH2
-  void SendH2(Vu& vu, Nanos now);        // onto a pooled connection, after any fault's hold
+  void StartH2(Vu& vu, Nanos now);  // faults first, then SendH2
+  void SendH2(Vu& vu, Nanos now);   // onto a pooled connection, after any fault's hold
   ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
   FaultDecision DecideFaultFor(Vu& vu, Nanos now) const;
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`

@@ -10,7 +10,7 @@ namespace loadcell {
 namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;
-constexpr Nanos kScanInterval = 10 * kMilli;   // timeout granularity
+constexpr Nanos kScanInterval = 10 * kMilli;  // timeout granularity
 constexpr Nanos kMinBackoff = 10 * kMilli;
 constexpr Nanos kMaxBackoff = 1 * kSecond;
 constexpr int kMaxEvents = 256;
@@ -25,11 +25,11 @@ struct Worker::Conn {
   State state = State::kClosed;
   uint32_t interest = 0;
   bool has_request = false;
-  bool reused = false;    // a response already came back on this connection
-  bool retried = false;   // the current request was already resent once
+  bool reused = false;   // a response already came back on this connection
+  bool retried = false;  // the current request was already resent once
   int backoff = 0;
   size_t written = 0;
-  Nanos intended = 0;     // open: scheduled time; closed: equals sent
+  Nanos intended = 0;  // open: scheduled time; closed: equals sent
   Nanos sent = 0;
   Nanos deadline = 0;
   Nanos retry_at = 0;
@@ -55,8 +55,15 @@ void PublishShard(SnapshotSink& sink, int worker, int64_t second, bool final, in
 
 Worker::Worker(const WorkerPlan& plan, const Clock& clock, SnapshotSink& sink, StartGate& gate,
                const std::atomic<bool>& interrupted)
-    : plan_(plan), clock_(clock), sink_(sink), gate_(gate), interrupted_(interrupted), open_(plan.rate > 0),
-      buf_(kReadBuffer), rng_(plan.seed), shard_(plan.histograms) {
+    : plan_(plan),
+      clock_(clock),
+      sink_(sink),
+      gate_(gate),
+      interrupted_(interrupted),
+      open_(plan.rate > 0),
+      buf_(kReadBuffer),
+      rng_(plan.seed),
+      shard_(plan.histograms) {
   conns_.reserve(static_cast<size_t>(plan_.connections));
   for (int i = 0; i < plan_.connections; ++i) conns_.push_back(std::make_unique<Conn>());
 }
@@ -135,15 +142,9 @@ void Worker::ContinueWrite(Conn& c, Nanos now) {
         c.written += r.bytes;
         if (Recording(c.intended)) shard_.counters.bytes_out += static_cast<int64_t>(r.bytes);
         continue;
-      case IoStatus::kWantWrite:
-        SetInterest(c, EPOLLIN | EPOLLOUT);
-        return;
-      case IoStatus::kWantRead:
-        SetInterest(c, EPOLLIN);
-        return;
-      case IoStatus::kTlsError:
-        Fail(c, FailureKind::kTls, now);
-        return;
+      case IoStatus::kWantWrite: SetInterest(c, EPOLLIN | EPOLLOUT); return;
+      case IoStatus::kWantRead: SetInterest(c, EPOLLIN); return;
+      case IoStatus::kTlsError: Fail(c, FailureKind::kTls, now); return;
       default:
         if (c.reused && !c.retried) {
           // The server closed an idle keep-alive connection as we reused it: resend once.
@@ -181,16 +182,12 @@ void Worker::OnEvent(Conn& c, uint32_t events, Nanos now) {
       StepHandshake(c, now);
       return;
     }
-    case Conn::State::kHandshaking:
-      StepHandshake(c, now);
-      return;
+    case Conn::State::kHandshaking: StepHandshake(c, now); return;
     case Conn::State::kWriting:
       if ((events & EPOLLOUT) != 0) ContinueWrite(c, now);
       if (c.state == Conn::State::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(c, now);
       return;
-    case Conn::State::kReading:
-      OnReadable(c, now);
-      return;
+    case Conn::State::kReading: OnReadable(c, now); return;
     case Conn::State::kIdle: {
       // An idle connection is readable only when the server closed it (or misbehaves):
       // either way it is replaced without failing any request.
@@ -198,19 +195,22 @@ void Worker::OnEvent(Conn& c, uint32_t events, Nanos now) {
       Recycle(c, now);
       return;
     }
-    case Conn::State::kQueued:   // written right after this batch; a close shows up then
+    case Conn::State::kQueued:  // written right after this batch; a close shows up then
     case Conn::State::kClosed:
-    case Conn::State::kBackoff:
-      return;
+    case Conn::State::kBackoff: return;
   }
 }
 
 void Worker::StepHandshake(Conn& c, Nanos now) {
   IoResult r = c.transport.Handshake();
-  if (r.status == IoStatus::kOk) OnConnected(c, now);
-  else if (r.status == IoStatus::kWantRead) SetInterest(c, EPOLLIN);
-  else if (r.status == IoStatus::kWantWrite) SetInterest(c, EPOLLOUT);
-  else Fail(c, FailureKind::kTls, now);
+  if (r.status == IoStatus::kOk)
+    OnConnected(c, now);
+  else if (r.status == IoStatus::kWantRead)
+    SetInterest(c, EPOLLIN);
+  else if (r.status == IoStatus::kWantWrite)
+    SetInterest(c, EPOLLOUT);
+  else
+    Fail(c, FailureKind::kTls, now);
 }
 
 void Worker::OnReadable(Conn& c, Nanos now) {
@@ -235,11 +235,8 @@ void Worker::OnReadable(Conn& c, Nanos now) {
         if (!c.transport.tls() && r.bytes < buf_.size()) return;
         continue;
       }
-      case IoStatus::kWantRead:
-        return;
-      case IoStatus::kWantWrite:
-        SetInterest(c, EPOLLIN | EPOLLOUT);
-        return;
+      case IoStatus::kWantRead: return;
+      case IoStatus::kWantWrite: SetInterest(c, EPOLLIN | EPOLLOUT); return;
       case IoStatus::kEof:
         if (c.parser.OnEof()) {
           Complete(c, now, true);
@@ -258,9 +255,7 @@ void Worker::OnReadable(Conn& c, Nanos now) {
         // before any byte is a reset.
         Fail(c, c.parser.started() && r.status == IoStatus::kEof ? FailureKind::kProtocol : FailureKind::kReset, now);
         return;
-      case IoStatus::kTlsError:
-        Fail(c, FailureKind::kTls, now);
-        return;
+      case IoStatus::kTlsError: Fail(c, FailureKind::kTls, now); return;
     }
   }
 }
@@ -397,15 +392,16 @@ void Worker::Scan(Nanos now) {
       case Conn::State::kBackoff: {
         bool wanted = open_ ? (Sending(now) || !queue_.empty()) : (Sending(now) || c.has_request);
         if (now >= c.retry_at) {
-          if (wanted) StartConnect(c, now);
-          else c.state = Conn::State::kClosed;
+          if (wanted)
+            StartConnect(c, now);
+          else
+            c.state = Conn::State::kClosed;
         }
         break;
       }
       case Conn::State::kIdle:
       case Conn::State::kQueued:
-      case Conn::State::kClosed:
-        break;
+      case Conn::State::kClosed: break;
     }
   }
   ExpireQueued(now, plan_.timeout);

@@ -33,24 +33,24 @@ struct WorkerPlan {
   int workers = 1;
   int connections = 1;
   Endpoint endpoint;
-  std::string server_name;              // SNI and certificate name
-  const TlsContext* tls = nullptr;      // null for plain HTTP
-  const std::string* request = nullptr; // compiled request bytes, shared read-only
+  std::string server_name;                    // SNI and certificate name
+  const TlsContext* tls = nullptr;            // null for plain HTTP
+  const std::string* request = nullptr;       // compiled request bytes, shared read-only
   const h2::H2Request* h2_request = nullptr;  // HTTP/2: the compiled request (H2Worker)
-  int streams = 1;                      // HTTP/2: concurrent streams per connection
+  int streams = 1;                            // HTTP/2: concurrent streams per connection
   bool head_request = false;
-  Nanos warmup = 0;         // load before measuring
-  Nanos duration = 0;       // measured load
-  Nanos grace = 0;          // in-flight requests may finish this long after the duration
+  Nanos warmup = 0;              // load before measuring
+  Nanos duration = 0;            // measured load
+  Nanos grace = 0;               // in-flight requests may finish this long after the duration
   Nanos timeout = 10 * kSecond;  // per request, connect included
-  double rate = 0;          // > 0: open model at this total rate
+  double rate = 0;               // > 0: open model at this total rate
   uint64_t seed = 0;
   HistogramSpec histograms;
 };
 
 struct IntervalSnapshot {
   int worker = 0;
-  int64_t second = 0;    // index from measure_start; the final snapshot has final = true
+  int64_t second = 0;  // index from measure_start; the final snapshot has final = true
   bool final = false;
   Shard shard;
   double thread_cpu_s = 0;  // CPU time this thread used so far (final snapshot)
@@ -102,12 +102,12 @@ class Worker final : public LoadThread {
   void NextForConnection(Conn& c, Nanos now);  // after a request ended on a live connection
   void Recycle(Conn& c, Nanos now);            // close and maybe reconnect
   void SetInterest(Conn& c, uint32_t events);
-  void FlushDeferred();                        // closed model: send the batch's next requests
-  void Dispatch(Nanos now);                    // open model: hand queued arrivals to idle connections
-  void Scan(Nanos now);                        // timeouts, reconnect back-off, queue expiry
+  void FlushDeferred();                          // closed model: send the batch's next requests
+  void Dispatch(Nanos now);                      // open model: hand queued arrivals to idle connections
+  void Scan(Nanos now);                          // timeouts, reconnect back-off, queue expiry
   void ExpireQueued(Nanos now, Nanos max_wait);  // open model: fail arrivals queued that long
   void PublishInterval(bool final);
-  void PreConnect();                           // open model: connect before the start
+  void PreConnect();  // open model: connect before the start
   bool Recording(Nanos started) const { return started >= measure_start_; }
   bool Sending(Nanos now) const;
 
@@ -118,12 +118,12 @@ class Worker final : public LoadThread {
   const std::atomic<bool>& interrupted_;
   Poller poller_;
   std::vector<std::unique_ptr<Conn>> conns_;
-  std::vector<Conn*> idle_;  // open model: connected, no request
-  std::vector<Conn*> deferred_;  // closed model: next request to send after this batch
-  const bool open_;         // open model (a rate) rather than closed
+  std::vector<Conn*> idle_;                       // open model: connected, no request
+  std::vector<Conn*> deferred_;                   // closed model: next request to send after this batch
+  const bool open_;                               // open model (a rate) rather than closed
   std::optional<ConstantRateSchedule> schedule_;  // open model, from the start on
-  std::deque<Nanos> queue_;  // open model: due arrivals waiting for a connection
-  std::vector<char> buf_;    // one read buffer for all connections: reads are consumed at once
+  std::deque<Nanos> queue_;                       // open model: due arrivals waiting for a connection
+  std::vector<char> buf_;                         // one read buffer for all connections: reads are consumed at once
   std::mt19937_64 rng_;
   Shard shard_;
   // Absolute times, known once the StartGate opens; until then nothing is recorded.
@@ -133,8 +133,8 @@ class Worker final : public LoadThread {
   Nanos hard_stop_ = INT64_MAX;      // grace over: what is in flight fails as a timeout
   int64_t second_ = 0;
   Nanos next_snapshot_ = 0;
-  int64_t active_ = 0;       // requests assigned to a connection
-  size_t late_marked_ = 0;   // queued arrivals already counted as late (the oldest ones)
+  int64_t active_ = 0;      // requests assigned to a connection
+  size_t late_marked_ = 0;  // queued arrivals already counted as late (the oldest ones)
   bool stopping_ = false;
 };
 

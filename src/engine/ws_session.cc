@@ -59,8 +59,7 @@ void WsSession::Start(Nanos now) {
       open_at_ = std::min(deadline_, now + fault.hold);
       owner_.WakeAt(open_at_);
       return;
-    case FaultDecision::Action::kPass:
-      break;
+    case FaultDecision::Action::kPass: break;
   }
   Open(now);
 }
@@ -83,9 +82,7 @@ bool WsSession::FaultsAllowSend(Nanos now, bool* lost) {
   hold_start_ = now;
   FaultDecision fault = owner_.DecideFault(now);
   switch (fault.action) {
-    case FaultDecision::Action::kLose:
-      *lost = true;
-      return true;
+    case FaultDecision::Action::kLose: *lost = true; return true;
     case FaultDecision::Action::kReset:
       client_->Abort("", true, now);
       Fail(Failure::kReset, fmt::format("ws {}: connection reset (injected fault)", step_.name), now);
@@ -96,8 +93,7 @@ bool WsSession::FaultsAllowSend(Nanos now, bool* lost) {
       deadline_ = now + fault.hold;
       owner_.WakeAt(deadline_);
       return false;
-    case FaultDecision::Action::kPass:
-      break;
+    case FaultDecision::Action::kPass: break;
   }
   return true;
 }
@@ -243,19 +239,24 @@ void WsSession::OnTimer(Nanos now) {
   if (wait_ == Wait::kOpen && held_ && now >= open_at_ && now < deadline_) {
     // The connect's latency hold is over; a blackhole that began meanwhile loses it.
     held_ = false;
-    if (owner_.FaultLost(now)) owner_.WakeAt(deadline_);
-    else Open(now);
+    if (owner_.FaultLost(now))
+      owner_.WakeAt(deadline_);
+    else
+      Open(now);
     return;
   }
   if (now < deadline_) return;
   switch (wait_) {
     case Wait::kOpen:
       client_->Abort("", true, now);
-      Fail(Failure::kConnectTimeout, fmt::format("ws {}: no WebSocket after {} (connect and handshake)", step_.name,
-                                          FormatDuration(now - started_)), now);
+      Fail(Failure::kConnectTimeout,
+           fmt::format("ws {}: no WebSocket after {} (connect and handshake)", step_.name,
+                       FormatDuration(now - started_)),
+           now);
       return;
     case Wait::kReceive:
-      Fail(Failure::kReceiveTimeout, fmt::format("ws {}: no message matching \"{}\" within the receive timeout", step_.name, match_), now);
+      Fail(Failure::kReceiveTimeout,
+           fmt::format("ws {}: no message matching \"{}\" within the receive timeout", step_.name, match_), now);
       return;
     case Wait::kThink:
     case Wait::kHold:
@@ -267,8 +268,7 @@ void WsSession::OnTimer(Nanos now) {
       client_->Abort("", true, now);
       OnClosed({std::nullopt, false, 0, "", 101}, now);
       return;
-    case Wait::kNone:
-      return;
+    case Wait::kNone: return;
   }
 }
 
@@ -307,7 +307,8 @@ void WsSession::OnClosed(const ws::End& end, Nanos now) {
   if (error) {
     owner_.Note(std::string("ws:") + FailureName(*end.failure) + ":" + step_.name,
                 fmt::format("ws {}: {}", step_.name, end.message));
-    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""}, {"name", step_.name},
+    Tags et{{"scenario", tags_.count("scenario") ? tags_.at("scenario") : ""},
+            {"name", step_.name},
             {"kind", FailureName(*end.failure)}};
     env_.rec->Count("ws_errors", et);
   }

@@ -68,9 +68,9 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
   void OnClosed(const ws::End& end, Nanos now) override;
   void OnBytes(int64_t sent, int64_t received) override;
 
-  void Run(Nanos now);                    // plays steps until one waits
-  bool TryReceive(Nanos now);             // the waiting receive matched a kept message
-  void Finish(Nanos now);                 // all steps played: close handshake
+  void Run(Nanos now);         // plays steps until one waits
+  bool TryReceive(Nanos now);  // the waiting receive matched a kept message
+  void Finish(Nanos now);      // all steps played: close handshake
   void Fail(Failure failure, const std::string& message, Nanos now);
   void NextMask(uint8_t* mask);
 
@@ -87,18 +87,18 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
   size_t kept_bytes_ = 0;
   Nanos started_ = 0;
   Nanos last_send_ = 0;
-  void Open(Nanos now);                   // connect and handshake, after any fault's hold
+  void Open(Nanos now);  // connect and handshake, after any fault's hold
   // Faults at a send: false when the send must wait (a hold) or the session ended.
   bool FaultsAllowSend(Nanos now, bool* lost);
 
   enum class Wait { kNone, kOpen, kReceive, kThink, kClose, kHold } wait_ = Wait::kOpen;
-  bool held_ = false;      // the send about to run was held already
-  Nanos hold_start_ = 0;   // when that hold began (the send's time for ws_msg_rtt)
-  Nanos open_at_ = 0;      // the end of the connect's hold
-  std::string request_;    // the rendered handshake, kept while the open is held
+  bool held_ = false;     // the send about to run was held already
+  Nanos hold_start_ = 0;  // when that hold began (the send's time for ws_msg_rtt)
+  Nanos open_at_ = 0;     // the end of the connect's hold
+  std::string request_;   // the rendered handshake, kept while the open is held
   std::string key_b64_;
-  std::string match_;      // the waiting receive's rendered match
-  Nanos deadline_ = 0;     // of the open, receive or close we wait for
+  std::string match_;   // the waiting receive's rendered match
+  Nanos deadline_ = 0;  // of the open, receive or close we wait for
   bool failed_ = false;
   bool done_ = false;
 };

@@ -48,8 +48,8 @@ Result<std::unique_ptr<HistoryDb>> HistoryDb::Open(const std::string& path) {
     if (st.s != nullptr && sqlite3_step(st.s) == SQLITE_ROW) version = sqlite3_column_int(st.s, 0);
   }
   if (version > kSchemaVersion) {
-    return Error::InvalidArgument(fmt::format("history {}: schema version {} is newer than this loadcell ({})", path, version,
-                                              kSchemaVersion));
+    return Error::InvalidArgument(
+        fmt::format("history {}: schema version {} is newer than this loadcell ({})", path, version, kSchemaVersion));
   }
   if (version < 1) {
     s = h->Exec(
@@ -79,7 +79,9 @@ Result<int64_t> HistoryDb::Record(const RunResults& r, int exit_code) {
   RequestTotals all = TotalsOf(r);
   std::string summary = DumpJson(TestSummaryExport(r));
   int i = 1;
-  auto text = [&](const std::string& v) { sqlite3_bind_text(st.s, i++, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); };
+  auto text = [&](const std::string& v) {
+    sqlite3_bind_text(st.s, i++, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
   auto real = [&](double v) { sqlite3_bind_double(st.s, i++, v); };
   text(r.meta.test);
   text(r.meta.file);

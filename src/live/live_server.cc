@@ -10,9 +10,9 @@
 
 #include "live/prometheus.h"
 #include "metrics/series.h"
+#include "net/listen.h"
 #include "output/results_file.h"
 #include "report/html.h"
-#include "net/listen.h"
 #include "report/report.h"
 
 namespace loadcell {
@@ -91,9 +91,9 @@ Status LiveServer::Start() {
         std::lock_guard<std::mutex> lock(mu_);
         data = data_json_;
       }
-      res.SetContent(HtmlPage(fmt::format("loadcell — {} (live)", live_.meta.test), nlohmann::json::parse(data),
-                               kDashboardScript),
-                      "text/html; charset=utf-8");
+      res.SetContent(
+          HtmlPage(fmt::format("loadcell — {} (live)", live_.meta.test), nlohmann::json::parse(data), kDashboardScript),
+          "text/html; charset=utf-8");
     });
     // Browsers ask for it; an empty answer keeps their consoles clean.
     dash_->Get("/favicon.ico", [](const http::Request&, http::Response& res) { res.status = 204; });

@@ -38,10 +38,14 @@ std::string LabelName(const std::string& k) {
 std::string LabelValue(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -117,7 +121,8 @@ std::string PrometheusText(const MetricStore& cumulative, const PrometheusGauges
           });
         }
         for (size_t i = 0; i < kBounds.size(); ++i) {
-          out += fmt::format("{}_bucket{} {}\n", name, Labels(a.tags, extra, fmt::format("le=\"{:g}\"", kBounds[i])), le[i]);
+          out += fmt::format("{}_bucket{} {}\n", name, Labels(a.tags, extra, fmt::format("le=\"{:g}\"", kBounds[i])),
+                             le[i]);
         }
         out += fmt::format("{}_bucket{} {}\n", name, Labels(a.tags, extra, "le=\"+Inf\""), total);
         out += fmt::format("{}_sum{} {:.6f}\n", name, Labels(a.tags, extra), sum_us / 1e6);
@@ -134,9 +139,10 @@ std::string PrometheusText(const MetricStore& cumulative, const PrometheusGauges
                        Labels({}, extra), v);
   }
   if (gauges.generator_cpu >= 0) {
-    out += fmt::format("# HELP loadcell_generator_cpu_ratio loadcell's own CPU use over the last second, of all cores\n"
-                       "# TYPE loadcell_generator_cpu_ratio gauge\nloadcell_generator_cpu_ratio{} {:.4f}\n",
-                       Labels({}, extra), gauges.generator_cpu);
+    out += fmt::format(
+        "# HELP loadcell_generator_cpu_ratio loadcell's own CPU use over the last second, of all cores\n"
+        "# TYPE loadcell_generator_cpu_ratio gauge\nloadcell_generator_cpu_ratio{} {:.4f}\n",
+        Labels({}, extra), gauges.generator_cpu);
   }
   return out;
 }

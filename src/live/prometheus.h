@@ -14,8 +14,8 @@
 namespace loadcell {
 
 struct PrometheusGauges {
-  double vus = 0;  // VUs in an iteration, last second
-  double generator_cpu = -1;  // loadcell's CPU time over the last second / cores (negative: unknown)
+  double vus = 0;                           // VUs in an iteration, last second
+  double generator_cpu = -1;                // loadcell's CPU time over the last second / cores (negative: unknown)
   std::map<std::string, double> resources;  // monitor gauges: loadcell_target_cpu, ...
 };
 

@@ -17,7 +17,8 @@ TEST(Prometheus, CountersRatesAndGauges) {
                       "loadcell_http_reqs_total{name=\"login\",scenario=\"s\",generator=\"2\"} 3\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("loadcell_http_req_failed_total{name=\"login\",scenario=\"s\",generator=\"2\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("loadcell_http_req_failed_total{name=\"login\",scenario=\"s\",generator=\"2\"} 1\n"),
+            std::string::npos);
   EXPECT_NE(text.find("loadcell_checks_total{check=\"status is \\\"200\\\"\",generator=\"2\",result=\"pass\"} 1\n"),
             std::string::npos)
       << text;
@@ -30,7 +31,7 @@ TEST(Prometheus, CountersRatesAndGauges) {
 TEST(Prometheus, HistogramBucketsAreCumulativeInSeconds) {
   MetricStore s;
   Tags t{{"name", "a"}};
-  for (int i = 0; i < 90; ++i) s.Trend("http_req_duration", t, 2 * kMilli);   // le 0.0025
+  for (int i = 0; i < 90; ++i) s.Trend("http_req_duration", t, 2 * kMilli);    // le 0.0025
   for (int i = 0; i < 10; ++i) s.Trend("http_req_duration", t, 300 * kMilli);  // le 0.5
   std::string text = PrometheusText(s, {});
   EXPECT_NE(text.find("# TYPE loadcell_http_req_duration_seconds histogram\n"), std::string::npos);

@@ -20,9 +20,10 @@ void CapacitySearch::Report(bool passed, bool generator_limited) {
   if (passed) best_ = std::max(best_, rate);
   if (generator_limited) {
     done_ = true;
-    why_ = fmt::format("stopped at {:g}/s: the generator itself was the limit (dropped iterations or CPU), so higher "
-                       "rates cannot be measured from here",
-                       rate);
+    why_ = fmt::format(
+        "stopped at {:g}/s: the generator itself was the limit (dropped iterations or CPU), so higher "
+        "rates cannot be measured from here",
+        rate);
     return;
   }
   if (!bisecting_) {

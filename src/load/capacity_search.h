@@ -22,7 +22,7 @@ class CapacitySearch {
   void Report(bool passed, bool generator_limited = false);
 
   bool found() const { return best_ > 0; }
-  double best() const { return best_; }  // highest passing rate
+  double best() const { return best_; }            // highest passing rate
   const std::string& why() const { return why_; }  // how the search ended
 
  private:

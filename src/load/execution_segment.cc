@@ -19,7 +19,9 @@ Fraction Reduced(int64_t num, int64_t den) {
   return {num / g, den / g};
 }
 
-bool Less(Fraction a, Fraction b) { return static_cast<__int128>(a.num) * b.den < static_cast<__int128>(b.num) * a.den; }
+bool Less(Fraction a, Fraction b) {
+  return static_cast<__int128>(a.num) * b.den < static_cast<__int128>(b.num) * a.den;
+}
 
 Result<int64_t> ParseCount(std::string_view s) {
   int64_t v = 0;
@@ -91,12 +93,13 @@ Result<ExecutionSegment> ExecutionSegment::Of(std::vector<Fraction> bounds, size
   }
   for (size_t i = 1; i < bounds.size(); ++i) {
     if (!Less(bounds[i - 1], bounds[i])) {
-      return Error::InvalidArgument(fmt::format("the sequence must grow: {} is not above {}", bounds[i].ToString(),
-                                                bounds[i - 1].ToString()));
+      return Error::InvalidArgument(
+          fmt::format("the sequence must grow: {} is not above {}", bounds[i].ToString(), bounds[i - 1].ToString()));
     }
   }
   if (index + 1 >= bounds.size()) {
-    return Error::InvalidArgument(fmt::format("there is no segment {} in a sequence of {}", index + 1, bounds.size() - 1));
+    return Error::InvalidArgument(
+        fmt::format("there is no segment {} in a sequence of {}", index + 1, bounds.size() - 1));
   }
   ExecutionSegment s;
   s.bounds_ = std::move(bounds);
@@ -109,12 +112,15 @@ Result<ExecutionSegment> ExecutionSegment::Of(std::vector<Fraction> bounds, size
     const Fraction a = s.bounds_[i], b = s.bounds_[i + 1];
     __int128 num = static_cast<__int128>(b.num) * a.den - static_cast<__int128>(a.num) * b.den;
     __int128 den = static_cast<__int128>(a.den) * b.den;
-    if (den > kMaxLcd * static_cast<__int128>(kMaxLcd)) return Error::InvalidArgument("the sequence's fractions are too fine");
+    if (den > kMaxLcd * static_cast<__int128>(kMaxLcd))
+      return Error::InvalidArgument("the sequence's fractions are too fine");
     lengths[i] = Reduced(static_cast<int64_t>(num), static_cast<int64_t>(den));
     lcd = std::lcm(lcd, lengths[i].den);
     if (lcd > kMaxLcd) {
-      return Error::InvalidArgument(fmt::format("the sequence's fractions are too fine (their common denominator "
-                                                "exceeds {})", kMaxLcd));
+      return Error::InvalidArgument(
+          fmt::format("the sequence's fractions are too fine (their common denominator "
+                      "exceeds {})",
+                      kMaxLcd));
     }
   }
   s.lcd_ = lcd;
@@ -142,7 +148,8 @@ Result<ExecutionSegment> ExecutionSegment::Of(std::vector<Fraction> bounds, size
   return s;
 }
 
-Result<ExecutionSegment> ExecutionSegment::FromArgs(const std::string& segment, const std::string& sequence, int index) {
+Result<ExecutionSegment> ExecutionSegment::FromArgs(const std::string& segment, const std::string& sequence,
+                                                    int index) {
   if (segment.empty() && sequence.empty()) {
     if (index > 0) return Error::InvalidArgument("--segment-index: needs --segments (the sequence it indexes)");
     return ExecutionSegment();
@@ -190,16 +197,20 @@ Result<ExecutionSegment> ExecutionSegment::FromArgs(const std::string& segment, 
     auto k = ParseCount(std::string_view(segment).substr(0, slash));
     auto n = ParseCount(std::string_view(segment).substr(slash + 1));
     if (!k.ok() || !n.ok() || *n < 1 || *k < 1 || *k > *n) {
-      return Error::InvalidArgument(fmt::format("--segment {}: expected K/N with 1 <= K <= N (the K-th of N "
-                                                "generators), or FROM:TO", segment));
+      return Error::InvalidArgument(
+          fmt::format("--segment {}: expected K/N with 1 <= K <= N (the K-th of N "
+                      "generators), or FROM:TO",
+                      segment));
     }
-    if (*n > kMaxLcd) return Error::InvalidArgument(fmt::format("--segment {}: at most {} generators", segment, kMaxLcd));
+    if (*n > kMaxLcd)
+      return Error::InvalidArgument(fmt::format("--segment {}: at most {} generators", segment, kMaxLcd));
     for (int64_t i = 0; i <= *n; ++i) bounds.push_back(Reduced(i, *n));
     return Of(bounds, static_cast<size_t>(*k - 1));
   }
   return Error::InvalidArgument(fmt::format("--segment {}: expected {}", segment,
-                                            sequence.empty() ? "K/N (the K-th of N generators) or FROM:TO"
-                                                             : "FROM:TO with --segments (or --segments with --segment-index)"));
+                                            sequence.empty()
+                                                ? "K/N (the K-th of N generators) or FROM:TO"
+                                                : "FROM:TO with --segments (or --segments with --segment-index)"));
 }
 
 int64_t ExecutionSegment::Scale(int64_t value) const {

@@ -21,7 +21,7 @@
 namespace loadcell {
 
 struct Fraction {
-  int64_t num = 0, den = 1;  // reduced, den > 0
+  int64_t num = 0, den = 1;      // reduced, den > 0
   std::string ToString() const;  // "1/4", "0", "1"
   bool operator==(const Fraction&) const = default;
 };
@@ -48,7 +48,7 @@ class ExecutionSegment {
   bool whole() const { return lcd_ == 1; }
   Fraction from() const { return bounds_[index_]; }
   Fraction to() const { return bounds_[index_ + 1]; }
-  size_t index() const { return index_; }  // 0-based, in the sequence
+  size_t index() const { return index_; }              // 0-based, in the sequence
   size_t count() const { return bounds_.size() - 1; }  // segments in the sequence
   const std::vector<Fraction>& bounds() const { return bounds_; }
 
@@ -58,8 +58,8 @@ class ExecutionSegment {
   int64_t GlobalIndex(int64_t k) const;
   bool Owns(int64_t global_index) const;
 
-  std::string ToString() const;          // "1/4:1/2" (k6's form); "0:1" for the whole test
-  std::string SequenceString() const;    // "0,1/4,1/2,1"
+  std::string ToString() const;        // "1/4:1/2" (k6's form); "0:1" for the whole test
+  std::string SequenceString() const;  // "0,1/4,1/2,1"
 
  private:
   std::vector<Fraction> bounds_{{0, 1}, {1, 1}};

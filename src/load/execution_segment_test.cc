@@ -31,9 +31,8 @@ TEST(ExecutionSegment, WholeTestIsEverything) {
 // The table in k6's lib/execution_segment.go for 0:1/2, 1/2:3/4, 3/4:1 (values 1..12).
 TEST(ExecutionSegment, MatchesK6sStripedTable) {
   auto s = All("0,1/2,3/4,1", 3);
-  const int64_t want[3][12] = {{1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6},
-                               {0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3},
-                               {0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3}};
+  const int64_t want[3][12] = {
+      {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6}, {0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3}, {0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3}};
   for (int i = 0; i < 3; ++i) {
     for (int v = 1; v <= 12; ++v) EXPECT_EQ(s[static_cast<size_t>(i)].Scale(v), want[i][v - 1]) << i << " " << v;
   }

@@ -90,8 +90,10 @@ std::vector<VuStep> RampingVus(int64_t start_vus, const std::vector<RateStage>& 
   // Merge changes that land on the same instant (keep the last).
   std::vector<VuStep> merged;
   for (const VuStep& s : steps) {
-    if (!merged.empty() && merged.back().at == s.at) merged.back() = s;
-    else merged.push_back(s);
+    if (!merged.empty() && merged.back().at == s.at)
+      merged.back() = s;
+    else
+      merged.push_back(s);
   }
   return merged;
 }

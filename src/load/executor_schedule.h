@@ -33,8 +33,8 @@ class ArrivalSchedule {
                   const ExecutionSegment* segment = nullptr);
 
   bool done() const { return done_; }
-  Nanos next() const { return next_; }         // offset of this worker's next iteration
-  int64_t index() const { return index_; }     // its global iteration number
+  Nanos next() const { return next_; }      // offset of this worker's next iteration
+  int64_t index() const { return index_; }  // its global iteration number
   void Advance();
   Nanos total_duration() const { return total_; }
   // How many iterations the whole schedule (all workers) starts: the floor of the integral

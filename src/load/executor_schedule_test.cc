@@ -28,10 +28,10 @@ TEST(ArrivalSchedule, RampUpHoldRampDownExactCounts) {
   for (int i : {0, 1, 99, 498}) {
     EXPECT_NEAR(static_cast<double>(times[static_cast<size_t>(i)]), std::sqrt((i + 1) / 5.0) * 1e9, 1.0) << i;
   }
-  EXPECT_EQ(times[499], 10 * kSecond);             // area 500 lands on the stage's end
+  EXPECT_EQ(times[499], 10 * kSecond);                // area 500 lands on the stage's end
   EXPECT_EQ(times[500], 10 * kSecond + 10 * kMilli);  // then one every 10 ms
   EXPECT_EQ(times[1499], 20 * kSecond);
-  EXPECT_EQ(times.back(), 30 * kSecond);           // area 2000 exactly at the end
+  EXPECT_EQ(times.back(), 30 * kSecond);  // area 2000 exactly at the end
   for (size_t i = 1; i < times.size(); ++i) ASSERT_LE(times[i - 1], times[i]);
   // Ramp down mirrors ramp up.
   EXPECT_NEAR(static_cast<double>(30 * kSecond - times[1998]), static_cast<double>(times[0]), 2.0);
@@ -87,9 +87,9 @@ TEST(VuSchedule, ConstantAndRamping) {
   auto r = RampingVus(0, {{4 * kSecond, 4}, {2 * kSecond, 4}, {3 * kSecond, 1}});
   std::vector<std::pair<Nanos, int64_t>> got;
   for (const VuStep& s : r) got.emplace_back(s.at, s.vus);
-  std::vector<std::pair<Nanos, int64_t>> want = {
-      {0, 0}, {1 * kSecond, 1}, {2 * kSecond, 2}, {3 * kSecond, 3}, {4 * kSecond, 4},
-      {7 * kSecond, 3}, {8 * kSecond, 2}, {9 * kSecond, 0}};  // at 9 s: 1 wanted, then the end
+  std::vector<std::pair<Nanos, int64_t>> want = {{0, 0},           {1 * kSecond, 1}, {2 * kSecond, 2},
+                                                 {3 * kSecond, 3}, {4 * kSecond, 4}, {7 * kSecond, 3},
+                                                 {8 * kSecond, 2}, {9 * kSecond, 0}};  // at 9 s: 1 wanted, then the end
   EXPECT_EQ(got, want);
 }
 

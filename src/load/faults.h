@@ -13,10 +13,10 @@
 namespace loadcell {
 
 struct ActiveFaults {
-  bool blackhole = false;        // nothing sent or received: requests are lost (time out)
-  Nanos latency = 0, jitter = 0; // each request held latency ± jitter before it is sent
-  double reset = 0;              // probability that a request's connection is reset
-  int64_t bandwidth = 0;         // received bytes per second per connection (0: unlimited)
+  bool blackhole = false;         // nothing sent or received: requests are lost (time out)
+  Nanos latency = 0, jitter = 0;  // each request held latency ± jitter before it is sent
+  double reset = 0;               // probability that a request's connection is reset
+  int64_t bandwidth = 0;          // received bytes per second per connection (0: unlimited)
   bool any() const { return blackhole || latency > 0 || jitter > 0 || reset > 0 || bandwidth > 0; }
 };
 

@@ -78,7 +78,10 @@ std::vector<uint8_t> EncodeHdrV2(const HdrHistogram& h) {
       int64_t count = h.count_at_index(i++);
       if (count == 0) {
         int64_t zeros = 1;
-        while (i < limit && h.count_at_index(i) == 0) { ++zeros; ++i; }
+        while (i < limit && h.count_at_index(i) == 0) {
+          ++zeros;
+          ++i;
+        }
         PutZigZag(payload, zeros > 1 ? -zeros : 0);
       } else {
         PutZigZag(payload, count);
@@ -136,8 +139,14 @@ Result<HdrHistogram> DecodeHdr(const uint8_t* data, size_t size) {
       rc = inflate(&zs, Z_NO_FLUSH);
       if (rc != Z_OK && rc != Z_STREAM_END) break;
       raw.insert(raw.end(), chunk.data(), chunk.data() + (chunk.size() - zs.avail_out));
-      if (raw.size() > (size_t{64} << 20)) { rc = Z_MEM_ERROR; break; }
-      if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) { rc = Z_DATA_ERROR; break; }
+      if (raw.size() > (size_t{64} << 20)) {
+        rc = Z_MEM_ERROR;
+        break;
+      }
+      if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+        rc = Z_DATA_ERROR;
+        break;
+      }
     }
     inflateEnd(&zs);
     if (rc != Z_STREAM_END) return Error::Protocol("hdr histogram: corrupt compressed payload");
@@ -195,7 +204,10 @@ std::string Base64Encode(const uint8_t* data, size_t size) {
   size_t i = 0;
   for (; i + 2 < size; i += 3) {
     uint32_t n = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += kB64[(n >> 18) & 63]; out += kB64[(n >> 12) & 63]; out += kB64[(n >> 6) & 63]; out += kB64[n & 63];
+    out += kB64[(n >> 18) & 63];
+    out += kB64[(n >> 12) & 63];
+    out += kB64[(n >> 6) & 63];
+    out += kB64[n & 63];
   }
   if (i < size) {
     uint32_t n = uint32_t{data[i]} << 16;
@@ -218,7 +230,10 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
   int bits = 0;
   size_t pad = 0;
   for (char c : text) {
-    if (c == '=') { ++pad; continue; }
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
     if (c == '\n' || c == '\r') continue;
     int v = map[static_cast<uint8_t>(c)];
     if (v < 0 || pad > 0) return Error::Protocol("base64: invalid character");

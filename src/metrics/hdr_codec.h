@@ -17,9 +17,9 @@
 
 namespace loadcell {
 
-std::vector<uint8_t> EncodeHdrV2(const HdrHistogram& h);             // uncompressed
-std::vector<uint8_t> EncodeHdrV2Compressed(const HdrHistogram& h);   // zlib-wrapped
-std::string EncodeHdrBase64(const HdrHistogram& h);                  // compressed + base64
+std::vector<uint8_t> EncodeHdrV2(const HdrHistogram& h);            // uncompressed
+std::vector<uint8_t> EncodeHdrV2Compressed(const HdrHistogram& h);  // zlib-wrapped
+std::string EncodeHdrBase64(const HdrHistogram& h);                 // compressed + base64
 
 // Accepts both the compressed and the plain V2 form. Malformed input is an error, never
 // a crash (this is fuzzed).

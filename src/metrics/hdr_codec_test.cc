@@ -53,8 +53,8 @@ TEST(HdrCodec, KnownEncoding) {
   ASSERT_EQ(raw.size(), 42u);
   EXPECT_EQ(raw[0], 0x1c);
   EXPECT_EQ(raw[3], 0x13);  // V2 cookie with the ZigZag-encoding flag
-  EXPECT_EQ(raw[7], 2);    // payload length
-  EXPECT_EQ(raw[15], 3);   // significant digits
+  EXPECT_EQ(raw[7], 2);     // payload length
+  EXPECT_EQ(raw[15], 3);    // significant digits
   EXPECT_EQ(raw[40], 0x00);
   EXPECT_EQ(raw[41], 0x02);
 }

@@ -23,7 +23,10 @@ HdrHistogram::HdrHistogram(int64_t lowest, int64_t highest, int significant_digi
   int64_t smallest_untrackable = static_cast<int64_t>(sub_bucket_count_) << unit_magnitude_;
   int buckets = 1;
   while (smallest_untrackable <= highest_) {
-    if (smallest_untrackable > INT64_MAX / 2) { ++buckets; break; }
+    if (smallest_untrackable > INT64_MAX / 2) {
+      ++buckets;
+      break;
+    }
     smallest_untrackable <<= 1;
     ++buckets;
   }
@@ -86,8 +89,8 @@ void HdrHistogram::RecordN(int64_t value, int64_t count) {
 
 Status HdrHistogram::Add(const HdrHistogram& other) {
   if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.digits_ != digits_) {
-    return Error::InvalidArgument(fmt::format("histogram layouts differ ({}..{}@{} vs {}..{}@{})", lowest_,
-                                              highest_, digits_, other.lowest_, other.highest_, other.digits_));
+    return Error::InvalidArgument(fmt::format("histogram layouts differ ({}..{}@{} vs {}..{}@{})", lowest_, highest_,
+                                              digits_, other.lowest_, other.highest_, other.digits_));
   }
   if (other.total_count_ == 0) return Status::Ok();
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
@@ -109,7 +112,8 @@ void HdrHistogram::Reset() {
 double HdrHistogram::mean() const {
   if (total_count_ == 0) return 0;
   double sum = 0;
-  ForEachNonZero([&](int64_t v, int64_t c) { sum += static_cast<double>(MedianEquivalent(v)) * static_cast<double>(c); });
+  ForEachNonZero(
+      [&](int64_t v, int64_t c) { sum += static_cast<double>(MedianEquivalent(v)) * static_cast<double>(c); });
   return sum / static_cast<double>(total_count_);
 }
 

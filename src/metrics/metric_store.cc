@@ -79,7 +79,9 @@ void MetricStore::Trend(const std::string& metric, const TagKey& tags, Nanos val
 
 void MetricStore::Count(const std::string& metric, const Tags& tags, int64_t n) { Count(metric, TagKey(tags), n); }
 void MetricStore::Rate(const std::string& metric, const Tags& tags, bool pass) { Rate(metric, TagKey(tags), pass); }
-void MetricStore::Trend(const std::string& metric, const Tags& tags, Nanos value) { Trend(metric, TagKey(tags), value); }
+void MetricStore::Trend(const std::string& metric, const Tags& tags, Nanos value) {
+  Trend(metric, TagKey(tags), value);
+}
 
 void MetricStore::Gauge(const std::string& metric, const Tags& tags, double value) {
   SeriesAggregate& a = At(metric, TagKey(tags), MetricKind::kGauge);

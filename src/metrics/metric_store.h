@@ -23,9 +23,9 @@ enum class MetricKind { kCounter, kRate, kTrend, kGauge };
 struct SeriesAggregate {
   MetricKind kind = MetricKind::kCounter;
   Tags tags;
-  int64_t count = 0;    // counter: sum; rate: samples; trend: samples
-  int64_t passes = 0;   // rate: true samples
-  double value = 0, min = 0, max = 0;  // gauge
+  int64_t count = 0;                    // counter: sum; rate: samples; trend: samples
+  int64_t passes = 0;                   // rate: true samples
+  double value = 0, min = 0, max = 0;   // gauge
   std::unique_ptr<HdrHistogram> trend;  // trend: microseconds
 
   void Add(const SeriesAggregate& o);

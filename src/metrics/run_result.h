@@ -18,16 +18,16 @@ struct QuickMeta {
   std::string hostname;
   std::string url;
   std::string method;
-  std::string mode;          // "closed" or "open"
+  std::string mode;  // "closed" or "open"
   int connections = 0;
   int threads = 0;
-  double rate = 0;           // open model: target requests per second
+  double rate = 0;  // open model: target requests per second
   Nanos duration = 0;
   Nanos warmup = 0;
   Nanos timeout = 0;
   Nanos grace = 0;
   uint64_t seed = 0;
-  double start_wall = 0;     // seconds since the epoch
+  double start_wall = 0;  // seconds since the epoch
   double end_wall = 0;
 };
 
@@ -46,8 +46,8 @@ struct SecondCounters {
 // One second of the run (the last one may be shorter: it holds the grace period). Long
 // runs merge older seconds into longer intervals (AppendBounded in metrics/series.h).
 struct QuickSecond {
-  int64_t second = 0;        // from the start of measurement
-  double start_s = 0;        // offset of the interval from the start of measurement
+  int64_t second = 0;  // from the start of measurement
+  double start_s = 0;  // offset of the interval from the start of measurement
   double length_s = 1;
   SecondCounters counters;
   int64_t inflight = 0;
@@ -59,13 +59,15 @@ struct RunResult {
   QuickMeta meta;
   Shard totals;
   std::vector<QuickSecond> series;
-  double measured_s = 0;             // length of the measured window, for rates
-  std::vector<double> worker_cpu;    // fraction of one core each worker used
+  double measured_s = 0;           // length of the measured window, for rates
+  std::vector<double> worker_cpu;  // fraction of one core each worker used
   std::vector<std::string> warnings;
   bool interrupted = false;
 
   bool open_model() const { return meta.mode == "open"; }
-  double request_rate() const { return measured_s > 0 ? static_cast<double>(totals.counters.requests) / measured_s : 0; }
+  double request_rate() const {
+    return measured_s > 0 ? static_cast<double>(totals.counters.requests) / measured_s : 0;
+  }
 };
 
 }  // namespace loadcell

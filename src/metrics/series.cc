@@ -92,7 +92,8 @@ namespace {
 
 void MergeStats(SeriesStats& a, const SeriesStats& b) {
   int64_t na = a.reqs - a.failed, nb = b.reqs - b.failed;  // responses timed
-  if (na + nb > 0) a.avg = (a.avg * static_cast<double>(na) + b.avg * static_cast<double>(nb)) / static_cast<double>(na + nb);
+  if (na + nb > 0)
+    a.avg = (a.avg * static_cast<double>(na) + b.avg * static_cast<double>(nb)) / static_cast<double>(na + nb);
   a.p50 = std::max(a.p50, b.p50);
   a.p90 = std::max(a.p90, b.p90);
   a.p95 = std::max(a.p95, b.p95);
@@ -113,7 +114,8 @@ void AddCounts(SeriesPoint& a, const SeriesPoint& b) {
   int64_t iterations = a.iterations + b.iterations;
   if (iterations > 0) {
     a.iteration_avg_ms = (a.iteration_avg_ms * static_cast<double>(a.iterations) +
-                          b.iteration_avg_ms * static_cast<double>(b.iterations)) / static_cast<double>(iterations);
+                          b.iteration_avg_ms * static_cast<double>(b.iterations)) /
+                         static_cast<double>(iterations);
   }
   a.iterations = iterations;
   a.dropped += b.dropped;

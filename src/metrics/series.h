@@ -21,17 +21,17 @@ struct SeriesStats {
 };
 
 struct SeriesPoint {
-  int64_t t = 0;     // 1-based second: covers [t-1, t) of the run (the last one may be longer or shorter)
-  double dur = 1;    // seconds covered, for rates
-  double vus = 0;    // VUs in an iteration, sampled at the end of the second
+  int64_t t = 0;                // 1-based second: covers [t-1, t) of the run (the last one may be longer or shorter)
+  double dur = 1;               // seconds covered, for rates
+  double vus = 0;               // VUs in an iteration, sampled at the end of the second
   double iteration_avg_ms = 0;  // mean iteration_duration of the iterations that ended in this second
   int64_t iterations = 0, dropped = 0, checks_pass = 0, checks_fail = 0, data_sent = 0, data_received = 0;
   SeriesStats all;
-  std::map<std::string, SeriesStats> by_name;         // by the request's `name` tag
+  std::map<std::string, SeriesStats> by_name;  // by the request's `name` tag
   std::map<std::string, int64_t> iterations_by_scenario;
-  std::map<std::string, double> vus_by_scenario;      // VUs in an iteration, per scenario
-  std::map<std::string, int64_t> errors;              // transport errors by kind
-  std::map<std::string, double> resources;            // monitor gauges sampled in this second
+  std::map<std::string, double> vus_by_scenario;  // VUs in an iteration, per scenario
+  std::map<std::string, int64_t> errors;          // transport errors by kind
+  std::map<std::string, double> resources;        // monitor gauges sampled in this second
 };
 
 SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& interval);

@@ -162,7 +162,8 @@ void OnCompleted(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminat
   {
     std::lock_guard<std::mutex> lock(impl->mu);
     impl->waiting.erase(ex);
-    if (ex->tracked != nullptr && impl->connections.count(ex->tracked) > 0) ex->tracked->deadline = Clock::now() + std::chrono::seconds(impl->limits.request_timeout_s);
+    if (ex->tracked != nullptr && impl->connections.count(ex->tracked) > 0)
+      ex->tracked->deadline = Clock::now() + std::chrono::seconds(impl->limits.request_timeout_s);
   }
   delete ex;
   *con_cls = nullptr;
@@ -349,17 +350,17 @@ Status Server::Listen(const std::string& host, int port) {
   }
   impl_->port = BoundPort(fd);
   Impl* impl = impl_.get();
-  impl->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr, nullptr, &OnRequest, impl,
-      MHD_OPTION_LISTEN_SOCKET, fd,                                               //
-      MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(std::max(1u, impl->limits.threads)),  //
-      MHD_OPTION_CONNECTION_LIMIT, impl->limits.max_connections,                 //
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, impl->limits.max_connections_per_client,  //
-      MHD_OPTION_CONNECTION_TIMEOUT, impl->limits.idle_timeout_s,                //
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(64 * 1024),        //
-      MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, impl,                           //
-      MHD_OPTION_NOTIFY_CONNECTION, &OnConnection, impl,                         //
-      MHD_OPTION_END);
+  impl->daemon =
+      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr, nullptr,
+                       &OnRequest, impl, MHD_OPTION_LISTEN_SOCKET, fd,                                          //
+                       MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(std::max(1u, impl->limits.threads)),  //
+                       MHD_OPTION_CONNECTION_LIMIT, impl->limits.max_connections,                               //
+                       MHD_OPTION_PER_IP_CONNECTION_LIMIT, impl->limits.max_connections_per_client,             //
+                       MHD_OPTION_CONNECTION_TIMEOUT, impl->limits.idle_timeout_s,                              //
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(64 * 1024),                      //
+                       MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, impl,                                         //
+                       MHD_OPTION_NOTIFY_CONNECTION, &OnConnection, impl,                                       //
+                       MHD_OPTION_END);
   if (impl->daemon == nullptr) {
     close(fd);
     return Error::Io(fmt::format("cannot serve HTTP on {}", ep->ToString()));

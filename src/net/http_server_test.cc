@@ -69,12 +69,13 @@ TEST_F(HttpServerTest, RoutesByMethodAndPatternWithGroupsAndQuery) {
   });
   server_.SetDefaultHeaders({{"X-Frame-Options", "DENY"}});
   Start();
-  std::string a = Exchange(server_.port(),
-                           "GET /items/42?q=a%20b HTTP/1.1\r\nHost: x\r\nX-One: 1\r\nConnection: close\r\n\r\n");
+  std::string a =
+      Exchange(server_.port(), "GET /items/42?q=a%20b HTTP/1.1\r\nHost: x\r\nX-One: 1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(a.substr(0, 15), "HTTP/1.1 200 OK");
   EXPECT_NE(a.find("\r\nX-Frame-Options: DENY\r\n"), std::string::npos);
   EXPECT_NE(a.find("\r\n\r\nitem 42 q=a b h=1"), std::string::npos) << a;
-  a = Exchange(server_.port(), "POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  a = Exchange(server_.port(),
+               "POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
   EXPECT_EQ(a.substr(0, 12), "HTTP/1.1 201");
   EXPECT_NE(a.find("got hello"), std::string::npos);
   // A HEAD is a GET without the body.
@@ -130,16 +131,21 @@ TEST_F(HttpServerTest, BodiesOverTheLimitAreRefusedInEveryEncoding) {
             "HTTP/1.1 413");
   // Chunked: 600 + 600 bytes.
   std::string chunk = "258\r\n" + std::string(600, 'a') + "\r\n";
-  std::string a = Exchange(server_.port(), "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                           "Connection: close\r\n\r\n" + chunk + chunk + "0\r\n\r\n");
+  std::string a = Exchange(server_.port(),
+                           "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                           "Connection: close\r\n\r\n" +
+                               chunk + chunk + "0\r\n\r\n");
   EXPECT_EQ(a.substr(0, 12), "HTTP/1.1 413");
   // At the limit, chunked: accepted whole.
-  a = Exchange(server_.port(), "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
-                                   chunk + "190\r\n" + std::string(400, 'b') + "\r\n0\r\n\r\n");
+  a = Exchange(server_.port(),
+               "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunk +
+                   "190\r\n" + std::string(400, 'b') + "\r\n0\r\n\r\n");
   EXPECT_NE(a.find("\r\n\r\n1000"), std::string::npos) << a;
   // Form-encoded bodies have the same limit, not a smaller one of their own.
-  a = Exchange(server_.port(), "POST /p HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                               "Content-Length: 900\r\nConnection: close\r\n\r\n" + std::string(900, 'c'));
+  a = Exchange(server_.port(),
+               "POST /p HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+               "Content-Length: 900\r\nConnection: close\r\n\r\n" +
+                   std::string(900, 'c'));
   EXPECT_NE(a.find("\r\n\r\n900"), std::string::npos) << a;
   EXPECT_EQ(handled.load(), 2);
 }

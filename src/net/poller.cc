@@ -19,7 +19,8 @@ Status Poller::Add(int fd, uint32_t events, void* tag) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = tag;
-  if (epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0) return Error::Io(fmt::format("epoll_ctl add: {}", std::strerror(errno)));
+  if (epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+    return Error::Io(fmt::format("epoll_ctl add: {}", std::strerror(errno)));
   return Status::Ok();
 }
 
@@ -27,7 +28,8 @@ Status Poller::Modify(int fd, uint32_t events, void* tag) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = tag;
-  if (epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0) return Error::Io(fmt::format("epoll_ctl mod: {}", std::strerror(errno)));
+  if (epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0)
+    return Error::Io(fmt::format("epoll_ctl mod: {}", std::strerror(errno)));
   return Status::Ok();
 }
 

@@ -24,7 +24,8 @@ Result<TlsContext*> TlsContext::Create(bool verify, const std::vector<std::strin
       wire.push_back(static_cast<char>(p.size()));
       wire += p;
     }
-    SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<unsigned>(wire.size()));
+    SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned>(wire.size()));
   }
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // Buffers are released between records: at 10,000 connections that is the difference
@@ -49,8 +50,8 @@ SSL* TlsContext::NewSession(int fd, const std::string& server_name) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;
   SSL_set_fd(ssl, fd);
-  bool is_ip = server_name.find(':') != std::string::npos ||
-               server_name.find_first_not_of("0123456789.") == std::string::npos;
+  bool is_ip =
+      server_name.find(':') != std::string::npos || server_name.find_first_not_of("0123456789.") == std::string::npos;
   if (!is_ip) SSL_set_tlsext_host_name(ssl, server_name.c_str());  // SNI takes names only
   if (verify_) {
     if (is_ip) {

@@ -17,7 +17,8 @@ Result<Url> ParseUrl(std::string_view text) {
   };
   Url u;
   size_t sep = text.find("://");
-  if (sep == std::string_view::npos) return bad("expected http://host[:port]/path or https://... (ws:// or wss:// for WebSocket)");
+  if (sep == std::string_view::npos)
+    return bad("expected http://host[:port]/path or https://... (ws:// or wss:// for WebSocket)");
   u.scheme = std::string(text.substr(0, sep));
   for (char& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (u.scheme != "http" && u.scheme != "https" && u.scheme != "ws" && u.scheme != "wss") {
@@ -28,7 +29,8 @@ Result<Url> ParseUrl(std::string_view text) {
   std::string_view authority = rest.substr(0, path_at);
   std::string_view path = path_at == std::string_view::npos ? std::string_view("/") : rest.substr(path_at);
   if (size_t hash = path.find('#'); hash != std::string_view::npos) path = path.substr(0, hash);
-  if (authority.find('@') != std::string_view::npos) return bad("credentials in the URL are not supported; use -H 'Authorization: ...'");
+  if (authority.find('@') != std::string_view::npos)
+    return bad("credentials in the URL are not supported; use -H 'Authorization: ...'");
   std::string_view port_text;
   if (authority.starts_with("[")) {
     size_t close = authority.find(']');
@@ -61,8 +63,10 @@ Result<Url> ParseUrl(std::string_view text) {
   } else {
     u.port = u.tls() ? 443 : 80;
   }
-  if (path.starts_with("?")) u.path = "/" + std::string(path);
-  else u.path = std::string(path);
+  if (path.starts_with("?"))
+    u.path = "/" + std::string(path);
+  else
+    u.path = std::string(path);
   for (char c : u.path) {
     if (c == ' ' || c == '\r' || c == '\n') return bad("path must be percent-encoded (found whitespace)");
   }

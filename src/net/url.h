@@ -11,10 +11,10 @@
 namespace loadcell {
 
 struct Url {
-  std::string scheme;   // "http", "https", "ws" or "wss"
-  std::string host;     // without brackets for IPv6
+  std::string scheme;  // "http", "https", "ws" or "wss"
+  std::string host;    // without brackets for IPv6
   uint16_t port = 0;
-  std::string path;     // origin-form: "/path?query", at least "/"
+  std::string path;  // origin-form: "/path?query", at least "/"
   bool tls() const { return scheme == "https" || scheme == "wss"; }
   bool websocket() const { return scheme == "ws" || scheme == "wss"; }
   // Host header value: host, bracketed for IPv6, with the port when not the default.

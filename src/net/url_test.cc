@@ -29,9 +29,11 @@ TEST(ParseUrl, Basics) {
 
 TEST(ParseUrl, Errors) {
   EXPECT_EQ(ParseUrl("localhost:8080").error().message,
-            "invalid URL \"localhost:8080\": expected http://host[:port]/path or https://... (ws:// or wss:// for WebSocket)");
+            "invalid URL \"localhost:8080\": expected http://host[:port]/path or https://... (ws:// or wss:// for "
+            "WebSocket)");
   EXPECT_EQ(ParseUrl("ftp://x").error().message, "invalid URL \"ftp://x\": scheme must be http, https, ws or wss");
-  EXPECT_EQ(ParseUrl("http://h:99999/").error().message, "invalid URL \"http://h:99999/\": port must be a number 1-65535");
+  EXPECT_EQ(ParseUrl("http://h:99999/").error().message,
+            "invalid URL \"http://h:99999/\": port must be a number 1-65535");
   EXPECT_FALSE(ParseUrl("http:///x").ok());
   EXPECT_FALSE(ParseUrl("http://h:/").ok());
   EXPECT_FALSE(ParseUrl("http://u:p@h/").ok());

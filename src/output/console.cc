@@ -45,7 +45,8 @@ std::string FormatSummary(const RunResult& r) {
   }
   if (r.interrupted) out += "  interrupted: results cover the run up to the interruption\n";
   out += "\n";
-  LatencyBlock(out, r.open_model() ? "Latency (http_req_duration, from intended send time)" : "Latency (http_req_duration)",
+  LatencyBlock(out,
+               r.open_model() ? "Latency (http_req_duration, from intended send time)" : "Latency (http_req_duration)",
                r.totals.duration);
   if (r.open_model()) {
     LatencyBlock(out, "Service time (from actual send)", r.totals.service);

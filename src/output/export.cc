@@ -47,7 +47,8 @@ json CountersJson(const Counters& c) {
   j["responses"] = c.responses;
   j["failed"] = c.failed;
   json f = json::object();
-  for (int k = 0; k < kFailureKinds; ++k) f[FailureName(static_cast<FailureKind>(k))] = c.failures[static_cast<size_t>(k)];
+  for (int k = 0; k < kFailureKinds; ++k)
+    f[FailureName(static_cast<FailureKind>(k))] = c.failures[static_cast<size_t>(k)];
   j["errors"] = f;
   json s = json::object();
   for (size_t i = 0; i < c.status.size(); ++i) {
@@ -97,14 +98,23 @@ json FullJson(const RunResult& r) {
   const QuickMeta& m = r.meta;
   json j;
   j["schema"] = "loadcell.quick/v1";
-  j["meta"] = {{"version", m.version},       {"command_line", m.command_line}, {"host", m.hostname},
-               {"url", m.url},               {"method", m.method},             {"mode", m.mode},
-               {"connections", m.connections}, {"threads", m.threads},         {"rate", m.rate},
+  j["meta"] = {{"version", m.version},
+               {"command_line", m.command_line},
+               {"host", m.hostname},
+               {"url", m.url},
+               {"method", m.method},
+               {"mode", m.mode},
+               {"connections", m.connections},
+               {"threads", m.threads},
+               {"rate", m.rate},
                {"duration_s", static_cast<double>(m.duration) / 1e9},
                {"warmup_s", static_cast<double>(m.warmup) / 1e9},
                {"timeout_s", static_cast<double>(m.timeout) / 1e9},
-               {"seed", m.seed},             {"start", Iso8601(m.start_wall)}, {"end", Iso8601(m.end_wall)},
-               {"measured_s", r.measured_s}, {"interrupted", r.interrupted}};
+               {"seed", m.seed},
+               {"start", Iso8601(m.start_wall)},
+               {"end", Iso8601(m.end_wall)},
+               {"measured_s", r.measured_s},
+               {"interrupted", r.interrupted}};
   j["metrics"] = SummaryExport(r)["metrics"];
   j["counters"] = CountersJson(r.totals.counters);
   j["histograms"] = {{"unit", "us"},

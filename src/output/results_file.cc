@@ -6,12 +6,12 @@
 
 #include <fmt/format.h>
 
-#include "scenario/threshold.h"
-#include "scenario/threshold_eval.h"
 #include "metrics/hdr_codec.h"
 #include "output/export.h"
 #include "output/run_summary.h"
 #include "scenario/loader.h"
+#include "scenario/threshold.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell {
 // (below, beside the meta record it reads)
@@ -42,13 +42,15 @@ Result<MetricKind> KindFromName(const std::string& s) {
 }
 
 json StatsJson(const SeriesStats& s) {
-  return {{"reqs", s.reqs}, {"failed", s.failed}, {"avg", s.avg}, {"p50", s.p50}, {"p90", s.p90},
-          {"p95", s.p95},   {"p99", s.p99},       {"max", s.max}};
+  return {{"reqs", s.reqs}, {"failed", s.failed}, {"avg", s.avg}, {"p50", s.p50},
+          {"p90", s.p90},   {"p95", s.p95},       {"p99", s.p99}, {"max", s.max}};
 }
 
 // In the series, per-name stats are arrays in kSeriesFields order: a 1-hour run with 50
 // request names has 180,000 of them, and objects would multiply the file and parse time.
-json StatsArray(const SeriesStats& s) { return json::array({s.reqs, s.failed, s.avg, s.p50, s.p90, s.p95, s.p99, s.max}); }
+json StatsArray(const SeriesStats& s) {
+  return json::array({s.reqs, s.failed, s.avg, s.p50, s.p90, s.p95, s.p99, s.max});
+}
 
 SeriesStats StatsFromArray(const json& a) {
   if (!a.is_array() || a.size() != 8) throw std::invalid_argument("a by_name entry must be an array of 8 numbers");
@@ -119,7 +121,8 @@ RunMeta MetaFromJson(const json& j) {
   m.vus_max = j.value("vus_max", int64_t{0});
   m.interrupted_iterations = j.value("interrupted_iterations", int64_t{0});
   for (const json& s : j.at("scenarios")) {
-    m.scenarios.push_back({s.at("name").get<std::string>(), s.at("executor").get<std::string>(), s.value("planned_s", 0.0)});
+    m.scenarios.push_back(
+        {s.at("name").get<std::string>(), s.at("executor").get<std::string>(), s.value("planned_s", 0.0)});
   }
   m.tag_keys = j.at("tag_keys").get<std::vector<std::string>>();
   m.complete = j.value("complete", true);
@@ -149,7 +152,9 @@ Status StoreFromJson(const json& entries, MetricStore* store) {
     a.max = e.value("max", 0.0);
     if (a.kind == MetricKind::kTrend) {
       auto h = DecodeHdrBase64(e.at("hdr").get<std::string>());
-      if (!h.ok()) return Error::InvalidArgument(fmt::format("histogram of {}: {}", e.at("metric").get<std::string>(), h.error().message));
+      if (!h.ok())
+        return Error::InvalidArgument(
+            fmt::format("histogram of {}: {}", e.at("metric").get<std::string>(), h.error().message));
       a.trend = std::make_unique<HdrHistogram>(std::move(h).value());
       if (e.contains("max_us")) a.trend->RestoreExtremes(e.at("min_us").get<int64_t>(), e.at("max_us").get<int64_t>());
     }
@@ -175,7 +180,8 @@ std::vector<ThresholdOutcome> ThresholdsFromJson(const json& j) {
 json ThresholdsJson(const std::vector<ThresholdOutcome>& ts) {
   json out = json::array();
   for (const ThresholdOutcome& t : ts) {
-    out.push_back({{"metric", t.key}, {"expr", t.expr}, {"ok", t.ok}, {"no_data", t.no_data}, {"observed", t.observed}});
+    out.push_back(
+        {{"metric", t.key}, {"expr", t.expr}, {"ok", t.ok}, {"no_data", t.no_data}, {"observed", t.observed}});
   }
   return out;
 }
@@ -191,7 +197,9 @@ class SeriesSax {
   bool null() { return In() ? Num(0) : dom_.null(); }
   bool boolean(bool v) { return In() ? Num(v ? 1 : 0) : dom_.boolean(v); }
   bool number_integer(json::number_integer_t v) { return In() ? Num(static_cast<double>(v)) : dom_.number_integer(v); }
-  bool number_unsigned(json::number_unsigned_t v) { return In() ? Num(static_cast<double>(v)) : dom_.number_unsigned(v); }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return In() ? Num(static_cast<double>(v)) : dom_.number_unsigned(v);
+  }
   bool number_float(json::number_float_t v, const json::string_t& s) { return In() ? Num(v) : dom_.number_float(v, s); }
   bool string(json::string_t& v) { return In() ? Fail("unexpected string in the series") : dom_.string(v); }
   bool binary(json::binary_t& v) { return In() ? Fail("unexpected binary") : dom_.binary(v); }
@@ -241,7 +249,8 @@ class SeriesSax {
     if (!In()) return dom_.key(k);
     if (depth_ == 3) {
       key_ = k;
-      if (k == "by_name" || k == "by_scenario" || k == "errors" || k == "resources" || k == "vus_by_scenario") section_ = k;
+      if (k == "by_name" || k == "by_scenario" || k == "errors" || k == "resources" || k == "vus_by_scenario")
+        section_ = k;
     } else if (depth_ == 4) {
       key_ = k;
     }
@@ -263,24 +272,42 @@ class SeriesSax {
     SeriesPoint& p = series.back();
     if (depth_ == 3) {
       auto i = [v] { return static_cast<int64_t>(v); };
-      if (key_ == "t") p.t = i();
-      else if (key_ == "dur") p.dur = v;
-      else if (key_ == "vus") p.vus = v;
-      else if (key_ == "iteration_avg_ms") p.iteration_avg_ms = v;
-      else if (key_ == "iterations") p.iterations = i();
-      else if (key_ == "dropped") p.dropped = i();
-      else if (key_ == "checks_pass") p.checks_pass = i();
-      else if (key_ == "checks_fail") p.checks_fail = i();
-      else if (key_ == "data_sent") p.data_sent = i();
-      else if (key_ == "data_received") p.data_received = i();
-      else if (key_ == "reqs") p.all.reqs = i();
-      else if (key_ == "failed") p.all.failed = i();
-      else if (key_ == "avg") p.all.avg = v;
-      else if (key_ == "p50") p.all.p50 = v;
-      else if (key_ == "p90") p.all.p90 = v;
-      else if (key_ == "p95") p.all.p95 = v;
-      else if (key_ == "p99") p.all.p99 = v;
-      else if (key_ == "max") p.all.max = v;
+      if (key_ == "t")
+        p.t = i();
+      else if (key_ == "dur")
+        p.dur = v;
+      else if (key_ == "vus")
+        p.vus = v;
+      else if (key_ == "iteration_avg_ms")
+        p.iteration_avg_ms = v;
+      else if (key_ == "iterations")
+        p.iterations = i();
+      else if (key_ == "dropped")
+        p.dropped = i();
+      else if (key_ == "checks_pass")
+        p.checks_pass = i();
+      else if (key_ == "checks_fail")
+        p.checks_fail = i();
+      else if (key_ == "data_sent")
+        p.data_sent = i();
+      else if (key_ == "data_received")
+        p.data_received = i();
+      else if (key_ == "reqs")
+        p.all.reqs = i();
+      else if (key_ == "failed")
+        p.all.failed = i();
+      else if (key_ == "avg")
+        p.all.avg = v;
+      else if (key_ == "p50")
+        p.all.p50 = v;
+      else if (key_ == "p90")
+        p.all.p90 = v;
+      else if (key_ == "p95")
+        p.all.p95 = v;
+      else if (key_ == "p99")
+        p.all.p99 = v;
+      else if (key_ == "max")
+        p.all.max = v;
       return true;
     }
     if (depth_ == 4 && section_ == "by_scenario") {
@@ -333,7 +360,8 @@ json FindingsJson(const RunResults& r) {
 json ApdexJson(const RunResults& r) {
   json by = json::object();
   for (const auto& [name, a] : r.apdex) {
-    by[name] = {{"score", a.score}, {"satisfied", a.satisfied}, {"tolerating", a.tolerating}, {"frustrated", a.frustrated}};
+    by[name] = {
+        {"score", a.score}, {"satisfied", a.satisfied}, {"tolerating", a.tolerating}, {"frustrated", a.frustrated}};
   }
   return {{"t_ms", r.apdex_t_ms}, {"by_name", by}};
 }
@@ -343,20 +371,22 @@ void ExtrasFromJson(const json& j, RunResults* r) {
   if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
   if (j.contains("faults")) r->faults = FaultsFromJson(j.at("faults"));
   if (j.contains("findings")) {
-    for (const json& f : j.at("findings")) r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});
+    for (const json& f : j.at("findings"))
+      r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});
   }
   if (j.contains("apdex")) {
     r->apdex_t_ms = j.at("apdex").value("t_ms", 0.0);
     for (const auto& [name, a] : j.at("apdex").at("by_name").items()) {
-      r->apdex[name] = {a.at("score").get<double>(), a.at("satisfied").get<int64_t>(), a.at("tolerating").get<int64_t>(),
-                        a.at("frustrated").get<int64_t>()};
+      r->apdex[name] = {a.at("score").get<double>(), a.at("satisfied").get<int64_t>(),
+                        a.at("tolerating").get<int64_t>(), a.at("frustrated").get<int64_t>()};
     }
   }
 }
 
 Result<RunResults> FromDocument(const json& doc, std::vector<SeriesPoint> series) {
   if (!doc.is_object() || doc.value("schema", "") != kResultsSchema) {
-    return Error::InvalidArgument(fmt::format("not a loadcell results document (expected \"schema\": \"{}\")", kResultsSchema));
+    return Error::InvalidArgument(
+        fmt::format("not a loadcell results document (expected \"schema\": \"{}\")", kResultsSchema));
   }
   RunResults r;
   r.meta = MetaFromJson(doc.at("meta"));
@@ -404,7 +434,8 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
       std::string type = j.at("type").get<std::string>();
       if (type == "meta") {
         if (j.value("schema", "") != kResultsSchema) {
-          return Error::InvalidArgument(fmt::format("{}:{}: unsupported schema (expected {})", name, line_no, kResultsSchema));
+          return Error::InvalidArgument(
+              fmt::format("{}:{}: unsupported schema (expected {})", name, line_no, kResultsSchema));
         }
         r.meta = MetaFromJson(j.at("meta"));
         have_meta = true;
@@ -448,8 +479,10 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
     double vus_max = 0;
     for (const SeriesPoint& p : r.series) vus_max = std::max(vus_max, p.vus);
     r.meta.vus_max = static_cast<int64_t>(vus_max);
-    r.messages.push_back(fmt::format("this run ended without its final record after {} complete seconds "
-                                     "(killed?): results are rebuilt from the per-second records", r.series.size()));
+    r.messages.push_back(
+        fmt::format("this run ended without its final record after {} complete seconds "
+                    "(killed?): results are rebuilt from the per-second records",
+                    r.series.size()));
     r.thresholds = JudgeDeclaredThresholds(r.meta, r.store);
   }
   return r;
@@ -457,9 +490,7 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
 
 }  // namespace
 
-std::string DumpJson(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
+std::string DumpJson(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
 
 // The declared thresholds judged on what a stream cut short holds: those whose metric it
 // has are judged; the others are "no data" — never a pass the stream cannot show.
@@ -470,7 +501,8 @@ std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const
     auto sel = ParseMetricSelector(key);
     auto e = ParseThresholdExpr(expr);
     if (!sel.ok() || !e.ok()) continue;
-    auto it = std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == key; });
+    auto it =
+        std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == key; });
     if (it == def.thresholds.end()) {
       ThresholdDef t;
       t.key = key;
@@ -494,24 +526,24 @@ json MetaJson(const RunMeta& m) {
     scenarios.push_back({{"name", s.name}, {"executor", s.executor}, {"planned_s", s.planned_s}});
   }
   json j = {{"test", m.test},
-          {"file", m.file},
-          {"file_sha256", m.file_sha256},
-          {"version", m.version},
-          {"host", m.host},
-          {"command_line", m.command_line},
-          {"seed", m.seed},
-          {"start", Iso8601(m.start_unix)},
-          {"end", Iso8601(m.end_unix)},
-          {"start_unix", m.start_unix},
-          {"end_unix", m.end_unix},
-          {"duration_s", m.duration_s},
-          {"interrupted", m.interrupted},
-          {"aborted_by", m.aborted_by},
-          {"vus_max", m.vus_max},
-          {"interrupted_iterations", m.interrupted_iterations},
-          {"scenarios", scenarios},
-          {"tag_keys", m.tag_keys},
-          {"complete", m.complete}};
+            {"file", m.file},
+            {"file_sha256", m.file_sha256},
+            {"version", m.version},
+            {"host", m.host},
+            {"command_line", m.command_line},
+            {"seed", m.seed},
+            {"start", Iso8601(m.start_unix)},
+            {"end", Iso8601(m.end_unix)},
+            {"start_unix", m.start_unix},
+            {"end_unix", m.end_unix},
+            {"duration_s", m.duration_s},
+            {"interrupted", m.interrupted},
+            {"aborted_by", m.aborted_by},
+            {"vus_max", m.vus_max},
+            {"interrupted_iterations", m.interrupted_iterations},
+            {"scenarios", scenarios},
+            {"tag_keys", m.tag_keys},
+            {"complete", m.complete}};
   if (!m.segment.empty()) {
     j["segment"] = m.segment;
     j["segments"] = m.segments;
@@ -581,13 +613,9 @@ json ResultsSummaryJson(const RunResults& r) {
     row["failed_rate"] = b.failed_rate;
     breakdowns.push_back(std::move(row));
   }
-  json doc = {{"schema", kResultsSchema},
-          {"meta", MetaJson(r.meta)},
-          {"thresholds", ThresholdsJson(r.thresholds)},
-          {"checks", checks},
-          {"breakdowns", breakdowns},
-          {"metrics", TestSummaryExport(r)["metrics"]},
-          {"messages", r.messages}};
+  json doc = {{"schema", kResultsSchema}, {"meta", MetaJson(r.meta)}, {"thresholds", ThresholdsJson(r.thresholds)},
+              {"checks", checks},         {"breakdowns", breakdowns}, {"metrics", TestSummaryExport(r)["metrics"]},
+              {"messages", r.messages}};
   if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
   doc["findings"] = FindingsJson(r);
   if (!r.faults.empty()) doc["faults"] = FaultsJson(r.faults);
@@ -621,7 +649,8 @@ Result<RunResults> ParseResults(std::string_view text, const std::string& name, 
     return Error::InvalidArgument(fmt::format("{}: {}", name, e.what()));
   }
   if (!parsed || !sax.error.empty()) {
-    return Error::InvalidArgument(fmt::format("{}: {}", name, sax.error.empty() ? "not valid JSON or NDJSON" : sax.error));
+    return Error::InvalidArgument(
+        fmt::format("{}: {}", name, sax.error.empty() ? "not valid JSON or NDJSON" : sax.error));
   }
   try {
     auto r = FromDocument(sax.doc, std::move(sax.series));
@@ -699,7 +728,8 @@ Status NdjsonWriter::Finish(const RunResults& r) {
   Status s = failed_ ? Status(Error::Io(fmt::format("{} (the stream holds its first {} complete seconds)", error_,
                                                     seconds_written_)))
                      : WriteLine(end);
-  if (f_ != nullptr && std::fclose(f_) != 0 && s.ok()) s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  if (f_ != nullptr && std::fclose(f_) != 0 && s.ok())
+    s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
   f_ = nullptr;
   return s;
 }

@@ -53,7 +53,7 @@ class NdjsonWriter : public RunObserver {
   FILE* f_ = nullptr;
   bool failed_ = false;
   bool failed_reported_ = false;
-  std::string error_;        // the first write error, with its reason
+  std::string error_;  // the first write error, with its reason
   int64_t seconds_written_ = 0;
 };
 

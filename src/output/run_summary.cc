@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "scenario/threshold.h"
 #include "common/units.h"
+#include "scenario/threshold.h"
 
 namespace loadcell {
 namespace {
@@ -25,9 +25,7 @@ json MetricJson(const SeriesAggregate& a, double secs) {
            {"passes", a.passes},
            {"fails", a.count - a.passes}};
       break;
-    case MetricKind::kGauge:
-      j = {{"value", a.value}, {"min", a.min}, {"max", a.max}};
-      break;
+    case MetricKind::kGauge: j = {{"value", a.value}, {"min", a.min}, {"max", a.max}}; break;
     case MetricKind::kTrend: {
       const HdrHistogram* h = a.trend.get();
       auto ms = [](double us) { return us / 1000.0; };
@@ -39,7 +37,8 @@ json MetricJson(const SeriesAggregate& a, double secs) {
       j["min"] = ms(static_cast<double>(h->min()));
       j["med"] = ms(static_cast<double>(h->ValueAtPercentile(50)));
       j["max"] = ms(static_cast<double>(h->max()));
-      for (double p : {50.0, 90.0, 95.0, 99.0, 99.9}) j[fmt::format("p({})", p)] = ms(static_cast<double>(h->ValueAtPercentile(p)));
+      for (double p : {50.0, 90.0, 95.0, 99.0, 99.9})
+        j[fmt::format("p({})", p)] = ms(static_cast<double>(h->ValueAtPercentile(p)));
       break;
     }
   }
@@ -60,8 +59,7 @@ std::string TrendLine(const SeriesAggregate& a) {
 
 std::string BreakdownLine(const BreakdownRow& row) {
   return fmt::format("    {:<24} {:>8} reqs  {:>9.2f}/s  p95 {:>9}  failed {:.2f}%\n", row.value, row.reqs, row.rate,
-                     row.has_latency ? FormatDuration(static_cast<Nanos>(row.latency.p95 * 1e6))
-                         : std::string("-"),
+                     row.has_latency ? FormatDuration(static_cast<Nanos>(row.latency.p95 * 1e6)) : std::string("-"),
                      100.0 * row.failed_rate);
 }
 
@@ -107,8 +105,10 @@ std::string FormatTestSummary(const RunResults& r) {
   if (!r.thresholds.empty()) {
     out += "\n  thresholds\n";
     for (const ThresholdOutcome& t : r.thresholds) {
-      if (t.no_data && t.ok) out += fmt::format("    ? {}: {} (no data)\n", t.key, t.expr);
-      else out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
+      if (t.no_data && t.ok)
+        out += fmt::format("    ? {}: {} (no data)\n", t.key, t.expr);
+      else
+        out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
     }
     for (const ThresholdOutcome& t : r.thresholds) {
       if (t.no_data) {
@@ -130,7 +130,8 @@ std::string FormatTestSummary(const RunResults& r) {
                    : fmt::format("{} {:.2f}/s", a.count, secs > 0 ? static_cast<double>(a.count) / secs : 0);
         break;
       case MetricKind::kRate:
-        line = fmt::format("{:.2f}% ({} of {})", a.count ? 100.0 * static_cast<double>(a.passes) / static_cast<double>(a.count) : 0.0,
+        line = fmt::format("{:.2f}% ({} of {})",
+                           a.count ? 100.0 * static_cast<double>(a.passes) / static_cast<double>(a.count) : 0.0,
                            a.passes, a.count);
         break;
       case MetricKind::kTrend: line = TrendLine(a); break;
@@ -171,8 +172,8 @@ std::string FormatTestSummary(const RunResults& r) {
   if (!r.apdex.empty()) {
     out += fmt::format("\n  apdex (T = {:g} ms)\n", r.apdex_t_ms);
     for (const auto& [name, a] : r.apdex) {
-      out += fmt::format("    {:<24} {:.3f}  ({} satisfied, {} tolerating, {} frustrated)\n", name, a.score, a.satisfied,
-                         a.tolerating, a.frustrated);
+      out += fmt::format("    {:<24} {:.3f}  ({} satisfied, {} tolerating, {} frustrated)\n", name, a.score,
+                         a.satisfied, a.tolerating, a.frustrated);
     }
   }
   if (!r.findings.empty()) {
@@ -184,8 +185,9 @@ std::string FormatTestSummary(const RunResults& r) {
     out += "\n  capacity search\n";
     out += fmt::format("    {:>10} {:>10} {:>9} {:>8}  {}\n", "rate/s", "reqs", "p99", "failed", "verdict");
     for (const CapacityStep& s : c.steps) {
-      out += fmt::format("    {:>10.1f} {:>10} {:>7.2f}ms {:>7.2f}%  {}{}\n", s.rate, s.reqs, s.p99_ms, 100 * s.error_rate,
-                         s.passed ? "✓ passed" : "✗ " + s.failed, s.generator_limited ? " (generator limit)" : "");
+      out +=
+          fmt::format("    {:>10.1f} {:>10} {:>7.2f}ms {:>7.2f}%  {}{}\n", s.rate, s.reqs, s.p99_ms, 100 * s.error_rate,
+                      s.passed ? "✓ passed" : "✗ " + s.failed, s.generator_limited ? " (generator limit)" : "");
     }
     out += c.found ? fmt::format("    max rate {:.1f}/s (p99 {:.2f} ms, {:.2f}% failed): {}\n", c.max_rate, c.p99_ms,
                                  100 * c.error_rate, c.why)
@@ -193,12 +195,14 @@ std::string FormatTestSummary(const RunResults& r) {
   }
   if (!r.faults.empty()) {
     out += "\n  faults (injected)\n";
-    out += fmt::format("    {:<10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8} {:>9}  {}\n", "kind", "at", "for", "onset", "worst p99",
-                       "errors", "failed", "recovery", "scenario");
-    auto secs = [](const std::optional<double>& v, const char* none) { return v ? fmt::format("{:.0f}s", *v) : std::string(none); };
+    out += fmt::format("    {:<10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8} {:>9}  {}\n", "kind", "at", "for", "onset",
+                       "worst p99", "errors", "failed", "recovery", "scenario");
+    auto secs = [](const std::optional<double>& v, const char* none) {
+      return v ? fmt::format("{:.0f}s", *v) : std::string(none);
+    };
     for (const FaultReport& f : r.faults) {
-      out += fmt::format("    {:<10} {:>6.1f}s {:>6.1f}s {:>7} {:>9.2f}ms {:>7.2f}% {:>8} {:>9}  {}\n", f.kind, f.at_s, f.duration_s,
-                         secs(f.onset_s, "none"), f.worst_p99_ms, 100 * f.worst_error_rate, f.failed,
+      out += fmt::format("    {:<10} {:>6.1f}s {:>6.1f}s {:>7} {:>9.2f}ms {:>7.2f}% {:>8} {:>9}  {}\n", f.kind, f.at_s,
+                         f.duration_s, secs(f.onset_s, "none"), f.worst_p99_ms, 100 * f.worst_error_rate, f.failed,
                          secs(f.recovery_s, "not seen"), f.scenario.empty() ? "all" : f.scenario);
     }
   }
@@ -214,11 +218,16 @@ std::string FormatTestSummary(const RunResults& r) {
 json CapacityJson(const CapacityReport& c) {
   json steps = json::array();
   for (const CapacityStep& s : c.steps) {
-    steps.push_back({{"rate", s.rate}, {"passed", s.passed}, {"generator_limited", s.generator_limited},
-                     {"p99_ms", s.p99_ms}, {"error_rate", s.error_rate}, {"reqs", s.reqs}, {"failed", s.failed}});
+    steps.push_back({{"rate", s.rate},
+                     {"passed", s.passed},
+                     {"generator_limited", s.generator_limited},
+                     {"p99_ms", s.p99_ms},
+                     {"error_rate", s.error_rate},
+                     {"reqs", s.reqs},
+                     {"failed", s.failed}});
   }
-  return {{"found", c.found}, {"max_rate", c.max_rate}, {"p99_ms", c.p99_ms}, {"error_rate", c.error_rate},
-          {"steps", steps}, {"why", c.why}};
+  return {{"found", c.found},           {"max_rate", c.max_rate}, {"p99_ms", c.p99_ms},
+          {"error_rate", c.error_rate}, {"steps", steps},         {"why", c.why}};
 }
 
 CapacityReport CapacityFromJson(const json& j) {
@@ -257,9 +266,10 @@ json TestSummaryExport(const RunResults& r) {
     metrics[key]["thresholds"][o.expr] = {{"ok", o.ok}};
     if (o.no_data) metrics[key]["thresholds"][o.expr]["no_data"] = true;
   }
-  json out = {{"metrics", metrics},
-              {"state", {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted},
-                         {"aborted_by", r.meta.aborted_by}}}};
+  json out = {
+      {"metrics", metrics},
+      {"state",
+       {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted}, {"aborted_by", r.meta.aborted_by}}}};
   if (r.capacity) out["capacity"] = CapacityJson(*r.capacity);
   if (!r.faults.empty()) out["faults"] = FaultsJson(r.faults);
   return out;
@@ -286,7 +296,9 @@ json FaultsJson(const std::vector<FaultReport>& faults) {
 
 std::vector<FaultReport> FaultsFromJson(const json& j) {
   std::vector<FaultReport> out;
-  auto opt = [](const json& v) { return v.is_null() ? std::optional<double>() : std::optional<double>(v.get<double>()); };
+  auto opt = [](const json& v) {
+    return v.is_null() ? std::optional<double>() : std::optional<double>(v.get<double>());
+  };
   for (const json& f : j) {
     FaultReport r;
     r.kind = f.at("kind").get<std::string>();

@@ -23,8 +23,10 @@ Status Set(ProxyFault& f, const std::string& key, const std::string& value, bool
   };
   if (key == "kind") {
     static const std::vector<std::pair<std::string, FaultDef::Kind>> kKinds = {
-        {"blackhole", FaultDef::Kind::kBlackhole}, {"latency", FaultDef::Kind::kLatency},
-        {"reset", FaultDef::Kind::kReset}, {"bandwidth", FaultDef::Kind::kBandwidth}};
+        {"blackhole", FaultDef::Kind::kBlackhole},
+        {"latency", FaultDef::Kind::kLatency},
+        {"reset", FaultDef::Kind::kReset},
+        {"bandwidth", FaultDef::Kind::kBandwidth}};
     for (const auto& [name, kind] : kKinds) {
       if (name == value) {
         f.def.kind = kind;
@@ -57,15 +59,18 @@ Status Set(ProxyFault& f, const std::string& key, const std::string& value, bool
     f.def.rate = *b;
     return Status::Ok();
   }
-  return Error::InvalidArgument(fmt::format("unknown key `{}` (kind, at, duration, latency, jitter, probability, rate)", key));
+  return Error::InvalidArgument(
+      fmt::format("unknown key `{}` (kind, at, duration, latency, jitter, probability, rate)", key));
 }
 
 Status CheckFault(const ProxyFault& f, bool have_kind) {
   if (!have_kind) return Error::InvalidArgument("missing kind (blackhole, latency, reset or bandwidth)");
   const FaultDef& d = f.def;
-  if (d.kind == FaultDef::Kind::kLatency && d.latency == 0) return Error::InvalidArgument("a latency fault needs latency");
+  if (d.kind == FaultDef::Kind::kLatency && d.latency == 0)
+    return Error::InvalidArgument("a latency fault needs latency");
   if (d.jitter > d.latency) return Error::InvalidArgument("jitter: must not exceed latency");
-  if (d.kind == FaultDef::Kind::kBandwidth && d.rate == 0) return Error::InvalidArgument("a bandwidth fault needs rate");
+  if (d.kind == FaultDef::Kind::kBandwidth && d.rate == 0)
+    return Error::InvalidArgument("a bandwidth fault needs rate");
   return Status::Ok();
 }
 
@@ -91,7 +96,8 @@ Result<ProxyFault> ParseProxyFault(const std::string& spec) {
 }
 
 Result<ProxyFault> ProxyFaultFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return Error::InvalidArgument("a fault is a JSON object: {\"kind\": \"latency\", \"latency\": \"100ms\"}");
+  if (!j.is_object())
+    return Error::InvalidArgument("a fault is a JSON object: {\"kind\": \"latency\", \"latency\": \"100ms\"}");
   ProxyFault f;
   f.until_removed = true;
   f.def.duration = kForever;

@@ -21,7 +21,7 @@ namespace loadcell {
 
 struct ProxyFault {
   int64_t id = 0;
-  FaultDef def;      // kind and its parameters; `at`/`duration` on the proxy's timeline
+  FaultDef def;                // kind and its parameters; `at`/`duration` on the proxy's timeline
   bool until_removed = false;  // no duration: active until DELETE
 };
 

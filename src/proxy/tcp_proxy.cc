@@ -25,15 +25,15 @@ struct Side {
   Pipe* pipe = nullptr;
   bool is_client = false;
   int fd = -1;
-  std::string out;      // to write to this side
-  bool eof = false;     // this side sent FIN
-  bool shut = false;    // we sent FIN to this side
+  std::string out;    // to write to this side
+  bool eof = false;   // this side sent FIN
+  bool shut = false;  // we sent FIN to this side
   uint32_t interest = 0;
 };
 
 struct Pipe {
   Side client, up;
-  bool started = false;     // upstream connect issued
+  bool started = false;  // upstream connect issued
   bool connecting = false;
   bool dead = false;
   std::deque<std::pair<Nanos, std::string>> delayed;  // upstream -> client, held by a latency fault

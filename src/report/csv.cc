@@ -17,9 +17,9 @@ std::string Field(const std::string& s) {
 }
 
 std::string Row(int64_t t, double dur, double vus, const std::string& name, const SeriesStats& s) {
-  return fmt::format("{},{:g},{:g},{},{},{:.3f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f}\n", t, dur, vus, Field(name),
-                     s.reqs, dur > 0 ? static_cast<double>(s.reqs) / dur : 0.0, s.failed, s.avg, s.p50, s.p90, s.p95,
-                     s.p99, s.max);
+  return fmt::format("{},{:g},{:g},{},{},{:.3f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f}\n", t, dur, vus,
+                     Field(name), s.reqs, dur > 0 ? static_cast<double>(s.reqs) / dur : 0.0, s.failed, s.avg, s.p50,
+                     s.p90, s.p95, s.p99, s.max);
 }
 
 }  // namespace

@@ -24,8 +24,10 @@ std::string ScriptSafe(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '<') out += "\\u003c";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
   }
   return out;
 }
@@ -37,7 +39,8 @@ json Spectrum(const RunResults& r) {
   lines.emplace_back("all", r.store.Select("http_req_duration", {}));
   std::vector<std::string> names = r.store.TagValues("http_req_duration", "name");
   if (names.size() > 1) {
-    for (size_t i = 0; i < names.size() && i < 9; ++i) lines.emplace_back(names[i], r.store.Select("http_req_duration", {{"name", names[i]}}));
+    for (size_t i = 0; i < names.size() && i < 9; ++i)
+      lines.emplace_back(names[i], r.store.Select("http_req_duration", {{"name", names[i]}}));
   }
   int64_t total = lines[0].second.trend ? lines[0].second.trend->total_count() : 0;
   json x = json::array();
@@ -111,9 +114,8 @@ json Columns(const RunResults& r) {
       by_name[n]["p95"].push_back(it == p.by_name.end() ? json(nullptr) : nullable(s, s.p95));
     }
   }
-  return {{"t", t},     {"vus", vus}, {"rate", rate}, {"failed_rate", failed}, {"iterations_rate", iters},
-          {"p50", p50}, {"p90", p90}, {"p95", p95},   {"p99", p99},            {"by_name", by_name},
-          {"resources", resources}};
+  return {{"t", t},     {"vus", vus}, {"rate", rate}, {"failed_rate", failed}, {"iterations_rate", iters}, {"p50", p50},
+          {"p90", p90}, {"p95", p95}, {"p99", p99},   {"by_name", by_name},    {"resources", resources}};
 }
 
 }  // namespace
@@ -125,17 +127,28 @@ json ReportData(const RunResults& r) {
   json totals = {{"reqs", all.reqs},
                  {"rate", all.rate},
                  {"failed_rate", all.failed_rate},
-                 {"p50", all.latency.p50}, {"p95", all.latency.p95}, {"p99", all.latency.p99}, {"max", all.latency.max},
+                 {"p50", all.latency.p50},
+                 {"p95", all.latency.p95},
+                 {"p99", all.latency.p99},
+                 {"max", all.latency.max},
                  {"iterations", r.store.Select("iterations", {}).count},
-                 {"checks_pass", checks.passes}, {"checks_total", checks.count}};
+                 {"checks_pass", checks.passes},
+                 {"checks_total", checks.count}};
   json notes = json::array();
   for (const Finding& f : r.findings) notes.push_back("Finding (" + f.rule + "): " + f.text);
   for (const std::string& m : r.messages) notes.push_back(m);
   if (!r.meta.aborted_by.empty()) notes.push_back("Aborted by threshold " + r.meta.aborted_by);
   if (r.meta.interrupted) notes.push_back("The run was interrupted before its end.");
-  return {{"meta", doc["meta"]},         {"thresholds", doc["thresholds"]}, {"checks", doc["checks"]},
-          {"breakdowns", doc["breakdowns"]}, {"metrics", doc["metrics"]},   {"totals", totals},
-          {"series", Columns(r)},        {"spectrum", Spectrum(r)},      {"notes", notes}, {"live", false},
+  return {{"meta", doc["meta"]},
+          {"thresholds", doc["thresholds"]},
+          {"checks", doc["checks"]},
+          {"breakdowns", doc["breakdowns"]},
+          {"metrics", doc["metrics"]},
+          {"totals", totals},
+          {"series", Columns(r)},
+          {"spectrum", Spectrum(r)},
+          {"notes", notes},
+          {"live", false},
           {"faults", FaultsJson(r.faults)}};
 }
 
@@ -155,8 +168,9 @@ std::string HtmlPage(const std::string& title, const json& data, const std::stri
   out += kReportJs;
   out += "\n</script>\n<script id=\"report-data\" type=\"application/json\">";
   out += ScriptSafe(DumpJson(data));
-  out += "</script>\n<script>\nvar report = LoadcellReport.render(document.getElementById(\"report\"), "
-         "JSON.parse(document.getElementById(\"report-data\").textContent));\n";
+  out +=
+      "</script>\n<script>\nvar report = LoadcellReport.render(document.getElementById(\"report\"), "
+      "JSON.parse(document.getElementById(\"report-data\").textContent));\n";
   out += extra_script;
   out += "\n</script>\n</body></html>\n";
   return out;

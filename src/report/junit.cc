@@ -17,29 +17,35 @@ std::string JunitReport(const RunResults& r) {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   const int cut_short = r.meta.complete ? 0 : 1;
   out += fmt::format("<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", XmlEscape(r.meta.test),
-                     r.thresholds.size() + checks.size() + cut_short, thr_failed + chk_failed + cut_short, r.meta.duration_s);
+                     r.thresholds.size() + checks.size() + cut_short, thr_failed + chk_failed + cut_short,
+                     r.meta.duration_s);
   if (cut_short) {
     // A killed run: its stream ends before the final record. CI must not read that as green.
-    out += "  <testsuite name=\"run\" tests=\"1\" failures=\"1\">\n"
-           "    <testcase classname=\"run\" name=\"the run completed\">\n"
-           "      <failure message=\"incomplete: the run ended without its final record (killed?); thresholds were "
-           "judged on the per-second metrics it recorded\" type=\"incomplete\"/>\n    </testcase>\n  </testsuite>\n";
+    out +=
+        "  <testsuite name=\"run\" tests=\"1\" failures=\"1\">\n"
+        "    <testcase classname=\"run\" name=\"the run completed\">\n"
+        "      <failure message=\"incomplete: the run ended without its final record (killed?); thresholds were "
+        "judged on the per-second metrics it recorded\" type=\"incomplete\"/>\n    </testcase>\n  </testsuite>\n";
   }
-  out += fmt::format("  <testsuite name=\"thresholds\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n", r.thresholds.size(),
-                     thr_failed, thr_skipped);
+  out += fmt::format("  <testsuite name=\"thresholds\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+                     r.thresholds.size(), thr_failed, thr_skipped);
   for (const ThresholdOutcome& t : r.thresholds) {
     std::string name = XmlEscape(fmt::format("{}: {}", t.key, t.expr));
     std::string observed = t.no_data ? "no data" : fmt::format("{:g}", t.observed);
     if (t.ok && t.no_data) {
-      out += fmt::format("    <testcase classname=\"thresholds\" name=\"{}\"><skipped message=\"no data: no sample matched\"/></testcase>\n",
-                         name);
+      out += fmt::format(
+          "    <testcase classname=\"thresholds\" name=\"{}\"><skipped message=\"no data: no sample "
+          "matched\"/></testcase>\n",
+          name);
     } else if (t.ok) {
-      out += fmt::format("    <testcase classname=\"thresholds\" name=\"{}\"><system-out>observed {}</system-out></testcase>\n",
-                         name, XmlEscape(observed));
+      out += fmt::format(
+          "    <testcase classname=\"thresholds\" name=\"{}\"><system-out>observed {}</system-out></testcase>\n", name,
+          XmlEscape(observed));
     } else {
-      out += fmt::format("    <testcase classname=\"thresholds\" name=\"{}\">\n"
-                         "      <failure message=\"{} failed: observed {}\" type=\"threshold\"/>\n    </testcase>\n",
-                         name, name, XmlEscape(observed));
+      out += fmt::format(
+          "    <testcase classname=\"thresholds\" name=\"{}\">\n"
+          "      <failure message=\"{} failed: observed {}\" type=\"threshold\"/>\n    </testcase>\n",
+          name, name, XmlEscape(observed));
     }
   }
   out += "  </testsuite>\n";
@@ -47,12 +53,14 @@ std::string JunitReport(const RunResults& r) {
   for (const CheckRow& c : checks) {
     int64_t n = c.passes + c.fails;
     if (c.fails == 0) {
-      out += fmt::format("    <testcase classname=\"checks\" name=\"{}\"><system-out>{} of {} passed</system-out></testcase>\n",
-                         XmlEscape(c.name), c.passes, n);
+      out += fmt::format(
+          "    <testcase classname=\"checks\" name=\"{}\"><system-out>{} of {} passed</system-out></testcase>\n",
+          XmlEscape(c.name), c.passes, n);
     } else {
-      out += fmt::format("    <testcase classname=\"checks\" name=\"{}\">\n"
-                         "      <failure message=\"{} of {} failed ({:.2f}% passed)\" type=\"check\"/>\n    </testcase>\n",
-                         XmlEscape(c.name), c.fails, n, n ? 100.0 * static_cast<double>(c.passes) / static_cast<double>(n) : 0.0);
+      out += fmt::format(
+          "    <testcase classname=\"checks\" name=\"{}\">\n"
+          "      <failure message=\"{} of {} failed ({:.2f}% passed)\" type=\"check\"/>\n    </testcase>\n",
+          XmlEscape(c.name), c.fails, n, n ? 100.0 * static_cast<double>(c.passes) / static_cast<double>(n) : 0.0);
     }
   }
   out += "  </testsuite>\n</testsuites>\n";

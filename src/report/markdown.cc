@@ -9,9 +9,12 @@ namespace {
 std::string Cell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -60,9 +63,10 @@ std::string MarkdownReport(const RunResults& r) {
   for (const Finding& f : r.findings) out += fmt::format("> **{}**: {}\n\n", f.rule, Cell(f.text));
   if (r.capacity) {
     const CapacityReport& c = *r.capacity;
-    out += c.found ? fmt::format("**Capacity**: {:.1f} req/s with every threshold passing (p99 {:.2f} ms, {:.2f}% failed; "
-                                 "{} steps). {}\n\n",
-                                 c.max_rate, c.p99_ms, 100 * c.error_rate, c.steps.size(), Cell(c.why))
+    out += c.found ? fmt::format(
+                         "**Capacity**: {:.1f} req/s with every threshold passing (p99 {:.2f} ms, {:.2f}% failed; "
+                         "{} steps). {}\n\n",
+                         c.max_rate, c.p99_ms, 100 * c.error_rate, c.steps.size(), Cell(c.why))
                    : fmt::format("**Capacity**: no rate kept every threshold passing. {}\n\n", Cell(c.why));
   }
   if (!r.meta.aborted_by.empty()) out += fmt::format("**Aborted** by threshold {}\n\n", Cell(r.meta.aborted_by));

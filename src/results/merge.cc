@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "scenario/threshold.h"
 #include "load/execution_segment.h"
 #include "scenario/definition.h"
 #include "scenario/loader.h"
+#include "scenario/threshold.h"
 
 namespace loadcell {
 namespace {
@@ -25,27 +25,32 @@ Status CheckSegments(std::vector<MergePart>& parts) {
                                                 first.file_sha256.substr(0, 12)));
     }
   }
-  const bool segmented = std::any_of(parts.begin(), parts.end(), [](const MergePart& p) { return !p.results.meta.segment.empty(); });
+  const bool segmented =
+      std::any_of(parts.begin(), parts.end(), [](const MergePart& p) { return !p.results.meta.segment.empty(); });
   if (parts.size() == 1 && !segmented) return Status::Ok();  // a whole run: nothing to check
-  std::vector<std::pair<size_t, size_t>> order;  // (segment index, part)
+  std::vector<std::pair<size_t, size_t>> order;              // (segment index, part)
   size_t count = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const RunMeta& m = parts[i].results.meta;
     if (m.segment.empty()) {
-      return Error::InvalidArgument(fmt::format("{}: not a segment of a test (run it with --segment K/N): merged with "
-                                                "other parts it would count the test twice", parts[i].name));
+      return Error::InvalidArgument(
+          fmt::format("{}: not a segment of a test (run it with --segment K/N): merged with "
+                      "other parts it would count the test twice",
+                      parts[i].name));
     }
     if (m.segments != first.segments && !first.segment.empty()) {
       return Error::InvalidArgument(fmt::format("{}: a segment of the sequence {}, but {} is of {}", parts[i].name,
                                                 m.segments, parts[0].name, first.segments));
     }
     auto seg = ExecutionSegment::FromArgs(m.segment, m.segments, 0);
-    if (!seg.ok()) return Error::InvalidArgument(fmt::format("{}: segment {}: {}", parts[i].name, m.segment, seg.error().message));
+    if (!seg.ok())
+      return Error::InvalidArgument(fmt::format("{}: segment {}: {}", parts[i].name, m.segment, seg.error().message));
     count = seg->count();
     for (const auto& [index, other] : order) {
       if (index == seg->index()) {
-        return Error::InvalidArgument(fmt::format("{} and {} are the same segment ({}): each generator's part is merged once",
-                                                  parts[other].name, parts[i].name, m.segment));
+        return Error::InvalidArgument(
+            fmt::format("{} and {} are the same segment ({}): each generator's part is merged once", parts[other].name,
+                        parts[i].name, m.segment));
       }
     }
     order.emplace_back(seg->index(), i);
@@ -59,8 +64,10 @@ Status CheckSegments(std::vector<MergePart>& parts) {
       auto s = ExecutionSegment::FromArgs("", first.segments, static_cast<int>(k + 1));
       missing += fmt::format("{}{} ({}/{})", missing.empty() ? "" : ", ", s.ok() ? s->ToString() : "?", k + 1, count);
     }
-    return Error::InvalidArgument(fmt::format("missing part{} of {}: {}; the merged result must hold every generator's "
-                                              "share", count - order.size() > 1 ? "s" : "", first.segments, missing));
+    return Error::InvalidArgument(
+        fmt::format("missing part{} of {}: {}; the merged result must hold every generator's "
+                    "share",
+                    count - order.size() > 1 ? "s" : "", first.segments, missing));
   }
   std::sort(order.begin(), order.end());
   std::vector<MergePart> sorted;
@@ -138,10 +145,12 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
   for (const MergePart& p : parts) {
     if (p.results.thresholds.empty()) continue;
     for (const ThresholdOutcome& o : p.results.thresholds) {
-      auto it = std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == o.key; });
+      auto it = std::find_if(def.thresholds.begin(), def.thresholds.end(),
+                             [&](const ThresholdDef& t) { return t.key == o.key; });
       if (it == def.thresholds.end()) {
         auto sel = ParseMetricSelector(o.key);
-        if (!sel.ok()) return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.key, sel.error().message));
+        if (!sel.ok())
+          return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.key, sel.error().message));
         ThresholdDef t;
         t.key = o.key;
         t.selector = *sel;
@@ -151,7 +160,8 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
       }
       if (o.no_data && !o.ok) def.strict_thresholds = true;  // the part was run with --strict-thresholds
       auto e = ParseThresholdExpr(o.expr);
-      if (!e.ok()) return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.expr, e.error().message));
+      if (!e.ok())
+        return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.expr, e.error().message));
       it->exprs.push_back(*e);
     }
     break;  // every part of one test has the same thresholds: the first that has them
@@ -159,7 +169,9 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
   return def;
 }
 
-bool IsShareNote(const std::string& m) { return m.starts_with("segment ") && m.find("one generator's share") != std::string::npos; }
+bool IsShareNote(const std::string& m) {
+  return m.starts_with("segment ") && m.find("one generator's share") != std::string::npos;
+}
 
 }  // namespace
 
@@ -180,16 +192,19 @@ Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict) {
     r.store.Erase("vus");
     for (const SeriesPoint& p : r.series) r.store.Gauge("vus", {}, p.vus);
   }
-  r.messages.push_back(fmt::format("merged from {} part{}{}: thresholds evaluated on the whole test's metrics", parts.size(),
-                                   parts.size() == 1 ? "" : "s",
-                                   parts[0].results.meta.segments.empty() ? "" : " (segments of " + parts[0].results.meta.segments + ")"));
+  r.messages.push_back(fmt::format(
+      "merged from {} part{}{}: thresholds evaluated on the whole test's metrics", parts.size(),
+      parts.size() == 1 ? "" : "s",
+      parts[0].results.meta.segments.empty() ? "" : " (segments of " + parts[0].results.meta.segments + ")"));
   for (const MergePart& p : parts) {
     if (!p.results.meta.complete) {
-      r.messages.push_back(fmt::format("{} ended without its final record (killed?): it adds the seconds it recorded", p.name));
+      r.messages.push_back(
+          fmt::format("{} ended without its final record (killed?): it adds the seconds it recorded", p.name));
     }
     for (const std::string& m : p.results.messages) {
       if (IsShareNote(m)) continue;
-      r.messages.push_back(p.results.meta.segment.empty() ? m : fmt::format("[segment {}] {}", p.results.meta.segment, m));
+      r.messages.push_back(p.results.meta.segment.empty() ? m
+                                                          : fmt::format("[segment {}] {}", p.results.meta.segment, m));
     }
   }
   r.apdex_t_ms = parts[0].results.apdex_t_ms;

@@ -20,9 +20,9 @@
 namespace loadcell {
 
 struct MergePart {
-  std::string name;       // the file it was read from, for messages
+  std::string name;  // the file it was read from, for messages
   RunResults results;
-  SecondStores seconds;   // per-second stores (.ndjson parts); empty for .json
+  SecondStores seconds;  // per-second stores (.ndjson parts); empty for .json
 };
 
 struct MergedRun {

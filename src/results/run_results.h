@@ -6,16 +6,16 @@
 
 #include <cstdint>
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/capacity_report.h"
-#include "scenario/threshold_eval.h"
 #include "metrics/metric_store.h"
 #include "metrics/series.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell {
 
@@ -29,7 +29,7 @@ struct ScenarioInfo {
 };
 
 struct RunMeta {
-  std::string test;         // the test's name (or its file when unnamed)
+  std::string test;  // the test's name (or its file when unnamed)
   std::string file;
   std::string file_sha256;  // of the test file as run
   std::string version = LOADCELL_VERSION;
@@ -100,8 +100,8 @@ struct RunResults {
 struct RequestTotals {
   int64_t reqs = 0, failed = 0;
   double rate = 0, failed_rate = 0;
-  SeriesStats latency;        // http_req_duration, ms
-  bool has_latency = false;   // false when every request failed before a response
+  SeriesStats latency;       // http_req_duration, ms
+  bool has_latency = false;  // false when every request failed before a response
 };
 RequestTotals TotalsOf(const RunResults& r, const Tags& filter = {});
 

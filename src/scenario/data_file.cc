@@ -84,8 +84,8 @@ Result<DataTable> ParseCsv(const std::string& text, const std::string& name) {
   t.columns = records[0];
   for (size_t r = 1; r < records.size(); ++r) {
     if (records[r].size() != t.columns.size()) {
-      return Error::InvalidArgument(fmt::format("{}: row {} has {} fields, the header has {}", name, r + 1,
-                                                records[r].size(), t.columns.size()));
+      return Error::InvalidArgument(
+          fmt::format("{}: row {} has {} fields, the header has {}", name, r + 1, records[r].size(), t.columns.size()));
     }
     t.rows.push_back(std::move(records[r]));
   }
@@ -96,7 +96,8 @@ Result<DataTable> ParseCsv(const std::string& text, const std::string& name) {
 Result<DataTable> ParseJsonRows(const std::string& text, const std::string& name) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return Error::InvalidArgument(fmt::format("{}: not valid JSON", name));
-  if (!j.is_array() || j.empty()) return Error::InvalidArgument(fmt::format("{}: expected a non-empty array of objects", name));
+  if (!j.is_array() || j.empty())
+    return Error::InvalidArgument(fmt::format("{}: expected a non-empty array of objects", name));
   DataTable t;
   for (const auto& [k, _] : j[0].items()) t.columns.push_back(k);
   for (size_t r = 0; r < j.size(); ++r) {

@@ -4,20 +4,20 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "scenario/threshold.h"
 #include "common/clock.h"
-#include "scenario/jsonpath.h"
 #include "scenario/json_body.h"
+#include "scenario/jsonpath.h"
 #include "scenario/template.h"
+#include "scenario/threshold.h"
 
 namespace loadcell {
 
@@ -33,8 +33,8 @@ struct Capture {
   Kind kind = Kind::kJson;
   std::string source;  // JSONPath, header name or regular expression
   std::string as;
-  std::optional<JsonPath> path;              // kJson, parsed at load
-  std::shared_ptr<const std::regex> regex;   // kRegex, compiled at load
+  std::optional<JsonPath> path;             // kJson, parsed at load
+  std::shared_ptr<const std::regex> regex;  // kRegex, compiled at load
 };
 
 struct Check {
@@ -45,19 +45,19 @@ struct Check {
   std::optional<JsonPath> path;  // kJson, parsed at load
   std::optional<std::string> equals;
   Nanos max_duration = 0;
-  std::string label;             // its name, or its text ("status == 200")
+  std::string label;  // its name, or its text ("status == 200")
 };
 
 struct RequestStep {
-  std::string name;              // tag; default "METHOD url-template"
+  std::string name;  // tag; default "METHOD url-template"
   std::string method = "GET";
   Template url;
   TemplatePairs headers;
   TemplatePairs query;
   enum class Body { kNone, kRaw, kJson, kForm };
   Body body_kind = Body::kNone;
-  Template body;                 // raw text
-  JsonBody json;                 // `json:`
+  Template body;  // raw text
+  JsonBody json;  // `json:`
   TemplatePairs form;
   std::optional<Nanos> timeout;
   std::map<std::string, std::string> tags;
@@ -81,9 +81,9 @@ struct PickStep {
 };
 
 struct LoopStep {
-  int64_t count = -1;               // count form
+  int64_t count = -1;                 // count form
   std::optional<Template> condition;  // while form
-  int64_t max = 1000000;            // while form: upper bound of passes
+  int64_t max = 1000000;              // while form: upper bound of passes
   Steps steps;
 };
 
@@ -101,15 +101,15 @@ struct WsAction;
 using WsActions = std::vector<WsAction>;
 
 struct WsSend {
-  Template text;        // a text message (templated)
+  Template text;  // a text message (templated)
   bool binary = false;
   std::string bytes;    // binary: decoded from base64 at load
   size_t fragment = 0;  // > 0: sent as frames of at most this many bytes (continuations)
 };
 
 struct WsReceive {
-  Template match;                  // substring the message must contain ("" = any message)
-  std::optional<Nanos> timeout;    // default: the session's timeout
+  Template match;                // substring the message must contain ("" = any message)
+  std::optional<Nanos> timeout;  // default: the session's timeout
 };
 
 struct WsLoop {
@@ -128,8 +128,8 @@ struct WsAction {
 };
 
 struct WsStep {
-  std::string name;              // tag; default the URL template
-  Template url;                  // ws://, wss://, or a path relative to the test's target
+  std::string name;  // tag; default the URL template
+  Template url;      // ws://, wss://, or a path relative to the test's target
   std::string url_text;
   TemplatePairs headers;
   std::vector<std::string> subprotocols;
@@ -141,21 +141,21 @@ struct WsStep {
 
 // ---- SQL -------------------------------------------------------------------------------
 struct SqlCapture {
-  std::string column;   // of the first row
+  std::string column;  // of the first row
   std::string as;
 };
 
 struct SqlCheck {
-  int64_t rows = -1;    // exact number of rows returned (or affected, for INSERT/UPDATE/DELETE)
+  int64_t rows = -1;  // exact number of rows returned (or affected, for INSERT/UPDATE/DELETE)
   Nanos max_duration = 0;
   std::string label;
 };
 
 struct SqlStep {
-  std::string name;              // tag; default the query text
+  std::string name;  // tag; default the query text
   std::string db;
-  int db_index = -1;             // into TestDefinition::databases
-  std::string query;             // $1.. placeholders; prepared once per connection
+  int db_index = -1;  // into TestDefinition::databases
+  std::string query;  // $1.. placeholders; prepared once per connection
   std::vector<Template> params;
   std::optional<Nanos> timeout;
   std::map<std::string, std::string> tags;
@@ -166,8 +166,8 @@ struct SqlStep {
 struct DatabaseDef {
   SourcePos pos;
   std::string name;
-  std::string url;   // postgres://user:password@host:port/db?... (${ENV} expanded)
-  int64_t pool = 10; // connections in total, over every worker thread
+  std::string url;    // postgres://user:password@host:port/db?... (${ENV} expanded)
+  int64_t pool = 10;  // connections in total, over every worker thread
 };
 
 struct Step {
@@ -181,7 +181,12 @@ struct Stage {
 };
 
 enum class ExecutorKind {
-  kConstantVus, kRampingVus, kPerVuIterations, kSharedIterations, kConstantArrivalRate, kRampingArrivalRate,
+  kConstantVus,
+  kRampingVus,
+  kPerVuIterations,
+  kSharedIterations,
+  kConstantArrivalRate,
+  kRampingArrivalRate,
   kCapacitySearch,
 };
 const char* ExecutorName(ExecutorKind k);
@@ -200,7 +205,7 @@ struct ScenarioDef {
   double rate = 0;
   double start_rate = 0;
   double max_rate = 0;
-  double min_rate = 0;       // capacity-search: the lowest rate tried (0: start_rate / 16)
+  double min_rate = 0;  // capacity-search: the lowest rate tried (0: start_rate / 16)
   Nanos time_unit = kSecond;
   Nanos step_duration = 0;
   int64_t pre_allocated_vus = 0;
@@ -224,10 +229,10 @@ struct DataFeeder {
 
 struct ThresholdDef {
   SourcePos pos;
-  std::string key;           // as written
+  std::string key;  // as written
   MetricSelector selector;
   std::vector<ThresholdExpr> exprs;
-  bool counter = false;      // the metric is a counter: no samples count 0 (k6), not "no data"
+  bool counter = false;  // the metric is a counter: no samples count 0 (k6), not "no data"
 };
 
 // `monitor:` — processes to sample from /proc during the run (by pid or by name).
@@ -265,9 +270,9 @@ struct TestDefinition {
   std::string target;
   TemplatePairs default_headers;
   std::optional<Nanos> default_timeout;
-  int http_version = 1;   // defaults.http.version: 1 (HTTP/1.1) or 2
-  int http_streams = 1;   // HTTP/2: VUs' requests sharing one connection at once
-  bool strict_thresholds = false;          // a threshold with no data fails (else: "? no data")
+  int http_version = 1;            // defaults.http.version: 1 (HTTP/1.1) or 2
+  int http_streams = 1;            // HTTP/2: VUs' requests sharing one connection at once
+  bool strict_thresholds = false;  // a threshold with no data fails (else: "? no data")
   std::map<std::string, std::string> vars;
   std::set<std::string> json_vars;         // vars written as a number or boolean: typed in JSON bodies
   std::vector<std::string> secrets;        // values of `secret: true` vars, database passwords

@@ -32,7 +32,7 @@ class JsonBody {
 
  private:
   std::vector<std::string> literals_{""};  // one more than the slots, around them in order
-  std::vector<Slot> slots_;                 // in the order they appear in the text
+  std::vector<Slot> slots_;                // in the order they appear in the text
 };
 
 }  // namespace loadcell

@@ -60,9 +60,8 @@ TEST(JsonBody, AWholeTemplateKeepsItsValuesType) {
   ctx.values["vars.on"] = {"true", true};
   ctx.values["user"] = {R"({"id":7,"tags":["a"]})", true};
   ctx.values["data.u.id"] = {"42", false};
-  EXPECT_EQ(b.Render(ctx).value(),
-            R"({"n":65,"flag":true,"user":{"id":7,"tags":["a"]},"csv":"42","label":"vu-65",)"
-            R"("as_text":"65","as_number":42,"sum":131})");
+  EXPECT_EQ(b.Render(ctx).value(), R"({"n":65,"flag":true,"user":{"id":7,"tags":["a"]},"csv":"42","label":"vu-65",)"
+                                   R"("as_text":"65","as_number":42,"sum":131})");
   ctx.values["data.u.id"] = {"0042", false};  // not a JSON number: never sent as one
   EXPECT_EQ(b.Render(ctx).error().message, "| number: \"0042\" is not a number");
 }

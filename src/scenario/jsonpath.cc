@@ -25,8 +25,8 @@ Result<JsonPath> JsonPath::Parse(std::string_view text, size_t* error_offset) {
         continue;
       }
       size_t start = i;
-      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '_' ||
-                                 text[i] == '-')) {
+      while (i < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '_' || text[i] == '-')) {
         ++i;
       }
       if (i == start) return fail("expected a member name after '.'");

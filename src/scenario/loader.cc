@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
+#include <nlohmann/json.hpp>
 
 #include "common/units.h"
 #include "scenario/data_file.h"
@@ -64,23 +64,42 @@ enum class MetricType { kCounter, kRate, kTrend, kGauge };
 
 const std::map<std::string, MetricType>& KnownMetrics() {
   static const std::map<std::string, MetricType> m = {
-      {"http_reqs", MetricType::kCounter}, {"http_req_duration", MetricType::kTrend},
-      {"http_req_failed", MetricType::kRate}, {"http_req_errors", MetricType::kCounter},
-      {"http_req_connecting", MetricType::kTrend}, {"http_req_tls_handshaking", MetricType::kTrend},
-      {"http_req_waiting", MetricType::kTrend}, {"iterations", MetricType::kCounter},
-      {"iteration_duration", MetricType::kTrend}, {"dropped_iterations", MetricType::kCounter},
-      {"vus", MetricType::kGauge}, {"vus_max", MetricType::kGauge}, {"checks", MetricType::kRate},
-      {"data_sent", MetricType::kCounter}, {"data_received", MetricType::kCounter},
-      {"group_duration", MetricType::kTrend}, {"ws_sessions", MetricType::kCounter},
-      {"ws_connecting", MetricType::kTrend}, {"ws_session_duration", MetricType::kTrend},
-      {"ws_msgs_sent", MetricType::kCounter}, {"ws_msgs_received", MetricType::kCounter},
+      {"http_reqs", MetricType::kCounter},
+      {"http_req_duration", MetricType::kTrend},
+      {"http_req_failed", MetricType::kRate},
+      {"http_req_errors", MetricType::kCounter},
+      {"http_req_connecting", MetricType::kTrend},
+      {"http_req_tls_handshaking", MetricType::kTrend},
+      {"http_req_waiting", MetricType::kTrend},
+      {"iterations", MetricType::kCounter},
+      {"iteration_duration", MetricType::kTrend},
+      {"dropped_iterations", MetricType::kCounter},
+      {"vus", MetricType::kGauge},
+      {"vus_max", MetricType::kGauge},
+      {"checks", MetricType::kRate},
+      {"data_sent", MetricType::kCounter},
+      {"data_received", MetricType::kCounter},
+      {"group_duration", MetricType::kTrend},
+      {"ws_sessions", MetricType::kCounter},
+      {"ws_connecting", MetricType::kTrend},
+      {"ws_session_duration", MetricType::kTrend},
+      {"ws_msgs_sent", MetricType::kCounter},
+      {"ws_msgs_received", MetricType::kCounter},
       {"ws_msg_rtt", MetricType::kTrend},
-      {"ws_session_failed", MetricType::kRate}, {"ws_errors", MetricType::kCounter},
-      {"sql_errors", MetricType::kCounter}, {"sql_queries", MetricType::kCounter},
-      {"sql_query_duration", MetricType::kTrend}, {"sql_query_failed", MetricType::kRate},
-      {"target_cpu", MetricType::kGauge}, {"target_rss", MetricType::kGauge}, {"target_fds", MetricType::kGauge},
-      {"target_threads", MetricType::kGauge}, {"host_cpu", MetricType::kGauge}, {"host_memory", MetricType::kGauge},
-      {"generator_cpu", MetricType::kGauge}, {"target_rss_growth_mb_per_h", MetricType::kGauge},
+      {"ws_session_failed", MetricType::kRate},
+      {"ws_errors", MetricType::kCounter},
+      {"sql_errors", MetricType::kCounter},
+      {"sql_queries", MetricType::kCounter},
+      {"sql_query_duration", MetricType::kTrend},
+      {"sql_query_failed", MetricType::kRate},
+      {"target_cpu", MetricType::kGauge},
+      {"target_rss", MetricType::kGauge},
+      {"target_fds", MetricType::kGauge},
+      {"target_threads", MetricType::kGauge},
+      {"host_cpu", MetricType::kGauge},
+      {"host_memory", MetricType::kGauge},
+      {"generator_cpu", MetricType::kGauge},
+      {"target_rss_growth_mb_per_h", MetricType::kGauge},
       {"target_leak_suspected", MetricType::kGauge},
   };
   return m;
@@ -117,8 +136,9 @@ class Loader {
     TestDefinition def;
     def.file = file_;
     if (!root.IsMap()) Fail(root, "", "a test definition must be a mapping (name, target, scenarios, ...)");
-    CheckKeys(root, "", {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "strict_thresholds", "monitor", "faults",
-                         "databases"});
+    CheckKeys(root, "",
+              {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "strict_thresholds", "monitor",
+               "faults", "databases"});
     def.env = options_.env;
     if (root["name"]) def.name = String(root["name"], "name");
     if (root["target"]) {
@@ -160,9 +180,12 @@ class Loader {
         CheckKeys(http, "defaults.http", {"version", "streams"});
         if (http["version"]) {
           std::string v = String(http["version"], "defaults.http.version");
-          if (v == "1.1" || v == "1") def.http_version = 1;
-          else if (v == "2" || v == "2.0") def.http_version = 2;
-          else Fail(http["version"], "defaults.http.version", fmt::format("expected 1.1 or 2, got \"{}\"", v));
+          if (v == "1.1" || v == "1")
+            def.http_version = 1;
+          else if (v == "2" || v == "2.0")
+            def.http_version = 2;
+          else
+            Fail(http["version"], "defaults.http.version", fmt::format("expected 1.1 or 2, got \"{}\"", v));
         }
         if (http["streams"]) {
           def.http_streams = static_cast<int>(Int(http["streams"], "defaults.http.streams", 1));
@@ -216,7 +239,8 @@ class Loader {
     }
     if (m["interval"]) {
       def.monitor.interval = Duration(m["interval"], "monitor.interval", false);
-      if (def.monitor.interval != kSecond) Fail(m["interval"], "monitor.interval", "only 1s is supported (the series is per second)");
+      if (def.monitor.interval != kSecond)
+        Fail(m["interval"], "monitor.interval", "only 1s is supported (the series is per second)");
     }
   }
 
@@ -233,14 +257,15 @@ class Loader {
       if (!n["kind"]) Fail(n, path, "missing `kind` (blackhole, latency, reset or bandwidth)");
       std::string kind = String(n["kind"], path + ".kind");
       static const std::map<std::string, FaultDef::Kind> kKinds = {{"blackhole", FaultDef::Kind::kBlackhole},
-                                                                  {"latency", FaultDef::Kind::kLatency},
-                                                                  {"reset", FaultDef::Kind::kReset},
-                                                                  {"bandwidth", FaultDef::Kind::kBandwidth}};
+                                                                   {"latency", FaultDef::Kind::kLatency},
+                                                                   {"reset", FaultDef::Kind::kReset},
+                                                                   {"bandwidth", FaultDef::Kind::kBandwidth}};
       auto k = kKinds.find(kind);
       if (k == kKinds.end()) {
         std::string s = Suggest(kind, {"blackhole", "latency", "reset", "bandwidth"});
-        Fail(n["kind"], path + ".kind", fmt::format("unknown fault kind `{}` (blackhole, latency, reset or bandwidth){}", kind,
-                                                    s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
+        Fail(n["kind"], path + ".kind",
+             fmt::format("unknown fault kind `{}` (blackhole, latency, reset or bandwidth){}", kind,
+                         s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
       }
       f.kind = k->second;
       if (!n["at"]) Fail(n, path, "missing `at` (when the fault starts, e.g. 10s)");
@@ -261,7 +286,8 @@ class Loader {
         if (!n["latency"]) Fail(n, path, "a latency fault needs `latency` (e.g. 200ms)");
         f.latency = Duration(n["latency"], path + ".latency", true);
         if (n["jitter"]) f.jitter = Duration(n["jitter"], path + ".jitter", true);
-        if (f.jitter > f.latency) Fail(n["jitter"], path + ".jitter", "must not exceed `latency` (a delay is never negative)");
+        if (f.jitter > f.latency)
+          Fail(n["jitter"], path + ".jitter", "must not exceed `latency` (a delay is never negative)");
       }
       if (n["probability"]) {
         f.probability = Number(n["probability"], path + ".probability", 0, true);
@@ -282,8 +308,8 @@ class Loader {
           std::vector<std::string> names;
           for (const ScenarioDef& sc : def.scenarios) names.push_back(sc.name);
           std::string s = Suggest(f.scenario, names);
-          Fail(n["scenario"], path + ".scenario", fmt::format("no scenario `{}`{}", f.scenario,
-                                                             s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+          Fail(n["scenario"], path + ".scenario",
+               fmt::format("no scenario `{}`{}", f.scenario, s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
         }
       }
       def.faults.push_back(std::move(f));
@@ -319,9 +345,14 @@ class Loader {
         fallback = inner.substr(d + 2);
         has_fallback = true;
       }
-      if (auto v = EnvValue(name)) out += *v;
-      else if (has_fallback) out += fallback;
-      else Fail(n, path, fmt::format("environment variable {} is not set ({})", name, fmt::format(fmt::runtime(options_.env_hint), name)));
+      if (auto v = EnvValue(name))
+        out += *v;
+      else if (has_fallback)
+        out += fallback;
+      else
+        Fail(n, path,
+             fmt::format("environment variable {} is not set ({})", name,
+                         fmt::format(fmt::runtime(options_.env_hint), name)));
       i = close + 1;
     }
     return out;
@@ -374,7 +405,8 @@ class Loader {
   // (a rate of 1e-300 would schedule its first arrival past the end of time), at most 1e9.
   double Rate(const Node& n, const std::string& path, bool allow_zero) {
     double v = Number(n, path, 0, !allow_zero, 1e9);
-    if (v > 0 && v < 1e-8) Fail(n, path, fmt::format("must be 0 or at least 1e-8 (one arrival per 10^8 time units), got {}", n.Scalar()));
+    if (v > 0 && v < 1e-8)
+      Fail(n, path, fmt::format("must be 0 or at least 1e-8 (one arrival per 10^8 time units), got {}", n.Scalar()));
     return v;
   }
 
@@ -439,8 +471,9 @@ class Loader {
         std::vector<std::string> known;
         for (const auto& [k, _] : *vars_) known.push_back(k);
         std::string s = Suggest(rest, known);
-        Fail(n, path, fmt::format("template names `{}`, but `vars` has no `{}`{}", name, rest,
-                                  s.empty() ? "" : fmt::format(" (did you mean `vars.{}`?)", s)));
+        Fail(n, path,
+             fmt::format("template names `{}`, but `vars` has no `{}`{}", name, rest,
+                         s.empty() ? "" : fmt::format(" (did you mean `vars.{}`?)", s)));
       }
       return;
     }
@@ -455,11 +488,13 @@ class Loader {
       std::string feeder = rest.substr(0, dot);
       std::string column = dot == std::string::npos ? "" : rest.substr(dot + 1);
       auto it = std::find_if(data_->begin(), data_->end(), [&](const DataFeeder& f) { return f.name == feeder; });
-      if (it == data_->end()) Fail(n, path, fmt::format("template names `{}`, but there is no data feeder `{}`", name, feeder));
+      if (it == data_->end())
+        Fail(n, path, fmt::format("template names `{}`, but there is no data feeder `{}`", name, feeder));
       if (std::find(it->columns.begin(), it->columns.end(), column) == it->columns.end()) {
         std::string s = Suggest(column, it->columns);
-        Fail(n, path, fmt::format("template names `{}`, but {} has no column `{}`{}", name, it->file, column,
-                                  s.empty() ? "" : fmt::format(" (did you mean `data.{}.{}`?)", feeder, s)));
+        Fail(n, path,
+             fmt::format("template names `{}`, but {} has no column `{}`{}", name, it->file, column,
+                         s.empty() ? "" : fmt::format(" (did you mean `data.{}.{}`?)", feeder, s)));
       }
       return;
     }
@@ -467,9 +502,10 @@ class Loader {
     std::vector<std::string> known(defined_.begin(), defined_.end());
     for (const char* k : {"vu", "iteration", "scenario"}) known.emplace_back(k);
     std::string s = Suggest(name, known);
-    Fail(n, path, fmt::format("template names unknown variable `{}` (not captured or set in this scenario, and not "
-                              "vars.*, env.*, data.*, vu, iteration or scenario){}", name,
-                              s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
+    Fail(n, path,
+         fmt::format("template names unknown variable `{}` (not captured or set in this scenario, and not "
+                     "vars.*, env.*, data.*, vu, iteration or scenario){}",
+                     name, s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
   }
 
   TemplatePairs Pairs(const Node& n, const std::string& path) {
@@ -505,10 +541,14 @@ class Loader {
       f.path = std::filesystem::path(file).is_absolute() ? file : (base / file).string();
       if (Node mode = kv.second["mode"]) {
         std::string m = String(mode, Join(path, "mode"));
-        if (m == "sequential") f.mode = DataFeeder::Mode::kSequential;
-        else if (m == "random") f.mode = DataFeeder::Mode::kRandom;
-        else if (m == "unique") f.mode = DataFeeder::Mode::kUnique;
-        else Fail(mode, Join(path, "mode"), fmt::format("unknown mode `{}` (sequential, random or unique)", m));
+        if (m == "sequential")
+          f.mode = DataFeeder::Mode::kSequential;
+        else if (m == "random")
+          f.mode = DataFeeder::Mode::kRandom;
+        else if (m == "unique")
+          f.mode = DataFeeder::Mode::kUnique;
+        else
+          Fail(mode, Join(path, "mode"), fmt::format("unknown mode `{}` (sequential, random or unique)", m));
       }
       Result<DataTable> table = Error::InvalidArgument("");
       if (options_.files != nullptr) {
@@ -533,21 +573,26 @@ class Loader {
     ScenarioDef s;
     s.name = name;
     s.pos = PosOf(n);
-    if (!n["executor"]) Fail(n, path, "missing `executor` (constant-vus, ramping-vus, per-vu-iterations, "
-                                      "shared-iterations, constant-arrival-rate, ramping-arrival-rate)");
+    if (!n["executor"])
+      Fail(n, path,
+           "missing `executor` (constant-vus, ramping-vus, per-vu-iterations, "
+           "shared-iterations, constant-arrival-rate, ramping-arrival-rate)");
     std::string ex = String(n["executor"], Join(path, "executor"));
     static const std::vector<std::pair<std::string, ExecutorKind>> kExecutors = {
-        {"constant-vus", ExecutorKind::kConstantVus}, {"ramping-vus", ExecutorKind::kRampingVus},
-        {"per-vu-iterations", ExecutorKind::kPerVuIterations}, {"shared-iterations", ExecutorKind::kSharedIterations},
+        {"constant-vus", ExecutorKind::kConstantVus},
+        {"ramping-vus", ExecutorKind::kRampingVus},
+        {"per-vu-iterations", ExecutorKind::kPerVuIterations},
+        {"shared-iterations", ExecutorKind::kSharedIterations},
         {"constant-arrival-rate", ExecutorKind::kConstantArrivalRate},
-        {"ramping-arrival-rate", ExecutorKind::kRampingArrivalRate}, {"capacity-search", ExecutorKind::kCapacitySearch}};
+        {"ramping-arrival-rate", ExecutorKind::kRampingArrivalRate},
+        {"capacity-search", ExecutorKind::kCapacitySearch}};
     auto it = std::find_if(kExecutors.begin(), kExecutors.end(), [&](const auto& e) { return e.first == ex; });
     if (it == kExecutors.end()) {
       std::vector<std::string> names;
       for (const auto& e : kExecutors) names.push_back(e.first);
       std::string sug = Suggest(ex, names);
-      Fail(n["executor"], Join(path, "executor"), fmt::format("unknown executor `{}`{}", ex,
-                                                             sug.empty() ? "" : fmt::format(" (did you mean `{}`?)", sug)));
+      Fail(n["executor"], Join(path, "executor"),
+           fmt::format("unknown executor `{}`{}", ex, sug.empty() ? "" : fmt::format(" (did you mean `{}`?)", sug)));
     }
     s.executor = it->second;
     std::vector<std::string> common = {"executor", "start_time", "graceful_stop", "tags", "env", "flow"};
@@ -557,8 +602,12 @@ class Loader {
       case ExecutorKind::kRampingVus: own = {"start_vus", "stages", "graceful_ramp_down"}; break;
       case ExecutorKind::kPerVuIterations:
       case ExecutorKind::kSharedIterations: own = {"vus", "iterations", "max_duration"}; break;
-      case ExecutorKind::kConstantArrivalRate: own = {"rate", "time_unit", "duration", "pre_allocated_vus", "max_vus"}; break;
-      case ExecutorKind::kRampingArrivalRate: own = {"start_rate", "time_unit", "stages", "pre_allocated_vus", "max_vus"}; break;
+      case ExecutorKind::kConstantArrivalRate:
+        own = {"rate", "time_unit", "duration", "pre_allocated_vus", "max_vus"};
+        break;
+      case ExecutorKind::kRampingArrivalRate:
+        own = {"start_rate", "time_unit", "stages", "pre_allocated_vus", "max_vus"};
+        break;
       case ExecutorKind::kCapacitySearch:
         own = {"start_rate", "max_rate", "min_rate", "time_unit", "step_duration", "pre_allocated_vus", "max_vus"};
         break;
@@ -583,7 +632,8 @@ class Loader {
       case ExecutorKind::kRampingVus:
         s.start_vus = n["start_vus"] ? Int(n["start_vus"], p("start_vus"), 0) : 1;
         s.stages = Stages(required("stages"), p("stages"), false);
-        if (n["graceful_ramp_down"]) s.graceful_ramp_down = Duration(n["graceful_ramp_down"], p("graceful_ramp_down"), true);
+        if (n["graceful_ramp_down"])
+          s.graceful_ramp_down = Duration(n["graceful_ramp_down"], p("graceful_ramp_down"), true);
         break;
       case ExecutorKind::kPerVuIterations:
       case ExecutorKind::kSharedIterations:
@@ -618,8 +668,8 @@ class Loader {
         s.pre_allocated_vus = Int(required("pre_allocated_vus"), p("pre_allocated_vus"), 1);
         s.max_vus = n["max_vus"] ? Int(n["max_vus"], p("max_vus"), 1) : s.pre_allocated_vus;
         if (s.max_vus < s.pre_allocated_vus) {
-          Fail(n["max_vus"], p("max_vus"), fmt::format("max_vus ({}) is below pre_allocated_vus ({})", s.max_vus,
-                                                       s.pre_allocated_vus));
+          Fail(n["max_vus"], p("max_vus"),
+               fmt::format("max_vus ({}) is below pre_allocated_vus ({})", s.max_vus, s.pre_allocated_vus));
         }
         break;
     }
@@ -708,7 +758,8 @@ class Loader {
     for (const auto& kv : n) {
       std::string key = kv.first.Scalar();
       if (std::find(kKinds.begin(), kKinds.end(), key) == kKinds.end()) continue;
-      if (!kind.empty()) Fail(kv.first, Join(path, key), fmt::format("a step has one kind, found `{}` and `{}`", kind, key));
+      if (!kind.empty())
+        Fail(kv.first, Join(path, key), fmt::format("a step has one kind, found `{}` and `{}`", kind, key));
       kind = key;
     }
     if (kind.empty()) Fail(n, path, "empty step: expected one of request, think, pick, loop, group, set");
@@ -716,14 +767,22 @@ class Loader {
     step.pos = PosOf(n);
     Node body = n[kind];
     std::string bp = Join(path, kind);
-    if (kind == "request") step.body = Request(body, bp);
-    else if (kind == "think") step.body = Think(body, bp);
-    else if (kind == "pick") step.body = Pick(body, bp);
-    else if (kind == "loop") step.body = Loop(body, bp);
-    else if (kind == "group") step.body = Group(body, bp);
-    else if (kind == "set") step.body = Set(body, bp);
-    else if (kind == "ws") step.body = Ws(body, bp);
-    else step.body = Sql(body, bp);
+    if (kind == "request")
+      step.body = Request(body, bp);
+    else if (kind == "think")
+      step.body = Think(body, bp);
+    else if (kind == "pick")
+      step.body = Pick(body, bp);
+    else if (kind == "loop")
+      step.body = Loop(body, bp);
+    else if (kind == "group")
+      step.body = Group(body, bp);
+    else if (kind == "set")
+      step.body = Set(body, bp);
+    else if (kind == "ws")
+      step.body = Ws(body, bp);
+    else
+      step.body = Sql(body, bp);
     return step;
   }
 
@@ -738,7 +797,8 @@ class Loader {
     std::string literal = w.url.LiteralPrefix();
     bool absolute = literal.find("://") != std::string::npos;
     if (absolute && !literal.starts_with("ws://") && !literal.starts_with("wss://")) {
-      Fail(n["url"], Join(path, "url"), "a WebSocket URL starts with ws:// or wss:// (or is a path on the test's target)");
+      Fail(n["url"], Join(path, "url"),
+           "a WebSocket URL starts with ws:// or wss:// (or is a path on the test's target)");
     }
     if (!absolute && !w.url_text.starts_with("/") && !w.url_text.starts_with("{{")) {
       Fail(n["url"], Join(path, "url"), "expected ws://host/path, wss://host/path or a path starting with /");
@@ -748,17 +808,20 @@ class Loader {
     if (n["headers"]) w.headers = Pairs(n["headers"], Join(path, "headers"));
     if (Node sp = n["subprotocols"]) {
       RequireSeq(sp, Join(path, "subprotocols"));
-      for (size_t i = 0; i < sp.size(); ++i) w.subprotocols.push_back(String(sp[i], Index(Join(path, "subprotocols"), i)));
+      for (size_t i = 0; i < sp.size(); ++i)
+        w.subprotocols.push_back(String(sp[i], Index(Join(path, "subprotocols"), i)));
     }
     if (n["timeout"]) w.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
     if (n["max_message_size"]) {
       auto sz = ParseSize(String(n["max_message_size"], Join(path, "max_message_size")));
-      if (!sz.ok() || *sz <= 0) Fail(n["max_message_size"], Join(path, "max_message_size"), "expected a size such as 64KB or 16MB");
+      if (!sz.ok() || *sz <= 0)
+        Fail(n["max_message_size"], Join(path, "max_message_size"), "expected a size such as 64KB or 16MB");
       w.max_message = static_cast<size_t>(*sz);
     }
     if (Node tags = n["tags"]) {
       RequireMap(tags, Join(path, "tags"));
-      for (const auto& kv : tags) w.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+      for (const auto& kv : tags)
+        w.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
     }
     if (!n["steps"]) Fail(n, path, "missing `steps` (send, receive, think, loop, close)");
     w.steps = WsActionList(n["steps"], Join(path, "steps"));
@@ -853,8 +916,8 @@ class Loader {
     text.erase(std::remove_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == ' '; }), text.end());
     if (text.size() % 4 != 0) Fail(n, path, "invalid base64 (length is not a multiple of 4)");
     std::string out(text.size() / 4 * 3, '\0');
-    int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                              static_cast<int>(text.size()));
+    int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                              reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
     if (len < 0) Fail(n, path, "invalid base64");
     size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
     out.resize(static_cast<size_t>(len) - pad);
@@ -897,13 +960,15 @@ class Loader {
       std::vector<std::string> names;
       for (const DatabaseDef& d : *databases_) names.push_back(d.name);
       std::string s = Suggest(q.db, names);
-      Fail(n["db"], Join(path, "db"), fmt::format("no database `{}` under `databases`{}", q.db,
-                                                  s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+      Fail(n["db"], Join(path, "db"),
+           fmt::format("no database `{}` under `databases`{}", q.db,
+                       s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
     }
     if (!n["query"]) Fail(n, path, "missing `query`");
     q.query = String(n["query"], Join(path, "query"));
     if (q.query.find("{{") != std::string::npos) {
-      Fail(n["query"], Join(path, "query"), "a query is prepared once: pass values as $1, $2 ... with `params`, not templates");
+      Fail(n["query"], Join(path, "query"),
+           "a query is prepared once: pass values as $1, $2 ... with `params`, not templates");
     }
     q.name = n["name"] ? String(n["name"], Join(path, "name")) : q.query;
     if (Node ps = n["params"]) {
@@ -923,7 +988,8 @@ class Loader {
     if (n["timeout"]) q.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
     if (Node tags = n["tags"]) {
       RequireMap(tags, Join(path, "tags"));
-      for (const auto& kv : tags) q.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+      for (const auto& kv : tags)
+        q.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
     }
     if (Node c = n["capture"]) {
       RequireSeq(c, Join(path, "capture"));
@@ -961,13 +1027,15 @@ class Loader {
 
   RequestStep Request(const Node& n, const std::string& path) {
     RequireMap(n, path);
-    CheckKeys(n, path, {"name", "method", "url", "headers", "query", "body", "json", "form", "timeout", "tags",
-                        "capture", "check"});
+    CheckKeys(
+        n, path,
+        {"name", "method", "url", "headers", "query", "body", "json", "form", "timeout", "tags", "capture", "check"});
     RequestStep r;
     if (!n["url"]) Fail(n, path, "missing `url`");
     if (n["method"]) {
       r.method = String(n["method"], Join(path, "method"));
-      std::transform(r.method.begin(), r.method.end(), r.method.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+      std::transform(r.method.begin(), r.method.end(), r.method.begin(),
+                     [](char c) { return static_cast<char>(std::toupper(c)); });
       static const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
       if (std::find(kMethods.begin(), kMethods.end(), r.method) == kMethods.end()) {
         Fail(n["method"], Join(path, "method"), fmt::format("unknown method `{}`", r.method));
@@ -975,10 +1043,11 @@ class Loader {
     }
     std::string url_text = String(n["url"], Join(path, "url"));
     r.url = CompileText(n["url"], Join(path, "url"), url_text);
-    if (std::string lit = r.url.LiteralPrefix(); lit.find("://") != std::string::npos && !lit.starts_with("http://") &&
-                                                  !lit.starts_with("https://")) {
-      Fail(n["url"], Join(path, "url"), lit.starts_with("ws") ? "a request URL is http:// or https:// (use a `ws` step for WebSocket)"
-                                                              : "a request URL is http://, https:// or a path on the target");
+    if (std::string lit = r.url.LiteralPrefix();
+        lit.find("://") != std::string::npos && !lit.starts_with("http://") && !lit.starts_with("https://")) {
+      Fail(n["url"], Join(path, "url"),
+           lit.starts_with("ws") ? "a request URL is http:// or https:// (use a `ws` step for WebSocket)"
+                                 : "a request URL is http://, https:// or a path on the target");
     }
     // The default name is the URL as written, ${VARS} unexpanded: a password in a URL must not
     // become a tag recorded in every result.
@@ -1009,7 +1078,8 @@ class Loader {
     if (n["timeout"]) r.timeout = Duration(n["timeout"], Join(path, "timeout"), false);
     if (Node tags = n["tags"]) {
       RequireMap(tags, Join(path, "tags"));
-      for (const auto& kv : tags) r.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
+      for (const auto& kv : tags)
+        r.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
     }
     if (Node c = n["capture"]) r.captures = Captures(c, Join(path, "capture"));
     if (Node c = n["check"]) r.checks = Checks(c, Join(path, "check"));
@@ -1117,7 +1187,8 @@ class Loader {
         ++kinds;
         ck.kind = Check::Kind::kStatus;
         if (s.IsSequence()) {
-          for (size_t j = 0; j < s.size(); ++j) ck.statuses.push_back(static_cast<int>(Int(s[j], Index(Join(cp, "status"), j), 100)));
+          for (size_t j = 0; j < s.size(); ++j)
+            ck.statuses.push_back(static_cast<int>(Int(s[j], Index(Join(cp, "status"), j), 100)));
         } else {
           ck.statuses.push_back(static_cast<int>(Int(s, Join(cp, "status"), 100)));
         }
@@ -1150,7 +1221,8 @@ class Loader {
         if (!h["name"]) Fail(h, Join(cp, "header"), "missing `name`");
         ck.subject = String(h["name"], Join(Join(cp, "header"), "name"));
         if (h["equals"]) ck.equals = String(h["equals"], Join(Join(cp, "header"), "equals"));
-        ck.label = ck.equals ? fmt::format("header {} == {}", ck.subject, *ck.equals) : fmt::format("header {} exists", ck.subject);
+        ck.label = ck.equals ? fmt::format("header {} == {}", ck.subject, *ck.equals)
+                             : fmt::format("header {} exists", ck.subject);
       }
       if (Node m = c["max_duration"]) {
         ++kinds;
@@ -1217,9 +1289,12 @@ class Loader {
     CheckKeys(n, path, {"count", "while", "max", "steps"});
     LoopStep l;
     if (n["count"] && n["while"]) Fail(n, path, "use either `count` or `while`");
-    if (n["count"]) l.count = Int(n["count"], Join(path, "count"), 0);
-    else if (n["while"]) l.condition = Compile(n["while"], Join(path, "while"));
-    else Fail(n, path, "a loop needs `count` or `while`");
+    if (n["count"])
+      l.count = Int(n["count"], Join(path, "count"), 0);
+    else if (n["while"])
+      l.condition = Compile(n["while"], Join(path, "while"));
+    else
+      Fail(n, path, "a loop needs `count` or `while`");
     if (n["max"]) l.max = Int(n["max"], Join(path, "max"), 1);
     if (!n["steps"]) Fail(n, path, "missing `steps`");
     l.steps = StepList(n["steps"], Join(path, "steps"));
@@ -1252,14 +1327,18 @@ class Loader {
       auto sel = ParseMetricSelector(key);
       if (!sel.ok()) Fail(kv.first, path, sel.error().message);
       auto known = KnownMetrics().find(sel->metric);
-      if (sel->metric == "http_req_blocked" || sel->metric == "http_req_sending" || sel->metric == "http_req_receiving") {
-        Fail(kv.first, path, fmt::format("`{}` is not measured yet (k6 has it; loadcell records http_req_connecting, "
-                                         "http_req_tls_handshaking and http_req_waiting)", sel->metric));
+      if (sel->metric == "http_req_blocked" || sel->metric == "http_req_sending" ||
+          sel->metric == "http_req_receiving") {
+        Fail(kv.first, path,
+             fmt::format("`{}` is not measured yet (k6 has it; loadcell records http_req_connecting, "
+                         "http_req_tls_handshaking and http_req_waiting)",
+                         sel->metric));
       }
       if (known == KnownMetrics().end()) {
         std::string s = Suggest(sel->metric, Keys(KnownMetrics()));
-        Fail(kv.first, path, fmt::format("unknown metric `{}`{}", sel->metric,
-                                         s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+        Fail(kv.first, path,
+             fmt::format("unknown metric `{}`{}", sel->metric,
+                         s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
       }
       ThresholdDef t;
       t.pos = PosOf(kv.first);
@@ -1347,8 +1426,9 @@ class Loader {
       for (const auto& [key, value] : th.selector.tags) {
         if (t.keys.count(key) == 0) {
           std::string s = Suggest(key, values(t.keys));
-          Fail(kv.first, path, fmt::format("no sample carries the tag `{}`{}", key,
-                                           s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+          Fail(kv.first, path,
+               fmt::format("no sample carries the tag `{}`{}", key,
+                           s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
         }
         const std::set<std::string>* known = key == "scenario" ? &t.scenarios
                                              : key == "group"  ? &t.groups
@@ -1356,12 +1436,13 @@ class Loader {
                                                                : nullptr;
         if (known == nullptr || known->count(value) != 0) continue;
         std::string s = key == "group" && known->count("::" + value) ? "::" + value : Suggest(value, values(*known));
-        std::string what = key == "scenario" ? "no scenario is named" : key == "group" ? "no group has the path"
-                                                                                      : "no step is named";
+        std::string what = key == "scenario" ? "no scenario is named"
+                           : key == "group"  ? "no group has the path"
+                                             : "no step is named";
         std::string hint = key == "group" ? " (group paths start with `::`, nested ones are `::outer::inner`)" : "";
-        Fail(kv.first, path, fmt::format("{} `{}`{}{}", what, value,
-                                         s.empty() ? "" : fmt::format(" (did you mean `{}:{}`?)", key, s),
-                                         s.empty() ? hint : ""));
+        Fail(kv.first, path,
+             fmt::format("{} `{}`{}{}", what, value, s.empty() ? "" : fmt::format(" (did you mean `{}:{}`?)", key, s),
+                         s.empty() ? hint : ""));
       }
     }
   }
@@ -1466,7 +1547,8 @@ class ExpansionCheck {
           const std::string& key = kv.first.Scalar();
           auto [it, fresh] = seen.emplace(key, kv.first.Mark().line + 1);
           if (!fresh) {
-            Fail(PosOf(kv.first), Join(path, key), fmt::format("duplicate key `{}` (first at line {})", key, it->second));
+            Fail(PosOf(kv.first), Join(path, key),
+                 fmt::format("duplicate key `{}` (first at line {})", key, it->second));
           }
         }
         add(Size(kv.first, depth + 1, path));
@@ -1489,28 +1571,31 @@ class ExpansionCheck {
         if (too_big(kv.second)) Locate(kv.second, kv.first.IsScalar() ? Join(path, kv.first.Scalar()) : path);
       }
     }
-    Fail(PosOf(n), path, fmt::format("this value expands to more than {} bytes (YAML aliases repeat what they name); "
-                                     "--max-value-size raises the limit",
-                                     max_));
+    Fail(PosOf(n), path,
+         fmt::format("this value expands to more than {} bytes (YAML aliases repeat what they name); "
+                     "--max-value-size raises the limit",
+                     max_));
   }
 
   uint64_t max_;
   std::unordered_map<size_t, uint64_t> memo_;
 };
 
-Result<TestDefinition> LoadNode(const std::function<Node()>& parse, const std::string& file, const LoadOptions& options) {
+Result<TestDefinition> LoadNode(const std::function<Node()>& parse, const std::string& file,
+                                const LoadOptions& options) {
   try {
     Node root = parse();
     if (!root.IsDefined() || root.IsNull()) {
-      Fail(SourcePos{1, 1}, "", "the file holds no test definition (it is empty or only comments): a test is a mapping "
-                                "with `scenarios` (and name, target, thresholds, ...)");
+      Fail(SourcePos{1, 1}, "",
+           "the file holds no test definition (it is empty or only comments): a test is a mapping "
+           "with `scenarios` (and name, target, thresholds, ...)");
     }
     ExpansionCheck(options.max_value_size).Check(root);
     Loader loader(file, options);
     return loader.Load(root);
   } catch (const LoadError& e) {
-    return Error::InvalidArgument(fmt::format("{}:{}:{}: {}{}", file, e.pos.line, e.pos.col,
-                                              e.path.empty() ? "" : e.path + ": ", e.message));
+    return Error::InvalidArgument(
+        fmt::format("{}:{}:{}: {}{}", file, e.pos.line, e.pos.col, e.path.empty() ? "" : e.path + ": ", e.message));
   } catch (const YAML::DeepRecursion& e) {
     return Error::InvalidArgument(fmt::format("{}:{}:{}: nested too deeply for the YAML parser ({} levels)", file,
                                               e.mark.line + 1, e.mark.column + 1, e.depth()));
@@ -1569,12 +1654,15 @@ Result<TestDefinition> LoadTestText(const std::string& text, const std::string& 
   int depth = 0, worst = 0, line = 1, col = 0;
   for (char c : text) {
     ++col;
-    if (c == '[' || c == '{') worst = std::max(worst, ++depth);
-    else if ((c == ']' || c == '}') && depth > 0) --depth;
-    else if (c == '\n') ++line, col = 0;
+    if (c == '[' || c == '{')
+      worst = std::max(worst, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0)
+      --depth;
+    else if (c == '\n')
+      ++line, col = 0;
     if (worst > 4 * kMaxYamlDepth) {
-      return Error::InvalidArgument(fmt::format("{}:{}:{}: nested more than {} levels deep", file_name, line, col,
-                                                kMaxYamlDepth));
+      return Error::InvalidArgument(
+          fmt::format("{}:{}:{}: nested more than {} levels deep", file_name, line, col, kMaxYamlDepth));
     }
   }
   return LoadNode([&] { return YAML::Load(text); }, file_name, options);

@@ -34,7 +34,8 @@ bool IsConfinedPath(const std::string& path);
 inline constexpr int kMaxYamlDepth = 64;
 
 Result<TestDefinition> LoadTestFile(const std::string& path, const LoadOptions& options = {});
-Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name, const LoadOptions& options = {});
+Result<TestDefinition> LoadTestText(const std::string& text, const std::string& file_name,
+                                    const LoadOptions& options = {});
 
 // True for the counters of loadcell's metric catalogue (http_reqs, dropped_iterations, ...).
 bool IsCounterMetric(const std::string& name);

@@ -190,10 +190,13 @@ TEST_F(LoaderTest, JsonBodiesKeepTypes) {
 // Golden validation messages: file:line:col: key.path: message.
 TEST_F(LoaderTest, GoldenErrors) {
   const std::string head = "scenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n";
-  struct Case { std::string yaml, expected; };
+  struct Case {
+    std::string yaml, expected;
+  };
   std::vector<Case> cases = {
       {"scenarios:\n  s:\n    executor: constant-vus\n    vus: 2\n    duraton: 10s\n    flow: [ { think: 1s } ]\n",
-       "test.yaml:5:5: scenarios.s.duraton: unknown key `duraton` for executor constant-vus (did you mean `duration`?)"},
+       "test.yaml:5:5: scenarios.s.duraton: unknown key `duraton` for executor constant-vus (did you mean "
+       "`duration`?)"},
       {head + "    duration: -5s\n    flow: [ { think: 1s } ]\n",
        "test.yaml:5:15: scenarios.s.duration: invalid duration \"-5s\": must not be negative"},
       {head + "    duration: 10\n    flow: [ { think: 1s } ]\n",
@@ -202,24 +205,29 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:4:10: scenarios.s.vus: expected an integer, got \"two\""},
       {"scenarios:\n  s:\n    executor: constant-vu\n",
        "test.yaml:3:15: scenarios.s.executor: unknown executor `constant-vu` (did you mean `constant-vus`?)"},
-      {head + "    flow: [ { think: 1s } ]\n",
-       "test.yaml:3:5: scenarios.s: executor constant-vus needs `duration`"},
+      {head + "    flow: [ { think: 1s } ]\n", "test.yaml:3:5: scenarios.s: executor constant-vus needs `duration`"},
       {"scenarios:\n  s:\n    executor: ramping-vus\n    stages: []\n    flow: [ { think: 1s } ]\n",
        "test.yaml:4:13: scenarios.s.stages: needs at least one stage"},
-      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 0s, target: 5 }\n    flow: [ { think: 1s } ]\n",
+      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 0s, target: 5 }\n    flow: [ { "
+       "think: 1s } ]\n",
        "test.yaml:5:7: scenarios.s.stages: the stages last zero seconds in total"},
-      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 5s, target: -1 }\n    flow: [ { think: 1s } ]\n",
+      {"scenarios:\n  s:\n    executor: ramping-vus\n    stages:\n      - { duration: 5s, target: -1 }\n    flow: [ { "
+       "think: 1s } ]\n",
        "test.yaml:5:33: scenarios.s.stages[0].target: must be at least 0, got -1"},
-      {"scenarios:\n  s:\n    executor: constant-arrival-rate\n    rate: 10\n    duration: 1s\n    pre_allocated_vus: 10\n    max_vus: 5\n    flow: [ { think: 1s } ]\n",
+      {"scenarios:\n  s:\n    executor: constant-arrival-rate\n    rate: 10\n    duration: 1s\n    pre_allocated_vus: "
+       "10\n    max_vus: 5\n    flow: [ { think: 1s } ]\n",
        "test.yaml:7:14: scenarios.s.max_vus: max_vus (5) is below pre_allocated_vus (10)"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: \"/x/{{ tokn }}\" }\n",
-       "test.yaml:7:25: scenarios.s.flow[0].request.url: template names unknown variable `tokn` (not captured or set in "
+       "test.yaml:7:25: scenarios.s.flow[0].request.url: template names unknown variable `tokn` (not captured or set "
+       "in "
        "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario)"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { json: $.token, as: token } ] }\n"
               "      - request: { url: \"/y/{{ tokn }}\" }\n",
-       "test.yaml:8:25: scenarios.s.flow[1].request.url: template names unknown variable `tokn` (not captured or set in "
+       "test.yaml:8:25: scenarios.s.flow[1].request.url: template names unknown variable `tokn` (not captured or set "
+       "in "
        "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario); did you mean `token`?"},
-      {"data:\n  users: { file: users.csv }\n" + head + "    duration: 1s\n    flow:\n      - request: { url: \"/{{ data.users.nme }}\" }\n",
+      {"data:\n  users: { file: users.csv }\n" + head +
+           "    duration: 1s\n    flow:\n      - request: { url: \"/{{ data.users.nme }}\" }\n",
        "test.yaml:9:25: scenarios.s.flow[0].request.url: template names `data.users.nme`, but users.csv has no column "
        "`nme` (did you mean `data.users.name`?)"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: \"/{{ vars.x }}\" }\n",
@@ -232,20 +240,24 @@ TEST_F(LoaderTest, GoldenErrors) {
       {head + "    duration: 1s\n    flow:\n      - think: { min: 2s, max: 1s }\n",
        "test.yaml:7:32: scenarios.s.flow[0].think.max: max is below min"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_duraton: [\"p(95)<5\"]\n",
-       "test.yaml:8:3: thresholds.http_req_duraton: unknown metric `http_req_duraton` (did you mean `http_req_duration`?)"},
+       "test.yaml:8:3: thresholds.http_req_duraton: unknown metric `http_req_duraton` (did you mean "
+       "`http_req_duration`?)"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_failed: [\"p(95)<5\"]\n",
        "test.yaml:8:21: thresholds.http_req_failed[0]: \"p(95)<5\" does not apply to this metric (use rate)"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_reqs: [\"p95<5\"]\n",
-       "test.yaml:8:15: thresholds.http_reqs[0]: invalid threshold \"p95<5\": unknown aggregation \"p95\" (expected like "
+       "test.yaml:8:15: thresholds.http_reqs[0]: invalid threshold \"p95<5\": unknown aggregation \"p95\" (expected "
+       "like "
        "p(95)<500, avg<200, rate<0.01, count>10)"},
       {"target: ${NOPE}\n" + head,
-       "test.yaml:1:9: target: environment variable NOPE is not set (set it, pass -e NOPE=..., or write ${NOPE:-default})"},
+       "test.yaml:1:9: target: environment variable NOPE is not set (set it, pass -e NOPE=..., or write "
+       "${NOPE:-default})"},
       {"data:\n  users: { file: missing.csv }\n" + head,
        "test.yaml:2:18: data.users.file: cannot read data file " + dir_.string() + "/missing.csv"},
       {"scenarios:\n  s: [1, 2\n", "test.yaml:3:1: end of sequence flow not found"},
       {"name: x\n", "test.yaml:1:1: missing `scenarios`: a test needs at least one scenario"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { json: \"$.a[x]\", as: t } ] }\n",
-       "test.yaml:7:53: scenarios.s.flow[0].request.capture[0].json: invalid JSONPath \"$.a[x]\": expected an index, '*' "
+       "test.yaml:7:53: scenarios.s.flow[0].request.capture[0].json: invalid JSONPath \"$.a[x]\": expected an index, "
+       "'*' "
        "or a quoted name in [ ]"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { regex: \"id=(\", as: t } ] }\n",
        "test.yaml:7:49: scenarios.s.flow[0].request.capture[0].regex: invalid regular expression: Mismatched '(' and "
@@ -270,10 +282,12 @@ TEST_F(LoaderTest, GoldenErrors) {
       {"databases: { main: { url: 'mysql://u@127.0.0.1/db' } }\n" + head + "    duration: 1s\n    flow: []\n",
        "test.yaml:1:27: databases.main.url: expected a postgres:// or postgresql:// URL"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_sending: [\"p(95)<5\"]\n",
-       "test.yaml:8:3: thresholds.http_req_sending: `http_req_sending` is not measured yet (k6 has it; loadcell records "
+       "test.yaml:8:3: thresholds.http_req_sending: `http_req_sending` is not measured yet (k6 has it; loadcell "
+       "records "
        "http_req_connecting, http_req_tls_handshaking and http_req_waiting)"},
       // Threshold filters that no sample can carry (#16): a green gate on no data.
-      {head + "    duration: 1s\n    flow:\n      - group: { name: conflict, steps: [ { request: { name: put, url: /x } } ] }\n"
+      {head + "    duration: 1s\n    flow:\n      - group: { name: conflict, steps: [ { request: { name: put, url: /x "
+              "} } ] }\n"
               "thresholds:\n  \"http_req_duration{group:conflict}\": [\"p(99)<1\"]\n",
        "test.yaml:9:3: thresholds.http_req_duration{group:conflict}: no group has the path `conflict` (did you mean "
        "`group:::conflict`?)"},
@@ -312,9 +326,10 @@ thresholds:
 
 TEST_F(LoaderTest, EnvExpansionAndDefaults) {
   options_.env["RATE"] = "25";
-  auto r = Load("target: ${HOST:-http://localhost:1}\nscenarios:\n  s:\n    executor: constant-arrival-rate\n"
-                "    rate: ${RATE}\n    duration: 1s\n    pre_allocated_vus: 2\n    flow:\n"
-                "      - request: { url: \"/{{ env.RATE }}\" }\n");
+  auto r = Load(
+      "target: ${HOST:-http://localhost:1}\nscenarios:\n  s:\n    executor: constant-arrival-rate\n"
+      "    rate: ${RATE}\n    duration: 1s\n    pre_allocated_vus: 2\n    flow:\n"
+      "      - request: { url: \"/{{ env.RATE }}\" }\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->target, "http://localhost:1");
   EXPECT_DOUBLE_EQ(r->scenarios[0].rate, 25);

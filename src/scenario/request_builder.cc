@@ -13,8 +13,10 @@ namespace {
 std::string PercentEncode(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -70,13 +72,13 @@ Result<RequestBuilder> RequestBuilder::Build(const RequestStep& step, const std:
   // origin is fixed (and resolved) at load time like a literal one.
   if (!step.url.is_literal()) {
     std::vector<std::string> names = step.url.Names();
-    bool vars_only = !names.empty() && std::all_of(names.begin(), names.end(), [](const std::string& n) {
-      return n.starts_with("vars.");
-    });
+    bool vars_only = !names.empty() && std::all_of(names.begin(), names.end(),
+                                                   [](const std::string& n) { return n.starts_with("vars."); });
     if (vars_only && !step.url.CallsFunctions()) {
       VarsContext ctx(vars);
       auto rendered = step.url.Render(ctx);
-      if (!rendered.ok()) return Error::InvalidArgument(fmt::format("request `{}`: url: {}", step.name, rendered.error().message));
+      if (!rendered.ok())
+        return Error::InvalidArgument(fmt::format("request `{}`: url: {}", step.name, rendered.error().message));
       if (rendered->find("{{") == std::string::npos) {
         auto literal = Template::Compile(*rendered);
         if (literal.ok()) b.url_ = std::move(literal).value();
@@ -104,7 +106,8 @@ Result<RequestBuilder> RequestBuilder::Build(const RequestStep& step, const std:
   } else if (!prefix.empty() || b.url_.is_literal()) {
     // A path: relative to the target.
     if (target.empty()) {
-      return Error::InvalidArgument(fmt::format("request `{}` has a relative URL but the test has no `target`", step.name));
+      return Error::InvalidArgument(
+          fmt::format("request `{}` has a relative URL but the test has no `target`", step.name));
     }
   } else {
     // The URL starts with a template: an absolute result goes where it says, a relative one
@@ -164,7 +167,8 @@ Result<http1::RequestSpec> RequestBuilder::RenderSpec(TemplateContext& ctx) cons
     if (!path.starts_with("/")) path = "/" + path;  // "http://host:8080" and "http://host:8080?q=1"
   } else if (dynamic_ && url->find("://") != std::string::npos) {
     if (!StartsWithHttp(*url)) {
-      return Error::InvalidArgument(fmt::format("the URL rendered to `{}`: a request URL is http://, https:// or a path", *url));
+      return Error::InvalidArgument(
+          fmt::format("the URL rendered to `{}`: a request URL is http://, https:// or a path", *url));
     }
     auto u = ParseUrl(*url);
     if (!u.ok()) return Error::InvalidArgument(fmt::format("the URL rendered to `{}`: {}", *url, u.error().message));

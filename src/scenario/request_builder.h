@@ -42,14 +42,14 @@ class RequestBuilder {
 
  private:
   const RequestStep* step_ = nullptr;
-  Template url_;                  // the step's URL, or what its `vars` render to
+  Template url_;  // the step's URL, or what its `vars` render to
   Url origin_;
   bool dynamic_ = false;
-  std::string path_prefix_;       // from the target URL, before the step's (relative) path
+  std::string path_prefix_;  // from the target URL, before the step's (relative) path
   bool absolute_ = false;
-  size_t origin_len_ = 0;         // absolute URLs: length of "scheme://host:port" 
-  TemplatePairs headers_;         // defaults then the step's own (later wins)
-  std::string bytes_;             // set when nothing is templated
+  size_t origin_len_ = 0;  // absolute URLs: length of "scheme://host:port"
+  TemplatePairs headers_;  // defaults then the step's own (later wins)
+  std::string bytes_;      // set when nothing is templated
 };
 
 }  // namespace loadcell

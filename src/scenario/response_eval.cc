@@ -82,8 +82,7 @@ std::optional<std::string> ResponseEvaluator::Extract(const Capture& c, bool* js
       if (json != nullptr) *json = !v->is_string();
       return JsonText(*v);
     }
-    case Capture::Kind::kHeader:
-      return Header(c.source);
+    case Capture::Kind::kHeader: return Header(c.source);
     case Capture::Kind::kRegex: {
       if (!c.regex) return std::nullopt;
       std::match_results<std::string_view::const_iterator> m;

@@ -14,8 +14,9 @@ Check StatusCheck(std::vector<int> s) {
 
 TEST(ResponseEval, ChecksAgainstARealParse) {
   // Parse a real response through the client parser and the collector, as the VU will.
-  std::string wire = "HTTP/1.1 201 Created\r\nX-Id: 42\r\nContent-Type: application/json\r\nContent-Length: 44\r\n\r\n"
-                     "{\"token\":\"abc\",\"items\":[{\"n\":1},{\"id\":7}]}  ";
+  std::string wire =
+      "HTTP/1.1 201 Created\r\nX-Id: 42\r\nContent-Type: application/json\r\nContent-Length: 44\r\n\r\n"
+      "{\"token\":\"abc\",\"items\":[{\"n\":1},{\"id\":7}]}  ";
   http1::ResponseParser p;
   ResponseCollector col;
   p.Reset(false, &col);

@@ -42,8 +42,9 @@ class Parser {
       while (i_ < s_.size() && std::isalpha(static_cast<unsigned char>(s_[i_])) != 0) ++i_;
       std::string name(s_.substr(start, i_ - start));
       if (name != "string" && name != "number") {
-        throw TemplateError{base_ + start, name.empty() ? "a filter name expected after '|' (string, number)"
-                                                        : fmt::format("unknown filter `{}` (known: string, number)", name)};
+        throw TemplateError{base_ + start, name.empty()
+                                               ? "a filter name expected after '|' (string, number)"
+                                               : fmt::format("unknown filter `{}` (known: string, number)", name)};
       }
       auto f = std::make_shared<Expr>();
       f->kind = Expr::Kind::kFilter;
@@ -79,18 +80,25 @@ class Parser {
   ExprPtr ParseExpr() {
     ExprPtr left = ParseTerm();
     for (;;) {
-      if (Eat('+')) left = Binary('+', left, ParseTerm());
-      else if (Eat('-')) left = Binary('-', left, ParseTerm());
-      else return left;
+      if (Eat('+'))
+        left = Binary('+', left, ParseTerm());
+      else if (Eat('-'))
+        left = Binary('-', left, ParseTerm());
+      else
+        return left;
     }
   }
   ExprPtr ParseTerm() {
     ExprPtr left = ParseUnary();
     for (;;) {
-      if (Eat('*')) left = Binary('*', left, ParseUnary());
-      else if (Eat('/')) left = Binary('/', left, ParseUnary());
-      else if (Eat('%')) left = Binary('%', left, ParseUnary());
-      else return left;
+      if (Eat('*'))
+        left = Binary('*', left, ParseUnary());
+      else if (Eat('/'))
+        left = Binary('/', left, ParseUnary());
+      else if (Eat('%'))
+        left = Binary('%', left, ParseUnary());
+      else
+        return left;
     }
   }
   // Recursion is bounded so that a hostile "((((..." or "-----..." cannot overflow the stack.
@@ -145,8 +153,8 @@ class Parser {
     }
     if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_') {
       size_t start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) != 0 || s_[i_] == '_' ||
-                                s_[i_] == '.')) {
+      while (i_ < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[i_])) != 0 || s_[i_] == '_' || s_[i_] == '.')) {
         ++i_;
       }
       e->text = std::string(s_.substr(start, i_ - start));
@@ -167,10 +175,15 @@ class Parser {
   }
   void CheckCall(const Expr& e, size_t at) {
     size_t want = 0;
-    if (e.text == "uuid" || e.text == "now_ms") want = 0;
-    else if (e.text == "random_int") want = 2;
-    else if (e.text == "random_string") want = 1;
-    else throw TemplateError{base_ + at, fmt::format("unknown function `{}` (known: uuid, random_int, random_string, now_ms)", e.text)};
+    if (e.text == "uuid" || e.text == "now_ms")
+      want = 0;
+    else if (e.text == "random_int")
+      want = 2;
+    else if (e.text == "random_string")
+      want = 1;
+    else
+      throw TemplateError{
+          base_ + at, fmt::format("unknown function `{}` (known: uuid, random_int, random_string, now_ms)", e.text)};
     if (e.args.size() != want) {
       throw TemplateError{base_ + at, fmt::format("{}() takes {} argument{}", e.text, want, want == 1 ? "" : "s")};
     }
@@ -245,7 +258,8 @@ Result<Value> Eval(const Expr& e, TemplateContext& ctx) {
     case Expr::Kind::kString: return Value{false, 0, e.text};
     case Expr::Kind::kName: {
       Value v;
-      if (!ctx.LookupTyped(e.text, &v.s, &v.is_json)) return Error::InvalidArgument(fmt::format("`{}` has no value", e.text));
+      if (!ctx.LookupTyped(e.text, &v.s, &v.is_json))
+        return Error::InvalidArgument(fmt::format("`{}` has no value", e.text));
       return v;
     }
     case Expr::Kind::kFilter: {

@@ -71,7 +71,7 @@ class Template {
 
  private:
   struct Part {
-    std::string text;               // literal text, or the source of the expression
+    std::string text;                  // literal text, or the source of the expression
     std::shared_ptr<const Expr> expr;  // null for literal text
   };
   std::vector<Part> parts_;

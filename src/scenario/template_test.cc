@@ -47,7 +47,8 @@ TEST(Template, NamesArithmeticAndFunctions) {
   }
   EXPECT_EQ(Template::Compile("{{ random_string(16) }}").value().Render(ctx).value().size(), 16u);
   std::string uuid = Template::Compile("{{ uuid() }}").value().Render(ctx).value();
-  EXPECT_TRUE(std::regex_match(uuid, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"))) << uuid;
+  EXPECT_TRUE(std::regex_match(uuid, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << uuid;
   EXPECT_EQ(Template::Compile("{{ 'a' }}{{\"b\"}}").value().Render(ctx).value(), "ab");
 }
 
@@ -62,7 +63,8 @@ TEST(Template, CompileErrorsPointAtTheProblem) {
   EXPECT_EQ(Template::Compile("{{ vu").error().message, "unterminated {{ (missing }})");
   EXPECT_FALSE(Template::Compile("{{ (vu }}").ok());
   EXPECT_EQ(Template::Compile("{{ " + std::string(10000, '(') + " }}").error().message, "expression nested too deeply");
-  EXPECT_EQ(Template::Compile("{{ " + std::string(10000, '-') + "1 }}").error().message, "expression nested too deeply");
+  EXPECT_EQ(Template::Compile("{{ " + std::string(10000, '-') + "1 }}").error().message,
+            "expression nested too deeply");
   EXPECT_TRUE(Template::Compile("{{ ((((vu)))) - -1 }}").ok());
   EXPECT_FALSE(Template::Compile("{{ 'open }}").ok());
 }

@@ -68,8 +68,8 @@ Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
   t.source = std::string(text);
   std::string_view s = Trim(text);
   auto bad = [&](const std::string& why) {
-    return Error::InvalidArgument(fmt::format(
-        "invalid threshold \"{}\": {} (expected like p(95)<500, avg<200, rate<0.01, count>10)", text, why));
+    return Error::InvalidArgument(
+        fmt::format("invalid threshold \"{}\": {} (expected like p(95)<500, avg<200, rate<0.01, count>10)", text, why));
   };
   size_t op_at = s.find_first_of("<>=");
   if (op_at == std::string_view::npos) return bad("no comparison operator");
@@ -83,25 +83,45 @@ Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
     if (num.empty() || end != num.c_str() + num.size() || t.percentile < 0 || t.percentile > 100) {
       return bad("percentile must be between 0 and 100");
     }
-  } else if (agg == "avg") t.aggregate = ThresholdExpr::Aggregate::kAvg;
-  else if (agg == "med") t.aggregate = ThresholdExpr::Aggregate::kMed;
-  else if (agg == "min") t.aggregate = ThresholdExpr::Aggregate::kMin;
-  else if (agg == "max") t.aggregate = ThresholdExpr::Aggregate::kMax;
-  else if (agg == "rate") t.aggregate = ThresholdExpr::Aggregate::kRate;
-  else if (agg == "count") t.aggregate = ThresholdExpr::Aggregate::kCount;
-  else if (agg == "value") t.aggregate = ThresholdExpr::Aggregate::kValue;
-  else return bad(fmt::format("unknown aggregation \"{}\"", agg));
+  } else if (agg == "avg")
+    t.aggregate = ThresholdExpr::Aggregate::kAvg;
+  else if (agg == "med")
+    t.aggregate = ThresholdExpr::Aggregate::kMed;
+  else if (agg == "min")
+    t.aggregate = ThresholdExpr::Aggregate::kMin;
+  else if (agg == "max")
+    t.aggregate = ThresholdExpr::Aggregate::kMax;
+  else if (agg == "rate")
+    t.aggregate = ThresholdExpr::Aggregate::kRate;
+  else if (agg == "count")
+    t.aggregate = ThresholdExpr::Aggregate::kCount;
+  else if (agg == "value")
+    t.aggregate = ThresholdExpr::Aggregate::kValue;
+  else
+    return bad(fmt::format("unknown aggregation \"{}\"", agg));
 
-  if (rest.starts_with("<=")) { t.op = ThresholdExpr::Op::kLe; rest.remove_prefix(2); }
-  else if (rest.starts_with(">=")) { t.op = ThresholdExpr::Op::kGe; rest.remove_prefix(2); }
-  else if (rest.starts_with("==")) { t.op = ThresholdExpr::Op::kEq; rest.remove_prefix(2); }
-  else if (rest.starts_with("<")) { t.op = ThresholdExpr::Op::kLt; rest.remove_prefix(1); }
-  else if (rest.starts_with(">")) { t.op = ThresholdExpr::Op::kGt; rest.remove_prefix(1); }
-  else return bad("unknown operator");
+  if (rest.starts_with("<=")) {
+    t.op = ThresholdExpr::Op::kLe;
+    rest.remove_prefix(2);
+  } else if (rest.starts_with(">=")) {
+    t.op = ThresholdExpr::Op::kGe;
+    rest.remove_prefix(2);
+  } else if (rest.starts_with("==")) {
+    t.op = ThresholdExpr::Op::kEq;
+    rest.remove_prefix(2);
+  } else if (rest.starts_with("<")) {
+    t.op = ThresholdExpr::Op::kLt;
+    rest.remove_prefix(1);
+  } else if (rest.starts_with(">")) {
+    t.op = ThresholdExpr::Op::kGt;
+    rest.remove_prefix(1);
+  } else
+    return bad("unknown operator");
   std::string num(Trim(rest));
   char* end = nullptr;
   t.bound = std::strtod(num.c_str(), &end);
-  if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(t.bound)) return bad("the bound must be a number");
+  if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(t.bound))
+    return bad("the bound must be a number");
   return t;
 }
 

@@ -22,10 +22,10 @@ struct ThresholdExpr {
   enum class Aggregate { kPercentile, kAvg, kMed, kMin, kMax, kRate, kCount, kValue };
   enum class Op { kLt, kLe, kGt, kGe, kEq };
   Aggregate aggregate = Aggregate::kAvg;
-  double percentile = 0;   // for kPercentile
+  double percentile = 0;  // for kPercentile
   Op op = Op::kLt;
   double bound = 0;
-  std::string source;      // as written, for messages and the summary export
+  std::string source;  // as written, for messages and the summary export
   bool abort_on_fail = false;
   Nanos delay_abort_eval = 0;
 

@@ -18,29 +18,33 @@ bool Aggregate(const SeriesAggregate& a, const ThresholdExpr& e, double duration
       if (!a.trend || a.trend->empty()) return false;
       const HdrHistogram& h = *a.trend;
       double us = 0;
-      if (e.aggregate == A::kPercentile) us = static_cast<double>(h.ValueAtPercentile(e.percentile));
-      else if (e.aggregate == A::kAvg) us = h.mean();
-      else if (e.aggregate == A::kMed) us = static_cast<double>(h.ValueAtPercentile(50));
-      else if (e.aggregate == A::kMin) us = static_cast<double>(h.min());
-      else us = static_cast<double>(h.max());
+      if (e.aggregate == A::kPercentile)
+        us = static_cast<double>(h.ValueAtPercentile(e.percentile));
+      else if (e.aggregate == A::kAvg)
+        us = h.mean();
+      else if (e.aggregate == A::kMed)
+        us = static_cast<double>(h.ValueAtPercentile(50));
+      else if (e.aggregate == A::kMin)
+        us = static_cast<double>(h.min());
+      else
+        us = static_cast<double>(h.max());
       *out = us / 1000.0;  // trends are compared in ms
       return true;
     }
     case A::kRate:
-      if (a.kind == MetricKind::kRate) *out = static_cast<double>(a.passes) / static_cast<double>(a.count);
-      else *out = duration_s > 0 ? static_cast<double>(a.count) / duration_s : 0;
+      if (a.kind == MetricKind::kRate)
+        *out = static_cast<double>(a.passes) / static_cast<double>(a.count);
+      else
+        *out = duration_s > 0 ? static_cast<double>(a.count) / duration_s : 0;
       return true;
-    case A::kCount:
-      *out = static_cast<double>(a.count);
-      return true;
-    case A::kValue:
-      *out = a.value;
-      return a.count > 0;
+    case A::kCount: *out = static_cast<double>(a.count); return true;
+    case A::kValue: *out = a.value; return a.count > 0;
   }
   return false;
 }
 
-std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, const MetricStore& store, double duration_s) {
+std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, const MetricStore& store,
+                                                 double duration_s) {
   std::vector<ThresholdOutcome> out;
   for (const ThresholdDef& t : def.thresholds) {
     SeriesAggregate a = store.Select(t.selector.metric, t.selector.tags);
@@ -52,7 +56,8 @@ std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, cons
       // Counters with no samples count zero (k6: dropped_iterations: count<10 passes with none).
       if (!Aggregate(a, e, duration_s, &v)) {
         // (An absent metric's aggregate says kCounter: the metric's own type decides.)
-        if (t.counter && (e.aggregate == ThresholdExpr::Aggregate::kCount || e.aggregate == ThresholdExpr::Aggregate::kRate)) {
+        if (t.counter &&
+            (e.aggregate == ThresholdExpr::Aggregate::kCount || e.aggregate == ThresholdExpr::Aggregate::kRate)) {
           v = 0;
         } else {
           o.no_data = true;

@@ -33,7 +33,8 @@ TEST(Threshold, Expressions) {
   EXPECT_TRUE(ParseThresholdExpr("p(99.9)>1").value().Holds(2));
   EXPECT_TRUE(ParseThresholdExpr("value==1").value().Holds(1));
   EXPECT_EQ(ParseThresholdExpr("p95<500").error().message,
-            "invalid threshold \"p95<500\": unknown aggregation \"p95\" (expected like p(95)<500, avg<200, rate<0.01, count>10)");
+            "invalid threshold \"p95<500\": unknown aggregation \"p95\" (expected like p(95)<500, avg<200, rate<0.01, "
+            "count>10)");
   EXPECT_FALSE(ParseThresholdExpr("avg 500").ok());
   EXPECT_FALSE(ParseThresholdExpr("avg<fast").ok());
   EXPECT_FALSE(ParseThresholdExpr("p(101)<5").ok());

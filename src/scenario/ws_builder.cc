@@ -14,7 +14,8 @@ Result<WsBuilder> WsBuilder::Build(const WsStep& step, const std::string& target
     size_t slash = prefix.find('/', prefix.find("://") + 3);
     std::string origin = prefix.substr(0, slash);
     if (slash == std::string::npos && !step.url.is_literal()) {
-      return Error::InvalidArgument(fmt::format("ws `{}`: the scheme and host of a URL cannot be templated", step.name));
+      return Error::InvalidArgument(
+          fmt::format("ws `{}`: the scheme and host of a URL cannot be templated", step.name));
     }
     auto u = ParseUrl(origin);
     if (!u.ok()) return u.error();
@@ -23,7 +24,8 @@ Result<WsBuilder> WsBuilder::Build(const WsStep& step, const std::string& target
     b.origin_len_ = origin.size();
     return b;
   }
-  if (target.empty()) return Error::InvalidArgument(fmt::format("ws `{}` has a relative URL but the test has no `target`", step.name));
+  if (target.empty())
+    return Error::InvalidArgument(fmt::format("ws `{}` has a relative URL but the test has no `target`", step.name));
   auto u = ParseUrl(target);
   if (!u.ok()) return u.error();
   b.origin_ = *u;

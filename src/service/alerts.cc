@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "analysis/compare.h"
+#include "scenario/loader.h"
 #include "scenario/threshold.h"
 #include "scenario/threshold_eval.h"
-#include "scenario/loader.h"
 
 namespace loadcell {
 
@@ -36,10 +36,12 @@ std::vector<AlertEvent> RunAlerts(const RunRecord& run, const RunResults& result
   };
   std::string failed;
   for (const ThresholdOutcome& t : results.thresholds) {
-    if (!t.ok) failed += fmt::format("{}{} {} (observed {:.4g})", failed.empty() ? "" : "; ", t.key, t.expr, t.observed);
+    if (!t.ok)
+      failed += fmt::format("{}{} {} (observed {:.4g})", failed.empty() ? "" : "; ", t.key, t.expr, t.observed);
   }
   if (!failed.empty()) {
-    out.push_back(event("threshold", "critical", fmt::format("run {} of {}: thresholds failed: {}", run.id, run.test_name, failed)));
+    out.push_back(event("threshold", "critical",
+                        fmt::format("run {} of {}: thresholds failed: {}", run.id, run.test_name, failed)));
   }
   for (const AlertRule& rule : rules) {
     if (rule.test_id.has_value() && rule.test_id != run.test_id) continue;
@@ -53,15 +55,16 @@ std::vector<AlertEvent> RunAlerts(const RunRecord& run, const RunResults& result
     double last = last_fired(rule.id);
     if (last > 0 && now - last < rule.cooldown_s) continue;
     AlertEvent e = event("rule", rule.severity,
-                         fmt::format("{}: {} {} on run {} of {} (observed {:.4g})", rule.name, rule.metric, rule.condition,
-                                     run.id, run.test_name, o[0].observed));
+                         fmt::format("{}: {} {} on run {} of {} (observed {:.4g})", rule.name, rule.metric,
+                                     rule.condition, run.id, run.test_name, o[0].observed));
     e.rule_id = rule.id;
     out.push_back(std::move(e));
   }
   auto leak = results.store.Select("target_leak_suspected", {});
   if (leak.count > 0 && leak.value > 0) {
-    out.push_back(event("leak", "warning",
-                        fmt::format("run {} of {}: the target's memory kept growing (leak suspected)", run.id, run.test_name)));
+    out.push_back(
+        event("leak", "warning",
+              fmt::format("run {} of {}: the target's memory kept growing (leak suspected)", run.id, run.test_name)));
   }
   return out;
 }

@@ -15,14 +15,28 @@ json Opt(const std::optional<int64_t>& v) { return v.has_value() ? json(*v) : js
 json Time(double t) { return t > 0 ? json(t) : json(nullptr); }
 
 json RuleJson(const AlertRule& r) {
-  return {{"id", r.id}, {"name", r.name}, {"metric", r.metric}, {"condition", r.condition}, {"severity", r.severity},
-          {"cooldown_s", r.cooldown_s}, {"test_id", Opt(r.test_id)}, {"created", r.created}};
+  return {{"id", r.id},
+          {"name", r.name},
+          {"metric", r.metric},
+          {"condition", r.condition},
+          {"severity", r.severity},
+          {"cooldown_s", r.cooldown_s},
+          {"test_id", Opt(r.test_id)},
+          {"created", r.created}};
 }
 
 json EventJson(const AlertEvent& e) {
-  return {{"id", e.id}, {"rule_id", Opt(e.rule_id)}, {"run_id", Opt(e.run_id)}, {"test_id", Opt(e.test_id)},
-          {"kind", e.kind}, {"severity", e.severity}, {"message", e.message}, {"status", e.status},
-          {"created", e.created}, {"acknowledged", Time(e.acknowledged)}, {"resolved", Time(e.resolved)}};
+  return {{"id", e.id},
+          {"rule_id", Opt(e.rule_id)},
+          {"run_id", Opt(e.run_id)},
+          {"test_id", Opt(e.test_id)},
+          {"kind", e.kind},
+          {"severity", e.severity},
+          {"message", e.message},
+          {"status", e.status},
+          {"created", e.created},
+          {"acknowledged", Time(e.acknowledged)},
+          {"resolved", Time(e.resolved)}};
 }
 
 // acknowledge: open → acknowledged; resolve: open or acknowledged → resolved.

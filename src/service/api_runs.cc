@@ -44,7 +44,7 @@ json RunJson(const RunRecord& r, bool with_yaml) {
             {"overrides", OverridesShown(r.overrides)},
             {"has_results", r.has_results}};
   if (r.has_results) {
-    j["summary"] = {{"reqs", r.reqs}, {"rate", r.rate}, {"error_rate", r.error_rate}, {"p50_ms", r.p50_ms},
+    j["summary"] = {{"reqs", r.reqs},     {"rate", r.rate},     {"error_rate", r.error_rate}, {"p50_ms", r.p50_ms},
                     {"p95_ms", r.p95_ms}, {"p99_ms", r.p99_ms}, {"duration_s", r.duration_s}};
   }
   if (with_yaml) j["yaml"] = r.yaml;
@@ -72,9 +72,10 @@ std::optional<std::string> ResultsText(Service& s, const RunRecord& run, http::R
     return std::nullopt;
   }
   if (!text->has_value()) {
-    api::Fail(res, 409, run.status == "queued" || run.status == "running"
-                            ? fmt::format("run {} is {}: its results come when it ends", run.id, run.status)
-                            : fmt::format("run {} ended without results ({})", run.id, run.message));
+    api::Fail(res, 409,
+              run.status == "queued" || run.status == "running"
+                  ? fmt::format("run {} is {}: its results come when it ends", run.id, run.status)
+                  : fmt::format("run {} ended without results ({})", run.id, run.message));
     return std::nullopt;
   }
   return **text;
@@ -99,7 +100,8 @@ void AddRunRoutes(http::Server& http, Service& s) {
     auto body = api::Body(req, res);
     if (!body) return;
     bool has_test = body->contains("test"), has_id = body->contains("test_id");
-    if (has_test == has_id) return api::Fail(res, 400, "give either \"test\" (a test definition in YAML) or \"test_id\"");
+    if (has_test == has_id)
+      return api::Fail(res, 400, "give either \"test\" (a test definition in YAML) or \"test_id\"");
     json overrides = body->value("overrides", json::object());
     auto args = OverrideArgs(overrides);
     if (!args.ok()) return api::Fail(res, 400, args.error().message);
@@ -111,13 +113,15 @@ void AddRunRoutes(http::Server& http, Service& s) {
     std::string yaml, name;
     std::optional<int64_t> test_id;
     if (has_test) {
-      if (!(*body)["test"].is_string()) return api::Fail(res, 400, "test: expected the test definition as a YAML string");
+      if (!(*body)["test"].is_string())
+        return api::Fail(res, 400, "test: expected the test definition as a YAML string");
       yaml = (*body)["test"].get<std::string>();
     } else {
       if (!(*body)["test_id"].is_number_integer()) return api::Fail(res, 400, "test_id: expected an integer");
       auto t = s.store().GetTest((*body)["test_id"].get<int64_t>());
       if (!t.ok()) return api::Fail(res, 500, t.error().message);
-      if (!t->has_value()) return api::Fail(res, 404, fmt::format("no test with id {}", (*body)["test_id"].get<int64_t>()));
+      if (!t->has_value())
+        return api::Fail(res, 404, fmt::format("no test with id {}", (*body)["test_id"].get<int64_t>()));
       yaml = (*t)->yaml;
       name = (*t)->name;
       test_id = (*t)->id;
@@ -130,7 +134,8 @@ void AddRunRoutes(http::Server& http, Service& s) {
     if (name.empty()) name = def->name.empty() ? "inline" : def->name;
     auto active = s.store().ActiveRuns(std::nullopt);
     if (active.ok() && *active >= kMaxQueued + s.options().max_concurrent_runs) {
-      return api::Fail(res, 429, fmt::format("{} runs are queued or running: try again when some have finished", *active));
+      return api::Fail(res, 429,
+                       fmt::format("{} runs are queued or running: try again when some have finished", *active));
     }
     auto id = s.QueueRun(name, yaml, test_id, std::nullopt, overrides.dump());
     if (!id.ok()) return api::Fail(res, 500, id.error().message);
@@ -143,7 +148,9 @@ void AddRunRoutes(http::Server& http, Service& s) {
     bool bad = false;
     f.status = req.Param("status");
     if (!f.status.empty() && std::find(std::begin(kStatuses), std::end(kStatuses), f.status) == std::end(kStatuses)) {
-      return api::Fail(res, 400, fmt::format("status: \"{}\" is not one of queued, running, passed, failed, aborted, error", f.status));
+      return api::Fail(
+          res, 400,
+          fmt::format("status: \"{}\" is not one of queued, running, passed, failed, aborted, error", f.status));
     }
     f.test_id = api::QueryInt(req, "test_id", &bad);
     if (bad) return api::Fail(res, 400, "test_id: expected an integer");
@@ -201,7 +208,8 @@ void AddRunRoutes(http::Server& http, Service& s) {
   http.Get(R"(/api/v1/runs/(\d+)/compare)", [&s](const http::Request& req, http::Response& res) {
     bool bad = false;
     auto base_id = api::QueryInt(req, "baseline", &bad);
-    if (bad || !base_id) return api::Fail(res, 400, "baseline: the id of the run to compare with is required (?baseline=ID)");
+    if (bad || !base_id)
+      return api::Fail(res, 400, "baseline: the id of the run to compare with is required (?baseline=ID)");
     auto run = Find(s, api::PathId(req), res);
     if (!run) return;
     auto base = Find(s, *base_id, res);

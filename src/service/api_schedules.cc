@@ -12,7 +12,11 @@ namespace {
 using nlohmann::json;
 
 json ScheduleJson(const Schedule& s) {
-  return {{"id", s.id}, {"test_id", s.test_id}, {"cron", s.cron}, {"enabled", s.enabled}, {"created", s.created},
+  return {{"id", s.id},
+          {"test_id", s.test_id},
+          {"cron", s.cron},
+          {"enabled", s.enabled},
+          {"created", s.created},
           {"next_run", s.next_run > 0 ? json(s.next_run) : json(nullptr)},
           {"last_run_id", s.last_run_id.has_value() ? json(*s.last_run_id) : json(nullptr)}};
 }
@@ -103,7 +107,8 @@ void AddScheduleRoutes(http::Server& http, Service& s) {
     if (!sc) return;
     auto t = s.store().GetTest(sc->test_id);
     if (!t.ok()) return api::Fail(res, 500, t.error().message);
-    if (!t->has_value()) return api::Fail(res, 404, fmt::format("schedule {}: its test {} is gone", sc->id, sc->test_id));
+    if (!t->has_value())
+      return api::Fail(res, 404, fmt::format("schedule {}: its test {} is gone", sc->id, sc->test_id));
     auto id = s.QueueRun((*t)->name, (*t)->yaml, sc->test_id, sc->id, StoredTestOverrides(**t));
     if (!id.ok()) return api::Fail(res, 500, id.error().message);
     sc->last_run_id = *id;

@@ -15,7 +15,8 @@ using nlohmann::json;
 json TestJson(const StoredTest& t) {
   json files = json::array();  // by name: their text is the test's, not every listing's
   for (const auto& [name, _] : api::FilesOf(t.files)) files.push_back(name);
-  return {{"id", t.id}, {"name", t.name}, {"yaml", t.yaml}, {"files", files}, {"created", t.created}, {"updated", t.updated}};
+  return {{"id", t.id},     {"name", t.name},       {"yaml", t.yaml},
+          {"files", files}, {"created", t.created}, {"updated", t.updated}};
 }
 
 // The loader's "FILE:LINE:COL: message" lines as objects.
@@ -49,7 +50,10 @@ json ValidationErrors(const std::string& message) {
 bool Validate(const std::string& yaml, const std::map<std::string, std::string>& files, http::Response& res) {
   auto def = LoadTestText(yaml, "test.yaml", ServeLoadOptions({}, &files));
   if (def.ok()) return true;
-  api::Json(res, {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}}, 400);
+  api::Json(
+      res,
+      {{"error", "invalid test definition: " + def.error().message}, {"errors", ValidationErrors(def.error().message)}},
+      400);
   return false;
 }
 
@@ -90,7 +94,8 @@ void AddTestRoutes(http::Server& http, Service& s) {
     auto def = LoadTestText(*yaml, "test.yaml", ServeLoadOptions({}, &*files));
     if (!def.ok()) return api::Json(res, {{"valid", false}, {"errors", ValidationErrors(def.error().message)}});
     json scenarios = json::array();
-    for (const ScenarioDef& sc : def->scenarios) scenarios.push_back({{"name", sc.name}, {"executor", ExecutorName(sc.executor)}});
+    for (const ScenarioDef& sc : def->scenarios)
+      scenarios.push_back({{"name", sc.name}, {"executor", ExecutorName(sc.executor)}});
     api::Json(res, {{"valid", true}, {"errors", json::array()}, {"name", def->name}, {"scenarios", scenarios}});
   });
 
@@ -133,7 +138,8 @@ void AddTestRoutes(http::Server& http, Service& s) {
     auto name = api::StringField(*body, "name", res, &failed);
     auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
     if (failed) return;
-    if (!name && !yaml && !body->contains("files")) return api::Fail(res, 400, "nothing to update: give name, yaml and/or files");
+    if (!name && !yaml && !body->contains("files"))
+      return api::Fail(res, 400, "nothing to update: give name, yaml and/or files");
     auto files = body->contains("files") ? api::FilesField(*body, res) : std::optional(api::FilesOf(t->files));
     if (!files) return;
     if (name) {
@@ -158,7 +164,8 @@ void AddTestRoutes(http::Server& http, Service& s) {
     auto active = s.store().ActiveRuns(t->id);
     if (!active.ok()) return api::Fail(res, 500, active.error().message);
     if (*active > 0) {
-      return api::Fail(res, 409, fmt::format("test {} has {} run(s) queued or running: abort them first", t->id, *active));
+      return api::Fail(res, 409,
+                       fmt::format("test {} has {} run(s) queued or running: abort them first", t->id, *active));
     }
     Status st = s.store().DeleteTest(t->id);
     if (!st.ok()) return api::Fail(res, 500, st.error().message);
@@ -173,8 +180,15 @@ void AddTestRoutes(http::Server& http, Service& s) {
     json rows = json::array();
     std::vector<double> p95, rate, errors;
     for (const RunRecord& r : *runs) {
-      rows.push_back({{"id", r.id}, {"status", r.status}, {"started", r.started}, {"trigger", r.trigger}, {"reqs", r.reqs},
-                      {"p50_ms", r.p50_ms}, {"p95_ms", r.p95_ms}, {"p99_ms", r.p99_ms}, {"rate", r.rate},
+      rows.push_back({{"id", r.id},
+                      {"status", r.status},
+                      {"started", r.started},
+                      {"trigger", r.trigger},
+                      {"reqs", r.reqs},
+                      {"p50_ms", r.p50_ms},
+                      {"p95_ms", r.p95_ms},
+                      {"p99_ms", r.p99_ms},
+                      {"rate", r.rate},
                       {"error_rate", r.error_rate}});
       p95.push_back(r.p95_ms);
       rate.push_back(r.rate);
@@ -183,15 +197,19 @@ void AddTestRoutes(http::Server& http, Service& s) {
     auto changes = [&](const std::vector<double>& x) {
       json out = json::array();
       for (const ChangePoint& c : EDivisive(x)) {
-        out.push_back({{"run_id", (*runs)[c.index].id}, {"index", c.index}, {"before", c.before}, {"after", c.after},
+        out.push_back({{"run_id", (*runs)[c.index].id},
+                       {"index", c.index},
+                       {"before", c.before},
+                       {"after", c.after},
                        {"p_value", c.p_value}});
       }
       return out;
     };
-    api::Json(res, {{"test_id", t->id},
-                    {"name", t->name},
-                    {"runs", rows},
-                    {"change_points", {{"p95_ms", changes(p95)}, {"rate", changes(rate)}, {"error_rate", changes(errors)}}}});
+    api::Json(
+        res, {{"test_id", t->id},
+              {"name", t->name},
+              {"runs", rows},
+              {"change_points", {{"p95_ms", changes(p95)}, {"rate", changes(rate)}, {"error_rate", changes(errors)}}}});
   });
 }
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include <fmt/format.h>
-#include "net/http_server.h"
 #include <nlohmann/json.hpp>
+#include "net/http_server.h"
 
 #include "scenario/loader.h"
 

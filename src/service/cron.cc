@@ -46,11 +46,13 @@ Status ParseField(const std::string& field, const char* name, int lo, int hi, st
           b = hi;  // "5/15": from 5 to the end
         }
       } catch (const std::exception&) {
-        return Error::InvalidArgument(fmt::format("cron {} field \"{}\": expected *, a number, a range or a list", name, field));
+        return Error::InvalidArgument(
+            fmt::format("cron {} field \"{}\": expected *, a number, a range or a list", name, field));
       }
     }
     if (a < lo || b > hi || a > b) {
-      return Error::InvalidArgument(fmt::format("cron {} field \"{}\": values must be within {}-{}", name, field, lo, hi));
+      return Error::InvalidArgument(
+          fmt::format("cron {} field \"{}\": values must be within {}-{}", name, field, lo, hi));
     }
     for (int v = a; v <= b; v += step) bits->set(static_cast<size_t>(v % static_cast<int>(N)));
   }
@@ -62,10 +64,14 @@ Status ParseField(const std::string& field, const char* name, int lo, int hi, st
 
 Result<CronSchedule> CronSchedule::Parse(const std::string& raw) {
   std::string text = raw;
-  if (text == "@hourly") text = "0 * * * *";
-  else if (text == "@daily" || text == "@midnight") text = "0 0 * * *";
-  else if (text == "@weekly") text = "0 0 * * 0";
-  else if (text == "@monthly") text = "0 0 1 * *";
+  if (text == "@hourly")
+    text = "0 * * * *";
+  else if (text == "@daily" || text == "@midnight")
+    text = "0 0 * * *";
+  else if (text == "@weekly")
+    text = "0 0 * * 0";
+  else if (text == "@monthly")
+    text = "0 0 1 * *";
   CronSchedule c;
   if (text.rfind("@every ", 0) == 0) {
     auto d = ParseDuration(text.substr(7));
@@ -78,9 +84,10 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& raw) {
   std::vector<std::string> f;
   for (std::string w; ss >> w;) f.push_back(w);
   if (f.size() != 5) {
-    return Error::InvalidArgument(fmt::format(
-        "cron \"{}\": expected 5 fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@every D",
-        raw));
+    return Error::InvalidArgument(
+        fmt::format("cron \"{}\": expected 5 fields (minute hour day-of-month month day-of-week) or "
+                    "@hourly/@daily/@weekly/@monthly/@every D",
+                    raw));
   }
   bool any = false;
   if (Status s = ParseField(f[0], "minute", 0, 59, &c.minute_, &any); !s.ok()) return s.error();

@@ -21,9 +21,9 @@ class CronSchedule {
   double every_s_ = 0;  // @every
   std::bitset<60> minute_;
   std::bitset<24> hour_;
-  std::bitset<32> dom_;  // 1..31
+  std::bitset<32> dom_;    // 1..31
   std::bitset<13> month_;  // 1..12
-  std::bitset<7> dow_;   // 0 = Sunday
+  std::bitset<7> dow_;     // 0 = Sunday
   bool dom_any_ = true, dow_any_ = true;
 };
 

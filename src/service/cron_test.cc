@@ -23,7 +23,7 @@ TEST(CronSchedule, DailyAtTwoThirty) {
 TEST(CronSchedule, WeekdaysAndShorthands) {
   auto c = CronSchedule::Parse("0 9 * * 1-5");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->NextAfter(kMonday), 1796115600);  // Tuesday 09:00
+  EXPECT_EQ(c->NextAfter(kMonday), 1796115600);    // Tuesday 09:00
   auto sunday = CronSchedule::Parse("0 0 * * 7");  // 7 is Sunday too
   ASSERT_TRUE(sunday.ok());
   EXPECT_EQ(sunday->NextAfter(kMonday), 1796515200);  // Sunday 6 December 00:00
@@ -39,7 +39,7 @@ TEST(CronSchedule, DayOfMonthOrDayOfWeek) {
   // Both restricted: either matches (Vixie cron). The 1st of December 2026 is a Tuesday.
   auto c = CronSchedule::Parse("0 0 1 * 5");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->NextAfter(kMonday), 1796083200);  // Tuesday 1 Dec 00:00 (the 1st)
+  EXPECT_EQ(c->NextAfter(kMonday), 1796083200);     // Tuesday 1 Dec 00:00 (the 1st)
   EXPECT_EQ(c->NextAfter(1796083200), 1796342400);  // Friday 4 Dec 00:00
 }
 

@@ -48,7 +48,8 @@ Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& o) {
   if (!o.is_object()) return Error::InvalidArgument("overrides: expected an object");
   for (const auto& [key, value] : o.items()) {
     if (key == "vus") {
-      if (!value.is_number_integer() || value.get<int64_t>() < 1) return Error::InvalidArgument("overrides.vus: expected an integer ≥ 1");
+      if (!value.is_number_integer() || value.get<int64_t>() < 1)
+        return Error::InvalidArgument("overrides.vus: expected an integer ≥ 1");
       args.insert(args.end(), {"--vus", std::to_string(value.get<int64_t>())});
     } else if (key == "duration") {
       if (!value.is_string()) return Error::InvalidArgument("overrides.duration: expected a duration such as \"30s\"");
@@ -57,7 +58,8 @@ Result<std::vector<std::string>> OverrideArgs(const nlohmann::json& o) {
       if (!value.is_object()) return Error::InvalidArgument("overrides.env: expected an object of strings");
       for (const auto& [k, v] : value.items()) {
         if (!v.is_string() || k.empty() || k.find('=') != std::string::npos) {
-          return Error::InvalidArgument(fmt::format("overrides.env.{}: expected a string value and a name without '='", k));
+          return Error::InvalidArgument(
+              fmt::format("overrides.env.{}: expected a string value and a name without '='", k));
         }
         args.insert(args.end(), {"-e", k + "=" + v.get<std::string>()});
       }
@@ -86,8 +88,9 @@ LoadOptions ServeLoadOptions(const nlohmann::json& overrides, const std::map<std
       if (v.is_string()) o.env[k] = v.get<std::string>();
     }
   }
-  o.env_hint = "a test run by the service sees only the variables given with its run: pass \"overrides\": {{\"env\": "
-               "{{\"{0}\": \"...\"}}}}, or write ${{{0}:-default}}";
+  o.env_hint =
+      "a test run by the service sees only the variables given with its run: pass \"overrides\": {{\"env\": "
+      "{{\"{0}\": \"...\"}}}}, or write ${{{0}:-default}}";
   return o;
 }
 
@@ -190,7 +193,8 @@ void RunManager::Launch(const RunRecord& run) {
   // The files uploaded with the run, beside its test (names were checked when it was queued).
   if (!overrides.is_discarded() && overrides.contains("files") && overrides["files"].is_object()) {
     for (const auto& [name, content] : overrides["files"].items()) {
-      if (!IsConfinedPath(name) || !content.is_string()) return fail(fmt::format("files.{}: not a file of this run", name));
+      if (!IsConfinedPath(name) || !content.is_string())
+        return fail(fmt::format("files.{}: not a file of this run", name));
       fs::path path = fs::path(dir) / name;
       fs::create_directories(path.parent_path(), ec);
       std::ofstream f(path, std::ios::binary);
@@ -198,8 +202,8 @@ void RunManager::Launch(const RunRecord& run) {
       if (!f) return fail(fmt::format("cannot write {}", path.string()));
     }
   }
-  std::vector<std::string> args = {options_.binary, "run", "test.yaml", "-q", "--confine-files", "--out", "results.ndjson",
-                                   "--out", "results.json"};
+  std::vector<std::string> args = {options_.binary,  "run",   "test.yaml",   "-q", "--confine-files", "--out",
+                                   "results.ndjson", "--out", "results.json"};
   args.insert(args.end(), extra->begin(), extra->end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -258,8 +262,11 @@ void RunManager::Reap() {
     }
   }
   for (auto& [id, child, status] : done) {
-    if (WIFEXITED(status)) Finish(id, child, WEXITSTATUS(status), "");
-    else Finish(id, child, -1, fmt::format("the run's process was killed by signal {}", WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    if (WIFEXITED(status))
+      Finish(id, child, WEXITSTATUS(status), "");
+    else
+      Finish(id, child, -1,
+             fmt::format("the run's process was killed by signal {}", WIFSIGNALED(status) ? WTERMSIG(status) : 0));
   }
 }
 
@@ -281,7 +288,8 @@ void RunManager::Finish(int64_t id, const Child& child, int exit_code, const std
     std::string failed;
     if (results.has_value()) {
       for (const ThresholdOutcome& t : results->thresholds) {
-        if (!t.ok) failed += fmt::format("{}{} {} (observed {:.4g})", failed.empty() ? "" : "; ", t.key, t.expr, t.observed);
+        if (!t.ok)
+          failed += fmt::format("{}{} {} (observed {:.4g})", failed.empty() ? "" : "; ", t.key, t.expr, t.observed);
       }
     }
     run.message = failed.empty() ? "thresholds failed" : "thresholds failed: " + failed;
@@ -340,8 +348,8 @@ std::optional<nlohmann::json> RunManager::Snapshot(int64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_.count(id) == 0) return std::nullopt;
   }
-  nlohmann::json j = {{"elapsed_s", 0}, {"reqs", 0}, {"failed", 0}, {"iterations", 0}, {"vus", 0}, {"rate", 0},
-                      {"p95_ms", 0}, {"series", nlohmann::json::array()}};
+  nlohmann::json j = {{"elapsed_s", 0}, {"reqs", 0}, {"failed", 0}, {"iterations", 0},
+                      {"vus", 0},       {"rate", 0}, {"p95_ms", 0}, {"series", nlohmann::json::array()}};
   std::optional<RunResults> r = Partial(id);
   if (!r.has_value()) return j;
   RequestTotals all = TotalsOf(*r);

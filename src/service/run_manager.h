@@ -28,8 +28,8 @@ namespace loadcell {
 class RunManager {
  public:
   struct Options {
-    std::string binary;     // the loadcell executable (the server's own)
-    std::string data_dir;   // run directories live here
+    std::string binary;    // the loadcell executable (the server's own)
+    std::string data_dir;  // run directories live here
     int max_concurrent = 1;
   };
   // Called on the manager's thread when a run has finished, just before its end is stored:

@@ -59,12 +59,14 @@ Status Service::Start(std::string* new_token) {
   std::string host;
   int want = 0;
   if (!SplitHostPort(options_.listen, &host, &want)) {
-    return Error::InvalidArgument(fmt::format("--listen {}: expected HOST:PORT (e.g. 127.0.0.1:8686)", options_.listen));
+    return Error::InvalidArgument(
+        fmt::format("--listen {}: expected HOST:PORT (e.g. 127.0.0.1:8686)", options_.listen));
   }
   if (!IsLoopback(host) && options_.token_file.empty()) {
-    return Error::InvalidArgument(fmt::format(
-        "--listen {}: a non-loopback address needs --token-file (a generated token would be printed where others may see it)",
-        options_.listen));
+    return Error::InvalidArgument(
+        fmt::format("--listen {}: a non-loopback address needs --token-file (a generated token would be printed where "
+                    "others may see it)",
+                    options_.listen));
   }
   if (options_.max_concurrent_runs < 1) return Error::InvalidArgument("--max-concurrent-runs: must be at least 1");
 
@@ -81,10 +83,13 @@ Status Service::Start(std::string* new_token) {
     for (std::string line; std::getline(in, line);) {
       line = Trim(line);
       if (line.empty() || line[0] == '#') continue;
-      if (line.size() < 16) return Error::InvalidArgument(fmt::format("--token-file {}: a token shorter than 16 characters", options_.token_file));
+      if (line.size() < 16)
+        return Error::InvalidArgument(
+            fmt::format("--token-file {}: a token shorter than 16 characters", options_.token_file));
       token_hashes_.push_back(Sha256Hex(line));
     }
-    if (token_hashes_.empty()) return Error::InvalidArgument(fmt::format("--token-file {}: no token in it", options_.token_file));
+    if (token_hashes_.empty())
+      return Error::InvalidArgument(fmt::format("--token-file {}: no token in it", options_.token_file));
   } else {
     auto stored = store_->GetSetting("token_sha256");
     if (!stored.ok()) return stored.error();
@@ -104,7 +109,8 @@ Status Service::Start(std::string* new_token) {
 
   if (options_.data_dir.empty()) options_.data_dir = sqlite ? options_.db + ".runs" : "loadcell-runs";
   RunManager::Options ro{options_.binary, options_.data_dir, options_.max_concurrent_runs};
-  runs_ = std::make_unique<RunManager>(*store_, ro, [this](const RunRecord& run, const RunResults* r) { OnRunFinished(run, r); });
+  runs_ = std::make_unique<RunManager>(*store_, ro,
+                                       [this](const RunRecord& run, const RunResults* r) { OnRunFinished(run, r); });
   Status started = runs_->Start();
   if (!started.ok()) return started;
 
@@ -141,12 +147,12 @@ void Service::Routes() {
   http::Server& h = *http_;
   // The UI's pages run only their own scripts and are never framed by another site.
   h.SetDefaultHeaders({{"Content-Security-Policy",
-                          "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                          "img-src 'self' data:; frame-src 'self' about:; frame-ancestors 'none'; base-uri 'none'; "
-                          "form-action 'self'"},
-                         {"X-Frame-Options", "DENY"},
-                         {"X-Content-Type-Options", "nosniff"},
-                         {"Referrer-Policy", "no-referrer"}});
+                        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                        "img-src 'self' data:; frame-src 'self' about:; frame-ancestors 'none'; base-uri 'none'; "
+                        "form-action 'self'"},
+                       {"X-Frame-Options", "DENY"},
+                       {"X-Content-Type-Options", "nosniff"},
+                       {"Referrer-Policy", "no-referrer"}});
   // Before a byte of the body is read: an unauthenticated client costs a hash, no more.
   h.SetGate([this](const http::Request& req, http::Response& res) {
     if (req.path.rfind("/api/v1/", 0) != 0 && req.path != "/api/v1") return false;
@@ -181,10 +187,14 @@ void Service::Routes() {
   h.Get("/api/openapi.json", [](const http::Request&, http::Response& res) { api::Json(res, OpenApiDocument()); });
   h.Get("/api/v1/status", [this](const http::Request&, http::Response& res) {
     auto active = store_->ActiveRuns(std::nullopt);
-    api::Json(res, {{"version", LOADCELL_VERSION}, {"database", store_->Describe()}, {"schema_version", store_->schema_version()},
-                    {"active_runs", active.ok() ? *active : -1}, {"max_concurrent_runs", options_.max_concurrent_runs}});
+    api::Json(res, {{"version", LOADCELL_VERSION},
+                    {"database", store_->Describe()},
+                    {"schema_version", store_->schema_version()},
+                    {"active_runs", active.ok() ? *active : -1},
+                    {"max_concurrent_runs", options_.max_concurrent_runs}});
   });
-  h.Get("/", [](const http::Request&, http::Response& res) { res.SetContent(WebUiPage(), "text/html; charset=utf-8"); });
+  h.Get("/",
+        [](const http::Request&, http::Response& res) { res.SetContent(WebUiPage(), "text/html; charset=utf-8"); });
   // Browsers ask for it; an empty answer keeps their consoles clean.
   h.Get("/favicon.ico", [](const http::Request&, http::Response& res) { res.status = 204; });
   AddTestRoutes(h, *this);
@@ -216,10 +226,13 @@ void Service::OnRunFinished(const RunRecord& run, const RunResults* results) {
   std::vector<AlertEvent> events;
   auto rules = store_->ListRules();
   if (rules.ok()) {
-    events = RunAlerts(run, *results, *rules, [this](int64_t rule) {
-      auto last = store_->LastEventOfRule(rule);
-      return last.ok() ? *last : 0.0;
-    }, UnixNow());
+    events = RunAlerts(
+        run, *results, *rules,
+        [this](int64_t rule) {
+          auto last = store_->LastEventOfRule(rule);
+          return last.ok() ? *last : 0.0;
+        },
+        UnixNow());
   }
   if (run.schedule_id.has_value() && run.test_id.has_value() && (run.status == "passed" || run.status == "failed")) {
     auto base = store_->PreviousPassingRun(*run.test_id, run.id);
@@ -236,7 +249,9 @@ void Service::OnRunFinished(const RunRecord& run, const RunResults* results) {
   }
   for (const AlertEvent& e : events) {
     auto saved = store_->CreateEvent(e);
-    if (saved.ok()) std::fprintf(stderr, "loadcell serve: alert %lld [%s] %s\n", static_cast<long long>(saved->id), e.severity.c_str(), e.message.c_str());
+    if (saved.ok())
+      std::fprintf(stderr, "loadcell serve: alert %lld [%s] %s\n", static_cast<long long>(saved->id),
+                   e.severity.c_str(), e.message.c_str());
   }
 }
 

@@ -18,7 +18,7 @@
 namespace loadcell::http {
 class Server;
 struct Response;
-}
+}  // namespace loadcell::http
 
 namespace loadcell {
 

@@ -30,8 +30,10 @@ std::string ToSqliteParams(const std::string& sql) {
   std::string out;
   out.reserve(sql.size());
   for (size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) out += '?';
-    else out += sql[i];
+    if (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0)
+      out += '?';
+    else
+      out += sql[i];
   }
   return out;
 }
@@ -55,8 +57,10 @@ class SqliteDb : public SqlDb {
       int at = static_cast<int>(i + 1);
       const SqlValue& v = params[i];
       int rc = SQLITE_OK;
-      if (std::holds_alternative<int64_t>(v)) rc = sqlite3_bind_int64(st, at, std::get<int64_t>(v));
-      else if (std::holds_alternative<double>(v)) rc = sqlite3_bind_double(st, at, std::get<double>(v));
+      if (std::holds_alternative<int64_t>(v))
+        rc = sqlite3_bind_int64(st, at, std::get<int64_t>(v));
+      else if (std::holds_alternative<double>(v))
+        rc = sqlite3_bind_double(st, at, std::get<double>(v));
       else if (std::holds_alternative<std::string>(v)) {
         const std::string& s = std::get<std::string>(v);
         rc = sqlite3_bind_text(st, at, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -116,13 +120,16 @@ class PostgresDb : public SqlDb {
     for (size_t i = 0; i < params.size(); ++i) {
       const SqlValue& v = params[i];
       if (std::holds_alternative<std::nullptr_t>(v)) continue;
-      if (std::holds_alternative<int64_t>(v)) text[i] = std::to_string(std::get<int64_t>(v));
-      else if (std::holds_alternative<double>(v)) text[i] = fmt::format("{:.17g}", std::get<double>(v));
-      else text[i] = std::get<std::string>(v);
+      if (std::holds_alternative<int64_t>(v))
+        text[i] = std::to_string(std::get<int64_t>(v));
+      else if (std::holds_alternative<double>(v))
+        text[i] = fmt::format("{:.17g}", std::get<double>(v));
+      else
+        text[i] = std::get<std::string>(v);
       values[i] = text[i].c_str();
     }
-    PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
-                                 nullptr, 0);
+    PGresult* res =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr, nullptr, 0);
     struct Clear {
       PGresult* r;
       ~Clear() { PQclear(r); }
@@ -136,8 +143,10 @@ class PostgresDb : public SqlDb {
     for (int r = 0; r < n; ++r) {
       SqlRow row;
       for (int c = 0; c < m; ++c) {
-        if (PQgetisnull(res, r, c) != 0) row.cols.emplace_back(std::nullopt);
-        else row.cols.emplace_back(std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+        if (PQgetisnull(res, r, c) != 0)
+          row.cols.emplace_back(std::nullopt);
+        else
+          row.cols.emplace_back(std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
       }
       rows.push_back(std::move(row));
     }

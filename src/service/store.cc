@@ -6,9 +6,7 @@
 
 namespace loadcell {
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double UnixNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 namespace {
 
@@ -37,7 +35,8 @@ constexpr int kVersions = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrati
 
 std::string ForDialect(std::string sql, SqlDb::Dialect d) {
   auto replace = [&sql](const std::string& from, const std::string& to) {
-    for (size_t p = sql.find(from); p != std::string::npos; p = sql.find(from, p + to.size())) sql.replace(p, from.size(), to);
+    for (size_t p = sql.find(from); p != std::string::npos; p = sql.find(from, p + to.size()))
+      sql.replace(p, from.size(), to);
   };
   bool pg = d == SqlDb::Dialect::kPostgres;
   replace("{pk}", pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
@@ -55,8 +54,10 @@ const char* const kTestCols = "id, name, yaml, created, updated, files";
 StoredTest TestOf(const SqlRow& r) { return {r.Int(0), r.Text(1), r.Text(2), r.Real(3), r.Real(4), r.Text(5)}; }
 
 const char* const kRunCols =
-    "id, test_id, schedule_id, test_name, yaml, overrides, status, trig, created, started, finished, exit_code, message,"
-    " interrupted, reqs, rate, error_rate, p50_ms, p95_ms, p99_ms, duration_s, CASE WHEN results IS NULL THEN 0 ELSE 1 END";
+    "id, test_id, schedule_id, test_name, yaml, overrides, status, trig, created, started, finished, exit_code, "
+    "message,"
+    " interrupted, reqs, rate, error_rate, p50_ms, p95_ms, p99_ms, duration_s, CASE WHEN results IS NULL THEN 0 ELSE 1 "
+    "END";
 RunRecord RunOf(const SqlRow& r) {
   RunRecord x;
   x.id = r.Int(0);
@@ -92,8 +93,8 @@ AlertRule RuleOf(const SqlRow& r) {
 const char* const kEventCols =
     "id, rule_id, run_id, test_id, kind, severity, message, status, created, acknowledged, resolved";
 AlertEvent EventOf(const SqlRow& r) {
-  return {r.Int(0), OptInt(r, 1), OptInt(r, 2), OptInt(r, 3), r.Text(4), r.Text(5), r.Text(6), r.Text(7),
-          r.Real(8), r.Real(9), r.Real(10)};
+  return {r.Int(0),  OptInt(r, 1), OptInt(r, 2), OptInt(r, 3), r.Text(4), r.Text(5),
+          r.Text(6), r.Text(7),    r.Real(8),    r.Real(9),    r.Real(10)};
 }
 
 const char* const kScheduleCols = "id, test_id, cron, enabled, created, next_run, last_run_id";
@@ -160,15 +161,17 @@ Result<std::optional<std::string>> Store::GetSetting(const std::string& key) {
 }
 
 Status Store::SetSetting(const std::string& key, const std::string& value) {
-  auto rows = Q("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2", {key, value});
+  auto rows =
+      Q("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2", {key, value});
   return Done(rows);
 }
 
 Result<StoredTest> Store::CreateTest(const std::string& name, const std::string& yaml, const std::string& files) {
   double now = UnixNow();
-  auto rows = Q(fmt::format("INSERT INTO tests (name, yaml, created, updated, files) VALUES ($1, $2, $3, $3, $4) RETURNING {}",
-                            kTestCols),
-                {name, yaml, now, files});
+  auto rows =
+      Q(fmt::format("INSERT INTO tests (name, yaml, created, updated, files) VALUES ($1, $2, $3, $3, $4) RETURNING {}",
+                    kTestCols),
+        {name, yaml, now, files});
   if (!rows.ok()) return rows.error();
   return TestOf((*rows)[0]);
 }
@@ -197,10 +200,11 @@ Status Store::DeleteTest(int64_t id) {
 }
 
 Result<int64_t> Store::CreateRun(const RunRecord& r) {
-  auto rows = Q(
-      "INSERT INTO runs (test_id, schedule_id, test_name, yaml, overrides, status, trig, created) VALUES ($1, $2, $3, $4, $5,"
-      " $6, $7, $8) RETURNING id",
-      {Opt(r.test_id), Opt(r.schedule_id), r.test_name, r.yaml, r.overrides, r.status, r.trigger, r.created});
+  auto rows =
+      Q("INSERT INTO runs (test_id, schedule_id, test_name, yaml, overrides, status, trig, created) VALUES ($1, $2, "
+        "$3, $4, $5,"
+        " $6, $7, $8) RETURNING id",
+        {Opt(r.test_id), Opt(r.schedule_id), r.test_name, r.yaml, r.overrides, r.status, r.trigger, r.created});
   if (!rows.ok()) return rows.error();
   return (*rows)[0].Int(0);
 }
@@ -210,8 +214,10 @@ Result<std::optional<RunRecord>> Store::GetRun(int64_t id) {
 }
 
 Result<std::vector<RunRecord>> Store::ListRuns(const RunFilter& f) {
-  std::string sql = fmt::format("SELECT {} FROM runs WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR test_id = $2)"
-                                " ORDER BY id DESC LIMIT $3 OFFSET $4", kRunCols);
+  std::string sql = fmt::format(
+      "SELECT {} FROM runs WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR test_id = $2)"
+      " ORDER BY id DESC LIMIT $3 OFFSET $4",
+      kRunCols);
   return All<RunRecord>(Q(sql, {f.status, f.test_id.value_or(-1), f.limit, f.offset}), RunOf);
 }
 
@@ -220,12 +226,13 @@ Status Store::MarkRunning(int64_t id, double started) {
 }
 
 Status Store::FinishRun(const RunRecord& r, const std::string& results_json) {
-  return Done(Q("UPDATE runs SET status = $1, finished = $2, exit_code = $3, message = $4, interrupted = $5, reqs = $6,"
-                " rate = $7, error_rate = $8, p50_ms = $9, p95_ms = $10, p99_ms = $11, duration_s = $12, results = $13,"
-                " started = COALESCE(started, $2) WHERE id = $14",
-                {r.status, r.finished, static_cast<int64_t>(r.exit_code), r.message, static_cast<int64_t>(r.interrupted ? 1 : 0),
-                 r.reqs, r.rate, r.error_rate, r.p50_ms, r.p95_ms, r.p99_ms, r.duration_s,
-                 results_json.empty() ? SqlValue(nullptr) : SqlValue(results_json), r.id}));
+  return Done(
+      Q("UPDATE runs SET status = $1, finished = $2, exit_code = $3, message = $4, interrupted = $5, reqs = $6,"
+        " rate = $7, error_rate = $8, p50_ms = $9, p95_ms = $10, p99_ms = $11, duration_s = $12, results = $13,"
+        " started = COALESCE(started, $2) WHERE id = $14",
+        {r.status, r.finished, static_cast<int64_t>(r.exit_code), r.message,
+         static_cast<int64_t>(r.interrupted ? 1 : 0), r.reqs, r.rate, r.error_rate, r.p50_ms, r.p95_ms, r.p99_ms,
+         r.duration_s, results_json.empty() ? SqlValue(nullptr) : SqlValue(results_json), r.id}));
 }
 
 Result<std::optional<std::string>> Store::RunResultsJson(int64_t id) {
@@ -237,12 +244,17 @@ Result<std::optional<std::string>> Store::RunResultsJson(int64_t id) {
 
 Result<std::vector<RunRecord>> Store::FinishedRuns(int64_t test_id) {
   return All<RunRecord>(Q(fmt::format("SELECT {} FROM runs WHERE test_id = $1 AND status IN ('passed', 'failed')"
-                                      " AND results IS NOT NULL ORDER BY id", kRunCols), {test_id}), RunOf);
+                                      " AND results IS NOT NULL ORDER BY id",
+                                      kRunCols),
+                          {test_id}),
+                        RunOf);
 }
 
 Result<std::optional<RunRecord>> Store::PreviousPassingRun(int64_t test_id, int64_t run_id) {
   return First<RunRecord>(Q(fmt::format("SELECT {} FROM runs WHERE test_id = $1 AND id < $2 AND status = 'passed'"
-                                        " AND results IS NOT NULL ORDER BY id DESC LIMIT 1", kRunCols), {test_id, run_id}),
+                                        " AND results IS NOT NULL ORDER BY id DESC LIMIT 1",
+                                        kRunCols),
+                            {test_id, run_id}),
                           RunOf);
 }
 
@@ -269,9 +281,11 @@ Result<std::vector<RunRecord>> Store::MarkInterrupted(double now) {
 }
 
 Result<AlertRule> Store::CreateRule(const AlertRule& r) {
-  auto rows = Q(fmt::format("INSERT INTO alert_rules (name, metric, cond, severity, cooldown_s, test_id, created) VALUES"
-                            " ($1, $2, $3, $4, $5, $6, $7) RETURNING {}", kRuleCols),
-                {r.name, r.metric, r.condition, r.severity, r.cooldown_s, Opt(r.test_id), UnixNow()});
+  auto rows =
+      Q(fmt::format("INSERT INTO alert_rules (name, metric, cond, severity, cooldown_s, test_id, created) VALUES"
+                    " ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
+                    kRuleCols),
+        {r.name, r.metric, r.condition, r.severity, r.cooldown_s, Opt(r.test_id), UnixNow()});
   if (!rows.ok()) return rows.error();
   return RuleOf((*rows)[0]);
 }
@@ -287,16 +301,22 @@ Result<std::optional<AlertRule>> Store::GetRule(int64_t id) {
 Status Store::DeleteRule(int64_t id) { return Done(Q("DELETE FROM alert_rules WHERE id = $1", {id})); }
 
 Result<AlertEvent> Store::CreateEvent(const AlertEvent& e) {
-  auto rows = Q(fmt::format("INSERT INTO alert_events (rule_id, run_id, test_id, kind, severity, message, status, created)"
-                            " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING {}", kEventCols),
-                {Opt(e.rule_id), Opt(e.run_id), Opt(e.test_id), e.kind, e.severity, e.message, UnixNow()});
+  auto rows =
+      Q(fmt::format("INSERT INTO alert_events (rule_id, run_id, test_id, kind, severity, message, status, created)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING {}",
+                    kEventCols),
+        {Opt(e.rule_id), Opt(e.run_id), Opt(e.test_id), e.kind, e.severity, e.message, UnixNow()});
   if (!rows.ok()) return rows.error();
   return EventOf((*rows)[0]);
 }
 
 Result<std::vector<AlertEvent>> Store::ListEvents(const std::string& status, std::optional<int64_t> run_id) {
-  return All<AlertEvent>(Q(fmt::format("SELECT {} FROM alert_events WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR run_id = $2)"
-                                       " ORDER BY id DESC", kEventCols), {status, run_id.value_or(-1)}), EventOf);
+  return All<AlertEvent>(
+      Q(fmt::format("SELECT {} FROM alert_events WHERE ($1 = '' OR status = $1) AND ($2 < 0 OR run_id = $2)"
+                    " ORDER BY id DESC",
+                    kEventCols),
+        {status, run_id.value_or(-1)}),
+      EventOf);
 }
 
 Result<std::optional<AlertEvent>> Store::GetEvent(int64_t id) {
@@ -315,9 +335,11 @@ Result<double> Store::LastEventOfRule(int64_t rule_id) {
 }
 
 Result<Schedule> Store::CreateSchedule(const Schedule& s) {
-  auto rows = Q(fmt::format("INSERT INTO schedules (test_id, cron, enabled, created, next_run) VALUES ($1, $2, $3, $4, $5)"
-                            " RETURNING {}", kScheduleCols),
-                {s.test_id, s.cron, static_cast<int64_t>(s.enabled ? 1 : 0), UnixNow(), s.next_run});
+  auto rows =
+      Q(fmt::format("INSERT INTO schedules (test_id, cron, enabled, created, next_run) VALUES ($1, $2, $3, $4, $5)"
+                    " RETURNING {}",
+                    kScheduleCols),
+        {s.test_id, s.cron, static_cast<int64_t>(s.enabled ? 1 : 0), UnixNow(), s.next_run});
   if (!rows.ok()) return rows.error();
   return ScheduleOf((*rows)[0]);
 }

@@ -30,7 +30,7 @@ struct RunRecord {
   std::optional<int64_t> test_id, schedule_id;
   std::string test_name;
   std::string yaml;
-  std::string overrides = "{}";  // JSON object as posted
+  std::string overrides = "{}";   // JSON object as posted
   std::string status = "queued";  // queued|running|passed|failed|aborted|error
   std::string trigger = "api";    // api | schedule
   double created = 0, started = 0, finished = 0;
@@ -44,7 +44,7 @@ struct RunRecord {
 };
 
 struct RunFilter {
-  std::string status;                // "" any
+  std::string status;  // "" any
   std::optional<int64_t> test_id;
   int64_t limit = 50, offset = 0;
 };
@@ -54,7 +54,7 @@ struct AlertRule {
   std::string name, metric, condition;  // metric as a threshold key, condition as its expression
   std::string severity = "warning";     // critical|warning|info
   double cooldown_s = 0;
-  std::optional<int64_t> test_id;       // only runs of this test; every run when empty
+  std::optional<int64_t> test_id;  // only runs of this test; every run when empty
   double created = 0;
 };
 

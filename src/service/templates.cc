@@ -35,10 +35,11 @@ const std::vector<TestTemplate>& BuiltinTemplates() {
        With({kVus, {"duration", "the whole test", "5m"}})},
       {"stress", "step the VUs up (1x, 2x, 3x, 4x) to see where it stops being acceptable",
        With({kVus, {"step", "how long each step holds", "1m"}})},
-      {"spike", "a sudden burst of arrivals on a steady rate, then back", With({{"rate", "steady arrivals per second", 20},
-                                                                               {"spike_rate", "arrivals per second in the spike", 500},
-                                                                               {"spike", "how long the spike holds", "30s"},
-                                                                               {"max_vus", "VUs the arrivals may use", 500}})},
+      {"spike", "a sudden burst of arrivals on a steady rate, then back",
+       With({{"rate", "steady arrivals per second", 20},
+             {"spike_rate", "arrivals per second in the spike", 500},
+             {"spike", "how long the spike holds", "30s"},
+             {"max_vus", "VUs the arrivals may use", 500}})},
       {"soak", "a steady load for a long time, watching for drift and leaks",
        With({kVus, {"duration", "how long", "1h"}, {"think", "pause between iterations", "1s"}})},
       {"capacity", "the highest arrival rate that keeps the thresholds passing (capacity-search)",
@@ -85,7 +86,8 @@ Result<std::string> InstantiateTemplate(const std::string& name, const json& giv
   }
   if (given.is_object()) {
     for (const auto& [key, v] : given.items()) {
-      if (!p.contains(key)) return Error::InvalidArgument(fmt::format("params.{}: unknown parameter of template {}", key, name));
+      if (!p.contains(key))
+        return Error::InvalidArgument(fmt::format("params.{}: unknown parameter of template {}", key, name));
     }
   }
   auto url = ParseUrl(p["url"].get<std::string>());
@@ -98,8 +100,9 @@ Result<std::string> InstantiateTemplate(const std::string& name, const json& giv
   auto num = [&](const char* k) { return p[k].dump(); };
   std::string head = fmt::format("name: {}\ntarget: {}\nscenarios:\n", q(test_name), q(origin));
   std::string flow = fmt::format("    flow:\n      - request: {{ name: {}, url: {} }}\n", q(name), q(path));
-  std::string thresholds = fmt::format("thresholds:\n  http_req_duration: [\"p(95)<{}\"]\n  http_req_failed: [\"rate<{}\"]\n",
-                                       num("p95_ms"), num("max_error_rate"));
+  std::string thresholds =
+      fmt::format("thresholds:\n  http_req_duration: [\"p(95)<{}\"]\n  http_req_failed: [\"rate<{}\"]\n", num("p95_ms"),
+                  num("max_error_rate"));
   std::string scenario;
   if (name == "baseline") {
     scenario = fmt::format("  baseline:\n    executor: constant-vus\n    vus: 1\n    duration: {}\n", q(p["duration"]));
@@ -108,31 +111,36 @@ Result<std::string> InstantiateTemplate(const std::string& name, const json& giv
     auto whole = ParseDuration(p["duration"].get<std::string>());
     if (!whole.ok()) return Error::InvalidArgument("params.duration: " + whole.error().message);
     std::string ramp = fmt::format("{}ms", *whole / 10 / kMilli), hold = fmt::format("{}ms", *whole * 8 / 10 / kMilli);
-    scenario = fmt::format("  load:\n    executor: ramping-vus\n    start_vus: 0\n    stages:\n"
-                           "      - {{ duration: {r}, target: {v} }}\n      - {{ duration: {h}, target: {v} }}\n"
-                           "      - {{ duration: {r}, target: 0 }}\n",
-                           fmt::arg("r", ramp), fmt::arg("h", hold), fmt::arg("v", num("vus")));
+    scenario = fmt::format(
+        "  load:\n    executor: ramping-vus\n    start_vus: 0\n    stages:\n"
+        "      - {{ duration: {r}, target: {v} }}\n      - {{ duration: {h}, target: {v} }}\n"
+        "      - {{ duration: {r}, target: 0 }}\n",
+        fmt::arg("r", ramp), fmt::arg("h", hold), fmt::arg("v", num("vus")));
   } else if (name == "stress") {
     int64_t vus = p["vus"].get<int64_t>();
     scenario = fmt::format("  stress:\n    executor: ramping-vus\n    start_vus: {}\n    stages:\n", vus);
     for (int k = 1; k <= 4; ++k) {
-      scenario += fmt::format("      - {{ duration: 0s, target: {} }}\n      - {{ duration: {}, target: {} }}\n", vus * k,
-                              q(p["step"]), vus * k);
+      scenario += fmt::format("      - {{ duration: 0s, target: {} }}\n      - {{ duration: {}, target: {} }}\n",
+                              vus * k, q(p["step"]), vus * k);
     }
   } else if (name == "spike") {
     scenario = fmt::format(
-        "  spike:\n    executor: ramping-arrival-rate\n    start_rate: {r}\n    pre_allocated_vus: {v}\n    max_vus: {v}\n"
+        "  spike:\n    executor: ramping-arrival-rate\n    start_rate: {r}\n    pre_allocated_vus: {v}\n    max_vus: "
+        "{v}\n"
         "    stages:\n      - {{ duration: 30s, target: {r} }}\n      - {{ duration: 5s, target: {s} }}\n"
         "      - {{ duration: {d}, target: {s} }}\n      - {{ duration: 5s, target: {r} }}\n"
         "      - {{ duration: 30s, target: {r} }}\n",
-        fmt::arg("r", num("rate")), fmt::arg("s", num("spike_rate")), fmt::arg("d", q(p["spike"])), fmt::arg("v", num("max_vus")));
+        fmt::arg("r", num("rate")), fmt::arg("s", num("spike_rate")), fmt::arg("d", q(p["spike"])),
+        fmt::arg("v", num("max_vus")));
   } else if (name == "soak") {
-    scenario = fmt::format("  soak:\n    executor: constant-vus\n    vus: {}\n    duration: {}\n", num("vus"), q(p["duration"]));
+    scenario = fmt::format("  soak:\n    executor: constant-vus\n    vus: {}\n    duration: {}\n", num("vus"),
+                           q(p["duration"]));
     flow += fmt::format("      - think: {}\n", q(p["think"]));
   } else if (name == "capacity") {
-    scenario = fmt::format("  capacity:\n    executor: capacity-search\n    start_rate: {}\n    max_rate: {}\n"
-                           "    step_duration: {}\n    pre_allocated_vus: {}\n    max_vus: {}\n",
-                           num("start_rate"), num("max_rate"), q(p["step"]), num("max_vus"), num("max_vus"));
+    scenario = fmt::format(
+        "  capacity:\n    executor: capacity-search\n    start_rate: {}\n    max_rate: {}\n"
+        "    step_duration: {}\n    pre_allocated_vus: {}\n    max_vus: {}\n",
+        num("start_rate"), num("max_rate"), q(p["step"]), num("max_vus"), num("max_vus"));
   }
   return head + scenario + flow + thresholds;
 }

@@ -20,7 +20,8 @@ TEST(Templates, EveryTemplateMakesAValidTest) {
 }
 
 TEST(Templates, LoadSplitsItsDurationTenEightyTen) {
-  auto yaml = InstantiateTemplate("load", {{"url", "http://127.0.0.1:8080/"}, {"vus", 30}, {"duration", "10m"}, {"name", "checkout"}});
+  auto yaml = InstantiateTemplate(
+      "load", {{"url", "http://127.0.0.1:8080/"}, {"vus", 30}, {"duration", "10m"}, {"name", "checkout"}});
   ASSERT_TRUE(yaml.ok());
   EXPECT_NE(yaml->find("name: \"checkout\""), std::string::npos);
   EXPECT_NE(yaml->find("{ duration: 60000ms, target: 30 }"), std::string::npos) << *yaml;
@@ -31,8 +32,10 @@ TEST(Templates, LoadSplitsItsDurationTenEightyTen) {
 TEST(Templates, ParameterErrorsNameTheParameter) {
   EXPECT_EQ(InstantiateTemplate("load", nlohmann::json::object()).error().message,
             "params.url: required (the URL to load (http:// or https://))");
-  EXPECT_EQ(InstantiateTemplate("load", {{"url", "ws://h/"}}).error().message, "params.url: expected an http:// or https:// URL");
-  EXPECT_EQ(InstantiateTemplate("stress", {{"url", "http://h/"}, {"step", 5}}).error().message, "params.step: expected a string");
+  EXPECT_EQ(InstantiateTemplate("load", {{"url", "ws://h/"}}).error().message,
+            "params.url: expected an http:// or https:// URL");
+  EXPECT_EQ(InstantiateTemplate("stress", {{"url", "http://h/"}, {"step", 5}}).error().message,
+            "params.step: expected a string");
   EXPECT_EQ(InstantiateTemplate("nope", {}).error().message, "no template named \"nope\"");
 }
 

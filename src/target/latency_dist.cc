@@ -11,9 +11,10 @@ namespace loadcell {
 
 Result<LatencyDist> LatencyDist::Parse(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return Error::InvalidArgument(fmt::format(
-        "invalid latency distribution \"{}\": {} (expected fixed:20ms, uniform:5ms..50ms, normal:20ms,5ms, "
-        "lognormal:20ms,0.5 or exp:20ms)", text, why));
+    return Error::InvalidArgument(
+        fmt::format("invalid latency distribution \"{}\": {} (expected fixed:20ms, uniform:5ms..50ms, normal:20ms,5ms, "
+                    "lognormal:20ms,0.5 or exp:20ms)",
+                    text, why));
   };
   LatencyDist d;
   size_t colon = text.find(':');
@@ -73,7 +74,8 @@ Nanos LatencyDist::Sample(std::mt19937_64& rng) const {
 Result<StallSpec> StallSpec::Parse(std::string_view text) {
   size_t slash = text.find('/');
   auto bad = [&](const char* why) {
-    return Error::InvalidArgument(fmt::format("invalid stall \"{}\": {} (expected LENGTH/PERIOD, like 1s/10s)", text, why));
+    return Error::InvalidArgument(
+        fmt::format("invalid stall \"{}\": {} (expected LENGTH/PERIOD, like 1s/10s)", text, why));
   };
   if (slash == std::string_view::npos) return bad("missing '/'");
   auto len = ParseDuration(text.substr(0, slash));

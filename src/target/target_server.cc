@@ -4,9 +4,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,9 +38,10 @@ constexpr int64_t kMaxDemoBody = 1 << 20;
 
 std::string MakeResponse(int status, const char* reason, const std::string& body, bool head, bool close,
                          std::string_view content_type = "text/plain") {
-  std::string r = fmt::format("HTTP/1.1 {} {}\r\nServer: loadcell-target\r\nContent-Type: {}\r\n"
-                              "Content-Length: {}\r\n{}\r\n",
-                              status, reason, content_type, body.size(), close ? "Connection: close\r\n" : "");
+  std::string r = fmt::format(
+      "HTTP/1.1 {} {}\r\nServer: loadcell-target\r\nContent-Type: {}\r\n"
+      "Content-Length: {}\r\n{}\r\n",
+      status, reason, content_type, body.size(), close ? "Connection: close\r\n" : "");
   if (!head) r += body;
   return r;
 }
@@ -73,11 +74,11 @@ struct Delayed {
 struct TConn {
   int fd = -1;
   uint64_t generation = 0;
-  std::string in;              // a request split across reads
-  int64_t skip_body = 0;       // request body bytes still to discard
-  std::string out;             // response bytes the socket did not take yet, from out_sent on
-  size_t out_sent = 0;         // an offset, not erase(): a 200 MB body must not be moved per send
-  std::deque<Delayed> delayed; // responses held back by latency or a stall, in order
+  std::string in;               // a request split across reads
+  int64_t skip_body = 0;        // request body bytes still to discard
+  std::string out;              // response bytes the socket did not take yet, from out_sent on
+  size_t out_sent = 0;          // an offset, not erase(): a 200 MB body must not be moved per send
+  std::deque<Delayed> delayed;  // responses held back by latency or a stall, in order
   bool close_after_flush = false;
   bool want_out = false;
   std::unique_ptr<WsEndpoint> ws;  // set once the connection upgraded to WebSocket
@@ -100,7 +101,8 @@ class TargetThread {
     err_ = MakeResponse(500, "Internal Server Error", "error\n", false, false);
   }
   ~TargetThread() {
-    for (auto& c : conns_) if (c && c->fd >= 0) close(c->fd);
+    for (auto& c : conns_)
+      if (c && c->fd >= 0) close(c->fd);
     if (ep_ >= 0) close(ep_);
   }
 
@@ -235,8 +237,10 @@ class TargetThread {
       http1::RequestHead h = http1::ParseRequestHead(data.substr(used));
       if (h.state == http1::RequestHead::State::kIncomplete) break;
       if (h.state == http1::RequestHead::State::kError || h.chunked) {
-        Respond(c, MakeResponse(400, "Bad Request", h.chunked ? "chunked request bodies are not supported\n"
-                                                               : h.error + "\n", false, true), true);
+        Respond(c,
+                MakeResponse(400, "Bad Request",
+                             h.chunked ? "chunked request bodies are not supported\n" : h.error + "\n", false, true),
+                true);
         return data.size();
       }
       bool head = h.method == "HEAD";
@@ -245,7 +249,8 @@ class TargetThread {
       if (auto mode = WsEndpointFor(target)) {
         used += h.head_bytes;
         if (!http1::IEquals(h.upgrade, "websocket") || h.ws_key.empty() || h.method != "GET") {
-          Respond(c, MakeResponse(426, "Upgrade Required", "this is a WebSocket endpoint\n", head, close_conn), close_conn);
+          Respond(c, MakeResponse(426, "Upgrade Required", "this is a WebSocket endpoint\n", head, close_conn),
+                  close_conn);
           if (close_conn) return data.size();
           c.skip_body = h.content_length;
           continue;
@@ -263,7 +268,8 @@ class TargetThread {
             // would reset the connection before it reads the 413).
             used += h.head_bytes;
             c.skip_body = h.content_length;
-            Respond(c, MakeResponse(413, "Content Too Large", "request body over 1 MiB\n", head, close_conn), close_conn);
+            Respond(c, MakeResponse(413, "Content Too Large", "request body over 1 MiB\n", head, close_conn),
+                    close_conn);
             continue;
           }
           // Wait for the whole body: the request stays buffered in c.in until it is here.
@@ -284,9 +290,11 @@ class TargetThread {
       if (target.starts_with("/status/")) {
         int code = std::atoi(std::string(target.substr(8, 3)).c_str());
         if (code < 100 || code > 599) code = 400;
-        Respond(c, MakeResponse(code, Reason(code), code == 204 || code == 304 ? "" : "status\n", head, close_conn), close_conn);
+        Respond(c, MakeResponse(code, Reason(code), code == 204 || code == 304 ? "" : "status\n", head, close_conn),
+                close_conn);
       } else if (o_.error_rate > 0 && std::bernoulli_distribution(o_.error_rate)(rng_)) {
-        Respond(c, close_conn || head ? MakeResponse(500, "Internal Server Error", "error\n", head, close_conn) : err_, close_conn);
+        Respond(c, close_conn || head ? MakeResponse(500, "Internal Server Error", "error\n", head, close_conn) : err_,
+                close_conn);
       } else {
         Respond(c, close_conn || head ? MakeResponse(200, "OK", body_, head, close_conn) : ok_, close_conn);
       }
@@ -387,7 +395,7 @@ class TargetThread {
 
   const TargetOptions& o_;
   int listen_fd_;
-  int stop_fd_;   // an eventfd: readable when the server must stop
+  int stop_fd_;  // an eventfd: readable when the server must stop
   Nanos epoch_;
   int ep_ = -1;
   std::mt19937_64 rng_;
@@ -401,7 +409,8 @@ class TargetThread {
 
 }  // namespace
 
-Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const std::function<void(uint16_t)>& on_listening) {
+Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop,
+                 const std::function<void(uint16_t)>& on_listening) {
   auto ep = Resolve(o.host, o.port);
   if (!ep.ok()) return ep.error();
   std::vector<int> fds;
@@ -411,8 +420,10 @@ Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop, const st
   uint16_t port = BoundPort(*first);
   // Further threads listen on the port the first one got (which matters for port 0).
   Endpoint same = *ep;
-  if (same.addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&same.addr)->sin_port = htons(port);
-  else reinterpret_cast<sockaddr_in6*>(&same.addr)->sin6_port = htons(port);
+  if (same.addr.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&same.addr)->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&same.addr)->sin6_port = htons(port);
   for (int i = 1; i < o.threads; ++i) {
     auto fd = ListenTcp(same);
     if (!fd.ok()) {

@@ -15,12 +15,12 @@ namespace loadcell {
 
 struct TargetOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;      // 0: pick a free port
+  uint16_t port = 8080;  // 0: pick a free port
   int threads = 1;
   LatencyDist latency;
-  double slowdown = 1;  // multiplies every sampled latency: a degraded build, for comparisons
-  double error_rate = 0;     // probability of a 500
-  size_t body_size = 13;     // bytes of the 200 body
+  double slowdown = 1;    // multiplies every sampled latency: a degraded build, for comparisons
+  double error_rate = 0;  // probability of a 500
+  size_t body_size = 13;  // bytes of the 200 body
   StallSpec stall;
   uint64_t seed = 1;
   // Known memory growth for soak tests: MiB per minute, touched so it counts in RSS,

@@ -21,9 +21,10 @@ std::string WsUpgradeResponse(std::string_view key, std::string_view offered_pro
     while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
     protocol = fmt::format("Sec-WebSocket-Protocol: {}\r\n", first);
   }
-  return fmt::format("HTTP/1.1 101 Switching Protocols\r\nServer: loadcell-target\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{}\r\n",
-                     ws::AcceptKey(key), protocol);
+  return fmt::format(
+      "HTTP/1.1 101 Switching Protocols\r\nServer: loadcell-target\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{}\r\n",
+      ws::AcceptKey(key), protocol);
 }
 
 bool WsEndpoint::Feed(std::string_view in, std::string* reply, std::string* broadcast) {
@@ -39,11 +40,8 @@ bool WsEndpoint::Feed(std::string_view in, std::string* reply, std::string* broa
       return false;
     }
     switch (m.opcode) {
-      case ws::Opcode::kPing:
-        ws::EncodeFrame(reply, ws::Opcode::kPong, m.data, true, nullptr);
-        break;
-      case ws::Opcode::kPong:
-        break;
+      case ws::Opcode::kPing: ws::EncodeFrame(reply, ws::Opcode::kPong, m.data, true, nullptr); break;
+      case ws::Opcode::kPong: break;
       case ws::Opcode::kClose: {
         ws::CloseInfo ci = ws::ParseClosePayload(m.data);
         ws::EncodeClose(reply, ci.code == 1005 ? ws::kCloseNormal : ci.code, "", nullptr);

@@ -2,7 +2,6 @@
 
 #include "protocol/http1/ascii.h"
 
-
 #include <fmt/format.h>
 
 namespace loadcell::http1 {
@@ -43,7 +42,8 @@ Result<std::string> CompileRequest(const RequestSpec& spec) {
 
   // Parse the bytes back: what we send must be exactly one well-formed request.
   RequestHead head = ParseRequestHead(out);
-  if (head.state != RequestHead::State::kComplete || head.head_bytes + static_cast<size_t>(head.content_length) != out.size()) {
+  if (head.state != RequestHead::State::kComplete ||
+      head.head_bytes + static_cast<size_t>(head.content_length) != out.size()) {
     return Error::InvalidArgument(fmt::format("request does not parse back as one HTTP/1.1 request: {}",
                                               head.error.empty() ? "length mismatch" : head.error));
   }
@@ -76,8 +76,10 @@ RequestHead ParseRequestHead(std::string_view buf) {
   h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
   if (!IsToken(h.method) || h.target.empty()) return fail("malformed request line");
-  if (version == "HTTP/1.0") h.keep_alive = false;
-  else if (version != "HTTP/1.1") return fail("unsupported HTTP version");
+  if (version == "HTTP/1.0")
+    h.keep_alive = false;
+  else if (version != "HTTP/1.1")
+    return fail("unsupported HTTP version");
   std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
   bool saw_length = false;
   while (!rest.empty()) {

@@ -31,7 +31,7 @@ Result<std::pair<std::string, std::string>> ParseHeaderArg(std::string_view text
 struct RequestHead {
   enum class State { kIncomplete, kComplete, kError };
   State state = State::kIncomplete;
-  size_t head_bytes = 0;        // request line + headers + blank line
+  size_t head_bytes = 0;  // request line + headers + blank line
   std::string_view method;
   std::string_view target;
   int64_t content_length = 0;
@@ -39,7 +39,7 @@ struct RequestHead {
   bool chunked = false;
   std::string_view authorization;  // the Authorization header's value, if any
   std::string_view content_type;
-  std::string_view upgrade;        // WebSocket upgrades (the target's /ws/ endpoints)
+  std::string_view upgrade;  // WebSocket upgrades (the target's /ws/ endpoints)
   std::string_view ws_key;
   std::string_view ws_protocols;
   std::string error;

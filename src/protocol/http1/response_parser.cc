@@ -118,8 +118,17 @@ size_t ResponseParser::Feed(const char* data, size_t len) {
       }
       case State::kChunkDataEnd: {
         // Exactly CRLF (or a bare LF) must follow chunk data.
-        if (*p == '\r' && !saw_chunk_cr_) { saw_chunk_cr_ = true; ++p; break; }
-        if (*p == '\n') { saw_chunk_cr_ = false; ++p; state_ = State::kChunkSize; break; }
+        if (*p == '\r' && !saw_chunk_cr_) {
+          saw_chunk_cr_ = true;
+          ++p;
+          break;
+        }
+        if (*p == '\n') {
+          saw_chunk_cr_ = false;
+          ++p;
+          state_ = State::kChunkSize;
+          break;
+        }
         Fail(ParseError::kBadChunk);
         break;
       }
@@ -128,8 +137,7 @@ size_t ResponseParser::Feed(const char* data, size_t len) {
         p = end;
         break;
       case State::kDone:
-      case State::kError:
-        break;
+      case State::kError: break;
     }
   }
   return static_cast<size_t>(p - data);
@@ -164,7 +172,10 @@ void ResponseParser::HandleStatusLine(std::string_view line) {
   }
   int code = 0;
   for (int i = 9; i < 12; ++i) {
-    if (std::isdigit(static_cast<unsigned char>(line[static_cast<size_t>(i)])) == 0) { Fail(ParseError::kBadStatusLine); return; }
+    if (std::isdigit(static_cast<unsigned char>(line[static_cast<size_t>(i)])) == 0) {
+      Fail(ParseError::kBadStatusLine);
+      return;
+    }
     code = code * 10 + (line[static_cast<size_t>(i)] - '0');
   }
   if (code < 100 || (line.size() > 12 && line[12] != ' ')) {
@@ -182,24 +193,39 @@ void ResponseParser::HandleHeaderLine(std::string_view line) {
     return;
   }
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) { Fail(ParseError::kBadHeader); return; }
+  if (colon == std::string_view::npos || colon == 0) {
+    Fail(ParseError::kBadHeader);
+    return;
+  }
   std::string_view name = line.substr(0, colon);
   for (char c : name) {
     // Also rejects obsolete line folding (a line starting with whitespace).
-    if (!IsTokenChar(c)) { Fail(ParseError::kBadHeader); return; }
+    if (!IsTokenChar(c)) {
+      Fail(ParseError::kBadHeader);
+      return;
+    }
   }
   std::string_view value = TrimOws(line.substr(colon + 1));
   // Only three names matter for framing; their lengths tell them apart cheaply.
   const size_t n = name.size();
   if (status_ >= 200 && (n == 14 || n == 17 || n == 10)) {
     if (n == 14 && IEquals(name, "content-length")) {
-      if (value.empty() || value.size() > 18) { Fail(ParseError::kBadContentLength); return; }
+      if (value.empty() || value.size() > 18) {
+        Fail(ParseError::kBadContentLength);
+        return;
+      }
       int64_t n = 0;
       for (char c : value) {
-        if (c < '0' || c > '9') { Fail(ParseError::kBadContentLength); return; }
+        if (c < '0' || c > '9') {
+          Fail(ParseError::kBadContentLength);
+          return;
+        }
         n = n * 10 + (c - '0');
       }
-      if (has_length_ && n != content_length_) { Fail(ParseError::kBadContentLength); return; }
+      if (has_length_ && n != content_length_) {
+        Fail(ParseError::kBadContentLength);
+        return;
+      }
       has_length_ = true;
       content_length_ = n;
     } else if (n == 17 && IEquals(name, "transfer-encoding")) {
@@ -247,14 +273,23 @@ void ResponseParser::EndOfHeaders() {
 void ResponseParser::HandleChunkSizeLine(std::string_view line) {
   size_t semi = line.find(';');
   std::string_view hex = TrimOws(line.substr(0, semi));
-  if (hex.empty() || hex.size() > 15) { Fail(ParseError::kBadChunk); return; }
+  if (hex.empty() || hex.size() > 15) {
+    Fail(ParseError::kBadChunk);
+    return;
+  }
   int64_t n = 0;
   for (char c : hex) {
     int d = 0;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else { Fail(ParseError::kBadChunk); return; }
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else {
+      Fail(ParseError::kBadChunk);
+      return;
+    }
     n = n * 16 + d;
   }
   if (n == 0) {

@@ -19,10 +19,10 @@ enum class ParseError {
   kNone,
   kBadStatusLine,
   kBadHeader,
-  kHeaderTooLarge,   // status line + headers over kMaxHeaderBytes
+  kHeaderTooLarge,  // status line + headers over kMaxHeaderBytes
   kBadContentLength,
   kBadChunk,
-  kTruncated,        // the connection closed before the response was complete
+  kTruncated,  // the connection closed before the response was complete
 };
 const char* ParseErrorName(ParseError e);
 
@@ -61,8 +61,18 @@ class ResponseParser {
   int64_t header_bytes() const { return header_bytes_; }
 
  private:
-  enum class State { kStatusLine, kHeaders, kBodyLength, kChunkSize, kChunkData, kChunkDataEnd, kTrailers,
-                     kBodyUntilClose, kDone, kError };
+  enum class State {
+    kStatusLine,
+    kHeaders,
+    kBodyLength,
+    kChunkSize,
+    kChunkData,
+    kChunkDataEnd,
+    kTrailers,
+    kBodyUntilClose,
+    kDone,
+    kError
+  };
 
   // Line-oriented states share this: returns false when more input is needed.
   bool TakeLine(const char*& p, const char* end, std::string_view* line);
@@ -72,12 +82,15 @@ class ResponseParser {
   void HandleChunkSizeLine(std::string_view line);
   void EndOfHeaders();
   void Body(const char* p, size_t n);
-  void Fail(ParseError e) { error_ = e; state_ = State::kError; }
+  void Fail(ParseError e) {
+    error_ = e;
+    state_ = State::kError;
+  }
 
   State state_ = State::kStatusLine;
   ParseError error_ = ParseError::kNone;
   ResponseObserver* observer_ = nullptr;
-  std::string partial_;       // a line split across reads
+  std::string partial_;  // a line split across reads
   bool head_request_ = false;
   bool started_ = false;
   bool http10_ = false;
@@ -89,7 +102,7 @@ class ResponseParser {
   bool saw_chunk_cr_ = false;  // the CR of the CRLF after chunk data
   int status_ = 0;
   int64_t content_length_ = 0;
-  int64_t remaining_ = 0;     // in the current body or chunk
+  int64_t remaining_ = 0;  // in the current body or chunk
   int64_t body_bytes_ = 0;
   int64_t header_bytes_ = 0;
 };

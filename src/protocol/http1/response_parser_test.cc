@@ -97,7 +97,8 @@ TEST(ResponseParser, ChunkedWithExtensionsAndTrailers) {
 
 TEST(ResponseParser, ChunkedUppercaseHexNoTrailers) {
   std::string body(0x1A, 'z');
-  Outcome o = ParseEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1A\r\n" + body + "\r\n0\r\n\r\n");
+  Outcome o =
+      ParseEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1A\r\n" + body + "\r\n0\r\n\r\n");
   EXPECT_TRUE(o.done);
   EXPECT_EQ(o.body_bytes, 0x1A);
 }
@@ -137,8 +138,9 @@ TEST(ResponseParser, NoBodyCases) {
 }
 
 TEST(ResponseParser, InterimResponsesAreSkipped) {
-  Outcome o = ParseEverySplit("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
-                              "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+  Outcome o = ParseEverySplit(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_TRUE(o.done);
   EXPECT_EQ(o.status, 201);
   EXPECT_EQ(o.body, "ok");
@@ -151,8 +153,8 @@ TEST(ResponseParser, BareLineFeedsAccepted) {
 }
 
 TEST(ResponseParser, MalformedStatusLines) {
-  for (const char* s : {"garbage\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n",
-                        "HTTP/1.1 099 Low\r\n\r\n", "<html>hello</html>\n"}) {
+  for (const char* s : {"garbage\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+                        "HTTP/1.1 200OK\r\n\r\n", "HTTP/1.1 099 Low\r\n\r\n", "<html>hello</html>\n"}) {
     EXPECT_EQ(ParseEverySplit(s).error, ParseError::kBadStatusLine) << s;
   }
 }

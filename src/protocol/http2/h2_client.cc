@@ -81,8 +81,8 @@ void H2Client::Down(std::optional<Failure> failure, Nanos now) {
   const bool lost_link = was_ready && completed_ > 0 && (failure == Failure::kReset || failure == Failure::kTls);
   for (H2Stream* s : open) {
     bool unanswered = s->status == 0 && s->body_bytes == 0;
-    bool refused = last >= 0 ? s->id > last
-                             : lost_link && unanswered && s->request != nullptr && s->request->idempotent();
+    bool refused =
+        last >= 0 ? s->id > last : lost_link && unanswered && s->request != nullptr && s->request->idempotent();
     events_.OnStreamDone(s, kConnectionLost, refused);
   }
   events_.OnDown(*this, failure, was_ready, now);
@@ -109,9 +109,7 @@ void H2Client::OnIo(uint32_t events, Nanos now) {
       StepHandshake(now);
       return;
     }
-    case State::kHandshaking:
-      StepHandshake(now);
-      return;
+    case State::kHandshaking: StepHandshake(now); return;
     case State::kReady:
       if ((events & EPOLLOUT) != 0) Flush(now);
       if (state_ == State::kReady && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(now);
@@ -123,18 +121,22 @@ void H2Client::OnIo(uint32_t events, Nanos now) {
         Flush(now);
       }
       return;
-    case State::kDown:
-      return;
+    case State::kDown: return;
   }
 }
 
 void H2Client::StepHandshake(Nanos now) {
   IoResult r = transport_.Handshake();
-  if (r.status == IoStatus::kWantRead) SetInterest(EPOLLIN);
-  else if (r.status == IoStatus::kWantWrite) SetInterest(EPOLLOUT);
-  else if (r.status != IoStatus::kOk) Down(Failure::kTls, now);
-  else if (transport_.AlpnSelected() != "h2") Down(Failure::kProtocol, now);  // TLS without HTTP/2
-  else OnConnected(now);
+  if (r.status == IoStatus::kWantRead)
+    SetInterest(EPOLLIN);
+  else if (r.status == IoStatus::kWantWrite)
+    SetInterest(EPOLLOUT);
+  else if (r.status != IoStatus::kOk)
+    Down(Failure::kTls, now);
+  else if (transport_.AlpnSelected() != "h2")
+    Down(Failure::kProtocol, now);  // TLS without HTTP/2
+  else
+    OnConnected(now);
 }
 
 void H2Client::OnConnected(Nanos now) {
@@ -195,7 +197,9 @@ void H2Client::OnReadable(Nanos now) {
     }
     // The server closed: expected after its GOAWAY once our streams are done.
     bool clean = h2_->closing() && streams_.empty();
-    Down(clean ? std::nullopt : std::optional<Failure>(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset), now);
+    Down(clean ? std::nullopt
+               : std::optional<Failure>(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset),
+         now);
     return;
   }
 }

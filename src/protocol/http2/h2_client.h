@@ -25,7 +25,6 @@ namespace loadcell::h2 {
 
 constexpr uint32_t kConnectionLost = 0x10000;  // not an HTTP/2 code: the socket went away
 
-
 class H2Client;
 
 class H2ClientEvents : public H2Events {

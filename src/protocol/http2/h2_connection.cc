@@ -9,8 +9,8 @@
 namespace loadcell::h2 {
 namespace {
 
-constexpr int32_t kWindow = (1 << 30);          // connection window: effectively unlimited
-constexpr int32_t kStreamWindow = (16 << 20);   // per stream: 16 MiB before a WINDOW_UPDATE
+constexpr int32_t kWindow = (1 << 30);         // connection window: effectively unlimited
+constexpr int32_t kStreamWindow = (16 << 20);  // per stream: 16 MiB before a WINDOW_UPDATE
 
 bool IsConnectionHeader(std::string_view lower) {
   return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
@@ -25,7 +25,8 @@ bool H2Request::idempotent() const {
 }
 
 Result<H2Request> H2Request::Compile(std::string_view method, const Url& url,
-                                     const std::vector<std::pair<std::string, std::string>>& headers, std::string body) {
+                                     const std::vector<std::pair<std::string, std::string>>& headers,
+                                     std::string body) {
   H2Request r;
   std::string authority = url.HostHeader();
   for (const auto& [name, value] : headers) {

@@ -58,9 +58,9 @@ struct H2Stream {
   int32_t id = -1;
   int status = 0;
   int64_t body_bytes = 0;
-  size_t sent_body = 0;     // bytes of the request body handed to nghttp2
+  size_t sent_body = 0;  // bytes of the request body handed to nghttp2
   const H2Request* request = nullptr;
-  size_t slot = 0;          // H2Client's bookkeeping
+  size_t slot = 0;                              // H2Client's bookkeeping
   http1::ResponseObserver* observer = nullptr;  // set: gets the headers and body (checks, captures)
 };
 

@@ -114,8 +114,10 @@ class PgPool::Conn final : public IoHandler {
       ++results_seen_;
       switch (st) {
         case PGRES_COMMAND_OK:
-          if (for_prepare) prepared_[static_cast<size_t>(current_->statement)] = true;
-          else result_.rows = std::atoll(PQcmdTuples(res));
+          if (for_prepare)
+            prepared_[static_cast<size_t>(current_->statement)] = true;
+          else
+            result_.rows = std::atoll(PQcmdTuples(res));
           break;
         case PGRES_TUPLES_OK: {
           result_.rows = PQntuples(res);
@@ -126,10 +128,8 @@ class PgPool::Conn final : public IoHandler {
           }
           break;
         }
-        case PGRES_EMPTY_QUERY:
-          break;
-        case PGRES_PIPELINE_ABORTED:
-          break;  // behind an error reported just before
+        case PGRES_EMPTY_QUERY: break;
+        case PGRES_PIPELINE_ABORTED: break;  // behind an error reported just before
         default:
           if (result_.ok) {
             result_.ok = false;
@@ -163,12 +163,8 @@ class PgPool::Conn final : public IoHandler {
 
   void PollConnect(Nanos now) {
     switch (PQconnectPoll(pg_)) {
-      case PGRES_POLLING_READING:
-        Watch(EPOLLIN);
-        return;
-      case PGRES_POLLING_WRITING:
-        Watch(EPOLLOUT);
-        return;
+      case PGRES_POLLING_READING: Watch(EPOLLIN); return;
+      case PGRES_POLLING_WRITING: Watch(EPOLLOUT); return;
       case PGRES_POLLING_OK:
         if (PQsetnonblocking(pg_, 1) != 0 || PQenterPipelineMode(pg_) != 1) {
           Broken(Trimmed(PQerrorMessage(pg_)), now);
@@ -179,9 +175,7 @@ class PgPool::Conn final : public IoHandler {
         pool_.last_error_.clear();
         pool_.Dispatch(now);
         return;
-      default:
-        Broken(Trimmed(PQerrorMessage(pg_)), now);
-        return;
+      default: Broken(Trimmed(PQerrorMessage(pg_)), now); return;
     }
   }
 
@@ -264,13 +258,13 @@ int PgPool::connected() const {
 }
 
 int PgPool::connecting() const {
-  return static_cast<int>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) {
-    return c->state() == Conn::State::kConnecting;
-  }));
+  return static_cast<int>(std::count_if(conns_.begin(), conns_.end(),
+                                        [](const auto& c) { return c->state() == Conn::State::kConnecting; }));
 }
 
 void PgPool::Submit(QueryRequest* q, Nanos now) {
-  bool any_alive = std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->state() != Conn::State::kDown; });
+  bool any_alive =
+      std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->state() != Conn::State::kDown; });
   if (!any_alive && !last_error_.empty()) {
     // Every connection is down and the last attempt failed: fail now rather than queue
     // behind a reconnect that will most likely fail the same way.
@@ -296,7 +290,8 @@ void PgPool::Dispatch(Nanos now) {
 }
 
 void PgPool::FailWaiting(const std::string& message, Nanos now) {
-  bool any_alive = std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->state() != Conn::State::kDown; });
+  bool any_alive =
+      std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->state() != Conn::State::kDown; });
   if (any_alive) return;  // another connection may still serve them
   std::deque<QueryRequest*> failed;
   failed.swap(waiting_);

@@ -21,24 +21,24 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "protocol/failure.h"
 #include "net/poller.h"
+#include "protocol/failure.h"
 
 namespace loadcell::pg {
 
 struct QueryResult {
   bool ok = false;
-  Failure failure = Failure::kQuery;  // when !ok: connect, query, connection (lost), timeout, reset
-  std::string error;        // libpq's or the server's message (with SQLSTATE)
-  int64_t rows = 0;         // rows returned, or affected by INSERT/UPDATE/DELETE
+  Failure failure = Failure::kQuery;   // when !ok: connect, query, connection (lost), timeout, reset
+  std::string error;                   // libpq's or the server's message (with SQLSTATE)
+  int64_t rows = 0;                    // rows returned, or affected by INSERT/UPDATE/DELETE
   std::vector<std::string> columns;    // names
   std::vector<std::string> first_row;  // values of the first row (empty without rows)
 };
 
 class QueryRequest {
  public:
-  int statement = 0;                 // index into the pool's statements
-  std::vector<std::string> params;   // text values for $1..$n
+  int statement = 0;                // index into the pool's statements
+  std::vector<std::string> params;  // text values for $1..$n
   virtual void Done(QueryResult result, Nanos now) = 0;
 
  protected:

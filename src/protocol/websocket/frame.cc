@@ -27,7 +27,8 @@ void EncodeFrame(std::string* out, Opcode op, std::string_view payload, bool fin
     out->push_back(static_cast<char>(n & 0xFF));
   } else {
     out->push_back(static_cast<char>(mask_bit | 127));
-    for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((static_cast<uint64_t>(n) >> shift) & 0xFF));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out->push_back(static_cast<char>((static_cast<uint64_t>(n) >> shift) & 0xFF));
   }
   if (mask != nullptr) out->append(reinterpret_cast<const char*>(mask), 4);
   size_t at = out->size();
@@ -125,11 +126,13 @@ MessageParser::Status MessageParser::Next(Message* out) {
     if ((p[0] & 0x70) != 0) return Fail(kCloseProtocolError, "reserved bits set without an extension");
     const auto op = static_cast<Opcode>(p[0] & 0x0F);
     switch (op) {
-      case Opcode::kContinuation: case Opcode::kText: case Opcode::kBinary:
-      case Opcode::kClose: case Opcode::kPing: case Opcode::kPong:
-        break;
-      default:
-        return Fail(kCloseProtocolError, fmt::format("unknown opcode {}", static_cast<int>(p[0] & 0x0F)));
+      case Opcode::kContinuation:
+      case Opcode::kText:
+      case Opcode::kBinary:
+      case Opcode::kClose:
+      case Opcode::kPing:
+      case Opcode::kPong: break;
+      default: return Fail(kCloseProtocolError, fmt::format("unknown opcode {}", static_cast<int>(p[0] & 0x0F)));
     }
     const bool has_mask = (p[1] & 0x80) != 0;
     if (has_mask != masked_) {
@@ -178,7 +181,8 @@ MessageParser::Status MessageParser::Next(Message* out) {
       if (in_message_) return Fail(kCloseProtocolError, "new message before the previous one's final fragment");
       message_op_ = op;
       if (fin) {  // the common case: an unfragmented message, handed out without a copy
-        if (op == Opcode::kText && !IsValidUtf8(data)) return Fail(kCloseInvalidData, "text message is not valid UTF-8");
+        if (op == Opcode::kText && !IsValidUtf8(data))
+          return Fail(kCloseInvalidData, "text message is not valid UTF-8");
         if (n > limits_.max_message) {
           return Fail(kCloseTooBig, fmt::format("message of {} bytes over the limit of {}", n, limits_.max_message));
         }

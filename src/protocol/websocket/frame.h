@@ -59,7 +59,7 @@ class MessageParser {
 
   bool masked_;
   Limits limits_;
-  std::string buf_;     // received bytes; frames are parsed from pos_
+  std::string buf_;  // received bytes; frames are parsed from pos_
   size_t pos_ = 0;
   std::string message_;  // fragments of a data message so far
   std::string control_;  // the last control frame's payload (unmasked)

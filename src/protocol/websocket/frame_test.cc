@@ -70,13 +70,29 @@ TEST(WsFrame, ProtocolViolationsAreErrorsWithCloseCodes) {
       {std::string("\x09\x00", 2), kCloseProtocolError, "fragmented control frame"},
       {std::string("\x89\x7e\x00\x80", 4), kCloseProtocolError, "control frame payload over 125 bytes"},
       {std::string("\x80\x00", 2), kCloseProtocolError, "continuation frame without a message to continue"},
-      {std::string("\x01\x01" "a" "\x01\x01" "b", 6), kCloseProtocolError, "new message before the previous one's final fragment"},
-      {std::string("\x81\x0b" "01234567890", 13), kCloseTooBig, "frame of 11 bytes over the limit of 10"},
-      {std::string("\x01\x08" "01234567" "\x80\x08" "01234567", 20), kCloseTooBig, "message over the limit of 15 bytes"},
+      {std::string("\x01\x01"
+                   "a"
+                   "\x01\x01"
+                   "b",
+                   6),
+       kCloseProtocolError, "new message before the previous one's final fragment"},
+      {std::string("\x81\x0b"
+                   "01234567890",
+                   13),
+       kCloseTooBig, "frame of 11 bytes over the limit of 10"},
+      {std::string("\x01\x08"
+                   "01234567"
+                   "\x80\x08"
+                   "01234567",
+                   20),
+       kCloseTooBig, "message over the limit of 15 bytes"},
       {std::string("\x81\x02\xc3\x28", 4), kCloseInvalidData, "text message is not valid UTF-8"},
       {std::string("\x88\x01\x03", 3), kCloseProtocolError, "invalid close frame payload"},
       {std::string("\x88\x02\x03\xed", 4), kCloseProtocolError, "invalid close frame payload"},  // 1005 may not be sent
-      {std::string("\x81\x81\x00\x00\x00\x00" "a", 7), kCloseProtocolError, "a server frame with a mask"},
+      {std::string("\x81\x81\x00\x00\x00\x00"
+                   "a",
+                   7),
+       kCloseProtocolError, "a server frame with a mask"},
   };
   for (const Bad& c : cases) {
     MessageParser p(false, small);
@@ -87,7 +103,10 @@ TEST(WsFrame, ProtocolViolationsAreErrorsWithCloseCodes) {
     EXPECT_EQ(p.error_code(), c.code) << c.error;
   }
   MessageParser server(true, Limits{});
-  server.Append(std::string("\x81\x01" "a", 3));
+  server.Append(
+      std::string("\x81\x01"
+                  "a",
+                  3));
   MessageParser::Message m;
   EXPECT_EQ(server.Next(&m), MessageParser::Status::kError);
   EXPECT_EQ(server.error(), "a client frame without a mask");
@@ -130,7 +149,8 @@ TEST(WsHandshake, AcceptKeyAndResponseChecks) {
   EXPECT_TRUE(CheckHandshake(r, "dGhlIHNhbXBsZSBub25jZQ==", {"chat"}).ok());
   EXPECT_EQ(CheckHandshake(r, "dGhlIHNhbXBsZSBub25jZQ==", {"other"}).error().message,
             "handshake: server chose subprotocol 'chat' that was not offered");
-  EXPECT_EQ(CheckHandshake(r, "AAAAAAAAAAAAAAAAAAAAAA==", {"chat"}).error().message, "handshake: bad Sec-WebSocket-Accept");
+  EXPECT_EQ(CheckHandshake(r, "AAAAAAAAAAAAAAAAAAAAAA==", {"chat"}).error().message,
+            "handshake: bad Sec-WebSocket-Accept");
   HandshakeResponse refused = ParseHandshakeResponse("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(CheckHandshake(refused, "x", {}).error().message, "handshake refused: 403 Forbidden");
   EXPECT_EQ(ParseHandshakeResponse("HTTP/1.1 101").state, HandshakeResponse::State::kIncomplete);

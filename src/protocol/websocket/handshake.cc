@@ -57,7 +57,8 @@ std::string MakeClientKey(uint64_t a, uint64_t b) {
   return Base64(raw, sizeof raw);
 }
 
-Result<std::string> CompileUpgradeRequest(const Url& url, const std::vector<std::pair<std::string, std::string>>& headers,
+Result<std::string> CompileUpgradeRequest(const Url& url,
+                                          const std::vector<std::pair<std::string, std::string>>& headers,
                                           const std::vector<std::string>& subprotocols, std::string_view key) {
   std::string out = fmt::format("GET {} HTTP/1.1\r\n", url.path.empty() ? "/" : url.path);
   bool has_host = false, has_ua = false;
@@ -70,7 +71,8 @@ Result<std::string> CompileUpgradeRequest(const Url& url, const std::vector<std:
   if (!has_host) out += fmt::format("Host: {}\r\n", url.HostHeader());
   if (!has_ua) out += "User-Agent: loadcell/" LOADCELL_VERSION "\r\n";
   for (const auto& [name, value] : headers) out += fmt::format("{}: {}\r\n", name, value);
-  out += fmt::format("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n", key);
+  out += fmt::format(
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n", key);
   if (!subprotocols.empty()) {
     std::string list;
     for (const std::string& p : subprotocols) {
@@ -152,7 +154,8 @@ Status CheckHandshake(const HandshakeResponse& r, std::string_view key, const st
   if (!proto.empty()) {
     bool offered = false;
     for (const std::string& p : subprotocols) offered |= p == proto;
-    if (!offered) return Error::Protocol(fmt::format("handshake: server chose subprotocol '{}' that was not offered", proto));
+    if (!offered)
+      return Error::Protocol(fmt::format("handshake: server chose subprotocol '{}' that was not offered", proto));
   }
   if (!header("sec-websocket-extensions").empty()) {
     return Error::Protocol("handshake: server enabled an extension that was not offered");

@@ -22,13 +22,14 @@ std::string MakeClientKey(uint64_t a, uint64_t b);
 
 // The GET request with Upgrade, Connection, Sec-WebSocket-Key/Version and, when given,
 // Sec-WebSocket-Protocol. Fails on header names or values that would break the framing.
-Result<std::string> CompileUpgradeRequest(const Url& url, const std::vector<std::pair<std::string, std::string>>& headers,
+Result<std::string> CompileUpgradeRequest(const Url& url,
+                                          const std::vector<std::pair<std::string, std::string>>& headers,
                                           const std::vector<std::string>& subprotocols, std::string_view key);
 
 struct HandshakeResponse {
   enum class State { kIncomplete, kComplete, kError };
   State state = State::kIncomplete;
-  size_t head_bytes = 0;     // bytes after this are the first frames
+  size_t head_bytes = 0;  // bytes after this are the first frames
   int status = 0;
   std::string reason;
   std::map<std::string, std::string> headers;  // names lower-cased

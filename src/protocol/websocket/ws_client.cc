@@ -125,17 +125,19 @@ void WsClient::OnIo(uint32_t events, Nanos now) {
     }
     case State::kTls: {
       IoResult r = transport_.Handshake();
-      if (r.status == IoStatus::kOk) StartHandshake(now);
-      else if (r.status == IoStatus::kWantRead) SetInterest(EPOLLIN);
-      else if (r.status == IoStatus::kWantWrite) SetInterest(EPOLLOUT);
-      else End(Failure::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
+      if (r.status == IoStatus::kOk)
+        StartHandshake(now);
+      else if (r.status == IoStatus::kWantRead)
+        SetInterest(EPOLLIN);
+      else if (r.status == IoStatus::kWantWrite)
+        SetInterest(EPOLLOUT);
+      else
+        End(Failure::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
       return;
     }
     case State::kIdle:
-    case State::kEnded:
-      return;
-    default:
-      break;
+    case State::kEnded: return;
+    default: break;
   }
   if ((events & EPOLLOUT) != 0) {
     Flush(now);
@@ -168,8 +170,9 @@ void WsClient::OnReadable(Nanos now) {
     } else if (r.status == IoStatus::kTlsError) {
       End(Failure::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
     } else {
-      End(Failure::kReset, r.status == IoStatus::kEof ? "the server closed the connection without a close frame"
-                                                      : "connection reset", 0, now);
+      End(Failure::kReset,
+          r.status == IoStatus::kEof ? "the server closed the connection without a close frame" : "connection reset", 0,
+          now);
     }
     return;
   }
@@ -222,8 +225,7 @@ bool WsClient::Consume(std::string_view data, Nanos now) {
           if (state_ == State::kEnded) return false;
         }
         break;
-      case Opcode::kPong:
-        break;
+      case Opcode::kPong: break;
       case Opcode::kClose: {
         CloseInfo ci = ParseClosePayload(m.data);
         if (state_ == State::kOpen) {
@@ -234,7 +236,8 @@ bool WsClient::Consume(std::string_view data, Nanos now) {
         }
         bool normal = ci.code == kCloseNormal || ci.code == kCloseGoingAway || ci.code == 1005;
         End(normal ? std::nullopt : std::optional<Failure>(Failure::kServerClosed),
-            ci.reason.empty() ? fmt::format("closed with {}", ci.code) : fmt::format("closed with {}: {}", ci.code, ci.reason),
+            ci.reason.empty() ? fmt::format("closed with {}", ci.code)
+                              : fmt::format("closed with {}: {}", ci.code, ci.reason),
             ci.code, now);
         return false;
       }

@@ -24,7 +24,6 @@
 
 namespace loadcell::ws {
 
-
 // How a session ended: normally (a close handshake with 1000/1001, either side starting it),
 // aborted by its owner, or failed — connect, tls, handshake, protocol (invalid frames: we
 // closed with 1002/1007/1009), reset (broken without a close frame), server_closed (the
@@ -32,9 +31,9 @@ namespace loadcell::ws {
 struct End {
   std::optional<Failure> failure;  // none: a normal end, or aborted
   bool aborted = false;            // Abort() from the owner
-  uint16_t code = 0;        // close code received (or sent, for a protocol failure)
-  std::string message;      // what happened, with the server's words where it gave some
-  int status = 0;           // HTTP status of the handshake answer (101 when upgraded)
+  uint16_t code = 0;               // close code received (or sent, for a protocol failure)
+  std::string message;             // what happened, with the server's words where it gave some
+  int status = 0;                  // HTTP status of the handshake answer (101 when upgraded)
 };
 
 class WsClientHandler {
@@ -99,7 +98,7 @@ class WsClient final : public IoHandler {
   const std::vector<std::string>* subprotocols_ = nullptr;
   std::string out_;
   size_t out_sent_ = 0;
-  std::string head_;   // handshake answer so far
+  std::string head_;  // handshake answer so far
   uint32_t interest_ = 0;
   int status_ = 0;
   uint8_t pong_mask_[4] = {0x5a, 0xa5, 0x3c, 0xc3};  // masks for pongs and error closes
