@@ -30,16 +30,18 @@ test: setup
 	cd tests/js && npm ci --no-audit --no-fund --silent
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-# The whole suite again on an ASan+UBSan build (build-asan/). SAN_EXCLUDE (a ctest -E
-# regex) leaves tests out: CI leaves out the ones whose truth is timing or RSS on a loaded
-# machine (sanitizers slow everything 2-5x and change the allocator) and the fuzzers
-# (already ASan+UBSan builds, run by `make test`).
+# The whole suite again on an ASan+UBSan build (build-asan/). SAN_LABELS (a ctest -L regex)
+# selects by label: CI runs 'unit|sanitize' — unit tests, parsers, protocol and hostile-input
+# suites — and leaves out the files whose truth is timing or RSS on an idle machine (labels
+# in CMakeLists.txt) and the fuzzers (ASan+UBSan builds already, run by `make test`).
+# SAN_EXCLUDE (a ctest -E regex) leaves out more by name.
+SAN_LABELS ?= .
 SAN_EXCLUDE ?= ^$$
 test-asan: setup
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLOADCELL_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
 	cd tests/js && npm ci --no-audit --no-fund --silent
-	cd build-asan && ctest --output-on-failure -j 2 -E '$(SAN_EXCLUDE)'
+	cd build-asan && ctest --output-on-failure -j 2 -L '$(SAN_LABELS)' -E '$(SAN_EXCLUDE)'
 
 # The same with ThreadSanitizer (build-tsan/): the workers, the collector, the live server.
 # TSan slows the generator 5-15x, so the tests whose truth is a rate, a latency bound or
