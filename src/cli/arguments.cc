@@ -1,12 +1,14 @@
 #include "cli/arguments.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "common/units.h"
 #include "scenario/loader.h"
 
 namespace loadcell {
@@ -128,6 +130,16 @@ std::optional<std::string> CheckTestFileArgument(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return fmt::format("{}: cannot read the test file: {}", path, std::strerror(errno));
   return std::nullopt;
+}
+
+bool ParsePositiveDuration(const char* flag, const std::string& text, Nanos* out) {
+  auto d = ParseDuration(text);
+  if (!d.ok() || *d <= 0) {
+    std::fprintf(stderr, "loadcell: %s: %s\n", flag, d.ok() ? "must be greater than zero" : d.error().message.c_str());
+    return false;
+  }
+  *out = *d;
+  return true;
 }
 
 }  // namespace loadcell

@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/clock.h"
+
 namespace loadcell {
 
 // The first argument of `sub`'s (args after the subcommand's name) that it does not take:
@@ -21,5 +23,9 @@ std::string DescribeParseError(const CLI::App& sub, const CLI::ParseError& e);
 // A test file argument that cannot be a test definition (k6 JavaScript, unreadable):
 // the line to print, or nullopt.
 std::optional<std::string> CheckTestFileArgument(const std::string& path);
+
+// A duration flag that must be above zero ("--apdex-t", "500ms"): false after printing
+// `loadcell: FLAG: what is wrong`.
+bool ParsePositiveDuration(const char* flag, const std::string& text, Nanos* out);
 
 }  // namespace loadcell

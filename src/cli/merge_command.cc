@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "analysis/pipeline.h"
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "common/units.h"
 #include "output/export.h"
@@ -36,13 +37,9 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
   }
   double apdex_t_ms = 0;
   if (!a.apdex_t.empty()) {
-    auto t = ParseDuration(a.apdex_t);
-    if (!t.ok() || *t <= 0) {
-      std::fprintf(stderr, "loadcell: --apdex-t: %s\n",
-                   t.ok() ? "must be greater than zero" : t.error().message.c_str());
-      return kExitBadInput;
-    }
-    apdex_t_ms = static_cast<double>(*t) / 1e6;
+    Nanos t = 0;
+    if (!ParsePositiveDuration("--apdex-t", a.apdex_t, &t)) return kExitBadInput;
+    apdex_t_ms = static_cast<double>(t) / 1e6;
   }
   std::vector<MergePart> parts;
   struct PartT {

@@ -101,13 +101,9 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   RunOverrides overrides;
   overrides.vus = a.vus;
   if (!a.duration.empty()) {
-    auto d = ParseDuration(a.duration);
-    if (!d.ok() || *d <= 0) {
-      std::fprintf(stderr, "loadcell: --duration: %s\n",
-                   d.ok() ? "must be greater than zero" : d.error().message.c_str());
-      return kExitBadInput;
-    }
-    overrides.duration = *d;
+    Nanos d = 0;
+    if (!ParsePositiveDuration("--duration", a.duration, &d)) return kExitBadInput;
+    overrides.duration = d;
   }
   for (const std::string& o : a.out) {
     if (!o.ends_with(".json") && !IsNdjson(o)) {
@@ -123,12 +119,8 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     }
     overrides.segment = *segment;
   }
-  auto apdex_t = ParseDuration(a.apdex_t);
-  if (!apdex_t.ok() || *apdex_t <= 0) {
-    std::fprintf(stderr, "loadcell: --apdex-t: %s\n",
-                 apdex_t.ok() ? "must be greater than zero" : apdex_t.error().message.c_str());
-    return kExitBadInput;
-  }
+  Nanos apdex_t = 0;
+  if (!ParsePositiveDuration("--apdex-t", a.apdex_t, &apdex_t)) return kExitBadInput;
   Nanos linger = 0;
   {
     auto d = ParseDuration(a.linger);
@@ -302,7 +294,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   analysis.thresholds = &tdef;
   if (capacity) analysis.judged = std::move(capacity_outcomes);
   analysis.faults = tdef.faults;
-  analysis.apdex_t_ms = static_cast<double>(*apdex_t) / 1e6;
+  analysis.apdex_t_ms = static_cast<double>(apdex_t) / 1e6;
   analysis.soak = monitoring;
   analysis.threads = threads;
   analysis.overload_expected = capacity;
