@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/units.h"
+#include "metrics/catalog.h"
 #include "scenario/threshold.h"
 
 namespace loadcell {
@@ -121,13 +122,15 @@ std::string FormatTestSummary(const RunResults& r) {
   double secs = r.meta.duration_s;
   for (const std::string& m : s.Metrics()) {
     SeriesAggregate a = s.Select(m, {});
+    const MetricInfo* info = FindMetric(m);
+    const bool bytes =
+        info != nullptr && (info->unit == MetricUnit::kBytes || info->unit == MetricUnit::kBytesPerSecond);
     std::string line;
     switch (a.kind) {
       case MetricKind::kCounter:
-        line = m.starts_with("data_")
-                   ? fmt::format("{} {}/s", FormatBytes(static_cast<double>(a.count)),
-                                 FormatBytes(secs > 0 ? static_cast<double>(a.count) / secs : 0))
-                   : fmt::format("{} {:.2f}/s", a.count, secs > 0 ? static_cast<double>(a.count) / secs : 0);
+        line = bytes ? fmt::format("{} {}/s", FormatBytes(static_cast<double>(a.count)),
+                                   FormatBytes(secs > 0 ? static_cast<double>(a.count) / secs : 0))
+                     : fmt::format("{} {:.2f}/s", a.count, secs > 0 ? static_cast<double>(a.count) / secs : 0);
         break;
       case MetricKind::kRate:
         line = fmt::format("{:.2f}% ({} of {})",
@@ -136,7 +139,7 @@ std::string FormatTestSummary(const RunResults& r) {
         break;
       case MetricKind::kTrend: line = TrendLine(a); break;
       case MetricKind::kGauge:
-        if (m.ends_with("_rss") || m.ends_with("_memory") || m.ends_with("_bytes") || m.starts_with("host_net_")) {
+        if (bytes) {
           line = fmt::format("{} min={} max={}", FormatBytes(a.value), FormatBytes(a.min), FormatBytes(a.max));
         } else {
           line = fmt::format("{:.4g} min={:.4g} max={:.4g}", a.value, a.min, a.max);

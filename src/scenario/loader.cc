@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/units.h"
+#include "metrics/catalog.h"
 #include "scenario/data_file.h"
 
 namespace loadcell {
@@ -60,51 +61,6 @@ std::string UrlPassword(const std::string& url) {
   return authority.substr(colon + 1, at - colon - 1);
 }
 
-enum class MetricType { kCounter, kRate, kTrend, kGauge };
-
-const std::map<std::string, MetricType>& KnownMetrics() {
-  static const std::map<std::string, MetricType> m = {
-      {"http_reqs", MetricType::kCounter},
-      {"http_req_duration", MetricType::kTrend},
-      {"http_req_failed", MetricType::kRate},
-      {"http_req_errors", MetricType::kCounter},
-      {"http_req_connecting", MetricType::kTrend},
-      {"http_req_tls_handshaking", MetricType::kTrend},
-      {"http_req_waiting", MetricType::kTrend},
-      {"iterations", MetricType::kCounter},
-      {"iteration_duration", MetricType::kTrend},
-      {"dropped_iterations", MetricType::kCounter},
-      {"vus", MetricType::kGauge},
-      {"vus_max", MetricType::kGauge},
-      {"checks", MetricType::kRate},
-      {"data_sent", MetricType::kCounter},
-      {"data_received", MetricType::kCounter},
-      {"group_duration", MetricType::kTrend},
-      {"ws_sessions", MetricType::kCounter},
-      {"ws_connecting", MetricType::kTrend},
-      {"ws_session_duration", MetricType::kTrend},
-      {"ws_msgs_sent", MetricType::kCounter},
-      {"ws_msgs_received", MetricType::kCounter},
-      {"ws_msg_rtt", MetricType::kTrend},
-      {"ws_session_failed", MetricType::kRate},
-      {"ws_errors", MetricType::kCounter},
-      {"sql_errors", MetricType::kCounter},
-      {"sql_queries", MetricType::kCounter},
-      {"sql_query_duration", MetricType::kTrend},
-      {"sql_query_failed", MetricType::kRate},
-      {"target_cpu", MetricType::kGauge},
-      {"target_rss", MetricType::kGauge},
-      {"target_fds", MetricType::kGauge},
-      {"target_threads", MetricType::kGauge},
-      {"host_cpu", MetricType::kGauge},
-      {"host_memory", MetricType::kGauge},
-      {"generator_cpu", MetricType::kGauge},
-      {"target_rss_growth_mb_per_h", MetricType::kGauge},
-      {"target_leak_suspected", MetricType::kGauge},
-  };
-  return m;
-}
-
 }  // namespace
 
 bool IsConfinedPath(const std::string& path) {
@@ -116,16 +72,16 @@ bool IsConfinedPath(const std::string& path) {
 }
 
 bool IsCounterMetric(const std::string& name) {
-  auto it = KnownMetrics().find(name);
-  return it != KnownMetrics().end() && it->second == MetricType::kCounter;
+  const MetricInfo* m = FindMetric(name);
+  return m != nullptr && m->type == MetricType::kCounter;
 }
 
 namespace {
 
-std::vector<std::string> Keys(const std::map<std::string, MetricType>& m) {
-  std::vector<std::string> k;
-  for (const auto& [name, _] : m) k.push_back(name);
-  return k;
+std::vector<std::string> MetricNames() {
+  std::vector<std::string> names;
+  for (const MetricInfo& m : MetricCatalog()) names.emplace_back(m.name);
+  return names;
 }
 
 class Loader {
@@ -1326,7 +1282,7 @@ class Loader {
       std::string path = Join("thresholds", key);
       auto sel = ParseMetricSelector(key);
       if (!sel.ok()) Fail(kv.first, path, sel.error().message);
-      auto known = KnownMetrics().find(sel->metric);
+      const MetricInfo* known = FindMetric(sel->metric);
       if (sel->metric == "http_req_blocked" || sel->metric == "http_req_sending" ||
           sel->metric == "http_req_receiving") {
         Fail(kv.first, path,
@@ -1334,8 +1290,8 @@ class Loader {
                          "http_req_tls_handshaking and http_req_waiting)",
                          sel->metric));
       }
-      if (known == KnownMetrics().end()) {
-        std::string s = Suggest(sel->metric, Keys(KnownMetrics()));
+      if (known == nullptr) {
+        std::string s = Suggest(sel->metric, MetricNames());
         Fail(kv.first, path,
              fmt::format("unknown metric `{}`{}", sel->metric,
                          s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
@@ -1344,7 +1300,7 @@ class Loader {
       t.pos = PosOf(kv.first);
       t.key = key;
       t.selector = *sel;
-      t.counter = known->second == MetricType::kCounter;
+      t.counter = known->type == MetricType::kCounter;
       // yaml-cpp's Node::operator= writes through to the document, so nodes are re-pointed
       // with reset() here, never assigned.
       Node list;
@@ -1367,7 +1323,7 @@ class Loader {
         }
         auto e = ParseThresholdExpr(String(text, ep));
         if (!e.ok()) Fail(text, ep, e.error().message);
-        CheckAggregate(text, ep, known->second, *e);
+        CheckAggregate(text, ep, known->type, *e);
         if (item.IsMap()) {
           if (item["abort_on_fail"]) e.value().abort_on_fail = Bool(item["abort_on_fail"], Join(ep, "abort_on_fail"));
           if (item["delay_abort_eval"]) {

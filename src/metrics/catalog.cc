@@ -1,0 +1,84 @@
+#include "metrics/catalog.h"
+
+namespace loadcell {
+
+const std::vector<MetricInfo>& MetricCatalog() {
+  using T = MetricType;
+  using U = MetricUnit;
+  static const std::vector<MetricInfo> catalog = {
+      // HTTP
+      {"http_reqs", T::kCounter, U::kCount, "requests finished (a response or a failure)"},
+      {"http_req_duration", T::kTrend, U::kTime,
+       "from the intended send (open executors) or the send to the end of the response"},
+      {"http_req_failed", T::kRate, U::kNone, "failed requests: no response, or a status outside 200-399"},
+      {"http_req_errors", T::kCounter, U::kCount, "requests that got no response, by `kind` (connect, timeout, ...)"},
+      {"http_req_connecting", T::kTrend, U::kTime, "establishing the TCP connection (0 on a reused one)"},
+      {"http_req_tls_handshaking", T::kTrend, U::kTime, "the TLS handshake (0 on a reused or cleartext one)"},
+      {"http_req_waiting", T::kTrend, U::kTime, "from the request written to the first byte of the response"},
+      {"data_sent", T::kCounter, U::kBytes, "bytes sent, all protocols"},
+      {"data_received", T::kCounter, U::kBytes, "bytes received, all protocols"},
+      {"capture_failures", T::kCounter, U::kCount, "captures that found nothing (the variable is unset)"},
+      // Iterations and VUs
+      {"iterations", T::kCounter, U::kCount, "iterations completed"},
+      {"iteration_duration", T::kTrend, U::kTime, "one iteration of a scenario's flow"},
+      {"iteration_start_lag", T::kTrend, U::kTime,
+       "open executors: how late an iteration started after its intended time"},
+      {"dropped_iterations", T::kCounter, U::kCount, "open executors: iterations not started (no VU free)"},
+      {"group_duration", T::kTrend, U::kTime, "one pass through a group, by `group`"},
+      {"checks", T::kRate, U::kNone, "checks that passed, by `check`"},
+      {"vus", T::kGauge, U::kCount, "active VUs"},
+      {"vus_max", T::kGauge, U::kCount, "VUs allocated"},
+      // WebSocket
+      {"ws_sessions", T::kCounter, U::kCount, "WebSocket sessions started"},
+      {"ws_connecting", T::kTrend, U::kTime, "from the connect to the upgrade's answer"},
+      {"ws_session_duration", T::kTrend, U::kTime, "from the connect to the end of the session"},
+      {"ws_msgs_sent", T::kCounter, U::kCount, "messages sent"},
+      {"ws_msgs_received", T::kCounter, U::kCount, "messages received"},
+      {"ws_msg_rtt", T::kTrend, U::kTime, "from a send to the receive that matched it"},
+      {"ws_session_failed", T::kRate, U::kNone, "sessions that failed"},
+      {"ws_errors", T::kCounter, U::kCount, "session failures, by `kind`"},
+      // PostgreSQL
+      {"sql_queries", T::kCounter, U::kCount, "queries finished"},
+      {"sql_query_duration", T::kTrend, U::kTime, "from the intended send to the result (successful queries)"},
+      {"sql_query_failed", T::kRate, U::kNone, "queries that failed"},
+      {"sql_errors", T::kCounter, U::kCount, "query failures, by `kind`"},
+      // The system under test (monitor:) and the host
+      {"target_cpu", T::kGauge, U::kPercent, "the monitored processes' CPU, % of one core"},
+      {"target_rss", T::kGauge, U::kBytes, "the monitored processes' resident memory"},
+      {"target_threads", T::kGauge, U::kCount, "the monitored processes' threads"},
+      {"target_fds", T::kGauge, U::kCount, "the monitored processes' open file descriptors"},
+      {"target_processes", T::kGauge, U::kCount, "processes matched by the monitor"},
+      {"target_read_bytes", T::kGauge, U::kBytesPerSecond, "the monitored processes' storage reads"},
+      {"target_write_bytes", T::kGauge, U::kBytesPerSecond, "the monitored processes' storage writes"},
+      {"target_rss_growth_mb_per_h", T::kGauge, U::kNone, "the target's memory growth over the run, MB per hour"},
+      {"target_leak_suspected", T::kGauge, U::kNone, "1 when that growth looks like a leak, else 0"},
+      {"host_cpu", T::kGauge, U::kPercent, "the host's CPU, % of all cores"},
+      {"host_memory", T::kGauge, U::kBytes, "the host's memory in use"},
+      {"host_memory_total", T::kGauge, U::kBytes, "the host's memory"},
+      {"host_net_rx", T::kGauge, U::kBytesPerSecond, "bytes received, all interfaces"},
+      {"host_net_tx", T::kGauge, U::kBytesPerSecond, "bytes sent, all interfaces"},
+      // The generator itself
+      {"generator_cpu", T::kGauge, U::kPercent, "loadcell's own CPU, % of one core"},
+      {"generator_rss", T::kGauge, U::kBytes, "loadcell's own resident memory"},
+  };
+  return catalog;
+}
+
+const MetricInfo* FindMetric(std::string_view name) {
+  for (const MetricInfo& m : MetricCatalog()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string_view MetricTypeName(MetricType t) {
+  switch (t) {
+    case MetricType::kCounter: return "counter";
+    case MetricType::kRate: return "rate";
+    case MetricType::kTrend: return "trend";
+    case MetricType::kGauge: return "gauge";
+  }
+  return "unknown";
+}
+
+}  // namespace loadcell
