@@ -1,5 +1,6 @@
 // The results file (`--out`), schema `loadcell.results/v1` (docs/results-format.md), and
-// its reader. Two encodings of the same content:
+// its reader (results_encode.cc, results_decode.cc, ndjson_writer.cc). Two encodings of the
+// same content:
 // - .json: one document, written when the run ends;
 // - .ndjson: a `meta` record when the run starts, one `second` record per second while it
 //   runs (with that second's histograms), an `end` record when it ends. A run killed at any
@@ -27,6 +28,9 @@ nlohmann::json ResultsSummaryJson(const RunResults& r);
 nlohmann::json MetaJson(const RunMeta& m);
 nlohmann::json PointJson(const SeriesPoint& p);
 nlohmann::json StoreJson(const MetricStore& s);
+nlohmann::json ThresholdsJson(const std::vector<ThresholdOutcome>& ts);
+nlohmann::json FindingsJson(const RunResults& r);
+nlohmann::json ApdexJson(const RunResults& r);
 
 // Either encoding; `name` names the source in error messages. `seconds`, when given,
 // receives an .ndjson stream's per-second stores of the core metrics by the point's `t`

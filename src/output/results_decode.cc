@@ -1,3 +1,5 @@
+// The results document, read back (results_file.h): either encoding, a stream cut short
+// included, into RunResults.
 #include "output/results_file.h"
 
 #include <cerrno>
@@ -7,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "metrics/hdr_codec.h"
-#include "output/export.h"
 #include "output/run_summary.h"
 #include "scenario/loader.h"
 #include "scenario/threshold.h"
@@ -21,35 +22,12 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kSeriesFields = {"reqs", "failed", "avg", "p50", "p90", "p95", "p99", "max"};
-
-const char* KindName(MetricKind k) {
-  switch (k) {
-    case MetricKind::kCounter: return "counter";
-    case MetricKind::kRate: return "rate";
-    case MetricKind::kTrend: return "trend";
-    case MetricKind::kGauge: return "gauge";
-  }
-  return "counter";
-}
-
 Result<MetricKind> KindFromName(const std::string& s) {
   if (s == "counter") return MetricKind::kCounter;
   if (s == "rate") return MetricKind::kRate;
   if (s == "trend") return MetricKind::kTrend;
   if (s == "gauge") return MetricKind::kGauge;
   return Error::InvalidArgument(fmt::format("unknown metric kind \"{}\"", s));
-}
-
-json StatsJson(const SeriesStats& s) {
-  return {{"reqs", s.reqs}, {"failed", s.failed}, {"avg", s.avg}, {"p50", s.p50},
-          {"p90", s.p90},   {"p95", s.p95},       {"p99", s.p99}, {"max", s.max}};
-}
-
-// In the series, per-name stats are arrays in kSeriesFields order: a 1-hour run with 50
-// request names has 180,000 of them, and objects would multiply the file and parse time.
-json StatsArray(const SeriesStats& s) {
-  return json::array({s.reqs, s.failed, s.avg, s.p50, s.p90, s.p95, s.p99, s.max});
 }
 
 SeriesStats StatsFromArray(const json& a) {
@@ -173,15 +151,6 @@ std::vector<ThresholdOutcome> ThresholdsFromJson(const json& j) {
     o.no_data = t.value("no_data", false);
     o.observed = t.value("observed", 0.0);
     out.push_back(std::move(o));
-  }
-  return out;
-}
-
-json ThresholdsJson(const std::vector<ThresholdOutcome>& ts) {
-  json out = json::array();
-  for (const ThresholdOutcome& t : ts) {
-    out.push_back(
-        {{"metric", t.key}, {"expr", t.expr}, {"ok", t.ok}, {"no_data", t.no_data}, {"observed", t.observed}});
   }
   return out;
 }
@@ -351,21 +320,6 @@ class SeriesSax {
   int field_ = 0;
 };
 
-json FindingsJson(const RunResults& r) {
-  json out = json::array();
-  for (const Finding& f : r.findings) out.push_back({{"rule", f.rule}, {"text", f.text}});
-  return out;
-}
-
-json ApdexJson(const RunResults& r) {
-  json by = json::object();
-  for (const auto& [name, a] : r.apdex) {
-    by[name] = {
-        {"score", a.score}, {"satisfied", a.satisfied}, {"tolerating", a.tolerating}, {"frustrated", a.frustrated}};
-  }
-  return {{"t_ms", r.apdex_t_ms}, {"by_name", by}};
-}
-
 void ExtrasFromJson(const json& j, RunResults* r) {
   if (j.contains("usl")) r->usl = j.at("usl");
   if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
@@ -490,8 +444,6 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
 
 }  // namespace
 
-std::string DumpJson(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
-
 // The declared thresholds judged on what a stream cut short holds: those whose metric it
 // has are judged; the others are "no data" — never a pass the stream cannot show.
 std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const MetricStore& store) {
@@ -518,120 +470,6 @@ std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const
     if (o.no_data) o.ok = false;  // cut short: what it cannot show is not a pass
   }
   return out;
-}
-
-json MetaJson(const RunMeta& m) {
-  json scenarios = json::array();
-  for (const ScenarioInfo& s : m.scenarios) {
-    scenarios.push_back({{"name", s.name}, {"executor", s.executor}, {"planned_s", s.planned_s}});
-  }
-  json j = {{"test", m.test},
-            {"file", m.file},
-            {"file_sha256", m.file_sha256},
-            {"version", m.version},
-            {"host", m.host},
-            {"command_line", m.command_line},
-            {"seed", m.seed},
-            {"start", Iso8601(m.start_unix)},
-            {"end", Iso8601(m.end_unix)},
-            {"start_unix", m.start_unix},
-            {"end_unix", m.end_unix},
-            {"duration_s", m.duration_s},
-            {"interrupted", m.interrupted},
-            {"aborted_by", m.aborted_by},
-            {"vus_max", m.vus_max},
-            {"interrupted_iterations", m.interrupted_iterations},
-            {"scenarios", scenarios},
-            {"tag_keys", m.tag_keys},
-            {"complete", m.complete}};
-  if (!m.segment.empty()) {
-    j["segment"] = m.segment;
-    j["segments"] = m.segments;
-  }
-  if (!m.parts.empty()) j["parts"] = m.parts;
-  if (!m.declared_thresholds.empty()) {
-    json d = json::array();
-    for (const auto& [metric, expr] : m.declared_thresholds) d.push_back({{"metric", metric}, {"expr", expr}});
-    j["declared_thresholds"] = d;
-  }
-  if (m.strict_thresholds) j["strict_thresholds"] = true;
-  return j;
-}
-
-json PointJson(const SeriesPoint& p) {
-  json j = StatsJson(p.all);
-  j["t"] = p.t;
-  j["dur"] = p.dur;
-  j["vus"] = p.vus;
-  j["iteration_avg_ms"] = p.iteration_avg_ms;
-  j["iterations"] = p.iterations;
-  j["dropped"] = p.dropped;
-  j["checks_pass"] = p.checks_pass;
-  j["checks_fail"] = p.checks_fail;
-  j["data_sent"] = p.data_sent;
-  j["data_received"] = p.data_received;
-  j["by_name"] = json::object();
-  for (const auto& [k, v] : p.by_name) j["by_name"][k] = StatsArray(v);
-  j["by_scenario"] = p.iterations_by_scenario;
-  j["errors"] = p.errors;
-  if (!p.resources.empty()) j["resources"] = p.resources;
-  if (!p.vus_by_scenario.empty()) j["vus_by_scenario"] = p.vus_by_scenario;
-  return j;
-}
-
-json StoreJson(const MetricStore& s) {
-  json out = json::array();
-  s.ForEach([&](const std::string& metric, const SeriesAggregate& a) {
-    json e = {{"metric", metric}, {"kind", KindName(a.kind)}, {"tags", a.tags}, {"count", a.count}};
-    if (a.kind == MetricKind::kRate) e["passes"] = a.passes;
-    if (a.kind == MetricKind::kGauge) {
-      e["value"] = a.value;
-      e["min"] = a.min;
-      e["max"] = a.max;
-    }
-    if (a.kind == MetricKind::kTrend) {
-      e["hdr"] = a.trend ? EncodeHdrBase64(*a.trend) : EncodeHdrBase64(HdrHistogram());
-      if (a.trend && !a.trend->empty()) {
-        e["min_us"] = a.trend->min();
-        e["max_us"] = a.trend->max();
-      }
-    }
-    out.push_back(std::move(e));
-  });
-  return out;
-}
-
-json ResultsSummaryJson(const RunResults& r) {
-  json checks = json::array();
-  for (const CheckRow& c : Checks(r)) checks.push_back({{"name", c.name}, {"passes", c.passes}, {"fails", c.fails}});
-  json breakdowns = json::array();
-  for (const BreakdownRow& b : Breakdowns(r)) {
-    json row = StatsJson(b.latency);
-    row["tag"] = b.tag;
-    row["value"] = b.value;
-    row["rate"] = b.rate;
-    row["failed_rate"] = b.failed_rate;
-    breakdowns.push_back(std::move(row));
-  }
-  json doc = {{"schema", kResultsSchema}, {"meta", MetaJson(r.meta)}, {"thresholds", ThresholdsJson(r.thresholds)},
-              {"checks", checks},         {"breakdowns", breakdowns}, {"metrics", TestSummaryExport(r)["metrics"]},
-              {"messages", r.messages}};
-  if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
-  doc["findings"] = FindingsJson(r);
-  if (!r.faults.empty()) doc["faults"] = FaultsJson(r.faults);
-  doc["apdex"] = ApdexJson(r);
-  if (r.usl.is_object()) doc["usl"] = r.usl;
-  return doc;
-}
-
-json ResultsJson(const RunResults& r) {
-  json doc = ResultsSummaryJson(r);
-  json series = json::array();
-  for (const SeriesPoint& p : r.series) series.push_back(PointJson(p));
-  doc["series_fields"] = kSeriesFields;
-  doc["series"] = std::move(series);
-  doc["histograms"] = StoreJson(r.store);
-  return doc;
 }
 
 Result<RunResults> ParseResults(std::string_view text, const std::string& name, SecondStores* seconds) {
@@ -672,66 +510,6 @@ Result<RunResults> ReadResultsFile(const std::string& path, SecondStores* second
   std::fclose(f);
   if (failed) return Error::Io(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   return ParseResults(text, path, seconds);
-}
-
-NdjsonWriter::~NdjsonWriter() {
-  if (f_ != nullptr) std::fclose(f_);
-}
-
-Status NdjsonWriter::Open(const std::string& path, const RunMeta& meta) {
-  path_ = path;
-  f_ = std::fopen(path.c_str(), "w");
-  if (f_ == nullptr) return Error::Io(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  meta_ = meta;
-  return Status::Ok();
-}
-
-void NdjsonWriter::Report(const Status& s) {
-  if (s.ok() || failed_reported_) return;
-  failed_reported_ = true;
-  std::fprintf(stderr, "loadcell: %s (the run goes on)\n", s.error().message.c_str());
-}
-
-void NdjsonWriter::OnStart(double start_wall) {
-  meta_.start_unix = start_wall;
-  Report(WriteLine({{"type", "meta"}, {"schema", kResultsSchema}, {"meta", MetaJson(meta_)}}));
-}
-
-Status NdjsonWriter::WriteLine(const json& j) {
-  if (f_ == nullptr || failed_) return Error::Io(error_.empty() ? fmt::format("cannot write {}", path_) : error_);
-  std::string line = DumpJson(j) + "\n";
-  if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0) {
-    failed_ = true;
-    error_ = fmt::format("cannot write {}: {}", path_, std::strerror(errno));
-    return Error::Io(error_);
-  }
-  return Status::Ok();
-}
-
-void NdjsonWriter::OnSecond(const SeriesPoint& point, const MetricStore& interval) {
-  Status s = WriteLine({{"type", "second"}, {"point", PointJson(point)}, {"store", StoreJson(interval)}});
-  if (s.ok()) ++seconds_written_;
-  Report(s);
-}
-
-Status NdjsonWriter::Finish(const RunResults& r) {
-  json end = {{"type", "end"},
-              {"meta", MetaJson(r.meta)},
-              {"thresholds", ThresholdsJson(r.thresholds)},
-              {"messages", r.messages},
-              {"histograms", StoreJson(r.store)}};
-  if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
-  end["findings"] = FindingsJson(r);
-  if (!r.faults.empty()) end["faults"] = FaultsJson(r.faults);
-  if (r.usl.is_object()) end["usl"] = r.usl;
-  end["apdex"] = ApdexJson(r);
-  Status s = failed_ ? Status(Error::Io(fmt::format("{} (the stream holds its first {} complete seconds)", error_,
-                                                    seconds_written_)))
-                     : WriteLine(end);
-  if (f_ != nullptr && std::fclose(f_) != 0 && s.ok())
-    s = Error::Io(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
-  f_ = nullptr;
-  return s;
 }
 
 }  // namespace loadcell
