@@ -1,4 +1,4 @@
-// The test definition model: what a YAML test file says (../shared/spec/test-definition.md),
+// The test definition model: what a YAML test file says (docs/test-definition.md),
 // validated and with every template compiled. Built once by the loader, then read-only.
 #pragma once
 

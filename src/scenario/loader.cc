@@ -1251,7 +1251,11 @@ class Loader {
       l.condition = Compile(n["while"], Join(path, "while"));
     else
       Fail(n, path, "a loop needs `count` or `while`");
-    if (n["max"]) l.max = Int(n["max"], Join(path, "max"), 1);
+    if (n["max"]) {
+      // A cap on a `while` loop's passes; a `count` loop has its count (nothing silently ignored).
+      if (n["count"]) Fail(n["max"], Join(path, "max"), "`max` caps a `while` loop; this loop has a `count`");
+      l.max = Int(n["max"], Join(path, "max"), 1);
+    }
     if (!n["steps"]) Fail(n, path, "missing `steps`");
     l.steps = StepList(n["steps"], Join(path, "steps"));
     return l;

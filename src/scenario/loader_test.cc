@@ -239,6 +239,8 @@ TEST_F(LoaderTest, GoldenErrors) {
        "group, set, ws, sql) (did you mean `request`?)"},
       {head + "    duration: 1s\n    flow:\n      - think: { min: 2s, max: 1s }\n",
        "test.yaml:7:32: scenarios.s.flow[0].think.max: max is below min"},
+      {head + "    duration: 1s\n    flow:\n      - loop: { count: 2, max: 5, steps: [ { think: 1s } ] }\n",
+       "test.yaml:7:32: scenarios.s.flow[0].loop.max: `max` caps a `while` loop; this loop has a `count`"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_duraton: [\"p(95)<5\"]\n",
        "test.yaml:8:3: thresholds.http_req_duraton: unknown metric `http_req_duraton` (did you mean "
        "`http_req_duration`?)"},

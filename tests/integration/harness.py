@@ -159,6 +159,10 @@ def load_json(path):
         return json.load(f)
 
 
+# A sanitizer build (ASan+UBSan, TSan) runs 2-5x slower: bounds on speed are looser there
+# (the plain pass keeps the tight ones).
+SANITIZED = os.environ.get("LOADCELL_SANITIZED") in ("1", "ON", "TRUE")
+
 _STARTUP_RSS = []
 
 

@@ -1,6 +1,8 @@
-"""The metric catalogue (src/metrics/catalog.cc) is the one list of metrics: every name the
-code records is in it, docs/metrics.md documents exactly it, and a threshold may name any
-of it (the loader reads it)."""
+"""The catalogues the docs are checked against, so that the reference cannot drift: the
+metric catalogue (src/metrics/catalog.cc) is the one list of metrics — every name the code
+records is in it, docs/metrics.md documents exactly it, a threshold may name any of it —
+and every key, step and executor the loader accepts (src/scenario/loader.cc) is in
+docs/test-definition.md."""
 import os
 import re
 import subprocess
@@ -46,7 +48,30 @@ def documented():
                 for line in f if line.startswith("| `")]
 
 
+def loader_keys():
+    """Every key the loader accepts: the lists it checks maps against, its step kinds and
+    its executors' names."""
+    with open(os.path.join(ROOT, "src/scenario/loader.cc")) as f:
+        text = f.read()
+    lists = [m.group(1) for m in re.finditer(r"CheckKeys\((.*?)\);", text, re.S)]
+    lists += [m.group(1) for m in re.finditer(r"\b(?:common|own|kKinds) = \{([^}]*)\}", text)]
+    keys = set()
+    for body in lists:
+        for inner in re.findall(r"\{([^{}]*)\}", body) or [body]:
+            keys |= set(re.findall(r'"([a-z_][a-z0-9_]*)"', inner))
+    keys |= set(re.findall(r'\{"([a-z]+(?:-[a-z]+)+)", ExecutorKind::', text))
+    return keys
+
+
 class Catalogue(unittest.TestCase):
+    def test_every_key_the_loader_accepts_is_documented(self):
+        keys = loader_keys()
+        self.assertGreater(len(keys), 100)
+        with open(os.path.join(ROOT, "docs/test-definition.md")) as f:
+            doc = f.read()
+        self.assertNotIn("../shared", doc)
+        self.assertEqual(sorted(k for k in keys if f"`{k}`" not in doc and f"`{k}:" not in doc), [])
+
     def test_every_recorded_metric_is_in_it(self):
         known = {name for name, *_ in catalogue()}
         self.assertGreater(len(known), 40)

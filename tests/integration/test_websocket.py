@@ -10,7 +10,7 @@ import tempfile
 import textwrap
 import unittest
 
-from harness import LOADCELL, Target, free_port, run_yaml
+from harness import LOADCELL, SANITIZED, Target, free_port, run_yaml
 
 PYTHON = "/usr/bin/python3"  # Debian's, which has python3-websockets
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -84,7 +84,7 @@ class BuiltInTarget(unittest.TestCase):
             self.assertEqual(count(s, "ws_msgs_received"), 100 * 12)
             rtt = s["metrics"]["ws_msg_rtt"]
             self.assertGreater(rtt["max"], 0)
-            self.assertLess(rtt["p(50)"], 50)
+            self.assertLess(rtt["p(50)"], 200 if SANITIZED else 50)
             self.assertEqual(s["metrics"]["ws_session_failed"]["passes"], 0)
             self.assertEqual(count(s, "iterations"), 100)
 
@@ -150,7 +150,7 @@ class ThirdPartyServer(unittest.TestCase):
         # 5,000 messages per second on an idle machine (~20,000 sent). Every one of the 1,000
         # VUs finished at least one whole session, however loaded the machine is.
         self.assertGreaterEqual(sent, 10000)
-        self.assertGreater(s["metrics"]["ws_msgs_sent"]["rate"], 1500)
+        self.assertGreater(s["metrics"]["ws_msgs_sent"]["rate"], 500 if SANITIZED else 1500)
 
     def test_wss_with_subprotocol(self):
         d = tempfile.mkdtemp(prefix="loadcell-wss-")
