@@ -153,10 +153,6 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
       std::fprintf(stderr, "loadcell: --vus/--duration do not apply to executor capacity-search\n");
       return kExitBadInput;
     }
-    if (loaded.scenarios.size() != 1) {
-      std::fprintf(stderr, "loadcell: %s: executor capacity-search must be the test's only scenario\n", a.file.c_str());
-      return kExitBadInput;
-    }
     if (!overrides.segment.whole()) {
       // Each step's verdict needs the whole test's thresholds, which no one generator sees.
       std::fprintf(stderr, "loadcell: --segment: executor capacity-search cannot be split across generators\n");

@@ -158,6 +158,11 @@ class Loader {
     for (const auto& kv : scenarios) {
       std::string name = kv.first.as<std::string>();
       def.scenarios.push_back(LoadScenario(kv.second, Join("scenarios", name), name));
+      if (def.scenarios.back().executor == ExecutorKind::kCapacitySearch && scenarios.size() > 1) {
+        // The search drives one scenario's rate step by step; others would blur its steps.
+        Fail(kv.second["executor"], Join(Join("scenarios", name), "executor"),
+             "capacity-search must be the test's only scenario");
+      }
     }
     if (Node st = root["strict_thresholds"]) def.strict_thresholds = Bool(st, "strict_thresholds");
     if (Node th = root["thresholds"]) {
@@ -169,6 +174,10 @@ class Loader {
     def.has_faults = static_cast<bool>(root["faults"]);
     if (Node f = root["faults"]) LoadFaults(f, def);
     def.has_databases = static_cast<bool>(root["databases"]);
+    if (relative_url_.has_value()) {
+      Fail(relative_url_->first, relative_url_->second,
+           "a relative URL needs the test's `target` (or give an absolute URL)");
+    }
     return def;
   }
 
@@ -760,6 +769,10 @@ class Loader {
       Fail(n["url"], Join(path, "url"), "expected ws://host/path, wss://host/path or a path starting with /");
     }
     if (!absolute && target_->empty()) Fail(n["url"], Join(path, "url"), "a relative URL needs the test's `target`");
+    if (absolute && literal.find('/', literal.find("://") + 3) == std::string::npos && !w.url.is_literal()) {
+      Fail(n["url"], Join(path, "url"),
+           "the scheme and host of a WebSocket URL cannot be templated (the connection is set up once per origin)");
+    }
     w.name = n["name"] ? String(n["name"], Join(path, "name")) : n["url"].Scalar();
     if (n["headers"]) w.headers = Pairs(n["headers"], Join(path, "headers"));
     if (Node sp = n["subprotocols"]) {
@@ -1004,6 +1017,13 @@ class Loader {
       Fail(n["url"], Join(path, "url"),
            lit.starts_with("ws") ? "a request URL is http:// or https:// (use a `ws` step for WebSocket)"
                                  : "a request URL is http://, https:// or a path on the target");
+    }
+    if (std::string lit = r.url.LiteralPrefix(); target_->empty() && !relative_url_.has_value() &&
+                                                 !lit.starts_with("http://") && !lit.starts_with("https://") &&
+                                                 (!lit.empty() || r.url.is_literal())) {
+      // A path (a URL that starts with a template may render absolute: that is for the run).
+      // Reported once the whole file is read, after any other mistake in it.
+      relative_url_ = std::make_pair(PosOf(n["url"]), Join(path, "url"));
     }
     // The default name is the URL as written, ${VARS} unexpanded: a password in a URL must not
     // become a tag recorded in every result.
@@ -1439,6 +1459,7 @@ class Loader {
   const std::vector<DataFeeder>* data_ = nullptr;
   const std::vector<DatabaseDef>* databases_ = nullptr;
   const std::string* target_ = nullptr;
+  std::optional<std::pair<SourcePos, std::string>> relative_url_;  // the first path, when there is no target
   std::map<std::string, std::string> scenario_env_;
   std::set<std::string> defined_;
 };

@@ -239,6 +239,14 @@ TEST_F(LoaderTest, GoldenErrors) {
        "group, set, ws, sql) (did you mean `request`?)"},
       {head + "    duration: 1s\n    flow:\n      - think: { min: 2s, max: 1s }\n",
        "test.yaml:7:32: scenarios.s.flow[0].think.max: max is below min"},
+      {"scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    flow:\n"
+       "      - request: { url: /x }\n",
+       "test.yaml:7:25: scenarios.s.flow[0].request.url: a relative URL needs the test's `target` (or give an "
+       "absolute URL)"},
+      {"vars: { h: x }\n" + head +
+           "    duration: 1s\n    flow:\n      - ws: { url: \"ws://{{ vars.h }}:9/x\", steps: [ { close: {} } ] }\n",
+       "test.yaml:8:20: scenarios.s.flow[0].ws.url: the scheme and host of a WebSocket URL cannot be templated (the "
+       "connection is set up once per origin)"},
       {head + "    duration: 1s\n    flow:\n      - loop: { count: 2, max: 5, steps: [ { think: 1s } ] }\n",
        "test.yaml:7:32: scenarios.s.flow[0].loop.max: `max` caps a `while` loop; this loop has a `count`"},
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_req_duraton: [\"p(95)<5\"]\n",

@@ -105,6 +105,11 @@ class Capacity(unittest.TestCase):
             f.write(text)
         p = run_cli("run", f"{d}/t.yaml", "-e", "TARGET=http://127.0.0.1:1")
         self.assertEqual(p.returncode, 104, p.stderr)
+        self.assertRegex(p.stderr, r"t\.yaml:\d+:\d+: scenarios\.\w+\.executor: capacity-search must be the test's only "
+                                   r"scenario")
+        # validate says so too (it said "valid").
+        p = run_cli("validate", f"{d}/t.yaml", "-e", "TARGET=http://127.0.0.1:1")
+        self.assertEqual(p.returncode, 104, p.stdout)
         self.assertIn("capacity-search must be the test's only scenario", p.stderr)
 
 
