@@ -1,5 +1,7 @@
 #include "engine/sql_query.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/units.h"
@@ -48,8 +50,9 @@ void SqlQuery::Start(Nanos now) {
       return;
     }
     case FaultDecision::Action::kHold:
+      // Held at most until its timeout: a query held longer never goes out.
       hold_ = Hold::kLatency;
-      owner_.WakeAt(now + fault.hold);
+      owner_.WakeAt(std::min(now + fault.hold, started_ + timeout_));
       return;
     case FaultDecision::Action::kPass: break;
   }
@@ -63,7 +66,9 @@ void SqlQuery::Submit(Nanos now) {
 
 void SqlQuery::OnTimer(Nanos now) {
   if (done_) return;
-  if (hold_ == Hold::kLatency) {
+  if (hold_ == Hold::kLatency && now >= started_ + timeout_) {
+    hold_ = Hold::kLost;  // held past its timeout: it times out without being sent
+  } else if (hold_ == Hold::kLatency) {
     // The hold is over; a blackhole that began meanwhile loses the query.
     hold_ = owner_.FaultLost(now) ? Hold::kLost : Hold::kNone;
     if (hold_ == Hold::kNone)

@@ -246,6 +246,31 @@ class FaultsOnHttp2AndSql(unittest.TestCase):
         self.assertLessEqual(served, 400 - failed_http + 10)
         self.assertGreaterEqual(served, 400 - failed_http)
 
+    def test_a_query_held_past_its_timeout_times_out_unsent(self):
+        """A latency hold longer than the query's timeout sent the query after its timeout had
+        passed (then cancelled it, dropping a pool connection): the step lasted the whole hold."""
+        p, s, r = summary_of(f"""
+            target: {self.nginx.url}
+            databases:
+              main: {{ url: "{self.pg.url}", pool: 2 }}
+            scenarios:
+              db:
+                executor: constant-vus
+                vus: 1
+                duration: 2s
+                flow:
+                  - sql: {{ name: one, db: main, query: "select 1", timeout: 200ms }}
+            faults:
+              - {{ at: 0s, duration: 10s, kind: latency, latency: 1s }}
+            """)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = s["metrics"]
+        self.assertEqual(m["sql_query_failed"]["passes"], m["sql_queries"]["count"])
+        self.assertEqual(counts_by_kind(r, "sql_errors"), {"timeout": m["sql_queries"]["count"]})
+        # Each ends at its 200 ms timeout, not after the 1 s hold.
+        self.assertLess(m["iteration_duration"]["max"], 600)
+        self.assertGreaterEqual(m["sql_queries"]["count"], 5)
+
     def test_latency_and_resets_act_on_their_scenarios(self):
         vus = """
                 executor: constant-vus
