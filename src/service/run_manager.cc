@@ -250,14 +250,13 @@ void RunManager::Reap() {
   std::vector<std::tuple<int64_t, Child, int>> done;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = running_.begin(); it != running_.end();) {
+    for (auto& [id, child] : running_) {
       int status = 0;
-      pid_t r = waitpid(it->second.pid, &status, WNOHANG);
-      if (r == it->second.pid) {
-        done.emplace_back(it->first, it->second, status);
-        it = running_.erase(it);
-      } else {
-        ++it;
+      if (!child.exited && waitpid(child.pid, &status, WNOHANG) == child.pid) {
+        // It stays listed (its partial results readable) until Finish has stored the whole:
+        // a reader who saw it running always finds either one or the other.
+        child.exited = true;
+        done.emplace_back(id, child, status);
       }
     }
   }
@@ -267,6 +266,8 @@ void RunManager::Reap() {
     else
       Finish(id, child, -1,
              fmt::format("the run's process was killed by signal {}", WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(id);
   }
 }
 
@@ -313,6 +314,7 @@ bool RunManager::Abort(int64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = running_.find(id);
     if (it != running_.end()) {
+      if (it->second.exited) return false;  // ended; its pid may be another process's now
       it->second.abort_requested = true;
       kill(it->second.pid, SIGINT);
       return true;

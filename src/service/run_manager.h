@@ -62,6 +62,7 @@ class RunManager {
     int pid = -1;
     std::string dir;
     bool abort_requested = false;
+    bool exited = false;  // reaped; being finished
   };
   void Loop();
   void StartQueued();

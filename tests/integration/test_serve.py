@@ -247,6 +247,22 @@ class Api(unittest.TestCase):
         self.assertEqual(self.server.call("POST", f"/api/v1/runs/{r['id']}/abort"),
                          (409, {"error": f"run {r['id']} is passed: nothing to abort"}))
 
+    def test_the_report_is_there_from_the_first_second_across_the_end(self):
+        """The web UI's live view reads /report while a run ends: once the run has a second of
+        results, every read finds the partial report or the whole one — never a 409 in between
+        (the run used to leave the running list before its results were stored)."""
+        r = self.server.call("POST", "/api/v1/runs", {"test": test_yaml(self.target.url, duration="2s", name="ending")})[1]
+        answers, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, run = self.server.call("GET", f"/api/v1/runs/{r['id']}")
+            if (run.get("live") or {}).get("elapsed_s", 0) > 0 or run["status"] not in ("queued", "running"):
+                answers.append(self.server.call("GET", f"/api/v1/runs/{r['id']}/report")[0])
+            if run["status"] not in ("queued", "running"):
+                break
+        self.assertEqual(run["status"], "passed")
+        self.assertGreater(len(answers), 3)
+        self.assertEqual(set(answers), {200}, answers)
+
     def test_run_errors_at_the_edge(self):
         call = self.server.call
         self.assertEqual(call("POST", "/api/v1/runs", {})[1]["error"],
