@@ -95,6 +95,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   bool step_failed = false;   // the running protocol step reported a failure
   Nanos backoff = 0;          // the wait before the next iteration (0: none)
   Tags base_tags;             // scenario + rendered scenario tags
+  int base_id = 0;            // base_tags interned in the worker's SeriesCache
   std::string group;          // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
   Nanos deadline = 0;
@@ -386,6 +387,7 @@ VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
     auto v = t.Render(*vu);
     vu->base_tags[k] = v.ok() ? *v : "";
   }
+  vu->base_id = series_.Intern(vu->base_tags);
   ++stats_.vus_max;
   e.vus.push_back(std::move(vu));
   return *e.vus.back();
@@ -548,7 +550,7 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
   vu.lag = std::max<Nanos>(0, now - scheduled);
   // Open executors: how late the iteration started against its schedule (the engine's
   // own send lag); the self-check warns when its p99 is above 1 ms.
-  if (e.open()) store_.Trend("iteration_start_lag", vu.base_tags, vu.lag);
+  if (e.open()) series_.StartLag(vu.base_id).AddTrend(vu.lag);
   vu.group.clear();
   vu.stack.clear();
   vu.stack.push_back({&e.def->flow, 0, e.def->flow.size()});
@@ -562,10 +564,8 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   vu.stack.clear();
   if (completed) {
     ++vu.iterations_done;
-    store_.Count("iterations", vu.base_tags);
-    interval_.Count("iterations", vu.base_tags);
-    store_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
-    interval_.Trend("iteration_duration", vu.base_tags, now - vu.iter_start);
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterations).Count(1);
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterationDuration).Trend(now - vu.iter_start);
   }
   if (e.open()) {
     vu.state = Vu::State::kIdle;
@@ -891,8 +891,7 @@ void VuWorker::Write(Vu& vu, Nanos now) {
     FailRequest(vu, r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
     return;
   }
-  store_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
-  interval_.Count("data_sent", vu.base_tags, static_cast<int64_t>(vu.out.size()));
+  series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataSent).Count(static_cast<int64_t>(vu.out.size()));
   vu.t_written = now;
   vu.state = Vu::State::kReading;
   SetInterest(vu, EPOLLIN);
@@ -990,8 +989,7 @@ void VuWorker::OnReadable(Vu& vu, Nanos now) {
     if (r.status == IoStatus::kOk) {
       vu.rx_bytes += static_cast<int64_t>(r.bytes);
       if (vu.t_first_byte == 0) vu.t_first_byte = now;
-      store_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
-      interval_.Count("data_received", vu.base_tags, static_cast<int64_t>(r.bytes));
+      series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataReceived).Count(static_cast<int64_t>(r.bytes));
       size_t used = vu.parser.Feed(buf_.data(), r.bytes);
       if (vu.parser.error() != http1::ParseError::kNone) {
         FailRequest(vu, Failure::kProtocol, now);
@@ -1179,12 +1177,7 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
 void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
-  Tags tags = vu.base_tags;
-  tags["name"] = req.name;
-  tags["method"] = req.method;
-  tags["status"] = std::to_string(status);
-  tags["group"] = vu.group;
-  for (const auto& [k, v] : req.tags) tags[k] = v;
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, status);
   // k6's phases that the event loop can tell apart. http_req_blocked, _sending and
   // _receiving are not recorded: one event batch shares one clock reading, so a write and
   // a whole response read in one batch would show as 0 µs every time (the HTTP-client
@@ -1194,28 +1187,16 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
   Nanos written = vu.t_written != 0 ? vu.t_written : sent;
   Nanos first = vu.t_first_byte != 0 ? vu.t_first_byte : now;
   Nanos duration = now - sent + vu.lag;
-  TagKey key(tags);
-  store_.Count("http_reqs", key);
-  store_.Trend("http_req_duration", key, duration);
-  store_.Rate("http_req_failed", key, status < 200 || status >= 400);
-  store_.Trend("http_req_connecting", key, vu.t_connected != 0 ? vu.t_connected - vu.t_connect : 0);
-  store_.Trend("http_req_tls_handshaking", key, vu.t_tls != 0 ? vu.t_tls - vu.t_connected : 0);
-  store_.Trend("http_req_waiting", key, first - written);
-  interval_.Count("http_reqs", key);
-  interval_.Trend("http_req_duration", key, duration);
-  interval_.Rate("http_req_failed", key, status < 200 || status >= 400);
+  series.reqs.Count(1);
+  series.duration.Trend(duration);
+  series.failed.Rate(status < 200 || status >= 400);
+  series.connecting->AddTrend(vu.t_connected != 0 ? vu.t_connected - vu.t_connect : 0);
+  series.tls->AddTrend(vu.t_tls != 0 ? vu.t_tls - vu.t_connected : 0);
+  series.waiting->AddTrend(first - written);
   if (!req.checks.empty() || !req.captures.empty()) {
     ResponseView view{status, &collector.headers(), collector.body(), duration};
     ResponseEvaluator ev(view);
-    for (const Check& c : req.checks) {
-      Tags ct = vu.base_tags;
-      ct["check"] = c.label;
-      ct["group"] = vu.group;
-      ct["name"] = req.name;
-      bool pass = ev.Evaluate(c);
-      store_.Rate("checks", ct, pass);
-      interval_.Rate("checks", ct, pass);
-    }
+    for (size_t i = 0; i < req.checks.size(); ++i) series.checks[i].Rate(ev.Evaluate(req.checks[i]));
     for (const Capture& c : req.captures) {
       bool typed = false;
       auto v = ev.Extract(c, &typed);
@@ -1236,28 +1217,12 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
 void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
   ++vu.iter_failures;
   const RequestStep& req = *vu.req;
-  Tags tags = vu.base_tags;
-  tags["name"] = req.name;
-  tags["method"] = req.method;
-  tags["status"] = "0";
-  tags["group"] = vu.group;
-  for (const auto& [k, v] : req.tags) tags[k] = v;
-  TagKey key(tags);
-  store_.Count("http_reqs", key);
-  store_.Rate("http_req_failed", key, true);
-  interval_.Count("http_reqs", key);
-  interval_.Rate("http_req_failed", key, true);
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, 0);
+  series.reqs.Count(1);
+  series.failed.Rate(true);
   Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", FailureName(kind)}};
-  store_.Count("http_req_errors", error_tags);
-  interval_.Count("http_req_errors", error_tags);
-  for (const Check& c : req.checks) {
-    Tags ct = vu.base_tags;
-    ct["check"] = c.label;
-    ct["group"] = vu.group;
-    ct["name"] = req.name;
-    store_.Rate("checks", ct, false);
-    interval_.Rate("checks", ct, false);
-  }
+  rec_.Count("http_req_errors", error_tags);
+  for (const SeriesPair& check : series.checks) check.Rate(false);
   for (const Capture& c : req.captures) vu.vars.erase(c.as);
   vu.transport.Close();
   vu.origin = -1;
@@ -1296,6 +1261,7 @@ void VuWorker::Run() {
     while (now >= next_publish_) {
       intervals_->Publish({index_, (next_publish_ - start_) / kSecond, false, std::move(interval_)});
       interval_ = MetricStore();
+      series_.NewInterval();
       next_publish_ += kSecond;
       if (live_ != nullptr) {
         std::vector<SeriesAggregate> aggs;

@@ -17,6 +17,7 @@
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
 #include "engine/run_plan.h"
+#include "engine/series_cache.h"
 #include "engine/start_gate.h"
 #include "metrics/metric_store.h"
 #include "metrics/recorder.h"
@@ -111,6 +112,7 @@ class VuWorker {
   MetricStore store_;
   MetricStore interval_;  // core metrics of the current second, for the series
   Recorder rec_{&store_, &interval_};
+  SeriesCache series_{&store_, &interval_};
   std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
   std::set<std::string> noted_;
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test

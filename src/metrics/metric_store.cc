@@ -66,15 +66,11 @@ void MetricStore::Count(const std::string& metric, const TagKey& tags, int64_t n
 }
 
 void MetricStore::Rate(const std::string& metric, const TagKey& tags, bool pass) {
-  SeriesAggregate& a = At(metric, tags, MetricKind::kRate);
-  ++a.count;
-  a.passes += pass ? 1 : 0;
+  At(metric, tags, MetricKind::kRate).AddRate(pass);
 }
 
 void MetricStore::Trend(const std::string& metric, const TagKey& tags, Nanos value) {
-  SeriesAggregate& a = At(metric, tags, MetricKind::kTrend);
-  ++a.count;
-  a.trend->Record(value / kMicro);
+  At(metric, tags, MetricKind::kTrend).AddTrend(value);
 }
 
 void MetricStore::Count(const std::string& metric, const Tags& tags, int64_t n) { Count(metric, TagKey(tags), n); }

@@ -29,6 +29,17 @@ struct SeriesAggregate {
   std::unique_ptr<HdrHistogram> trend;  // trend: microseconds
 
   void Add(const SeriesAggregate& o);
+  // One sample, as MetricStore's Count/Rate/Trend record it: for callers that resolved the
+  // series once (MetricStore::Series) and record into it many times.
+  void AddCount(int64_t n) { count += n; }
+  void AddRate(bool pass) {
+    ++count;
+    passes += pass ? 1 : 0;
+  }
+  void AddTrend(Nanos value) {
+    ++count;
+    trend->Record(value / kMicro);
+  }
 };
 
 // A tag set with its canonical key computed once, for recording several metrics with the
@@ -48,6 +59,11 @@ class MetricStore {
   void Rate(const std::string& metric, const Tags& tags, bool pass);
   void Trend(const std::string& metric, const Tags& tags, Nanos value);
   void Gauge(const std::string& metric, const Tags& tags, double value);
+  // The series of (metric, tags), made empty if new. The reference stays valid for the
+  // store's life (merges and inserts add series, they never move one); Erase ends it.
+  SeriesAggregate& Series(const std::string& metric, const TagKey& tags, MetricKind kind) {
+    return At(metric, tags, kind);
+  }
   void Merge(const MetricStore& other);
 
   // Everything of `metric` whose tags include all of `filter`, merged.
