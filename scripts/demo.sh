@@ -18,10 +18,10 @@ URL=$(grep -o 'http://[^ ]*' "$OUT/target.log" | head -1)/
 echo "== built-in target at $URL (lognormal 2ms latency, freezes 500ms every 5s)"
 echo
 echo "== closed model: 50 connections for 10s (each sends when the previous answer arrives)"
-"$LOADCELL" quick "$URL" -c 50 -d 10s --summary-export "$OUT/closed-summary.json" --json "$OUT/closed.json"
+"$LOADCELL" quick "$URL" -c 50 -d 10s --summary-export "$OUT/closed-summary.json" --out "$OUT/closed.json"
 echo
 echo "== open model: 2000 req/s for 10s (latency from the intended send time: the stalls show)"
-"$LOADCELL" quick "$URL" -R 2000 -c 1200 -d 10s --summary-export "$OUT/open-summary.json" --json "$OUT/open.json" \
+"$LOADCELL" quick "$URL" -R 2000 -c 1200 -d 10s --summary-export "$OUT/open-summary.json" --out "$OUT/open.json" \
   --hlog "$OUT/open.hlog"
 echo
 echo "== a test definition: examples/login-journey.yaml (log in, capture the token, use it) for 5s"

@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/run_session.h"
+
 namespace loadcell {
 
 constexpr int kExitOk = 0;
@@ -34,16 +36,15 @@ struct QuickArgs {
   std::string warmup = "0";
   std::string grace = "10s";
   bool insecure = false;
-  std::string summary_export;
-  std::string json;
-  std::string hlog;
+  std::string json;  // deprecated: --out F (.json)
   long long seed = -1;
-  bool quiet = false;
-  std::string hdr_max = "1h";
-  int hdr_digits = 3;
+  std::string hdr_max, hdr_digits;  // removed: refused with a message
   bool h2 = false;
   int streams = 1;
   bool no_redact = false;
+  std::vector<long long> monitor_pids;
+  std::string apdex_t = "500ms";
+  OutputArgs outputs;
 };
 void AddQuickOptions(CLI::App& cmd, QuickArgs& a);
 int RunQuick(const QuickArgs& a, const std::string& command_line);
@@ -82,26 +83,18 @@ struct RunArgs {
   long long vus = 0;
   std::string duration;
   int threads = 0;
-  std::string summary_export;
   long long seed = -1;
   bool insecure = false;
   bool no_redact = false;
   bool strict_thresholds = false;  // a threshold with no data fails
   std::string max_value_size = "10MB";
-  bool confine_files = false;    // data files: relative paths without `..` only (what serve runs)
-  std::vector<std::string> out;  // results files: .json or .ndjson
-  std::string report;            // HTML report
-  bool quiet = false;
-  std::string prometheus;               // host:port for /metrics
-  std::string dashboard;                // host:port for the live dashboard
+  bool confine_files = false;           // data files: relative paths without `..` only (what serve runs)
   std::vector<long long> monitor_pids;  // --monitor-pid
   std::string apdex_t = "500ms";
-  std::string history;            // SQLite file to record the run in
   bool usl = false;               // read a stepped ramping-vus run as a concurrency sweep
-  std::string linger = "0";       // keep the dashboard up this long after the run
   std::string segment, segments;  // --segment K/N | FROM:TO, --segments SEQ
   int segment_index = 0;          // --segment-index I (1-based)
-  std::string generator;          // --generator NAME: Prometheus label
+  OutputArgs outputs;
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
 int RunTestCommand(const RunArgs& a, const std::string& command_line);

@@ -1,3 +1,6 @@
+// `loadcell quick URL`: one URL under load from the command line, wrk's way. The flags
+// make a test (scenario/quick_definition) that runs on the same engine as `run`, with the
+// same results, outputs and analysis; only the console summary is quick's own.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -9,14 +12,13 @@
 
 #include <fmt/format.h>
 
-#include "analysis/self_check.h"
 #include "cli/commands.h"
 #include "common/units.h"
-#include "engine/quick_run.h"
-#include "net/local_limits.h"
-#include "output/console.h"
-#include "output/export.h"
+#include "engine/run_coordinator.h"
+#include "engine/run_plan.h"
+#include "output/quick_summary.h"
 #include "protocol/http1/request.h"
+#include "scenario/quick_definition.h"
 
 namespace loadcell {
 namespace {
@@ -54,22 +56,31 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_flag("--no-redact", a.no_redact, "Record credentials (Authorization, Cookie headers) as given");
   cmd.add_flag("--h2", a.h2, "HTTP/2 (ALPN h2 over TLS; prior knowledge over cleartext http://)");
   cmd.add_option("--streams", a.streams, "HTTP/2: concurrent streams per connection (default 1)");
-  cmd.add_option("--summary-export", a.summary_export, "Write the k6-style summary JSON here");
-  cmd.add_option("--json", a.json, "Write the full results (histograms, per-second series) here");
-  cmd.add_option("--hlog", a.hlog, "Write an HdrHistogram interval log (v1.3) here");
+  cmd.add_option("--json", a.json, "Deprecated: the same as --out F (F ending in .json)");
   cmd.add_option("--seed", a.seed, "Seed for the workers' random generators")->check(CLI::NonNegativeNumber);
-  cmd.add_flag("-q,--quiet", a.quiet, "No live progress line");
-  cmd.add_option("--hdr-max", a.hdr_max, "Largest latency the histograms track (from 1us)");
-  cmd.add_option("--hdr-digits", a.hdr_digits, "Significant digits of the histograms")->check(CLI::Range(1, 5));
+  cmd.add_option("--monitor-pid", a.monitor_pids,
+                 "Sample this process (and its children) from /proc every second; repeatable")
+      ->check(CLI::Range(1LL, 1LL << 22));
+  cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T (satisfied <= T, tolerating <= 4T)");
+  // Gone with quick's own engine: every run records the same histograms now.
+  cmd.add_option("--hdr-max", a.hdr_max)->group("");
+  cmd.add_option("--hdr-digits", a.hdr_digits)->group("");
+  AddOutputOptions(cmd, a.outputs);
 }
 
 int RunQuick(const QuickArgs& a, const std::string& command_line) {
-  QuickPlan plan;
-  plan.command_line = command_line;
+  QuickOptions q;
   auto url = ParseUrl(a.url);
   if (!url.ok()) return BadArg("url", url.error().message);
   if (url->websocket()) return BadArg("url", "quick sends HTTP requests; for WebSocket write a test with a `ws` step");
-  plan.url = *url;
+  q.url = *url;
+  for (const auto& [flag, value] : {std::pair{"--hdr-max", &a.hdr_max}, std::pair{"--hdr-digits", &a.hdr_digits}}) {
+    if (!value->empty()) {
+      return BadArg(flag,
+                    "no longer an option: quick records the histograms every run does (1 us to 1 h, 3 significant "
+                    "digits; docs/results-format.md)");
+    }
+  }
   // Durations: "name" for messages, whether zero is allowed.
   auto duration_arg = [](const char* name, const std::string& text, bool allow_zero, Nanos* out) -> bool {
     auto d = ParseDuration(text);
@@ -78,104 +89,99 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
     *out = *d;
     return true;
   };
-  if (!duration_arg("-d/--duration", a.duration, false, &plan.duration) ||
-      !duration_arg("--timeout", a.timeout, false, &plan.timeout) ||
-      !duration_arg("--warmup", a.warmup, true, &plan.warmup) || !duration_arg("--grace", a.grace, true, &plan.grace)) {
+  Nanos warmup = 0, apdex_t = 0, linger = 0;
+  if (!duration_arg("-d/--duration", a.duration, false, &q.duration) ||
+      !duration_arg("--timeout", a.timeout, false, &q.timeout) || !duration_arg("--warmup", a.warmup, true, &warmup) ||
+      !duration_arg("--grace", a.grace, true, &q.grace) || !duration_arg("--apdex-t", a.apdex_t, false, &apdex_t)) {
     return kExitBadInput;
   }
-  Nanos hdr_max = 0;
-  if (!duration_arg("--hdr-max", a.hdr_max, false, &hdr_max)) return kExitBadInput;
-  if (hdr_max < 2 * kMicro) return BadArg("--hdr-max", "must be at least 2us");
-  plan.histograms.highest_us = hdr_max / kMicro;
-  plan.histograms.digits = a.hdr_digits;
   if (!a.rate.empty()) {
     auto rate = ParsePositiveNumber(a.rate);
     if (!rate.ok()) return BadArg("-R/--rate", rate.error().message);
-    plan.rate = *rate;
+    q.rate = *rate;
   }
-  plan.connections = a.connections;
+  OutputArgs outputs = a.outputs;
+  if (!a.json.empty()) {
+    if (!a.json.ends_with(".json")) return BadArg("--json", "the file name must end in .json (or use --out)");
+    std::fprintf(stderr, "loadcell: --json is deprecated: use --out %s (the same file: loadcell.results/v1)\n",
+                 a.json.c_str());
+    outputs.out.push_back(a.json);
+  }
+  if (!CheckOutputArgs(outputs, &linger)) return kExitBadInput;
+  q.connections = a.connections;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  plan.threads = a.threads > 0 ? a.threads : static_cast<int>(cores);
-  plan.threads = std::min(plan.threads, plan.connections);
-  plan.insecure = a.insecure;
-  plan.method = a.method;
-  for (char& ch : plan.method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-
-  http1::RequestSpec spec;
-  spec.method = plan.method;
-  spec.url = plan.url;
+  int threads = std::min(a.threads > 0 ? a.threads : static_cast<int>(cores), q.connections);
+  q.method = a.method;
+  for (char& ch : q.method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   for (const std::string& h : a.headers) {
     auto kv = http1::ParseHeaderArg(h);
     if (!kv.ok()) return BadArg("-H/--header", kv.error().message);
-    spec.headers.push_back(*kv);
+    q.headers.push_back(*kv);
   }
   if (a.body.starts_with("@")) {
     std::ifstream f(a.body.substr(1), std::ios::binary);
     if (!f) return BadArg("--body", fmt::format("cannot read file \"{}\"", a.body.substr(1)));
     std::stringstream ss;
     ss << f.rdbuf();
-    spec.body = ss.str();
+    q.body = ss.str();
   } else {
-    spec.body = a.body;
+    q.body = a.body;
   }
-  auto request = http1::CompileRequest(spec);
-  if (!request.ok()) return BadArg(a.headers.empty() ? "-m/--method" : "-H/--header", request.error().message);
-  plan.request = std::move(*request);
   if (a.streams < 1) return BadArg("--streams", "must be at least 1");
   if (a.streams > 1 && !a.h2)
     return BadArg("--streams", "needs --h2 (HTTP/1.1 has one request per connection at a time)");
-  if (a.h2) {
-    auto h2req = h2::H2Request::Compile(plan.method, plan.url, spec.headers, spec.body);
-    if (!h2req.ok()) return BadArg("-H/--header", h2req.error().message);
-    plan.h2_request.emplace(std::move(h2req).value());
-    plan.streams = a.streams;
+  q.h2 = a.h2;
+  q.streams = a.streams;
+  {
+    // The request as it will be sent, checked now: a bad method or header is the flag's error.
+    http1::RequestSpec spec;
+    spec.method = q.method;
+    spec.url = q.url;
+    spec.headers = q.headers;
+    spec.body = q.body;
+    auto request = http1::CompileRequest(spec);
+    if (!request.ok()) return BadArg(a.headers.empty() ? "-m/--method" : "-H/--header", request.error().message);
   }
-
-  plan.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  const uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
   RaiseFileLimit();
 
-  bool live_on = !a.quiet && isatty(STDERR_FILENO) != 0;
-  double total_s = static_cast<double>(plan.duration) / 1e9;
-  std::fprintf(stderr, "loadcell: %s %s for %s, %d connections, %d threads, %s (seed %llu)\n", plan.method.c_str(),
-               a.url.c_str(), FormatDuration(plan.duration).c_str(), plan.connections, plan.threads,
-               plan.rate > 0 ? fmt::format("open model at {} req/s", plan.rate).c_str() : "closed model",
-               static_cast<unsigned long long>(plan.seed));
-  LiveFn live;
-  if (live_on) {
-    live = [total_s](const QuickSecond& p) { std::fprintf(stderr, "%s\n", FormatLiveLine(p, total_s).c_str()); };
+  TestDefinition def = QuickDefinition(q);
+  if (warmup > 0) {
+    // The warm-up is a run of its own before the measured one, with nothing recorded.
+    TestDefinition warm = def;
+    warm.scenarios[0].duration = warmup;
+    auto plan = PrepareTest(std::move(warm), {}, threads, seed, a.insecure);
+    if (!plan.ok()) return BadArg("url", plan.error().message);
+    std::fprintf(stderr, "loadcell: warming up for %s\n", FormatDuration(warmup).c_str());
+    (void)RunTest(**plan, g_interrupted, &g_signals);
+    if (g_interrupted.load()) return kExitInterrupted;
   }
-  for (const std::string* path : {&a.summary_export, &a.json, &a.hlog}) {
-    if (path->empty()) continue;
-    if (Status s = CheckWritable(*path); !s.ok()) {
-      std::fprintf(stderr, "loadcell: %s (the run goes on; its summary still reaches the console)\n",
-                   s.error().message.c_str());
-    }
+  auto prepared = PrepareTest(std::move(def), {}, threads, seed, a.insecure);
+  if (!prepared.ok()) {
+    std::fprintf(stderr, "loadcell: %s\n", prepared.error().message.c_str());
+    return prepared.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
   }
-  auto run = ExecuteRun(plan, g_interrupted, live);
-  if (!run.ok()) {
-    std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
-    return kExitFailure;
-  }
-  RunResult result = std::move(run).value();
-  result.warnings = SelfCheck(result);
-  for (std::string& m : LocalLimitMessages(ReadLocalLimits())) result.warnings.push_back(std::move(m));
-
-  std::fputs(FormatSummary(result).c_str(), stdout);
-  std::fflush(stdout);
-
-  int code = result.interrupted ? kExitInterrupted : kExitOk;
-  auto write = [&](const std::string& path, const std::string& content) {
-    if (path.empty()) return;
-    Status s = WriteFile(path, content);
-    if (!s.ok()) {
-      std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
-      if (code == kExitOk) code = kExitFailure;
-    }
-  };
-  write(a.summary_export, SummaryExport(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  write(a.json, FullJson(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  write(a.hlog, IntervalLog(result));
-  return code;
+  std::unique_ptr<TestPlan> plan = std::move(prepared).value();
+  QuickHeader header{q.method,      fmt::format("{}://{}{}", q.url.scheme, q.url.HostHeader(), q.url.path),
+                     q.connections, threads,
+                     q.rate,        q.duration,
+                     seed};
+  std::fprintf(stderr, "loadcell: %s %s for %s, %d connections, %d threads, %s (seed %llu)\n", q.method.c_str(),
+               a.url.c_str(), FormatDuration(q.duration).c_str(), q.connections, threads,
+               q.rate > 0 ? fmt::format("open model at {} req/s", q.rate).c_str() : "closed model",
+               static_cast<unsigned long long>(seed));
+  RunSession session;
+  session.def = &plan->def;
+  session.plan = plan.get();
+  session.threads = threads;
+  session.seed = seed;
+  session.insecure = a.insecure;
+  session.meta = MakeRunMeta(plan->def, seed, command_line);  // -H credentials redacted in main
+  session.apdex_t = apdex_t;
+  session.monitor_pids = a.monitor_pids;
+  session.linger = linger;
+  session.summary = [header](const RunResults& r) { return FormatQuickSummary(r, header); };
+  return RunAndReport(session, outputs);
 }
 
 }  // namespace loadcell

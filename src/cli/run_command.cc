@@ -37,15 +37,10 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
       ->check(CLI::Range(1, 1000000));
   cmd.add_option("-d,--duration", a.duration, "... for this long");
   cmd.add_option("-t,--threads", a.threads, "Worker threads (default: one per core)")->check(CLI::Range(1, 1024));
-  cmd.add_option("--summary-export", a.summary_export, "Write the summary (k6 layout) here");
   cmd.add_option("--seed", a.seed, "Seed for the VUs' random generators")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
   cmd.add_flag("--no-redact", a.no_redact,
                "Record credentials (Authorization, Cookie headers, secret vars, -e secrets) as given");
-  cmd.add_option("--out", a.out,
-                 "Write the results here: .json (at the end) or .ndjson (second by second); repeatable");
-  cmd.add_option("--report", a.report, "Write the HTML report here");
-  cmd.add_flag("-q,--quiet", a.quiet, "No progress line, only the summary");
   cmd.add_flag("--confine-files", a.confine_files,
                "Data files only by relative paths without `..` (inside the test's directory): how `serve` runs tests");
   cmd.add_option("--max-value-size", a.max_value_size,
@@ -53,45 +48,18 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_flag("--strict-thresholds", a.strict_thresholds,
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
-  cmd.add_option("--history", a.history, "Record this run in a SQLite history (see loadcell history)");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
   cmd.add_option("--monitor-pid", a.monitor_pids,
                  "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
-  cmd.add_option("--prometheus", a.prometheus, "Serve /metrics in Prometheus format at HOST:PORT during the run");
-  cmd.add_option("--dashboard", a.dashboard, "Serve the live dashboard at HOST:PORT during the run");
   cmd.add_option("--segment", a.segment,
                  "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
   cmd.add_option("--segments", a.segments,
                  "The sequence the test is split by, e.g. 0,1/4,1/2,1 (with --segment-index)");
   cmd.add_option("--segment-index", a.segment_index, "Which segment of --segments this generator runs (1 = the first)")
       ->check(CLI::Range(1, 1000000));
-  cmd.add_option("--generator", a.generator, "This generator's name: a `generator` label on every /metrics series");
-  cmd.add_option(
-      "--linger", a.linger,
-      "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
+  AddOutputOptions(cmd, a.outputs);
 }
-
-namespace {
-
-// Several observers on the one run.
-class Observers : public RunObserver {
- public:
-  void Add(RunObserver* o) { list_.push_back(o); }
-  void OnStart(double start_wall) override {
-    for (RunObserver* o : list_) o->OnStart(start_wall);
-  }
-  void OnSecond(const SeriesPoint& p, const MetricStore& interval) override {
-    for (RunObserver* o : list_) o->OnSecond(p, interval);
-  }
-
- private:
-  std::vector<RunObserver*> list_;
-};
-
-bool IsNdjson(const std::string& path) { return path.ends_with(".ndjson"); }
-
-}  // namespace
 
 int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   LoadOptions options;
@@ -105,12 +73,6 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     if (!ParsePositiveDuration("--duration", a.duration, &d)) return kExitBadInput;
     overrides.duration = d;
   }
-  for (const std::string& o : a.out) {
-    if (!o.ends_with(".json") && !IsNdjson(o)) {
-      std::fprintf(stderr, "loadcell: --out %s: the file name must end in .json or .ndjson\n", o.c_str());
-      return kExitBadInput;
-    }
-  }
   {
     auto segment = ExecutionSegment::FromArgs(a.segment, a.segments, a.segment_index);
     if (!segment.ok()) {
@@ -122,14 +84,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   Nanos apdex_t = 0;
   if (!ParsePositiveDuration("--apdex-t", a.apdex_t, &apdex_t)) return kExitBadInput;
   Nanos linger = 0;
-  {
-    auto d = ParseDuration(a.linger);
-    if (!d.ok() || *d < 0) {
-      std::fprintf(stderr, "loadcell: --linger: %s\n", d.ok() ? "must not be negative" : d.error().message.c_str());
-      return kExitBadInput;
-    }
-    linger = *d;
-  }
+  if (!CheckOutputArgs(a.outputs, &linger)) return kExitBadInput;
   if (auto bad = CheckTestFileArgument(a.file)) {
     std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
     return kExitBadInput;
@@ -193,149 +148,20 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
     std::fprintf(stderr, "loadcell: segment %s of %s: this generator runs its share of the test\n",
                  meta.segment.c_str(), meta.segments.c_str());
   }
-  Observers observers;
-  // Outputs that cannot be written are reported by name and do not stop the run: what it
-  // measures still reaches the console and the other outputs.
-  int code = kExitOk;
-  auto report_error = [&code](const Status& s) {
-    if (s.ok()) return;
-    std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
-    if (code == kExitOk) code = kExitFailure;
-  };
-  {
-    std::vector<std::string> at_end = {a.report, a.summary_export, a.history};
-    for (const std::string& o : a.out) {
-      if (!IsNdjson(o)) at_end.push_back(o);
-    }
-    for (const std::string& path : at_end) {
-      if (path.empty()) continue;
-      if (Status s = CheckWritable(path); !s.ok()) {
-        std::fprintf(stderr, "loadcell: %s (the run goes on; its summary still reaches the console)\n",
-                     s.error().message.c_str());
-      }
-    }
-  }
-  std::vector<std::unique_ptr<NdjsonWriter>> streams;
-  for (const std::string& o : a.out) {
-    if (!IsNdjson(o)) continue;
-    auto w = std::make_unique<NdjsonWriter>();
-    Status s = w->Open(o, meta);
-    report_error(s);
-    if (!s.ok()) continue;
-    observers.Add(w.get());
-    streams.push_back(std::move(w));
-  }
-  std::unique_ptr<LiveServer> live;
-  if (!a.prometheus.empty() || !a.dashboard.empty()) {
-    // Several generators scraped by one Prometheus: each series says which one it is
-    // (the segment's number by default), so that sum() gives the live total.
-    Tags labels;
-    if (!a.generator.empty()) {
-      labels["generator"] = a.generator;
-    } else if (!overrides.segment.whole()) {
-      labels["generator"] = std::to_string(overrides.segment.index() + 1);
-    }
-    live = std::make_unique<LiveServer>(LiveServer::Options{a.prometheus, a.dashboard, labels}, meta);
-    Status s = live->Start();
-    if (!s.ok()) {
-      std::fprintf(stderr, "loadcell: %s\n", s.error().message.c_str());
-      return s.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
-    }
-    if (!a.prometheus.empty())
-      std::fprintf(stderr, "loadcell: Prometheus metrics at http://%s/metrics\n", a.prometheus.c_str());
-    if (!a.dashboard.empty()) std::fprintf(stderr, "loadcell: dashboard at http://%s/\n", a.dashboard.c_str());
-    observers.Add(live.get());
-  }
-  std::unique_ptr<Progress> progress;
-  if (!a.quiet) {
-    progress = std::make_unique<Progress>(meta, stderr, isatty(STDERR_FILENO) != 0);
-    observers.Add(progress.get());
-  }
-  // Resources: the monitored processes and the host when asked for, the generator always
-  // (for the self-check).
-  std::vector<ProcessSelector> targets;
-  for (int64_t pid : tdef.monitor.pids) targets.push_back({pid, ""});
-  for (const std::string& name : tdef.monitor.names) targets.push_back({0, name});
-  for (long long pid : a.monitor_pids) targets.push_back({pid, ""});
-  const bool monitoring = !targets.empty();
-  ProcMonitor monitor(std::move(targets));
-  if (monitoring && monitor.Resolve().empty()) {
-    std::fprintf(stderr, "loadcell: monitor: no process matches (yet); sampling goes on in case one starts\n");
-  }
-  ResourceSampler sampler = [&monitor, monitoring](double now_s) {
-    std::map<std::string, double> g = monitor.Sample(now_s);
-    if (!monitoring) std::erase_if(g, [](const auto& kv) { return !kv.first.starts_with("generator_"); });
-    return g;
-  };
-  TestResult result;
-  std::optional<CapacityReport> capacity_report;
-  std::vector<ThresholdOutcome> capacity_outcomes;
-  if (capacity) {
-    auto run = RunCapacitySearch(tdef, {threads, seed, a.insecure, &observers, sampler}, g_interrupted, &g_signals);
-    if (!run.ok()) {
-      std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
-      return run.error().kind == ErrorKind::kInvalidArgument ? kExitBadInput : kExitFailure;
-    }
-    CapacityRun done = std::move(run).value();
-    result = std::move(done.result);
-    capacity_report = std::move(done.capacity);
-    capacity_outcomes = std::move(done.outcomes);
-  } else {
-    result = RunTest(*plan, g_interrupted, &g_signals, &observers, sampler);
-  }
-  const std::string failure = result.failure;
-  RunResults results = MakeRunResults(std::move(meta), std::move(result), {});
-  results.capacity = std::move(capacity_report);
-  AnalysisInputs analysis;
-  analysis.thresholds = &tdef;
-  if (capacity) analysis.judged = std::move(capacity_outcomes);
-  analysis.faults = tdef.faults;
-  analysis.apdex_t_ms = static_cast<double>(apdex_t) / 1e6;
-  analysis.soak = monitoring;
-  analysis.threads = threads;
-  analysis.overload_expected = capacity;
-  if (a.usl) analysis.usl = &tdef;
-  Analyze(results, analysis);
-  if (!results.meta.segment.empty()) {
-    results.messages.push_back(fmt::format(
-        "segment {} of {}: this is one generator's share; the thresholds are about the whole test, so they do not "
-        "set this run's exit code: `loadcell merge` judges them on all the parts",
-        results.meta.segment, results.meta.segments));
-  }
-  std::fputs(FormatTestSummary(results).c_str(), stdout);
-  std::fflush(stdout);
-  for (auto& w : streams) report_error(w->Finish(results));
-  for (const std::string& o : a.out) {
-    if (!IsNdjson(o)) report_error(WriteFile(o, DumpJson(ResultsJson(results), 1) + "\n"));
-  }
-  if (!a.report.empty()) report_error(WriteFile(a.report, HtmlReport(results)));
-  if (!a.summary_export.empty())
-    report_error(WriteFile(a.summary_export, DumpJson(TestSummaryExport(results), 2) + "\n"));
-  if (live) {
-    live->Finish(results);
-    if (linger > 0 && !g_interrupted.load()) {
-      std::fprintf(stderr, "loadcell: /metrics and the dashboard stay up for %s (Ctrl-C ends it)\n",
-                   FormatDuration(linger).c_str());
-      // The run is over and its outcome stands: a Ctrl-C now only ends the wait.
-      live->Linger(static_cast<double>(linger) / 1e9, g_interrupted);
-    }
-    live->Stop();
-  }
-  int run_code = RunExitCode(results);
-  if (!failure.empty()) {
-    std::fprintf(stderr, "loadcell: %s\n", failure.c_str());
-    if (run_code == kExitOk || run_code == 99) run_code = kExitFailure;
-  }
-  if (!a.history.empty()) {
-    auto db = HistoryDb::Open(a.history);
-    if (!db.ok()) {
-      report_error(db.error());
-    } else {
-      auto id = (*db)->Record(results, run_code);
-      if (!id.ok()) report_error(id.error());
-    }
-  }
-  return run_code != kExitOk ? run_code : code;
+  RunSession session;
+  session.def = &tdef;
+  session.plan = plan.get();
+  session.overrides = overrides;
+  session.threads = threads;
+  session.seed = seed;
+  session.insecure = a.insecure;
+  session.meta = std::move(meta);
+  session.apdex_t = apdex_t;
+  session.usl = a.usl;
+  session.monitor_pids = a.monitor_pids;
+  session.linger = linger;
+  session.summary = [](const RunResults& r) { return FormatTestSummary(r); };
+  return RunAndReport(session, a.outputs);
 }
 
 }  // namespace loadcell

@@ -3,7 +3,7 @@
 namespace loadcell {
 
 H2Pool::H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, Endpoint endpoint,
-               std::string server_name, int streams, Nanos connect_timeout, DoneFn done, BytesFn bytes)
+               std::string server_name, int streams, Nanos connect_timeout, DoneFn done, CountFn counts)
     : poller_(poller),
       tls_(tls),
       buf_(buf),
@@ -12,7 +12,7 @@ H2Pool::H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, En
       streams_(streams),
       connect_timeout_(connect_timeout),
       done_(std::move(done)),
-      bytes_(std::move(bytes)) {}
+      counts_(std::move(counts)) {}
 
 H2Pool::~H2Pool() { Close(); }
 
@@ -77,6 +77,7 @@ void H2Pool::Submit(Request* r, Nanos now) {
     clients_.push_back({std::make_unique<h2::H2Client>(poller_, tls_, buf_, *this), {}, false});
   clients_[slot].pending.push_back(r);
   r->client = slot;
+  counts_(0, 0, 1);
   clients_[slot].client->Connect(endpoint_, server_name_, now);
 }
 

@@ -31,10 +31,11 @@ class H2Pool final : public h2::H2ClientEvents {
   // error_code 0: a response (status in the request); else why it failed (`failure` set
   // when the connection went away).
   using DoneFn = std::function<void(Request& r, uint32_t error_code, std::optional<Failure> failure, Nanos now)>;
-  using BytesFn = std::function<void(int64_t sent, int64_t received)>;
+  // Traffic of the pool's connections: bytes, and each connection opened (`opened` 1).
+  using CountFn = std::function<void(int64_t sent, int64_t received, int64_t opened)>;
 
   H2Pool(Poller& poller, const TlsContext* tls, std::vector<char>& buf, Endpoint endpoint, std::string server_name,
-         int streams, Nanos connect_timeout, DoneFn done, BytesFn bytes);
+         int streams, Nanos connect_timeout, DoneFn done, CountFn counts);
   ~H2Pool();
 
   Request* NewRequest();
@@ -56,7 +57,7 @@ class H2Pool final : public h2::H2ClientEvents {
   void OnStreamDone(h2::H2Stream* stream, uint32_t error_code, bool refused) override;
   void OnReady(h2::H2Client& client, Nanos now) override;
   void OnDown(h2::H2Client& client, std::optional<Failure> failure, bool was_ready, Nanos now) override;
-  void OnBytes(int64_t sent, int64_t received) override { bytes_(sent, received); }
+  void OnBytes(int64_t sent, int64_t received) override { counts_(sent, received, 0); }
   size_t IndexOf(const h2::H2Client& c) const;
   void Free(Request* r);
   void Finish(Request* r, uint32_t error_code, std::optional<Failure> failure, Nanos now);
@@ -70,7 +71,7 @@ class H2Pool final : public h2::H2ClientEvents {
   int streams_;
   Nanos connect_timeout_;
   DoneFn done_;
-  BytesFn bytes_;
+  CountFn counts_;
   std::vector<Slot> clients_;
   std::vector<std::unique_ptr<Request>> all_;
   std::vector<Request*> free_;

@@ -53,6 +53,7 @@ void SeriesCache::Resolve(const Key& k, RequestSeries* s) const {
     s->connecting = &total_->Series("http_req_connecting", key, MetricKind::kTrend);
     s->tls = &total_->Series("http_req_tls_handshaking", key, MetricKind::kTrend);
     s->waiting = &total_->Series("http_req_waiting", key, MetricKind::kTrend);
+    if (k.open) s->service = &total_->Series("http_req_service_duration", key, MetricKind::kTrend);
   }
   s->checks.clear();
   for (const Check& c : k.req->checks) {
@@ -62,8 +63,9 @@ void SeriesCache::Resolve(const Key& k, RequestSeries* s) const {
   s->epoch = epoch_;
 }
 
-const RequestSeries& SeriesCache::Request(int base_id, const RequestStep& req, const std::string& group, int status) {
-  Key k{&req, base_id, status, group};
+const RequestSeries& SeriesCache::Request(int base_id, const RequestStep& req, const std::string& group, int status,
+                                          bool open) {
+  Key k{&req, base_id, status, open, group};
   auto it = requests_.find(k);
   if (it == requests_.end()) it = requests_.emplace(std::move(k), RequestSeries{}).first;
   if (it->second.epoch != epoch_) Resolve(it->first, &it->second);
@@ -71,9 +73,10 @@ const RequestSeries& SeriesCache::Request(int base_id, const RequestStep& req, c
 }
 
 const SeriesPair& SeriesCache::Vu(int base_id, VuMetric m) {
-  static const char* const kNames[] = {"iterations", "iteration_duration", "data_sent", "data_received"};
+  static const char* const kNames[] = {"iterations", "iteration_duration", "data_sent", "data_received",
+                                       "http_connections_opened"};
   static const MetricKind kKinds[] = {MetricKind::kCounter, MetricKind::kTrend, MetricKind::kCounter,
-                                      MetricKind::kCounter};
+                                      MetricKind::kCounter, MetricKind::kCounter};
   VuSeries& v = vus_[static_cast<size_t>(base_id)];
   auto i = static_cast<size_t>(m);
   if (v.epochs[i] != epoch_) {

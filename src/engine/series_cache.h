@@ -47,7 +47,8 @@ struct SeriesPair {
 struct RequestSeries {
   SeriesPair reqs, failed, duration;                                          // duration: responses only
   SeriesAggregate *connecting = nullptr, *tls = nullptr, *waiting = nullptr;  // run totals, responses only
-  std::vector<SeriesPair> checks;                                             // one per check of the request
+  SeriesAggregate* service = nullptr;  // run totals, responses of open executors only
+  std::vector<SeriesPair> checks;      // one per check of the request
   uint64_t epoch = 0;
 };
 
@@ -60,10 +61,12 @@ class SeriesCache {
   // A small id for a VU's base tags (VUs with equal tags share one), fixed at the VU's start.
   int Intern(const Tags& base);
   // status 0: a request that failed before a response (only reqs, failed and checks).
-  const RequestSeries& Request(int base_id, const RequestStep& req, const std::string& group, int status);
+  // `open`: the request belongs to an arrival-rate executor (its service time is kept).
+  const RequestSeries& Request(int base_id, const RequestStep& req, const std::string& group, int status,
+                               bool open = false);
   // A VU's own series (base tags only), each made on first use so that a metric a test
   // never records does not appear with zero samples.
-  enum class VuMetric { kIterations, kIterationDuration, kDataSent, kDataReceived, kCount };
+  enum class VuMetric { kIterations, kIterationDuration, kDataSent, kDataReceived, kConnectionsOpened, kCount };
   const SeriesPair& Vu(int base_id, VuMetric m);
   SeriesAggregate& StartLag(int base_id);  // iteration_start_lag, run totals only
   void NewInterval() { ++epoch_; }
@@ -73,6 +76,7 @@ class SeriesCache {
     const RequestStep* req;
     int base_id;
     int status;
+    bool open;
     std::string group;
     bool operator==(const Key&) const = default;
   };

@@ -1,4 +1,5 @@
 #include "engine/vu_worker.h"
+#include "common/rng.h"
 
 #include <sys/socket.h>
 
@@ -37,25 +38,14 @@ std::vector<RateStage> ToRateStages(const std::vector<Stage>& stages) {
 }  // namespace
 
 // ---- a virtual user ----------------------------------------------------------------------
-struct VuWorker::Vu final : public TemplateContext, public IoHandler, public StepOwner {
+struct VuWorker::Vu final : public TemplateContext, public IoHandler, public StepOwner, public http1::H1ClientEvents {
+  // kHttp1: an HTTP/1.1 request is on the VU's connection (`http` has it).
   // kStep: a protocol step (WebSocket session, SQL query) runs; `step` has it.
   // kH2: an HTTP/2 request waits on a pooled connection (`h2`).
   // kBackoff: between iterations, after one in which every step failed (see EndIteration).
   // kFaultHeld: a request held by an injected fault (latency: until a timer; blackhole:
   // lost, until its timeout).
-  enum class State {
-    kIdle,
-    kConnecting,
-    kHandshaking,
-    kWriting,
-    kReading,
-    kThinking,
-    kStep,
-    kH2,
-    kBackoff,
-    kStopped,
-    kFaultHeld
-  };
+  enum class State { kIdle, kHttp1, kThinking, kStep, kH2, kBackoff, kStopped, kFaultHeld };
   struct Frame {
     const Steps* steps = nullptr;
     size_t next = 0, end = 0;
@@ -71,16 +61,11 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   int64_t id = 0;     // k6's __VU: 1-based, unique in the test
   int64_t index = 0;  // 0-based within the scenario (ramping-vus activation order)
   State state = State::kIdle;
-  bool busy = false;  // inside an iteration
-  Transport transport;
-  int origin = -1;      // what `transport` is connected to
-  int req_origin = -1;  // where the current request goes
-  bool reused = false;
-  http1::ResponseParser parser;
+  bool busy = false;                    // inside an iteration
+  std::optional<http1::H1Client> http;  // the VU's own HTTP/1.1 connection (made with the VU)
+  int req_origin = -1;                  // where the current request goes
   ResponseCollector collector;
-  std::string out;
-  size_t written = 0;
-  uint32_t interest = 0;
+  std::string out;  // the current request, until it is sent (a latency fault holds it)
   std::vector<Frame> stack;
   std::unordered_map<std::string, std::string> vars;
   std::unordered_set<std::string> json_vars;  // captured values that are JSON, not strings
@@ -90,8 +75,8 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   Nanos ramp_down_at = 0;  // ramping-vus: cut the iteration at this time (0: not ramped down)
   uint64_t timer_seq = 0;  // the think timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
-  int64_t iter_failures = 0;  // failed requests and steps in this iteration
-  bool iter_ok = false;       // ... and whether any request or step succeeded
+  int64_t iter_failures = 0;  // steps and requests in this iteration that could not reach their target
+  bool iter_ok = false;       // ... and whether any got through (an answer, or a failure the target caused)
   bool step_failed = false;   // the running protocol step reported a failure
   Nanos backoff = 0;          // the wait before the next iteration (0: none)
   Tags base_tags;             // scenario + rendered scenario tags
@@ -99,9 +84,10 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   std::string group;          // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
   Nanos deadline = 0;
-  // Phases of the current request (k6's http_req_* timings); 0 where a phase did not happen.
-  Nanos t_start = 0, t_connect = 0, t_connected = 0, t_tls = 0, sent = 0, t_written = 0, t_first_byte = 0;
-  std::mt19937_64 rng;
+  // When the current request started, and when its duration counts from when a fault
+  // held it (0: from its first byte written; the connection has the other phases).
+  Nanos t_start = 0, sent = 0;
+  Xoshiro256 rng;
   std::unique_ptr<ActiveStep> step;
   H2Pool::Request* h2 = nullptr;
   int h2_origin = -1;
@@ -114,7 +100,7 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
   bool LookupTyped(std::string_view name, std::string* out_value, bool* json) const override;
-  std::mt19937_64& Rng() override { return rng; }
+  Xoshiro256& Rng() override { return rng; }
   int64_t NowMs() const override {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -122,6 +108,12 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   }
   // IoHandler: events of the VU's own HTTP connection.
   void OnIo(uint32_t events, Nanos now) override { worker->OnEvent(*this, events, now); }
+  // H1ClientEvents
+  void OnResponse(Nanos now) override { worker->Complete(*this, now); }
+  void OnFailed(Failure failure, Nanos now) override { worker->FailRequest(*this, failure, now); }
+  void OnBytes(int64_t sent_bytes, int64_t received) override { worker->CountBytes(*this, sent_bytes, received); }
+  void OnConnect() override { worker->series_.Vu(base_id, SeriesCache::VuMetric::kConnectionsOpened).Count(1); }
+  size_t ReadAllowance(Nanos now) override { return worker->ReadAllowance(*this, now); }
   // StepOwner
   TemplateContext& context() override { return *this; }
   void WakeAt(Nanos at) override { worker->Sleep(*this, at, true); }
@@ -150,9 +142,11 @@ struct VuWorker::Exec {
   // Open executors: free VUs, handed out first-in first-out, so that every pre-allocated
   // VU takes its turn (last-in first-out kept a handful busy and the rest never ran).
   std::deque<Vu*> idle;
-  int64_t max_vus = 0;  // open executors: this worker's share
+  std::deque<Nanos> queued;  // queue_arrivals: due arrivals waiting for a free VU (their intended times)
+  int64_t max_vus = 0;       // open executors: this worker's share
   int64_t next_vu_index = 0;
-  int64_t id_base = 0;  // VU ids of this scenario are id_base + 1 ...
+  int64_t id_base = 0;   // VU ids of this scenario are id_base + 1 ...
+  int unsent_base = -1;  // the scenario's own tags in the SeriesCache (arrivals never sent)
   std::optional<ArrivalSchedule> ramp;
   std::optional<ConstantRateSchedule> constant;
   std::vector<VuStep> vu_steps;  // ramping-vus
@@ -388,6 +382,7 @@ VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
     vu->base_tags[k] = v.ok() ? *v : "";
   }
   vu->base_id = series_.Intern(vu->base_tags);
+  vu->http.emplace(poller_, plan_.tls.get(), buf_, static_cast<IoHandler*>(vu.get()), *vu);
   ++stats_.vus_max;
   e.vus.push_back(std::move(vu));
   return *e.vus.back();
@@ -440,15 +435,42 @@ void VuWorker::Tick(Exec& e, Nanos now) {
     }
   }
   if (e.open() && !interrupted_.load(std::memory_order_relaxed)) {
-    auto due = [&](Nanos scheduled) {
-      Vu* vu = nullptr;
+    auto free_vu = [&]() -> Vu* {
       if (!e.idle.empty()) {
-        vu = e.idle.front();
+        Vu* vu = e.idle.front();
         e.idle.pop_front();
-      } else if (static_cast<int64_t>(e.vus.size()) < e.max_vus) {
+        return vu;
+      }
+      if (static_cast<int64_t>(e.vus.size()) < e.max_vus) {
         // VUs are added on demand up to max_vus.
-        vu = &NewVu(e, e.next_vu_index);
+        Vu* vu = &NewVu(e, e.next_vu_index);
         e.next_vu_index += plan_.threads;
+        return vu;
+      }
+      return nullptr;
+    };
+    if (d.queue_arrivals) {
+      // Waiting arrivals first, oldest first; one that waited a whole request timeout fails
+      // as a timeout (it would have, sent: its timeout counts from its intended time).
+      const Nanos expiry = plan_.default_timeout;
+      while (!e.queued.empty() && now - e.queued.front() >= expiry) {
+        e.queued.pop_front();
+        FailUnsent(e, Failure::kTimeout);
+      }
+      while (!e.queued.empty()) {
+        Vu* vu = free_vu();
+        if (vu == nullptr) break;
+        Nanos scheduled = e.queued.front();
+        e.queued.pop_front();
+        StartIteration(*vu, now, scheduled);
+      }
+    }
+    auto due = [&](Nanos scheduled) {
+      Vu* vu = e.queued.empty() ? free_vu() : nullptr;
+      if (vu == nullptr && d.queue_arrivals) {
+        e.queued.push_back(scheduled);
+        rec_.Count("delayed_iterations", Tags{{"scenario", d.name}});
+        return;
       }
       if (vu == nullptr) {
         // No VU free: k6 drops the iteration rather than delay it.
@@ -479,10 +501,16 @@ void VuWorker::Tick(Exec& e, Nanos now) {
   bool any_busy = std::any_of(e.vus.begin(), e.vus.end(), [](const auto& v) { return v->busy; });
   bool can_start = now < e.end && !interrupted_.load(std::memory_order_relaxed);
   if (e.open()) can_start = can_start && !(e.constant ? e.constant->done() : e.ramp->done());
+  // Arrivals still waiting may start until the graceful stop is over.
+  if (!e.queued.empty() && now < e.hard_end && !interrupted_.load(std::memory_order_relaxed)) can_start = true;
   if (!e.open() && d.executor != ExecutorKind::kRampingVus) {
     // Started at once, they continue from EndIteration (or after a back-off).
     can_start = can_start &&
                 std::any_of(e.vus.begin(), e.vus.end(), [](const auto& v) { return v->state == Vu::State::kBackoff; });
+  }
+  if (!can_start && !e.queued.empty()) {
+    // Never sent: the graceful stop ended (or the run was interrupted) while they waited.
+    for (; !e.queued.empty(); e.queued.pop_front()) FailUnsent(e, Failure::kTimeout);
   }
   if ((now >= e.hard_end || force_.load(std::memory_order_relaxed)) && any_busy) {
     for (auto& vu : e.vus) {
@@ -501,9 +529,8 @@ void VuWorker::Interrupt(Vu& vu) {
     vu.step->Abort(MonotonicClock::ReadNow());
     retired_.push_back(std::move(vu.step));
   }
-  vu.transport.Close();
-  vu.origin = -1;
-  vu.interest = 0;
+  vu.http->Close();
+  vu.throttled = false;
   vu.busy = false;
   vu.ramp_down_at = 0;
   vu.state = Vu::State::kIdle;  // a pending think timer finds it idle and is ignored
@@ -576,11 +603,12 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
     vu.state = Vu::State::kIdle;
     return;
   }
-  // A VU whose every step failed at once (target or database down, out of file
+  // A VU whose every step failed to reach its target (target or database down, out of file
   // descriptors) would loop at full speed and, when the failures are synchronous, recurse
-  // until the stack overflows: it waits 10 ms, doubling to 1 s, until an iteration has a
-  // success. An iteration that ended in the event it started in (no I/O at all) goes on at
-  // the next turn of the loop rather than recursing here.
+  // until the stack overflows: it waits 10 ms, doubling to 1 s, until an iteration gets
+  // through. A request the target answered badly, reset or left unanswered got through:
+  // that is load the target took, and the next iteration goes at once (as wrk does). An iteration that ended in the
+  // event it started in (no I/O at all) goes on at the next turn of the loop rather than recursing here.
   const bool all_failed = vu.iter_failures > 0 && !vu.iter_ok;
   vu.backoff = all_failed ? std::clamp<Nanos>(vu.backoff * 2, kMinBackoff, kMaxBackoff) : 0;
   if (vu.backoff > 0 || vu.iter_start == now) {
@@ -741,12 +769,6 @@ void VuWorker::Sleep(Vu& vu, Nanos until, bool for_step) {
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
-void VuWorker::SetInterest(Vu& vu, uint32_t events) {
-  if (vu.interest == events) return;
-  vu.interest = events;
-  (void)poller_.Modify(vu.transport.fd(), events, static_cast<IoHandler*>(&vu));
-}
-
 void VuWorker::StartRequest(Vu& vu, Nanos now) {
   if (plan_.def.http_version == 2) {
     StartH2(vu, now);
@@ -774,11 +796,10 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     return;
   }
   vu.out = std::move(bytes).value();
-  vu.written = 0;
   vu.t_start = now;
-  vu.t_connect = vu.t_connected = vu.t_tls = vu.sent = vu.t_written = vu.t_first_byte = 0;
+  vu.sent = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
-  ResetResponse(vu);
+  if (vu.exec->def->queue_arrivals) vu.deadline -= vu.lag;  // wrk2's model: from the intended time
   FaultDecision fault = DecideFaultFor(vu, now);
   switch (fault.action) {
     case FaultDecision::Action::kLose:
@@ -787,7 +808,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       vu.state = Vu::State::kFaultHeld;
       return;
     case FaultDecision::Action::kReset:
-      ResetConnection(vu);
+      vu.http->Reset();
       FailRequest(vu, Failure::kReset, now);
       return;
     case FaultDecision::Action::kHold:
@@ -818,218 +839,51 @@ void VuWorker::HoldForFault(Vu& vu, Nanos until) {
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
-void VuWorker::ResetConnection(Vu& vu) {
-  if (vu.transport.fd() >= 0) {
-    // SO_LINGER 0: close() sends an RST, as a reset by the network would end it.
-    linger l{1, 0};
-    setsockopt(vu.transport.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  }
-  vu.transport.Close();
-  vu.origin = -1;
-  vu.interest = 0;
-}
-
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
-  int origin = vu.req_origin;
-  if (vu.origin != origin || vu.transport.fd() < 0) {
-    vu.transport.Close();
-    vu.origin = origin;
-    Connect(vu, now);
-    return;
-  }
-  Write(vu, now);
-}
-
-void VuWorker::ResetResponse(Vu& vu) {
+  const Origin& o = OriginAt(vu.req_origin);
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
-  vu.collector.Clear();
-  vu.parser.Reset(vu.req->method == "HEAD", collect ? &vu.collector : nullptr);
-}
-
-void VuWorker::Connect(Vu& vu, Nanos now) {
-  vu.reused = false;
-  // A request resent on a new connection (the server closed the kept-alive one under it)
-  // is written again from its first byte, and its answer parsed from scratch (the old
-  // connection's end was fed to the parser).
-  vu.written = 0;
-  ResetResponse(vu);
-  vu.t_connect = now;
-  IoResult r = vu.transport.Connect(OriginAt(vu.origin).endpoint);
-  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    FailRequest(vu, vu.transport.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
-    return;
-  }
-  vu.state = Vu::State::kConnecting;
-  vu.interest = EPOLLOUT;
-  if (!poller_.Add(vu.transport.fd(), EPOLLOUT, static_cast<IoHandler*>(&vu)).ok())
-    FailRequest(vu, Failure::kConnect, now);
-}
-
-void VuWorker::Write(Vu& vu, Nanos now) {
-  vu.state = Vu::State::kWriting;
-  if (vu.written == 0 && vu.sent == 0) vu.sent = now;
-  while (vu.written < vu.out.size()) {
-    IoResult r = vu.transport.Write(vu.out.data() + vu.written, vu.out.size() - vu.written);
-    if (r.status == IoStatus::kOk) {
-      vu.written += r.bytes;
-      continue;
-    }
-    if (r.status == IoStatus::kWantWrite) {
-      SetInterest(vu, EPOLLIN | EPOLLOUT);
-      return;
-    }
-    if (r.status == IoStatus::kWantRead) {
-      SetInterest(vu, EPOLLIN);
-      return;
-    }
-    if (vu.reused && r.status != IoStatus::kTlsError) {
-      // The server closed the idle keep-alive connection: reconnect and send again.
-      vu.transport.Close();
-      Connect(vu, now);
-      return;
-    }
-    FailRequest(vu, r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
-    return;
-  }
-  series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataSent).Count(static_cast<int64_t>(vu.out.size()));
-  vu.t_written = now;
-  vu.state = Vu::State::kReading;
-  SetInterest(vu, EPOLLIN);
+  vu.state = Vu::State::kHttp1;
+  vu.http->Send({vu.req_origin, &o.endpoint, &o.url.host, o.url.tls()}, std::move(vu.out), vu.req->method == "HEAD",
+                collect ? &vu.collector : nullptr, now);
 }
 
 void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
-  const bool in_flight = vu.state == Vu::State::kConnecting || vu.state == Vu::State::kHandshaking ||
-                         vu.state == Vu::State::kWriting || vu.state == Vu::State::kReading;
-  if (in_flight && FaultsOn(vu, now).blackhole) {
+  if (vu.state == Vu::State::kHttp1 && FaultsOn(vu, now).blackhole) {
     // What arrives during a blackhole is lost: the request waits for its timeout.
-    vu.transport.Close();
-    vu.origin = -1;
-    vu.interest = 0;
+    vu.http->Close();
     vu.throttled = false;
     vu.state = Vu::State::kFaultHeld;
     return;
   }
-  if (vu.throttled && vu.state == Vu::State::kReading) return;  // a bandwidth fault's pause
-  switch (vu.state) {
-    case Vu::State::kConnecting:
-      if (vu.transport.FinishConnect().status != IoStatus::kOk) {
-        FailRequest(vu, Failure::kConnect, now);
-        return;
-      }
-      vu.t_connected = now;
-      if (OriginAt(vu.origin).url.tls()) {
-        SSL* ssl = plan_.tls->NewSession(vu.transport.fd(), OriginAt(vu.origin).url.host);
-        if (ssl == nullptr) {
-          FailRequest(vu, Failure::kTls, now);
-          return;
-        }
-        vu.transport.StartTls(ssl);
-        vu.state = Vu::State::kHandshaking;
-      } else {
-        SetInterest(vu, EPOLLIN);
-        Write(vu, now);
-        return;
-      }
-      [[fallthrough]];
-    case Vu::State::kHandshaking: {
-      IoResult r = vu.transport.Handshake();
-      if (r.status == IoStatus::kOk) {
-        vu.t_tls = now;
-        SetInterest(vu, EPOLLIN);
-        Write(vu, now);
-      } else if (r.status == IoStatus::kWantRead) {
-        SetInterest(vu, EPOLLIN);
-      } else if (r.status == IoStatus::kWantWrite) {
-        SetInterest(vu, EPOLLOUT);
-      } else {
-        FailRequest(vu, Failure::kTls, now);
-      }
-      return;
-    }
-    case Vu::State::kWriting:
-      if ((events & EPOLLOUT) != 0) Write(vu, now);
-      if (vu.state == Vu::State::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(vu, now);
-      return;
-    case Vu::State::kReading: OnReadable(vu, now); return;
-    default:
-      // Idle or thinking with a connection: the server closed it (or misbehaves).
-      vu.transport.Close();
-      vu.origin = -1;
-      vu.interest = 0;
-      return;
+  vu.http->OnIo(events, now);
+}
+
+void VuWorker::CountBytes(Vu& vu, int64_t sent, int64_t received) {
+  if (sent > 0) series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataSent).Count(sent);
+  if (received > 0) {
+    vu.rx_bytes += received;
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataReceived).Count(received);
   }
 }
 
-void VuWorker::OnReadable(Vu& vu, Nanos now) {
-  for (;;) {
-    size_t cap = buf_.size();
-    if (!plan_.def.faults.empty()) {
-      int64_t rate = FaultsOn(vu, now).bandwidth;
-      if (rate > 0) {
-        // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent,
-        // and the kernel's receive window then slows the sender down, as a thin link would.
-        constexpr Nanos kSlice = 100 * kMilli;
-        if (now - vu.rx_slice >= kSlice) {
-          vu.rx_slice = now;
-          vu.rx_bytes = 0;
-        }
-        int64_t budget = std::max<int64_t>(1, rate / 10) - vu.rx_bytes;
-        if (budget <= 0) {
-          vu.throttled = true;
-          SetInterest(vu, 0);
-          vu.timer_seq = ++timer_seq_;
-          timers_.push_back({vu.rx_slice + kSlice, &vu, vu.timer_seq});
-          std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
-          return;
-        }
-        cap = std::min(cap, static_cast<size_t>(budget));
-      }
-    }
-    IoResult r = vu.transport.Read(buf_.data(), cap);
-    if (r.status == IoStatus::kOk) {
-      vu.rx_bytes += static_cast<int64_t>(r.bytes);
-      if (vu.t_first_byte == 0) vu.t_first_byte = now;
-      series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataReceived).Count(static_cast<int64_t>(r.bytes));
-      size_t used = vu.parser.Feed(buf_.data(), r.bytes);
-      if (vu.parser.error() != http1::ParseError::kNone) {
-        FailRequest(vu, Failure::kProtocol, now);
-        return;
-      }
-      if (vu.parser.done()) {
-        if (used < r.bytes) {
-          vu.transport.Close();  // bytes we did not ask for: do not trust this stream
-          vu.origin = -1;
-        }
-        Complete(vu, now);
-        return;
-      }
-      if (!vu.transport.tls() && r.bytes < cap) return;
-      continue;
-    }
-    if (r.status == IoStatus::kWantRead) return;
-    if (r.status == IoStatus::kWantWrite) {
-      SetInterest(vu, EPOLLIN | EPOLLOUT);
-      return;
-    }
-    if (r.status == IoStatus::kEof && vu.parser.OnEof()) {
-      vu.transport.Close();
-      vu.origin = -1;
-      Complete(vu, now);
-      return;
-    }
-    if (!vu.parser.started() && vu.reused && r.status != IoStatus::kTlsError) {
-      vu.transport.Close();
-      Connect(vu, now);
-      return;
-    }
-    // As in quick: a response cut short by a close is truncated (protocol); a reset is a
-    // reset wherever it lands.
-    Failure kind = r.status == IoStatus::kTlsError                     ? Failure::kTls
-                   : vu.parser.started() && r.status == IoStatus::kEof ? Failure::kProtocol
-                                                                       : Failure::kReset;
-    FailRequest(vu, kind, now);
-    return;
+size_t VuWorker::ReadAllowance(Vu& vu, Nanos now) {
+  if (plan_.def.faults.empty()) return SIZE_MAX;
+  int64_t rate = FaultsOn(vu, now).bandwidth;
+  if (rate <= 0) return SIZE_MAX;
+  // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent, and
+  // the kernel's receive window then slows the sender down, as a thin link would.
+  constexpr Nanos kSlice = 100 * kMilli;
+  if (now - vu.rx_slice >= kSlice) {
+    vu.rx_slice = now;
+    vu.rx_bytes = 0;
   }
+  int64_t budget = std::max<int64_t>(1, rate / 10) - vu.rx_bytes;
+  if (budget > 0) return static_cast<size_t>(budget);
+  vu.throttled = true;
+  vu.timer_seq = ++timer_seq_;
+  timers_.push_back({vu.rx_slice + kSlice, &vu, vu.timer_seq});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  return 0;
 }
 
 const Origin& VuWorker::OriginAt(int index) const {
@@ -1068,10 +922,11 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
         [this](H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
           H2Done(r, code, failure, now);
         },
-        [this](int64_t sent, int64_t received) {
-          // Bytes of a shared connection belong to no one VU: counted without tags.
+        [this](int64_t sent, int64_t received, int64_t opened) {
+          // Traffic of a shared connection belongs to no one VU: counted without tags.
           if (sent > 0) rec_.Count("data_sent", Tags{}, sent);
           if (received > 0) rec_.Count("data_received", Tags{}, received);
+          if (opened > 0) rec_.Count("http_connections_opened", Tags{}, opened);
         });
   }
   return *p;
@@ -1079,7 +934,6 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
 
 void VuWorker::StartH2(Vu& vu, Nanos now) {
   vu.t_start = vu.sent = now;
-  vu.t_connect = vu.t_connected = vu.t_tls = vu.t_written = vu.t_first_byte = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
   vu.h2 = nullptr;
   // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
@@ -1148,7 +1002,7 @@ void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> 
   }
   vu.state = Vu::State::kIdle;
   if (code == 0) {
-    RecordResponse(vu, r.status, r.collector, now);
+    RecordResponse(vu, r.status, r.collector, http1::H1Timings{}, now);
     Advance(vu, now);
     return;
   }
@@ -1162,37 +1016,33 @@ void VuWorker::AbandonH2(Vu& vu) {
 }
 
 void VuWorker::Complete(Vu& vu, Nanos now) {
-  RecordResponse(vu, vu.parser.status(), vu.collector, now);
-  if (!vu.parser.keep_alive()) {
-    vu.transport.Close();
-    vu.origin = -1;
-  }
-  vu.reused = vu.transport.fd() >= 0;
   vu.state = Vu::State::kIdle;
   vu.throttled = false;
-  if (vu.transport.fd() >= 0) SetInterest(vu, EPOLLIN);
+  RecordResponse(vu, vu.http->parser().status(), vu.collector, vu.http->timings(), now);
   Advance(vu, now);
 }
 
-void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now) {
+void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, const http1::H1Timings& t,
+                              Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
-  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, status);
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, status, vu.exec->open());
   // k6's phases that the event loop can tell apart. http_req_blocked, _sending and
   // _receiving are not recorded: one event batch shares one clock reading, so a write and
   // a whole response read in one batch would show as 0 µs every time (the HTTP-client
   // issue measures them). Open executors: an iteration that started late carries its lag into
   // every request's duration (measured from when it would have been sent on schedule).
-  Nanos sent = vu.sent != 0 ? vu.sent : vu.t_start;
-  Nanos written = vu.t_written != 0 ? vu.t_written : sent;
-  Nanos first = vu.t_first_byte != 0 ? vu.t_first_byte : now;
+  Nanos sent = vu.sent != 0 ? vu.sent : t.sent != 0 ? t.sent : vu.t_start;
+  Nanos written = t.written != 0 ? t.written : sent;
+  Nanos first = t.first_byte != 0 ? t.first_byte : now;
   Nanos duration = now - sent + vu.lag;
   series.reqs.Count(1);
   series.duration.Trend(duration);
   series.failed.Rate(status < 200 || status >= 400);
-  series.connecting->AddTrend(vu.t_connected != 0 ? vu.t_connected - vu.t_connect : 0);
-  series.tls->AddTrend(vu.t_tls != 0 ? vu.t_tls - vu.t_connected : 0);
+  series.connecting->AddTrend(t.connected != 0 ? t.connected - t.connect : 0);
+  series.tls->AddTrend(t.secured != 0 ? t.secured - t.connected : 0);
   series.waiting->AddTrend(first - written);
+  if (series.service != nullptr) series.service->AddTrend(now - sent);
   if (!req.checks.empty() || !req.captures.empty()) {
     ResponseView view{status, &collector.headers(), collector.body(), duration};
     ResponseEvaluator ev(view);
@@ -1214,8 +1064,26 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
   }
 }
 
+void VuWorker::FailUnsent(Exec& e, Failure kind) {
+  // Counted as a failed request of the scenario's first step (quick's one request).
+  const auto* req = e.def->flow.empty() ? nullptr : std::get_if<RequestStep>(&e.def->flow.front().body);
+  if (req != nullptr) {
+    if (e.unsent_base < 0) e.unsent_base = series_.Intern({{"scenario", e.def->name}});
+    const RequestSeries& series = series_.Request(e.unsent_base, *req, "", 0);
+    series.reqs.Count(1);
+    series.failed.Rate(true);
+    for (const SeriesPair& check : series.checks) check.Rate(false);
+  }
+  rec_.Count("http_req_errors", Tags{{"scenario", e.def->name}, {"kind", FailureName(kind)}});
+}
+
 void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
-  ++vu.iter_failures;
+  const bool unreached = kind == Failure::kConnect || kind == Failure::kConnectTimeout ||
+                         kind == Failure::kLocalLimit || kind == Failure::kTls;
+  if (unreached)
+    ++vu.iter_failures;
+  else
+    vu.iter_ok = true;
   const RequestStep& req = *vu.req;
   const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, 0);
   series.reqs.Count(1);
@@ -1224,9 +1092,7 @@ void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
   rec_.Count("http_req_errors", error_tags);
   for (const SeriesPair& check : series.checks) check.Rate(false);
   for (const Capture& c : req.captures) vu.vars.erase(c.as);
-  vu.transport.Close();
-  vu.origin = -1;
-  vu.interest = 0;
+  vu.http->Close();
   vu.throttled = false;
   vu.state = Vu::State::kIdle;
   // k6 goes on with the iteration after a failed request.
@@ -1297,10 +1163,9 @@ void VuWorker::Run() {
           else
             SendRequest(v, now);
         }
-      } else if (t.vu->state == Vu::State::kReading && t.vu->throttled) {
+      } else if (t.vu->state == Vu::State::kHttp1 && t.vu->throttled) {
         t.vu->throttled = false;
-        SetInterest(*t.vu, EPOLLIN);
-        OnReadable(*t.vu, now);
+        t.vu->http->Resume(now);
       }
     }
     for (auto& e : execs_) Tick(*e, now);
@@ -1320,9 +1185,8 @@ void VuWorker::Run() {
       }
       for (auto& e : execs_) {
         for (auto& vu : e->vus) {
-          bool waiting = vu->state == Vu::State::kConnecting || vu->state == Vu::State::kHandshaking ||
-                         vu->state == Vu::State::kWriting || vu->state == Vu::State::kReading ||
-                         vu->state == Vu::State::kH2 || vu->state == Vu::State::kFaultHeld;
+          bool waiting =
+              vu->state == Vu::State::kHttp1 || vu->state == Vu::State::kH2 || vu->state == Vu::State::kFaultHeld;
           if (waiting && now >= vu->deadline && vu->state == Vu::State::kH2) {
             AbandonH2(*vu);
             FailRequest(*vu, Failure::kTimeout, now);
@@ -1331,7 +1195,9 @@ void VuWorker::Run() {
           // A connect that times out points at a full accept queue or a dropped SYN, not at a
           // slow answer: its own kind, for the bottleneck findings.
           if (waiting && now >= vu->deadline) {
-            FailRequest(*vu, vu->state == Vu::State::kConnecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
+            bool connecting =
+                vu->state == Vu::State::kHttp1 && vu->http->phase() == http1::H1Client::Phase::kConnecting;
+            FailRequest(*vu, connecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
           }
         }
       }
@@ -1351,7 +1217,7 @@ void VuWorker::Run() {
   }
   for (auto& e : execs_) {
     for (auto& vu : e->vus) {
-      vu->transport.Close();
+      vu->http->Close();
       if (vu->step != nullptr) vu->step->Abort(MonotonicClock::ReadNow());
     }
   }

@@ -22,6 +22,7 @@
 #include "metrics/metric_store.h"
 #include "metrics/recorder.h"
 #include "net/poller.h"
+#include "protocol/http1/h1_client.h"
 #include "protocol/postgres/pg_pool.h"
 
 namespace loadcell {
@@ -68,16 +69,13 @@ class VuWorker {
   void EndIteration(Vu& vu, Nanos now, bool completed);
   void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
-  void SendRequest(Vu& vu, Nanos now);  // connect (if needed) and write, after any fault's hold
-  void ResetConnection(Vu& vu);         // an injected reset: close with an RST
-  void Connect(Vu& vu, Nanos now);
-  void ResetResponse(Vu& vu);
-  void Write(Vu& vu, Nanos now);
+  void SendRequest(Vu& vu, Nanos now);  // onto the VU's connection, after any fault's hold
   void OnEvent(Vu& vu, uint32_t events, Nanos now);
-  void OnReadable(Vu& vu, Nanos now);
+  void CountBytes(Vu& vu, int64_t sent, int64_t received);
+  size_t ReadAllowance(Vu& vu, Nanos now);  // a bandwidth fault's budget (0: paused until a timer)
   void Complete(Vu& vu, Nanos now);
   void FailRequest(Vu& vu, Failure kind, Nanos now);
-  void SetInterest(Vu& vu, uint32_t events);
+  void FailUnsent(Exec& e, Failure kind);          // a queued arrival that was never sent
   void Sleep(Vu& vu, Nanos until, bool for_step);  // a think, or a protocol step's wake-up
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
@@ -94,7 +92,7 @@ class VuWorker {
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`
   void H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now);
   void AbandonH2(Vu& vu);
-  void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, Nanos now);
+  void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, const http1::H1Timings& t, Nanos now);
   void Note(const std::string& key, const std::string& message);
   bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;

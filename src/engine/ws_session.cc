@@ -1,4 +1,5 @@
 #include "engine/ws_session.h"
+#include "common/rng.h"
 
 #include <fmt/format.h>
 
@@ -15,7 +16,7 @@ constexpr Nanos kCloseWait = 2 * kSecond;  // for the server's close reply, at m
 }  // namespace
 
 WsSession::WsSession(const WsStep& step, const WsBuilder& builder, const WsSessionEnv& env, StepOwner& owner, Tags tags,
-                     std::mt19937_64& rng)
+                     Xoshiro256& rng)
     : step_(step), builder_(builder), env_(env), owner_(owner), tags_(std::move(tags)), key_(tags_), rng_(rng) {}
 
 WsSession::~WsSession() = default;

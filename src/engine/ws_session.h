@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rng.h"
 #include "engine/active_step.h"
 #include "metrics/recorder.h"
 #include "protocol/websocket/ws_client.h"
@@ -45,7 +46,7 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
  public:
   // `tags`: the VU's tags plus name, group and the step's tags.
   WsSession(const WsStep& step, const WsBuilder& builder, const WsSessionEnv& env, StepOwner& owner, Tags tags,
-            std::mt19937_64& rng);
+            Xoshiro256& rng);
   ~WsSession() override;
 
   void Start(Nanos now) override;
@@ -80,7 +81,7 @@ class WsSession final : public ActiveStep, public ws::WsClientHandler {
   StepOwner& owner_;
   Tags tags_;
   TagKey key_;
-  std::mt19937_64& rng_;
+  Xoshiro256& rng_;
   std::unique_ptr<ws::WsClient> client_;
   std::vector<Frame> stack_;
   std::deque<Pending> kept_;

@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 #include "metrics/hdr_codec.h"
-#include "metrics/run_result.h"
 
 namespace loadcell {
 
@@ -149,33 +148,8 @@ void AddConcurrent(SeriesPoint& a, const SeriesPoint& b) {
   for (const auto& [k, v] : b.resources) a.resources[k] = std::max(a.resources[k], v);
 }
 
-void MergeInto(QuickSecond& a, const QuickSecond& b) {
-  a.length_s += b.length_s;
-  a.counters.Add(b.counters);
-  a.inflight = b.inflight;
-  auto ha = DecodeHdrBase64(a.duration_hdr);
-  auto hb = DecodeHdrBase64(b.duration_hdr);
-  if (ha.ok() && hb.ok()) {
-    HdrHistogram h = std::move(ha).value();
-    if (h.Add(*hb).ok()) {
-      a.p50_us = h.ValueAtPercentile(50);
-      a.p90_us = h.ValueAtPercentile(90);
-      a.p99_us = h.ValueAtPercentile(99);
-      a.max_us = h.max();
-      a.duration_hdr = EncodeHdrBase64(h);
-      return;
-    }
-  }
-  // Histograms of one run share one layout; should decoding ever fail, bound from above.
-  a.p50_us = std::max(a.p50_us, b.p50_us);
-  a.p90_us = std::max(a.p90_us, b.p90_us);
-  a.p99_us = std::max(a.p99_us, b.p99_us);
-  a.max_us = std::max(a.max_us, b.max_us);
-}
-
 namespace {
 double LengthOf(const SeriesPoint& p) { return p.dur; }
-double LengthOf(const QuickSecond& p) { return p.length_s; }
 }  // namespace
 
 template <typename Point>
@@ -198,6 +172,5 @@ void AppendBounded(std::vector<Point>* series, Point p, size_t cap) {
 }
 
 template void AppendBounded(std::vector<SeriesPoint>*, SeriesPoint, size_t);
-template void AppendBounded(std::vector<QuickSecond>*, QuickSecond, size_t);
 
 }  // namespace loadcell

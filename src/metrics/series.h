@@ -41,12 +41,9 @@ SeriesPoint MakePoint(int64_t t, double dur, double vus, const MetricStore& inte
 size_t SeriesCap();
 
 // `b` (the later interval) folded into `a`. Counts add; gauges (VUs, resources) keep the
-// later sample; averages are weighted. A SeriesPoint's percentiles are the larger of the
-// two (its histograms are gone: an upper bound); a QuickSecond keeps its interval
-// histogram, so its percentiles stay exact.
+// later sample; averages are weighted; percentiles are the larger of the two (the
+// histograms are gone: an upper bound).
 void MergeInto(SeriesPoint& a, const SeriesPoint& b);
-struct QuickSecond;
-void MergeInto(QuickSecond& a, const QuickSecond& b);
 // `b` measured at the same time as `a` by another generator (`loadcell merge`): counts and
 // VUs add; percentiles are the larger of the two (an upper bound) unless recomputed from
 // the seconds' histograms.

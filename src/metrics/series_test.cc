@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "metrics/hdr_codec.h"
-#include "metrics/run_result.h"
 
 namespace loadcell {
 namespace {
@@ -103,39 +102,6 @@ TEST(Series, ShortSeriesAreUntouched) {
   for (int64_t t = 1; t <= 10; ++t) AppendBounded(&s, Second(t, 1, 1, 1), 10);
   ASSERT_EQ(s.size(), 10u);
   for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i].t, static_cast<int64_t>(i) + 1);
-}
-
-TEST(Series, QuickSecondsMergeTheirHistogramsExactly) {
-  std::vector<QuickSecond> s;
-  HdrHistogram whole;
-  for (int64_t t = 0; t < 64; ++t) {
-    HdrHistogram h;
-    for (int64_t v = 1; v <= 100; ++v) {
-      h.Record(v * (t + 1));
-      whole.Record(v * (t + 1));
-    }
-    QuickSecond q;
-    q.second = t;
-    q.start_s = static_cast<double>(t);
-    q.counters.requests = 100;
-    q.duration_hdr = EncodeHdrBase64(h);
-    AppendBounded(&s, std::move(q), 8);
-  }
-  ASSERT_EQ(s.size(), 8u);
-  EXPECT_EQ(s[1].start_s, 8.0);
-  EXPECT_EQ(s[1].length_s, 8.0);
-  HdrHistogram merged;
-  int64_t requests = 0;
-  for (const QuickSecond& q : s) {
-    requests += q.counters.requests;
-    auto h = DecodeHdrBase64(q.duration_hdr);
-    ASSERT_TRUE(h.ok());
-    ASSERT_TRUE(merged.Add(*h).ok());
-  }
-  EXPECT_EQ(requests, 6400);
-  EXPECT_EQ(merged.total_count(), whole.total_count());
-  EXPECT_EQ(merged.ValueAtPercentile(99), whole.ValueAtPercentile(99));
-  EXPECT_EQ(s.back().max_us, whole.max());
 }
 
 }  // namespace

@@ -1,8 +1,4 @@
-// Machine-readable views of a run:
-// - SummaryExport: k6's --summary-export layout ({"metrics": {name: {...}}}, trends in ms).
-// - FullJson: the summary plus run metadata, every histogram (HdrHistogram V2 base64), the
-//   per-second series and warnings.
-// - IntervalLog: HdrHistogram's interval log (v1.3) of http_req_duration, one line per second.
+// Writing output files: atomically, and checked before a run.
 #pragma once
 
 #include <string>
@@ -10,13 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
-#include "metrics/run_result.h"
 
 namespace loadcell {
-
-nlohmann::json SummaryExport(const RunResult& r);
-nlohmann::json FullJson(const RunResult& r);
-std::string IntervalLog(const RunResult& r);
 
 // "2026-11-23T16:09:55.123Z"
 std::string Iso8601(double epoch_s);

@@ -212,6 +212,10 @@ struct ScenarioDef {
   int64_t max_vus = 0;
   Nanos start_time = 0;
   Nanos graceful_stop = 30 * kSecond;
+  // Arrival-rate executors: an arrival with no VU free waits for one, oldest first, its
+  // wait counted in its latency (wrk2's model, for `quick -R`), instead of being dropped
+  // (k6's). Not a key of the test file: only quick's generated test sets it.
+  bool queue_arrivals = false;
   std::map<std::string, Template> tags;
   std::map<std::string, std::string> env;
   Steps flow;

@@ -1,4 +1,5 @@
 #include "scenario/json_body.h"
+#include "common/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +22,9 @@ class TypedContext : public TemplateContext {
     *json = it->second.second;
     return true;
   }
-  std::mt19937_64& Rng() override { return rng; }
+  Xoshiro256& Rng() override { return rng; }
   int64_t NowMs() const override { return 0; }
-  std::mt19937_64 rng;
+  Xoshiro256 rng;
 };
 
 JsonBody Build(nlohmann::ordered_json doc, std::vector<std::string> slots, std::vector<bool> keys = {}) {

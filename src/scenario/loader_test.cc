@@ -1,4 +1,5 @@
 #include "scenario/loader.h"
+#include "common/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -180,9 +181,9 @@ TEST_F(LoaderTest, JsonBodiesKeepTypes) {
       *json = true;
       return Lookup(name, out);
     }
-    std::mt19937_64& Rng() override { return rng; }
+    Xoshiro256& Rng() override { return rng; }
     int64_t NowMs() const override { return 0; }
-    std::mt19937_64 rng;
+    Xoshiro256 rng;
   } vu;
   EXPECT_EQ(req.json.Render(vu).value(), R"({"n":3,"f":1.5,"b":true,"s":"3","t":7})");
 }

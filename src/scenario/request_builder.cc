@@ -1,4 +1,5 @@
 #include "scenario/request_builder.h"
+#include "common/rng.h"
 
 #include <algorithm>
 
@@ -25,11 +26,11 @@ std::string PercentEncode(std::string_view s) {
 class NoContext final : public TemplateContext {
  public:
   bool Lookup(std::string_view, std::string*) const override { return false; }
-  std::mt19937_64& Rng() override { return rng_; }
+  Xoshiro256& Rng() override { return rng_; }
   int64_t NowMs() const override { return 0; }
 
  private:
-  std::mt19937_64 rng_;
+  Xoshiro256 rng_;
 };
 
 // The `vars:` of the test, for a URL that reads nothing else.
@@ -43,12 +44,12 @@ class VarsContext final : public TemplateContext {
     *out = it->second;
     return true;
   }
-  std::mt19937_64& Rng() override { return rng_; }
+  Xoshiro256& Rng() override { return rng_; }
   int64_t NowMs() const override { return 0; }
 
  private:
   const std::map<std::string, std::string>& vars_;
-  std::mt19937_64 rng_;
+  Xoshiro256 rng_;
 };
 
 bool StartsWithHttp(std::string_view s) { return s.starts_with("http://") || s.starts_with("https://"); }

@@ -27,6 +27,7 @@ class ResponseCollector final : public http1::ResponseObserver {
   }
   void OnHeader(std::string_view name, std::string_view value) override { headers_.emplace_back(name, value); }
   void OnBody(std::string_view chunk) override;
+  void OnStart() override { Clear(); }
 
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   std::string_view body() const { return body_; }

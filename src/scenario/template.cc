@@ -349,6 +349,12 @@ Template& Template::operator=(const Template&) = default;
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 
+Template Template::Literal(std::string text) {
+  Template t;
+  if (!text.empty()) t.parts_.push_back({std::move(text), nullptr});
+  return t;
+}
+
 Result<Template> Template::Compile(std::string_view text, size_t* error_offset) {
   Template t;
   size_t pos = 0;

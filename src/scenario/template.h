@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/rng.h"
 
 namespace loadcell {
 
@@ -39,7 +40,7 @@ class TemplateContext {
     *json = false;
     return Lookup(name, out);
   }
-  virtual std::mt19937_64& Rng() = 0;
+  virtual Xoshiro256& Rng() = 0;
   virtual int64_t NowMs() const = 0;
 };
 
@@ -54,6 +55,8 @@ class Template {
 
   // Parses `text`. Errors give the column (0-based, in `text`) through error_offset.
   static Result<Template> Compile(std::string_view text, size_t* error_offset = nullptr);
+  // `text` as is, braces included (a URL or body given on the command line).
+  static Template Literal(std::string text);
 
   bool is_literal() const { return parts_.size() <= 1 && (parts_.empty() || parts_[0].expr == nullptr); }
   const std::string& literal() const;  // only when is_literal()

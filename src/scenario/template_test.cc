@@ -1,4 +1,5 @@
 #include "scenario/template.h"
+#include "common/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -11,14 +12,14 @@ namespace {
 class MapContext : public TemplateContext {
  public:
   std::map<std::string, std::string> values;
-  std::mt19937_64 rng{1};
+  Xoshiro256 rng{1};
   bool Lookup(std::string_view name, std::string* out) const override {
     auto it = values.find(std::string(name));
     if (it == values.end()) return false;
     *out = it->second;
     return true;
   }
-  std::mt19937_64& Rng() override { return rng; }
+  Xoshiro256& Rng() override { return rng; }
   int64_t NowMs() const override { return 1700000000123; }
 };
 

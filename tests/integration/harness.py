@@ -146,10 +146,31 @@ class Run:
 
     @property
     def counters(self):
-        return self.results["counters"]
+        """quick's totals in wrk's terms, read from its results file (loadcell.results/v1)."""
+        return quick_counters(self.results)
 
     def metric(self, name):
         return self.summary["metrics"][name]
+
+
+def quick_counters(results):
+    """Requests, responses, status codes, failures, bytes and errors by kind, summed over
+    the results' series (metric x tags)."""
+    def total(metric, field="count", **where):
+        return sum(h.get(field, 0) for h in results["histograms"]
+                   if h["metric"] == metric and all(h["tags"].get(k) == v for k, v in where.items()))
+    status = {}
+    for h in results["histograms"]:
+        if h["metric"] == "http_reqs" and h["tags"].get("status", "0") != "0":
+            status[h["tags"]["status"]] = status.get(h["tags"]["status"], 0) + h["count"]
+    errors = {k: 0 for k in ("connect", "connect_timeout", "timeout", "reset", "protocol", "tls", "local_limit")}
+    for h in results["histograms"]:
+        if h["metric"] == "http_req_errors":
+            errors[h["tags"]["kind"]] = errors.get(h["tags"]["kind"], 0) + h["count"]
+    return {"requests": total("http_reqs"), "responses": sum(status.values()), "status": status,
+            "failed": total("http_req_failed", "passes"), "bytes_in": total("data_received"),
+            "bytes_out": total("data_sent"), "errors": errors, "late": total("delayed_iterations"),
+            "connects": total("http_connections_opened")}
 
 
 def load_json(path):
@@ -188,7 +209,7 @@ def rss_bound_kib(mib):
 def quick(url, *args, timeout=300, env=None):
     outdir = tempfile.mkdtemp(prefix="loadcell-run-")
     res, summ = f"{outdir}/results.json", f"{outdir}/summary.json"
-    cmd = [LOADCELL, "quick", url, "--json", res, "--summary-export", summ, "--hlog", f"{outdir}/run.hlog", *args]
+    cmd = [LOADCELL, "quick", url, "--out", res, "--summary-export", summ, "--hlog", f"{outdir}/run.hlog", *args]
     start = time.monotonic()
     with open(f"{outdir}/stdout", "w+") as out, open(f"{outdir}/stderr", "w+") as err:
         p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)

@@ -26,7 +26,7 @@ class CrossDecode(unittest.TestCase):
             self.assertEqual(total["percentiles"][pct], round(d[key] * 1000), pct)
         self.assertEqual(total["min"], round(d["min"] * 1000))
         self.assertAlmostEqual(total["mean"], d["avg"] * 1000, delta=1e-6)
-        self.assertEqual(got["per_second_counts"], [p["requests"] for p in r.results["series"]])
+        self.assertEqual(got["per_second_counts"], [p["reqs"] for p in r.results["series"]])
         self.assertEqual(got["log"]["intervals"], len(r.results["series"]))
         self.assertEqual(got["log"]["merged"]["total"], total["total"])
         self.assertEqual(got["log"]["merged"]["percentiles"], total["percentiles"])

@@ -39,7 +39,7 @@ class AgainstNginx(unittest.TestCase):
             self.assertEqual(r.rc, 0, r.stderr)
             self.assertEqual(r.counters["requests"], 4000)
             self.assert_counts_match(n, r, before)
-            lag = r.metric("http_req_send_lag")
+            lag = r.metric("iteration_start_lag")
             self.assertLess(lag["p(99)"], 200 if SANITIZED else 50)
 
     def test_tls_closed_model_goaway_streams_resent_exactly(self):

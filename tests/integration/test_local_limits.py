@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import LOADCELL, Target, free_port, load_json
+from harness import LOADCELL, Target, free_port, load_json, quick_counters
 
 
 def nofile(n):
@@ -20,22 +20,22 @@ class FileDescriptors(unittest.TestCase):
     def test_quick_reports_the_limit_once(self):
         with Target() as t:
             d = tempfile.mkdtemp(prefix="loadcell-fd-")
-            p = subprocess.run([LOADCELL, "quick", t.url, "-c", "400", "-t", "1", "-d", "1s", "--json", f"{d}/r.json"],
+            p = subprocess.run([LOADCELL, "quick", t.url, "-c", "400", "-t", "1", "-d", "1s", "--out", f"{d}/r.json"],
                                capture_output=True, text=True, timeout=60, preexec_fn=nofile(200))
         self.assertEqual(p.returncode, 0, p.stderr)
         r = load_json(f"{d}/r.json")
-        warnings = [w for w in r["warnings"] if "file descriptors" in w]
-        self.assertEqual(len(warnings), 1, r["warnings"])
+        warnings = [w for w in r["messages"] if "file descriptors" in w]
+        self.assertEqual(len(warnings), 1, r["messages"])
         m = re.search(r"out of file descriptors: (\d+) connection attempts failed \(Too many open files\) once "
                       r"(\d+) connections were open; the limit is ulimit -n = 200", warnings[0])
         self.assertIsNotNone(m, warnings[0])
         # Every connect error was this one, and it is counted, not printed each time.
-        self.assertEqual(int(m.group(1)), r["counters"]["errors"]["connect"])
+        self.assertEqual(int(m.group(1)), quick_counters(r)["errors"]["local_limit"])
         self.assertGreater(int(m.group(1)), 0)
         self.assertLessEqual(int(m.group(2)), 200)
         self.assertGreater(int(m.group(2)), 150)  # the rest are the process's own files
         self.assertEqual((p.stdout + p.stderr).count("Too many open files"), 1)
-        self.assertGreater(r["counters"]["responses"], 0)  # the connections it had did work
+        self.assertGreater(quick_counters(r)["responses"], 0)  # the connections it had did work
 
     def test_run_refuses_a_plan_beyond_the_limit_and_reports_one_reached_anyway(self):
         d = tempfile.mkdtemp(prefix="loadcell-fd-")
@@ -113,7 +113,7 @@ class EphemeralPorts(unittest.TestCase):
             for _ in range(200):
                 try: socket.create_connection(('127.0.0.1', 18182)).close(); break
                 except OSError: time.sleep(0.05)"
-            {LOADCELL} quick http://127.0.0.1:18182/ -c 60 -t 1 -d 1s --json {d}/r.json
+            {LOADCELL} quick http://127.0.0.1:18182/ -c 60 -t 1 -d 1s --out {d}/r.json
         """
         script = "\n".join(line[12:] if line.startswith(" " * 12) else line for line in script.splitlines())
         p = subprocess.run(["unshare", "-n", "bash", "-c", script], capture_output=True, text=True, timeout=60)
@@ -121,8 +121,8 @@ class EphemeralPorts(unittest.TestCase):
             self.skipTest(p.stderr.strip())
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         r = load_json(f"{d}/r.json")
-        warnings = [w for w in r["warnings"] if "local ports" in w]
-        self.assertEqual(len(warnings), 1, r["warnings"])
+        warnings = [w for w in r["messages"] if "local ports" in w]
+        self.assertEqual(len(warnings), 1, r["messages"])
         self.assertRegex(warnings[0], r"out of local ports: \d+ connection attempts failed \(Cannot assign requested "
                                       r"address\) once \d+ connections were open; the ephemeral port range is "
                                       r"40000-40019 \(20 ports\)")

@@ -1,4 +1,4 @@
-// Independent decoder for the cross-check: reads loadcell's --json results and --hlog
+// Independent decoder for the cross-check: reads loadcell's results (--out) and --hlog
 // interval log with hdr-histogram-js and prints what that implementation sees, as JSON.
 // Usage: node decode.js results.json interval.hlog
 'use strict';
@@ -12,14 +12,18 @@ function summary(h) {
 }
 
 const results = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const total = hdr.decodeFromCompressedBase64(results.histograms.http_req_duration);
-const perSecond = results.series.map((s) => hdr.decodeFromCompressedBase64(s.http_req_duration).totalCount);
+// The run's http_req_duration: every tag set's histogram, merged.
+const total = hdr.build();
+for (const h of results.histograms) {
+  if (h.metric === 'http_req_duration') total.add(hdr.decodeFromCompressedBase64(h.hdr));
+}
 
 const reader = new hdr.HistogramLogReader(fs.readFileSync(process.argv[3], 'utf8'));
 const merged = hdr.build();
-let intervals = 0;
+const perSecond = [];
 for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
   merged.add(h);
-  intervals += 1;
+  perSecond.push(h.totalCount);
 }
-console.log(JSON.stringify({ total: summary(total), per_second_counts: perSecond, log: { intervals, merged: summary(merged) } }));
+console.log(JSON.stringify({ total: summary(total), per_second_counts: perSecond,
+                             log: { intervals: perSecond.length, merged: summary(merged) } }));

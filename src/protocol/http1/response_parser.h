@@ -32,6 +32,9 @@ class ResponseObserver {
   virtual ~ResponseObserver() = default;
   virtual void OnHeader(std::string_view name, std::string_view value) = 0;
   virtual void OnBody(std::string_view chunk) = 0;
+  // A response is about to be read (a new request, or one resent on a new connection
+  // after its first attempt was seen in part): forget what was seen before.
+  virtual void OnStart() = 0;
 };
 
 class ResponseParser {

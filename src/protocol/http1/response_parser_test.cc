@@ -13,6 +13,10 @@ struct Collect : ResponseObserver {
   std::string body;
   void OnHeader(std::string_view n, std::string_view v) override { headers.emplace_back(n, v); }
   void OnBody(std::string_view c) override { body.append(c); }
+  void OnStart() override {
+    headers.clear();
+    body.clear();
+  }
 };
 
 struct Outcome {

@@ -1,0 +1,224 @@
+#include "protocol/http1/h1_client.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace loadcell::http1 {
+
+void H1Client::Send(const H1Target& to, std::string request, bool head, ResponseObserver* observer, Nanos now) {
+  to_ = to;
+  out_ = std::move(request);
+  written_ = 0;
+  head_ = head;
+  observer_ = observer;
+  timings_ = {};
+  parser_.Reset(head_, observer_);
+  if (observer_ != nullptr) observer_->OnStart();
+  if (origin_ != to.origin || transport_.fd() < 0) {
+    Close();
+    Connect(now);
+    return;
+  }
+  Write(now);
+}
+
+void H1Client::Close() {
+  transport_.Close();
+  origin_ = -1;
+  interest_ = 0;
+  reused_ = false;
+  phase_ = Phase::kIdle;
+}
+
+void H1Client::Reset() {
+  if (transport_.fd() >= 0) {
+    // SO_LINGER 0: close() sends an RST.
+    linger l{1, 0};
+    setsockopt(transport_.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  Close();
+}
+
+void H1Client::SetInterest(uint32_t events) {
+  if (interest_ == events) return;
+  interest_ = events;
+  (void)poller_.Modify(transport_.fd(), events, handler_);
+}
+
+void H1Client::Connect(Nanos now) {
+  reused_ = false;
+  origin_ = to_.origin;
+  // A request resent on a new connection (the server closed the kept-alive one under it)
+  // is written again from its first byte, and its answer parsed from scratch (the old
+  // connection's end was fed to the parser).
+  written_ = 0;
+  parser_.Reset(head_, observer_);
+  if (observer_ != nullptr) observer_->OnStart();
+  timings_.connect = now;
+  events_.OnConnect();
+  IoResult r = transport_.Connect(*to_.endpoint);
+  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
+    Fail(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
+    return;
+  }
+  phase_ = Phase::kConnecting;
+  interest_ = EPOLLOUT;
+  if (!poller_.Add(transport_.fd(), EPOLLOUT, handler_).ok()) Fail(Failure::kConnect, now);
+}
+
+void H1Client::Write(Nanos now) {
+  phase_ = Phase::kWriting;
+  if (written_ == 0 && timings_.sent == 0) timings_.sent = now;
+  while (written_ < out_.size()) {
+    IoResult r = transport_.Write(out_.data() + written_, out_.size() - written_);
+    if (r.status == IoStatus::kOk) {
+      written_ += r.bytes;
+      continue;
+    }
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(EPOLLIN | EPOLLOUT);
+      return;
+    }
+    if (r.status == IoStatus::kWantRead) {
+      SetInterest(EPOLLIN);
+      return;
+    }
+    if (reused_ && r.status != IoStatus::kTlsError) {
+      // The server closed the idle keep-alive connection: reconnect and send again.
+      transport_.Close();
+      Connect(now);
+      return;
+    }
+    Fail(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
+    return;
+  }
+  events_.OnBytes(static_cast<int64_t>(out_.size()), 0);
+  timings_.written = now;
+  phase_ = Phase::kReading;
+  SetInterest(EPOLLIN);
+}
+
+void H1Client::OnIo(uint32_t events, Nanos now) {
+  switch (phase_) {
+    case Phase::kConnecting:
+      if (transport_.FinishConnect().status != IoStatus::kOk) {
+        Fail(Failure::kConnect, now);
+        return;
+      }
+      timings_.connected = now;
+      if (to_.tls) {
+        SSL* ssl = tls_ == nullptr ? nullptr : tls_->NewSession(transport_.fd(), *to_.server_name);
+        if (ssl == nullptr) {
+          Fail(Failure::kTls, now);
+          return;
+        }
+        transport_.StartTls(ssl);
+        phase_ = Phase::kHandshaking;
+      } else {
+        SetInterest(EPOLLIN);
+        Write(now);
+        return;
+      }
+      [[fallthrough]];
+    case Phase::kHandshaking: {
+      IoResult r = transport_.Handshake();
+      if (r.status == IoStatus::kOk) {
+        timings_.secured = now;
+        SetInterest(EPOLLIN);
+        Write(now);
+      } else if (r.status == IoStatus::kWantRead) {
+        SetInterest(EPOLLIN);
+      } else if (r.status == IoStatus::kWantWrite) {
+        SetInterest(EPOLLOUT);
+      } else {
+        Fail(Failure::kTls, now);
+      }
+      return;
+    }
+    case Phase::kWriting:
+      if ((events & EPOLLOUT) != 0) Write(now);
+      if (phase_ == Phase::kWriting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(now);
+      return;
+    case Phase::kReading: OnReadable(now); return;
+    case Phase::kPaused: return;  // a bandwidth limit's pause: Resume() reads on
+    case Phase::kIdle:
+      // A kept-alive connection with no request: the server closed it (or misbehaves).
+      Close();
+      return;
+  }
+}
+
+void H1Client::Resume(Nanos now) {
+  if (phase_ != Phase::kPaused) return;
+  phase_ = Phase::kReading;
+  SetInterest(EPOLLIN);
+  OnReadable(now);
+}
+
+void H1Client::OnReadable(Nanos now) {
+  for (;;) {
+    size_t cap = std::min(buf_.size(), events_.ReadAllowance(now));
+    if (cap == 0) {
+      phase_ = Phase::kPaused;
+      SetInterest(0);
+      return;
+    }
+    IoResult r = transport_.Read(buf_.data(), cap);
+    if (r.status == IoStatus::kOk) {
+      if (timings_.first_byte == 0) timings_.first_byte = now;
+      events_.OnBytes(0, static_cast<int64_t>(r.bytes));
+      size_t used = parser_.Feed(buf_.data(), r.bytes);
+      if (parser_.error() != ParseError::kNone) {
+        Fail(Failure::kProtocol, now);
+        return;
+      }
+      if (parser_.done()) {
+        if (used < r.bytes) Close();  // bytes we did not ask for: do not trust this stream
+        Done(now);
+        return;
+      }
+      if (!transport_.tls() && r.bytes < cap) return;
+      continue;
+    }
+    if (r.status == IoStatus::kWantRead) return;
+    if (r.status == IoStatus::kWantWrite) {
+      SetInterest(EPOLLIN | EPOLLOUT);
+      return;
+    }
+    if (r.status == IoStatus::kEof && parser_.OnEof()) {
+      Close();
+      Done(now);
+      return;
+    }
+    if (!parser_.started() && reused_ && r.status != IoStatus::kTlsError) {
+      transport_.Close();
+      Connect(now);
+      return;
+    }
+    // A response cut short by a close is truncated (protocol); a reset is a reset
+    // wherever it lands.
+    Fail(r.status == IoStatus::kTlsError                   ? Failure::kTls
+         : parser_.started() && r.status == IoStatus::kEof ? Failure::kProtocol
+                                                           : Failure::kReset,
+         now);
+    return;
+  }
+}
+
+void H1Client::Done(Nanos now) {
+  if (!parser_.keep_alive()) Close();
+  reused_ = transport_.fd() >= 0;
+  phase_ = Phase::kIdle;
+  if (reused_) SetInterest(EPOLLIN);
+  events_.OnResponse(now);
+}
+
+void H1Client::Fail(Failure failure, Nanos now) {
+  Close();
+  events_.OnFailed(failure, now);
+}
+
+}  // namespace loadcell::http1

@@ -1,0 +1,112 @@
+// One HTTP/1.1 client connection with its socket: non-blocking connect, TLS, the request
+// written as the socket takes it, the response parsed as it arrives, kept alive for the
+// next request (one at a time). The counterpart of h2::H2Client; what a request means
+// (its timeout, faults, metrics, what comes next) stays with the owner.
+//
+// A request sent on a kept-alive connection that turns out closed before any response
+// byte (the server timed it out while idle) is resent once on a new connection, as
+// browsers and Go's client do, and is not a failure.
+//
+// Threading: one worker thread. The owner registers nothing itself: the client adds its
+// socket to the poller with the owner's IoHandler, whose OnIo passes the events to
+// OnIo() (after any check of its own). Callbacks run inside Send(), OnIo() and Resume();
+// after OnResponse or OnFailed the client is idle and may be sent to again from inside
+// the callback, so it touches nothing of itself after calling one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "net/poller.h"
+#include "net/resolver.h"
+#include "net/transport.h"
+#include "protocol/failure.h"
+#include "protocol/http1/response_parser.h"
+
+namespace loadcell::http1 {
+
+class H1ClientEvents {
+ public:
+  virtual void OnResponse(Nanos now) = 0;  // complete: parser() has it
+  virtual void OnFailed(Failure failure, Nanos now) = 0;
+  virtual void OnBytes(int64_t sent, int64_t received) = 0;
+  virtual void OnConnect() = 0;  // a connection is being opened (a new one, or a resend's)
+  // Bytes the client may read now (a bandwidth limit); 0 pauses reading until Resume().
+  virtual size_t ReadAllowance(Nanos now) = 0;
+
+ protected:
+  ~H1ClientEvents() = default;
+};
+
+// Where a request goes. `origin` names the endpoint: a kept-alive connection is reused
+// only by a request to the same origin. The endpoint and name must outlive the request.
+struct H1Target {
+  int origin = -1;
+  const Endpoint* endpoint = nullptr;
+  const std::string* server_name = nullptr;  // SNI and certificate name (TLS)
+  bool tls = false;
+};
+
+// k6's request phases, as this connection saw them (0: the phase did not happen, as on
+// a reused connection).
+struct H1Timings {
+  Nanos connect = 0, connected = 0, secured = 0;  // connect started, TCP up, TLS done
+  Nanos sent = 0, written = 0, first_byte = 0;    // first byte written, last written, first read
+};
+
+class H1Client {
+ public:
+  enum class Phase { kIdle, kConnecting, kHandshaking, kWriting, kReading, kPaused };
+
+  H1Client(Poller& poller, const TlsContext* tls, std::vector<char>& buf, IoHandler* handler, H1ClientEvents& events)
+      : poller_(poller), tls_(tls), buf_(buf), handler_(handler), events_(events) {}
+  ~H1Client() { transport_.Close(); }
+  H1Client(const H1Client&) = delete;
+  H1Client& operator=(const H1Client&) = delete;
+
+  // Sends `request` (the whole message) and reads its response; `observer` (may be null)
+  // sees the response's headers and body.
+  void Send(const H1Target& to, std::string request, bool head, ResponseObserver* observer, Nanos now);
+  void OnIo(uint32_t events, Nanos now);
+  void Resume(Nanos now);  // reading was paused by a ReadAllowance of 0
+  // Drops the connection (and any request on it) without a callback.
+  void Close();
+  // The same with an RST, as a reset by the network would end it.
+  void Reset();
+
+  Phase phase() const { return phase_; }
+  bool busy() const { return phase_ != Phase::kIdle; }
+  bool connected() const { return transport_.fd() >= 0; }
+  const ResponseParser& parser() const { return parser_; }
+  const H1Timings& timings() const { return timings_; }
+
+ private:
+  void Connect(Nanos now);
+  void Write(Nanos now);
+  void OnReadable(Nanos now);
+  void Done(Nanos now);
+  void Fail(Failure failure, Nanos now);
+  void SetInterest(uint32_t events);
+
+  Poller& poller_;
+  const TlsContext* tls_;
+  std::vector<char>& buf_;
+  IoHandler* handler_;
+  H1ClientEvents& events_;
+  Transport transport_;
+  ResponseParser parser_;
+  H1Target to_;
+  int origin_ = -1;  // what `transport_` is connected to
+  std::string out_;
+  size_t written_ = 0;
+  bool head_ = false;
+  ResponseObserver* observer_ = nullptr;
+  bool reused_ = false;  // the request went out on a kept-alive connection
+  uint32_t interest_ = 0;
+  Phase phase_ = Phase::kIdle;
+  H1Timings timings_;
+};
+
+}  // namespace loadcell::http1
