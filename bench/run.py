@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from harness import free_port, wait_for_port  # noqa: E402
+from harness import free_port, quick_counters, wait_for_port  # noqa: E402
 
 NGINX_CONF = """
 daemon off;
@@ -129,8 +129,8 @@ def bench_h2(loadcell, seconds, rounds, results):
             h_reqs = int(re.search(r"requests: \d+ total, \d+ started, (\d+) done", out).group(1))
             jf = f"{d}/lc.json"
             _, _, l_cpu, _ = run_measured(gen + [loadcell, "quick", url, "--h2", "--streams", "10", "-c", "10", "-t", "1",
-                                                 "-d", f"{seconds}s", "-q", "--json", jf])
-            l_reqs = json.load(open(jf))["counters"]["requests"]
+                                                 "-d", f"{seconds}s", "-q", "--out", jf])
+            l_reqs = quick_counters(json.load(open(jf)))["requests"]
             h2_cprs.append(h_cpu / h_reqs * 1e6)
             lc_cprs.append(l_cpu / l_reqs * 1e6)
             h2_rates.append(h_reqs / seconds)
@@ -199,7 +199,7 @@ def bench_memory(loadcell, minutes, results, which=("quick", "run")):
             f.write(f"scenarios:\n  s:\n    executor: constant-vus\n    vus: 50\n    duration: {secs}s\n    flow:\n"
                     f"      - request: {{ name: a, url: '{url}' }}\n      - request: {{ name: b, url: '{url}?b' }}\n")
         tools = {
-            "quick": [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", f"{secs}s", "-q", "--json", f"{d}/q.json"],
+            "quick": [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", f"{secs}s", "-q", "--out", f"{d}/q.json"],
             "run": [loadcell, "run", f"{d}/t.yaml", "-t", "1", "-q", "--out", f"{d}/r.json"],
         }
         results["memory"] = {}
@@ -276,8 +276,8 @@ def main():
                 wrk_reqs = wrk_requests(out)
                 jf = f"{d}/lc50.json"
                 _, _, lc_cpu, lc_rss50 = run_measured(gen + [loadcell, "quick", url, "-c", "50", "-t", "1", "-d", secs,
-                                                             "-q", "--json", jf])
-                lc_reqs = json.load(open(jf))["counters"]["requests"]
+                                                             "-q", "--out", jf])
+                lc_reqs = quick_counters(json.load(open(jf)))["requests"]
                 wrk_cprs.append(wrk_cpu / wrk_reqs * 1e6)
                 lc_cprs.append(lc_cpu / lc_reqs * 1e6)
                 wrk_rates.append(wrk_reqs / args.seconds)
@@ -299,22 +299,23 @@ def main():
             #    keeps nginx busy for a while).
             jf = f"{d}/open.json"
             run_measured(gen + [loadcell, "quick", url, "-R", "20000", "-c", "200", "-t", "1", "-d", secs, "-q",
-                                "--json", jf])
+                                "--out", jf])
             o = json.load(open(jf))
-            lag = o["metrics"]["http_req_send_lag"]
-            results["open"] = {"requests": o["counters"]["requests"], "send_lag_p99_ms": lag["p(99)"],
+            oc = quick_counters(o)
+            lag = o["metrics"]["iteration_start_lag"]
+            results["open"] = {"requests": oc["requests"], "send_lag_p99_ms": lag["p(99)"],
                                "send_lag_p999_ms": lag["p(99.9)"], "duration_p99_ms": o["metrics"]["http_req_duration"]["p(99)"],
-                               "late": o["counters"]["late"]}
-            print(f"[open] 20,000 req/s for {secs}: {o['counters']['requests']} requests, send lag p99 "
+                               "late": oc["late"]}
+            print(f"[open] 20,000 req/s for {secs}: {oc['requests']} requests, send lag p99 "
                   f"{lag['p(99)'] * 1000:.0f} us (goal < 200), p99.9 {lag['p(99.9)'] * 1000:.0f} us, "
-                  f"late {o['counters']['late']}")
+                  f"late {oc['late']}")
 
             # 3. Memory per connection: 10,000 vs 50 connections.
             _, _, _, wrk_rss10k = run_measured(gen + ["wrk", "-t1", "-c10000", "-d5s", "--timeout", "10s", url])
             jf = f"{d}/lc10k.json"
             _, _, _, lc_rss10k = run_measured(gen + [loadcell, "quick", url, "-c", "10000", "-t", "1", "-d", "5s", "-q",
-                                                     "--json", jf])
-            lc10k = json.load(open(jf))["counters"]
+                                                     "--out", jf])
+            lc10k = quick_counters(json.load(open(jf)))
             wrk_per = (wrk_rss10k - wrk_rss50) / 9950
             lc_per = (lc_rss10k - lc_rss50) / 9950
             results["memory"] = {"wrk_rss_50_kib": wrk_rss50, "wrk_rss_10k_kib": wrk_rss10k, "wrk_kib_per_conn": wrk_per,
@@ -378,8 +379,8 @@ def main():
                 j_reqs = json.load(open(sf))["metrics"]["http_reqs"]["count"]
                 qf = f"{d}/quick.json"
                 _, _, q_cpu, _ = run_measured(gen + [loadcell, "quick", base + "/", "-c", "50", "-t", "1", "-d", secs, "-q",
-                                                     "--json", qf])
-                q_reqs = json.load(open(qf))["counters"]["requests"]
+                                                     "--out", qf])
+                q_reqs = quick_counters(json.load(open(qf)))["requests"]
                 ratio = (j_reqs / j_cpu) / (q_reqs / q_cpu)
                 results["journey"] = {"run_requests": j_reqs, "run_cpu_s": j_cpu, "quick_requests": q_reqs,
                                       "quick_cpu_s": q_cpu, "ratio": ratio}

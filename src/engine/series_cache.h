@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,7 @@ class SeriesCache {
 
   // A small id for a VU's base tags (VUs with equal tags share one), fixed at the VU's start.
   int Intern(const Tags& base);
+  const Tags& BaseTags(int base_id) const { return bases_[static_cast<size_t>(base_id)]; }  // stable
   // status 0: a request that failed before a response (only reqs, failed and checks).
   // `open`: the request belongs to an arrival-rate executor (its service time is kept).
   const RequestSeries& Request(int base_id, const RequestStep& req, const std::string& group, int status,
@@ -90,7 +92,7 @@ class SeriesCache {
   MetricStore* interval_;
   uint64_t epoch_ = 1;
   std::map<std::string, int> base_ids_;  // canonical tags -> id
-  std::vector<Tags> bases_;              // by id
+  std::deque<Tags> bases_;               // by id (a deque: references stay valid as it grows)
   std::unordered_map<Key, RequestSeries, KeyHash> requests_;
   struct VuSeries {
     std::array<SeriesPair, static_cast<size_t>(VuMetric::kCount)> pairs;

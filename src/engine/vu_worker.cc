@@ -61,11 +61,14 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   int64_t id = 0;     // k6's __VU: 1-based, unique in the test
   int64_t index = 0;  // 0-based within the scenario (ramping-vus activation order)
   State state = State::kIdle;
-  bool busy = false;                    // inside an iteration
-  std::optional<http1::H1Client> http;  // the VU's own HTTP/1.1 connection (made with the VU)
-  int req_origin = -1;                  // where the current request goes
-  ResponseCollector collector;
-  std::string out;  // the current request, until it is sent (a latency fault holds it)
+  bool busy = false;                             // inside an iteration
+  std::optional<http1::H1Client> http;           // the VU's own HTTP/1.1 connection (made with the VU)
+  int req_origin = -1;                           // where the current request goes
+  std::unique_ptr<ResponseCollector> collector;  // made for the first request with checks or captures
+  // The current request's bytes: the plan's for a static request, else `rendered`'s (kept
+  // until the request ends: the connection writes from it).
+  std::string_view out;
+  std::string rendered;
   std::vector<Frame> stack;
   std::unordered_map<std::string, std::string> vars;
   std::unordered_set<std::string> json_vars;  // captured values that are JSON, not strings
@@ -75,13 +78,13 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   Nanos ramp_down_at = 0;  // ramping-vus: cut the iteration at this time (0: not ramped down)
   uint64_t timer_seq = 0;  // the think timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
-  int64_t iter_failures = 0;  // steps and requests in this iteration that could not reach their target
-  bool iter_ok = false;       // ... and whether any got through (an answer, or a failure the target caused)
-  bool step_failed = false;   // the running protocol step reported a failure
-  Nanos backoff = 0;          // the wait before the next iteration (0: none)
-  Tags base_tags;             // scenario + rendered scenario tags
-  int base_id = 0;            // base_tags interned in the worker's SeriesCache
-  std::string group;          // "::outer::inner" as k6 writes group paths
+  int64_t iter_failures = 0;        // steps and requests in this iteration that could not reach their target
+  bool iter_ok = false;             // ... and whether any got through (an answer, or a failure the target caused)
+  bool step_failed = false;         // the running protocol step reported a failure
+  Nanos backoff = 0;                // the wait before the next iteration (0: none)
+  const Tags* base_tags = nullptr;  // scenario + rendered scenario tags (interned: VUs with equal tags share them)
+  int base_id = 0;                  // base_tags interned in the worker's SeriesCache
+  std::string group;                // "::outer::inner" as k6 writes group paths
   const RequestStep* req = nullptr;
   Nanos deadline = 0;
   // When the current request started, and when its duration counts from when a fault
@@ -110,7 +113,11 @@ struct VuWorker::Vu final : public TemplateContext, public IoHandler, public Ste
   void OnIo(uint32_t events, Nanos now) override { worker->OnEvent(*this, events, now); }
   // H1ClientEvents
   void OnResponse(Nanos now) override { worker->Complete(*this, now); }
-  void OnFailed(Failure failure, Nanos now) override { worker->FailRequest(*this, failure, now); }
+  void OnFailed(Failure failure, Nanos now) override {
+    // Without a request (a connection opened ahead of the start that failed): nothing to
+    // count; the first request connects again.
+    if (state == State::kHttp1) worker->FailRequest(*this, failure, now);
+  }
   void OnBytes(int64_t sent_bytes, int64_t received) override { worker->CountBytes(*this, sent_bytes, received); }
   void OnConnect() override { worker->series_.Vu(base_id, SeriesCache::VuMetric::kConnectionsOpened).Count(1); }
   size_t ReadAllowance(Nanos now) override { return worker->ReadAllowance(*this, now); }
@@ -287,6 +294,62 @@ void VuWorker::OpenPools() {
   }
 }
 
+void VuWorker::StartExecutors() {
+  const ExecutionSegment* striped = plan_.segment.whole() ? nullptr : &plan_.segment;
+  for (auto& e : execs_) {
+    e->start += start_;
+    e->end += start_;
+    e->hard_end += start_;
+    const ScenarioDef& d = *e->def;
+    if (d.executor == ExecutorKind::kConstantArrivalRate) {
+      e->constant.emplace(e->start, e->end, d.rate * static_cast<double>(kSecond) / static_cast<double>(d.time_unit),
+                          index_, plan_.threads, striped);
+    }
+  }
+}
+
+void VuWorker::Preconnect() {
+  // quick -R: every connection up before the start, as wrk2 and quick always did; made at
+  // the first arrivals instead, hundreds of connects in one pass of the loop made the
+  // first arrivals start milliseconds late.
+  bool any = false;
+  Nanos now = MonotonicClock::ReadNow();
+  for (auto& e : execs_) {
+    if (!e->def->queue_arrivals || plan_.def.http_version != 1 || e->def->flow.empty()) continue;
+    const auto* req = std::get_if<RequestStep>(&e->def->flow.front().body);
+    if (req == nullptr || plan_.builders.at(req).dynamic_origin()) continue;
+    const Origin& o = OriginAt(plan_.origin_of.at(req));
+    for (auto& vu : e->vus) vu->http->Open({plan_.origin_of.at(req), &o.endpoint, &o.url.host, o.url.tls()}, now);
+    any = true;
+  }
+  if (!any) return;
+  std::vector<epoll_event> events(kMaxEvents);
+  const Nanos deadline = now + std::min<Nanos>(plan_.default_timeout, 5 * kSecond);
+  auto connecting = [this] {
+    for (auto& e : execs_) {
+      for (auto& vu : e->vus) {
+        if (vu->http->busy()) return true;
+      }
+    }
+    return false;
+  };
+  while (connecting() && MonotonicClock::ReadNow() < deadline && !interrupted_.load(std::memory_order_relaxed)) {
+    int n = poller_.Wait(events.data(), kMaxEvents, 10 * kMilli);
+    for (int i = 0; i < n; ++i) {
+      auto* h = static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr);
+      h->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+    }
+  }
+  // Still connecting at the deadline: dropped; their first request connects again.
+  for (auto& e : execs_) {
+    for (auto& vu : e->vus) {
+      if (vu->http->busy()) vu->http->Close();
+    }
+  }
+}
+
+// Executors with times relative to the start (StartExecutors makes them absolute once the
+// start gate opens) and their first VUs.
 void VuWorker::SetUpExecutors() {
   const int n = plan_.threads;
   const ExecutionSegment& segment = plan_.segment;
@@ -298,7 +361,7 @@ void VuWorker::SetUpExecutors() {
     auto e = std::make_unique<Exec>();
     e->def = &d;
     e->scenario = static_cast<int>(si);
-    e->start = start_ + d.start_time;
+    e->start = d.start_time;
     int64_t total_vus = 0;  // the whole test's; this generator runs segment.Scale(total_vus)
     switch (d.executor) {
       case ExecutorKind::kConstantVus:
@@ -325,8 +388,6 @@ void VuWorker::SetUpExecutors() {
       case ExecutorKind::kConstantArrivalRate:
         total_vus = d.max_vus;
         e->end = e->start + d.duration;
-        e->constant.emplace(e->start, e->end, d.rate * static_cast<double>(kSecond) / static_cast<double>(d.time_unit),
-                            index_, n, striped);
         break;
       case ExecutorKind::kRampingArrivalRate:
         total_vus = d.max_vus;
@@ -376,12 +437,14 @@ VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
   vu->id = e.id_base + plan_.segment.GlobalIndex(index) + 1;
   vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
   vu->rows.assign(plan_.def.data.size(), -1);
-  vu->base_tags["scenario"] = d.name;
+  Tags base;
+  base["scenario"] = d.name;
   for (const auto& [k, t] : d.tags) {
     auto v = t.Render(*vu);
-    vu->base_tags[k] = v.ok() ? *v : "";
+    base[k] = v.ok() ? *v : "";
   }
-  vu->base_id = series_.Intern(vu->base_tags);
+  vu->base_id = series_.Intern(base);
+  vu->base_tags = &series_.BaseTags(vu->base_id);
   vu->http.emplace(poller_, plan_.tls.get(), buf_, static_cast<IoHandler*>(vu.get()), *vu);
   ++stats_.vus_max;
   e.vus.push_back(std::move(vu));
@@ -644,7 +707,7 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
         }
       }
       if (f.group != nullptr) {
-        Tags t = vu.base_tags;
+        Tags t = *vu.base_tags;
         t["group"] = vu.group;
         store_.Trend("group_duration", t, now - f.group_start);
         vu.group = f.outer_group;
@@ -722,7 +785,7 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
 }
 
 void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
-  Tags tags = vu.base_tags;
+  Tags tags = *vu.base_tags;
   tags["name"] = w.name;
   tags["group"] = vu.group;
   for (const auto& [k, v] : w.tags) tags[k] = v;
@@ -747,7 +810,7 @@ void VuWorker::StepDone(Vu& vu, Nanos now, bool end_iteration) {
 }
 
 void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
-  Tags tags = vu.base_tags;
+  Tags tags = *vu.base_tags;
   tags["name"] = q.name;
   tags["group"] = vu.group;
   tags["db"] = q.db;
@@ -775,27 +838,32 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     return;
   }
   const RequestBuilder& b = plan_.builders.at(vu.req);
-  Url rendered_origin;
-  auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
   vu.req_origin = plan_.origin_of.at(vu.req);
-  if (bytes.ok() && b.dynamic_origin()) {
-    auto index = OriginFor(rendered_origin);
-    if (!index.ok())
-      bytes = index.error();
-    else
-      vu.req_origin = *index;
-  }
-  if (!bytes.ok()) {
-    // A template that cannot render (a capture that failed earlier, say) ends the
-    // iteration: its remaining steps depend on it.
-    if (stats_.render_failures++ == 0) {
-      stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
-                                            vu.req->name, bytes.error().message));
+  if (b.is_static()) {
+    vu.out = b.static_bytes();  // compiled once, sent from the plan: no copy per request
+  } else {
+    Url rendered_origin;
+    auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
+    if (bytes.ok() && b.dynamic_origin()) {
+      auto index = OriginFor(rendered_origin);
+      if (!index.ok())
+        bytes = index.error();
+      else
+        vu.req_origin = *index;
     }
-    EndIteration(vu, now, false);
-    return;
+    if (!bytes.ok()) {
+      // A template that cannot render (a capture that failed earlier, say) ends the
+      // iteration: its remaining steps depend on it.
+      if (stats_.render_failures++ == 0) {
+        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
+                                              vu.req->name, bytes.error().message));
+      }
+      EndIteration(vu, now, false);
+      return;
+    }
+    vu.rendered = std::move(bytes).value();
+    vu.out = vu.rendered;
   }
-  vu.out = std::move(bytes).value();
   vu.t_start = now;
   vu.sent = 0;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
@@ -842,9 +910,10 @@ void VuWorker::HoldForFault(Vu& vu, Nanos until) {
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
   const Origin& o = OriginAt(vu.req_origin);
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  if (collect && vu.collector == nullptr) vu.collector = std::make_unique<ResponseCollector>();
   vu.state = Vu::State::kHttp1;
-  vu.http->Send({vu.req_origin, &o.endpoint, &o.url.host, o.url.tls()}, std::move(vu.out), vu.req->method == "HEAD",
-                collect ? &vu.collector : nullptr, now);
+  vu.http->Send({vu.req_origin, &o.endpoint, &o.url.host, o.url.tls()}, vu.out, vu.req->method == "HEAD",
+                collect ? vu.collector.get() : nullptr, now);
 }
 
 void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
@@ -1002,7 +1071,7 @@ void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> 
   }
   vu.state = Vu::State::kIdle;
   if (code == 0) {
-    RecordResponse(vu, r.status, r.collector, http1::H1Timings{}, now);
+    RecordResponse(vu, r.status, &r.collector, http1::H1Timings{}, now);
     Advance(vu, now);
     return;
   }
@@ -1018,11 +1087,11 @@ void VuWorker::AbandonH2(Vu& vu) {
 void VuWorker::Complete(Vu& vu, Nanos now) {
   vu.state = Vu::State::kIdle;
   vu.throttled = false;
-  RecordResponse(vu, vu.http->parser().status(), vu.collector, vu.http->timings(), now);
+  RecordResponse(vu, vu.http->parser().status(), vu.collector.get(), vu.http->timings(), now);
   Advance(vu, now);
 }
 
-void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& collector, const http1::H1Timings& t,
+void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t,
                               Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
@@ -1044,7 +1113,7 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector& colle
   series.waiting->AddTrend(first - written);
   if (series.service != nullptr) series.service->AddTrend(now - sent);
   if (!req.checks.empty() || !req.captures.empty()) {
-    ResponseView view{status, &collector.headers(), collector.body(), duration};
+    ResponseView view{status, &collector->headers(), collector->body(), duration};
     ResponseEvaluator ev(view);
     for (size_t i = 0; i < req.checks.size(); ++i) series.checks[i].Rate(ev.Evaluate(req.checks[i]));
     for (const Capture& c : req.captures) {
@@ -1117,8 +1186,10 @@ Nanos VuWorker::NextWake(Nanos now) const {
 
 void VuWorker::Run() {
   OpenPools();
-  start_ = gate_.ReadyAndWait();
   SetUpExecutors();
+  Preconnect();
+  start_ = gate_.ReadyAndWait();
+  StartExecutors();
   std::vector<epoll_event> events(kMaxEvents);
   Nanos next_scan = start_ + kScanInterval;
   next_publish_ = start_ + kSecond;

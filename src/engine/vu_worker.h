@@ -61,7 +61,9 @@ class VuWorker {
   friend struct Vu;
 
   void OpenPools();
-  void SetUpExecutors();
+  void SetUpExecutors();              // before the start: executors (relative times) and their first VUs
+  void Preconnect();                  // quick -R: the VUs' connections, before the start
+  void StartExecutors();              // at the start: absolute times and arrival schedules
   Vu& NewVu(Exec& e, int64_t index);  // owned by e.vus
   void Tick(Exec& e, Nanos now);
   void StartIteration(Vu& vu, Nanos now, Nanos scheduled);
@@ -92,7 +94,8 @@ class VuWorker {
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`
   void H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now);
   void AbandonH2(Vu& vu);
-  void RecordResponse(Vu& vu, int status, const ResponseCollector& collector, const http1::H1Timings& t, Nanos now);
+  // `collector`: the response's headers and body (set when the request has checks or captures).
+  void RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t, Nanos now);
   void Note(const std::string& key, const std::string& message);
   bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;

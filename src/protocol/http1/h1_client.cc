@@ -8,9 +8,9 @@
 
 namespace loadcell::http1 {
 
-void H1Client::Send(const H1Target& to, std::string request, bool head, ResponseObserver* observer, Nanos now) {
+void H1Client::Send(const H1Target& to, std::string_view request, bool head, ResponseObserver* observer, Nanos now) {
   to_ = to;
-  out_ = std::move(request);
+  out_ = request;
   written_ = 0;
   head_ = head;
   observer_ = observer;
@@ -23,6 +23,17 @@ void H1Client::Send(const H1Target& to, std::string request, bool head, Response
     return;
   }
   Write(now);
+}
+
+void H1Client::Open(const H1Target& to, Nanos now) {
+  to_ = to;
+  out_ = {};
+  written_ = 0;
+  head_ = false;
+  observer_ = nullptr;
+  timings_ = {};
+  Close();
+  Connect(now);
 }
 
 void H1Client::Close() {
@@ -70,6 +81,13 @@ void H1Client::Connect(Nanos now) {
 }
 
 void H1Client::Write(Nanos now) {
+  if (out_.empty()) {
+    // Open(): connected, nothing to send. Idle and kept, as after a response.
+    reused_ = true;
+    phase_ = Phase::kIdle;
+    SetInterest(EPOLLIN);
+    return;
+  }
   phase_ = Phase::kWriting;
   if (written_ == 0 && timings_.sent == 0) timings_.sent = now;
   while (written_ < out_.size()) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -66,9 +67,14 @@ class H1Client {
   H1Client(const H1Client&) = delete;
   H1Client& operator=(const H1Client&) = delete;
 
-  // Sends `request` (the whole message) and reads its response; `observer` (may be null)
-  // sees the response's headers and body.
-  void Send(const H1Target& to, std::string request, bool head, ResponseObserver* observer, Nanos now);
+  // Sends `request` (the whole message, not copied: it must stay valid until the request
+  // ends — a compiled static request lives as long as the plan) and reads its response;
+  // `observer` (may be null) sees the response's headers and body.
+  void Send(const H1Target& to, std::string_view request, bool head, ResponseObserver* observer, Nanos now);
+  // Opens a connection to `to` ahead of any request (quick -R connects before the start,
+  // as wrk2 does); it stays idle, kept alive, for the next Send. A failure is reported
+  // through OnFailed like any other.
+  void Open(const H1Target& to, Nanos now);
   void OnIo(uint32_t events, Nanos now);
   void Resume(Nanos now);  // reading was paused by a ReadAllowance of 0
   // Drops the connection (and any request on it) without a callback.
@@ -99,7 +105,7 @@ class H1Client {
   ResponseParser parser_;
   H1Target to_;
   int origin_ = -1;  // what `transport_` is connected to
-  std::string out_;
+  std::string_view out_;
   size_t written_ = 0;
   bool head_ = false;
   ResponseObserver* observer_ = nullptr;
