@@ -65,10 +65,17 @@ void SeriesCache::Resolve(const Key& k, RequestSeries* s) const {
 
 const RequestSeries& SeriesCache::Request(int base_id, const RequestStep& req, const std::string& group, int status,
                                           bool open) {
+  // The last hit first: a VU's requests mostly repeat the previous one's series.
+  if (last_ != nullptr && last_->first.req == &req && last_->first.base_id == base_id &&
+      last_->first.status == status && last_->first.open == open && last_->first.group == group &&
+      last_->second.epoch == epoch_) {
+    return last_->second;
+  }
   Key k{&req, base_id, status, open, group};
   auto it = requests_.find(k);
   if (it == requests_.end()) it = requests_.emplace(std::move(k), RequestSeries{}).first;
   if (it->second.epoch != epoch_) Resolve(it->first, &it->second);
+  last_ = &*it;
   return it->second;
 }
 

@@ -94,6 +94,7 @@ class SeriesCache {
   std::map<std::string, int> base_ids_;  // canonical tags -> id
   std::deque<Tags> bases_;               // by id (a deque: references stay valid as it grows)
   std::unordered_map<Key, RequestSeries, KeyHash> requests_;
+  const std::pair<const Key, RequestSeries>* last_ = nullptr;  // nodes are stable: a rehash keeps them
   struct VuSeries {
     std::array<SeriesPair, static_cast<size_t>(VuMetric::kCount)> pairs;
     std::array<uint64_t, static_cast<size_t>(VuMetric::kCount)> epochs{};

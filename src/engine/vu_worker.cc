@@ -837,8 +837,14 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     StartH2(vu, now);
     return;
   }
-  const RequestBuilder& b = plan_.builders.at(vu.req);
-  vu.req_origin = plan_.origin_of.at(vu.req);
+  if (vu.req != last_req_) {
+    // Most flows repeat one request or a few: the plan's maps are read once per change.
+    last_req_ = vu.req;
+    last_builder_ = &plan_.builders.at(vu.req);
+    last_origin_ = plan_.origin_of.at(vu.req);
+  }
+  const RequestBuilder& b = *last_builder_;
+  vu.req_origin = last_origin_;
   if (b.is_static()) {
     vu.out = b.static_bytes();  // compiled once, sent from the plan: no copy per request
   } else {

@@ -120,6 +120,9 @@ class VuWorker {
   std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)
   std::deque<Origin> rendered_origins_;             // indexes from plan_.origins.size() on
   VuWorkerStats stats_;
+  const RequestStep* last_req_ = nullptr;  // the request StartRequest saw last, its builder and origin
+  const RequestBuilder* last_builder_ = nullptr;
+  int last_origin_ = -1;
   Nanos start_ = 0;
   Nanos next_publish_ = 0;  // end of the current interval
   struct Timer {
