@@ -142,4 +142,17 @@ bool ParsePositiveDuration(const char* flag, const std::string& text, Nanos* out
   return true;
 }
 
+std::optional<TestDefinition> LoadTestArgument(const std::string& path, const LoadOptions& options) {
+  if (auto bad = CheckTestFileArgument(path)) {
+    std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
+    return std::nullopt;
+  }
+  auto def = LoadTestFile(path, options);
+  if (!def.ok()) {
+    std::fprintf(stderr, "%s\n", def.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(def).value();
+}
+
 }  // namespace loadcell

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/clock.h"
+#include "scenario/loader.h"
 
 namespace loadcell {
 
@@ -23,6 +24,10 @@ std::string DescribeParseError(const CLI::App& sub, const CLI::ParseError& e);
 // A test file argument that cannot be a test definition (k6 JavaScript, unreadable):
 // the line to print, or nullopt.
 std::optional<std::string> CheckTestFileArgument(const std::string& path);
+
+// The test file of `run` and `validate`, loaded: nullopt after printing what is wrong (the
+// argument's problem, or the loader's file:line:col message).
+std::optional<TestDefinition> LoadTestArgument(const std::string& path, const LoadOptions& options);
 
 // A duration flag that must be above zero ("--apdex-t", "500ms"): false after printing
 // `loadcell: FLAG: what is wrong`.

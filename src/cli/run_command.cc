@@ -85,19 +85,12 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   if (!ParsePositiveDuration("--apdex-t", a.apdex_t, &apdex_t)) return kExitBadInput;
   Nanos linger = 0;
   if (!CheckOutputArgs(a.outputs, &linger)) return kExitBadInput;
-  if (auto bad = CheckTestFileArgument(a.file)) {
-    std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
-    return kExitBadInput;
-  }
-  auto def = LoadTestFile(a.file, options);
-  if (!def.ok()) {
-    std::fprintf(stderr, "%s\n", def.error().message.c_str());
-    return kExitBadInput;
-  }
+  auto def = LoadTestArgument(a.file, options);
+  if (!def) return kExitBadInput;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int threads = a.threads > 0 ? a.threads : static_cast<int>(cores);
   uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
-  TestDefinition loaded = std::move(def).value();
+  TestDefinition loaded = std::move(*def);
   if (a.strict_thresholds) loaded.strict_thresholds = true;
   // capacity-search runs a sequence of steps (engine/capacity_run.h); everything else one plan.
   const bool capacity = std::any_of(loaded.scenarios.begin(), loaded.scenarios.end(),

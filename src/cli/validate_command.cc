@@ -44,15 +44,8 @@ int RunValidate(const ValidateArgs& a) {
   LoadOptions options;
   if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
   if (!ParseMaxValueSize(a.max_value_size, &options.max_value_size)) return kExitBadInput;
-  if (auto bad = CheckTestFileArgument(a.file)) {
-    std::fprintf(stderr, "loadcell: %s\n", bad->c_str());
-    return kExitBadInput;
-  }
-  auto def = LoadTestFile(a.file, options);
-  if (!def.ok()) {
-    std::fprintf(stderr, "%s\n", def.error().message.c_str());
-    return kExitBadInput;
-  }
+  auto def = LoadTestArgument(a.file, options);
+  if (!def) return kExitBadInput;
   // Only a warning here: another machine (or a segment of the test) may be bigger.
   if (auto why = VusDoNotFit(PeakVus(*def, ExecutionSegment()), FileLimit(true), AvailableMemory())) {
     std::fprintf(stderr, "loadcell: warning: %s: %s\n", a.file.c_str(), why->c_str());

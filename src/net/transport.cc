@@ -139,6 +139,15 @@ IoResult Transport::Read(char* buf, size_t len) {
   return {IoStatus::kError, 0};
 }
 
+IoStatus Transport::WriteFrom(const char* data, size_t size, size_t* sent) {
+  while (*sent < size) {
+    IoResult r = Write(data + *sent, size - *sent);
+    if (r.status != IoStatus::kOk) return r.status;
+    *sent += r.bytes;
+  }
+  return IoStatus::kOk;
+}
+
 IoResult Transport::Write(const char* buf, size_t len) {
   if (ssl_ != nullptr) {
     size_t n = 0;

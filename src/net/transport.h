@@ -57,6 +57,9 @@ class Transport {
 
   IoResult Read(char* buf, size_t len);
   IoResult Write(const char* buf, size_t len);
+  // Writes data[*sent..size) while the socket takes it, advancing *sent. The status is kOk
+  // when all of it went out, kWantWrite/kWantRead when the rest must wait, else the error.
+  IoStatus WriteFrom(const char* data, size_t size, size_t* sent);
   void Close();
 
   int fd() const { return fd_; }

@@ -90,27 +90,23 @@ void H1Client::Write(Nanos now) {
   }
   phase_ = Phase::kWriting;
   if (written_ == 0 && timings_.sent == 0) timings_.sent = now;
-  while (written_ < out_.size()) {
-    IoResult r = transport_.Write(out_.data() + written_, out_.size() - written_);
-    if (r.status == IoStatus::kOk) {
-      written_ += r.bytes;
-      continue;
-    }
-    if (r.status == IoStatus::kWantWrite) {
-      SetInterest(EPOLLIN | EPOLLOUT);
-      return;
-    }
-    if (r.status == IoStatus::kWantRead) {
-      SetInterest(EPOLLIN);
-      return;
-    }
-    if (reused_ && r.status != IoStatus::kTlsError) {
+  IoStatus st = transport_.WriteFrom(out_.data(), out_.size(), &written_);
+  if (st == IoStatus::kWantWrite) {
+    SetInterest(EPOLLIN | EPOLLOUT);
+    return;
+  }
+  if (st == IoStatus::kWantRead) {
+    SetInterest(EPOLLIN);
+    return;
+  }
+  if (st != IoStatus::kOk) {
+    if (reused_ && st != IoStatus::kTlsError) {
       // The server closed the idle keep-alive connection: reconnect and send again.
       transport_.Close();
       Connect(now);
       return;
     }
-    Fail(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
+    Fail(st == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
     return;
   }
   events_.OnBytes(static_cast<int64_t>(out_.size()), 0);

@@ -158,18 +158,12 @@ void H2Client::Flush(Nanos now) {
     return;
   }
   size_t before = out_sent_;
-  while (out_sent_ < out_.size()) {
-    IoResult r = transport_.Write(out_.data() + out_sent_, out_.size() - out_sent_);
-    if (r.status == IoStatus::kOk) {
-      out_sent_ += r.bytes;
-      continue;
-    }
-    if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
-    events_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
-    Down(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
+  IoStatus st = transport_.WriteFrom(out_.data(), out_.size(), &out_sent_);
+  if (out_sent_ > before) events_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+  if (st != IoStatus::kOk && st != IoStatus::kWantWrite && st != IoStatus::kWantRead) {
+    Down(st == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
     return;
   }
-  if (out_sent_ > before) events_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;

@@ -76,18 +76,12 @@ void WsClient::End(std::optional<Failure> failure, std::string message, uint16_t
 void WsClient::Flush(Nanos now) {
   if (state_ == State::kConnecting || state_ == State::kTls || state_ == State::kEnded) return;
   size_t before = out_sent_;
-  while (out_sent_ < out_.size()) {
-    IoResult r = transport_.Write(out_.data() + out_sent_, out_.size() - out_sent_);
-    if (r.status == IoStatus::kOk) {
-      out_sent_ += r.bytes;
-      continue;
-    }
-    if (r.status == IoStatus::kWantWrite || r.status == IoStatus::kWantRead) break;
-    handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
-    End(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, "connection reset while sending", 0, now);
+  IoStatus st = transport_.WriteFrom(out_.data(), out_.size(), &out_sent_);
+  if (out_sent_ > before) handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
+  if (st != IoStatus::kOk && st != IoStatus::kWantWrite && st != IoStatus::kWantRead) {
+    End(st == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, "connection reset while sending", 0, now);
     return;
   }
-  if (out_sent_ > before) handler_.OnBytes(static_cast<int64_t>(out_sent_ - before), 0);
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;
