@@ -1,0 +1,255 @@
+// The step interpreter: a VU's iterations and the steps of its flow (requests are started
+// here and run in vu_http.cc; ws and sql steps are ActiveSteps).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/sql_query.h"
+#include "engine/vu_state.h"
+#include "engine/ws_session.h"
+
+namespace loadcell {
+namespace {
+
+constexpr Nanos kMinBackoff = 10 * kMilli;
+constexpr Nanos kMaxBackoff = kSecond;
+
+}  // namespace
+
+void VuWorker::Interrupt(Vu& vu) {
+  ++stats_.interrupted;
+  AbandonH2(vu);
+  if (vu.step != nullptr) {
+    vu.step->Abort(MonotonicClock::ReadNow());
+    retired_.push_back(std::move(vu.step));
+  }
+  vu.http->Close();
+  vu.throttled = false;
+  vu.busy = false;
+  vu.ramp_down_at = 0;
+  vu.state = Vu::State::kIdle;  // a pending think timer finds it idle and is ignored
+  vu.stack.clear();
+}
+
+void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
+  Exec& e = *vu.exec;
+  // Data rows for this iteration.
+  for (size_t f = 0; f < plan_.def.data.size(); ++f) {
+    const DataFeeder& d = plan_.def.data[f];
+    auto rows = static_cast<int64_t>(d.rows.size());
+    switch (d.mode) {
+      case DataFeeder::Mode::kSequential:
+        // Rows are numbered as in the whole test: generators take disjoint rows.
+        vu.rows[f] = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed)) % rows;
+        break;
+      case DataFeeder::Mode::kRandom: vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows)); break;
+      case DataFeeder::Mode::kUnique: {
+        int64_t r = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed));
+        if (r >= rows) {
+          if (!e.finished) {
+            stats_.messages.push_back(
+                fmt::format("scenario {}: data file {} exhausted after {} rows (mode unique); "
+                            "the scenario ended",
+                            e.def->name, d.file, rows));
+          }
+          e.finished = true;
+          for (auto& other : e.vus) {
+            if (!other->busy) other->state = Vu::State::kStopped;
+          }
+          return;
+        }
+        vu.rows[f] = r;
+        break;
+      }
+    }
+  }
+  vu.busy = true;
+  ++vu.iteration;
+  vu.iter_start = scheduled;
+  vu.iter_failures = 0;
+  vu.iter_ok = false;
+  vu.lag = std::max<Nanos>(0, now - scheduled);
+  // Open executors: how late the iteration started against its schedule (the engine's
+  // own send lag); the self-check warns when its p99 is above 1 ms.
+  if (e.open()) series_.StartLag(vu.base_id).AddTrend(vu.lag);
+  vu.group.clear();
+  vu.stack.clear();
+  vu.stack.push_back({&e.def->flow, 0, e.def->flow.size()});
+  Advance(vu, now);
+}
+
+void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
+  Exec& e = *vu.exec;
+  vu.busy = false;
+  vu.ramp_down_at = 0;
+  vu.stack.clear();
+  if (completed) {
+    ++vu.iterations_done;
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterations).Count(1);
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterationDuration).Trend(now - vu.iter_start);
+  }
+  if (e.open()) {
+    vu.state = Vu::State::kIdle;
+    if (!e.finished) e.idle.push_back(&vu);
+    return;
+  }
+  if (!Continues(e, vu, now)) {
+    vu.state = Vu::State::kIdle;
+    return;
+  }
+  // A VU whose every step failed to reach its target (target or database down, out of file
+  // descriptors) would loop at full speed and, when the failures are synchronous, recurse
+  // until the stack overflows: it waits 10 ms, doubling to 1 s, until an iteration gets
+  // through. A request the target answered badly, reset or left unanswered got through:
+  // that is load the target took, and the next iteration goes at once (as wrk does). An iteration that ended in the
+  // event it started in (no I/O at all) goes on at the next turn of the loop rather than recursing here.
+  const bool all_failed = vu.iter_failures > 0 && !vu.iter_ok;
+  vu.backoff = all_failed ? std::clamp<Nanos>(vu.backoff * 2, kMinBackoff, kMaxBackoff) : 0;
+  if (vu.backoff > 0 || vu.iter_start == now) {
+    vu.state = Vu::State::kBackoff;
+    vu.timer_seq = ++timer_seq_;
+    timers_.push_back({now + std::max<Nanos>(vu.backoff, 1), &vu, vu.timer_seq});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+    return;
+  }
+  StartIteration(vu, now, now);
+}
+
+void VuWorker::Advance(Vu& vu, Nanos now) {
+  for (;;) {
+    if (vu.stack.empty()) {
+      EndIteration(vu, now, true);
+      return;
+    }
+    Vu::Frame& f = vu.stack.back();
+    if (f.next >= f.end) {
+      if (f.loop != nullptr) {
+        bool again = false;
+        if (f.loop->condition) {
+          auto v = f.loop->condition->Render(vu);
+          again = f.passes_left > 0 && v.ok() && !v->empty() && *v != "0" && *v != "false";
+        } else {
+          again = f.passes_left > 0;
+        }
+        if (again) {
+          --f.passes_left;
+          f.next = 0;
+          continue;
+        }
+      }
+      if (f.group != nullptr) {
+        Tags t = *vu.base_tags;
+        t["group"] = vu.group;
+        store_.Trend("group_duration", t, now - f.group_start);
+        vu.group = f.outer_group;
+      }
+      vu.stack.pop_back();
+      continue;
+    }
+    const Step& step = (*f.steps)[f.next++];
+    if (const auto* r = std::get_if<RequestStep>(&step.body)) {
+      vu.req = r;
+      StartRequest(vu, now);
+      return;
+    }
+    if (const auto* t = std::get_if<ThinkStep>(&step.body)) {
+      Nanos d = t->a;
+      if (t->kind == ThinkStep::Kind::kUniform) {
+        d = std::uniform_int_distribution<Nanos>(t->a, t->b)(vu.rng);
+      } else if (t->kind == ThinkStep::Kind::kExponential) {
+        d = static_cast<Nanos>(std::exponential_distribution<double>(1.0 / static_cast<double>(t->a))(vu.rng));
+      }
+      Sleep(vu, now + d, false);
+      return;
+    }
+    if (const auto* w = std::get_if<WsStep>(&step.body)) {
+      StartWs(vu, *w, now);
+      return;
+    }
+    if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+      StartSql(vu, *q, now);
+      return;
+    }
+    if (const auto* s = std::get_if<SetStep>(&step.body)) {
+      for (const auto& [name, tmpl] : s->values) {
+        auto v = tmpl.Render(vu);
+        vu.json_vars.erase(name);
+        if (v.ok())
+          vu.vars[name] = *v;
+        else
+          vu.vars.erase(name);
+      }
+      continue;
+    }
+    if (const auto* p = std::get_if<PickStep>(&step.body)) {
+      double total = 0;
+      for (double w : p->weights) total += w;
+      double x = std::uniform_real_distribution<double>(0, total)(vu.rng);
+      size_t i = 0;
+      while (i + 1 < p->weights.size() && x >= p->weights[i]) x -= p->weights[i++];
+      vu.stack.push_back({&p->choices, i, i + 1});
+      continue;
+    }
+    if (const auto* l = std::get_if<LoopStep>(&step.body)) {
+      Vu::Frame lf{&l->steps, 0, l->steps.size(), l};
+      if (l->condition) {
+        auto v = l->condition->Render(vu);
+        if (!v.ok() || v->empty() || *v == "0" || *v == "false") continue;
+        lf.passes_left = l->max - 1;
+      } else {
+        if (l->count <= 0) continue;
+        lf.passes_left = l->count - 1;
+      }
+      vu.stack.push_back(lf);
+      continue;
+    }
+    if (const auto* g = std::get_if<GroupStep>(&step.body)) {
+      Vu::Frame gf{&g->steps, 0, g->steps.size()};
+      gf.group = g;
+      gf.group_start = now;
+      gf.outer_group = vu.group;
+      vu.group += "::" + g->name;
+      vu.stack.push_back(gf);
+      continue;
+    }
+  }
+}
+
+void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
+  Tags tags = *vu.base_tags;
+  tags["name"] = w.name;
+  tags["group"] = vu.group;
+  for (const auto& [k, v] : w.tags) tags[k] = v;
+  const WsTarget& t = plan_.ws_targets.at(&w);
+  WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &OriginAt(t.origin).endpoint, plan_.default_timeout};
+  vu.state = Vu::State::kStep;
+  vu.step = std::make_unique<WsSession>(w, t.builder, env, vu, std::move(tags), vu.rng);
+  vu.step->Start(now);
+}
+
+void VuWorker::StepDone(Vu& vu, Nanos now, bool end_iteration) {
+  // Freed after the event batch: the step is still on the call stack.
+  retired_.push_back(std::move(vu.step));
+  vu.state = Vu::State::kIdle;
+  ++vu.timer_seq;  // its pending wake, if any, is stale now
+  if (end_iteration) {
+    ++stats_.render_failures;
+    EndIteration(vu, now, false);
+    return;
+  }
+  Advance(vu, now);
+}
+
+void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
+  Tags tags = *vu.base_tags;
+  tags["name"] = q.name;
+  tags["group"] = vu.group;
+  tags["db"] = q.db;
+  for (const auto& [k, v] : q.tags) tags[k] = v;
+  vu.state = Vu::State::kStep;
+  vu.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_,
+                                       vu, std::move(tags), vu.vars, vu.lag, plan_.default_timeout);
+  vu.step->Start(now);
+}
+
+}  // namespace loadcell

@@ -1,0 +1,355 @@
+// A VU's HTTP requests: rendered (or the plan's compiled bytes), through the fault gate,
+// onto the VU's HTTP/1.1 connection or an HTTP/2 pool, and their samples recorded.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/vu_state.h"
+#include "load/faults.h"
+#include "net/resolver.h"
+
+namespace loadcell {
+
+void VuWorker::StartRequest(Vu& vu, Nanos now) {
+  if (plan_.def.http_version == 2) {
+    StartH2(vu, now);
+    return;
+  }
+  if (vu.req != last_req_) {
+    // Most flows repeat one request or a few: the plan's maps are read once per change.
+    last_req_ = vu.req;
+    last_builder_ = &plan_.builders.at(vu.req);
+    last_origin_ = plan_.origin_of.at(vu.req);
+  }
+  const RequestBuilder& b = *last_builder_;
+  vu.req_origin = last_origin_;
+  if (b.is_static()) {
+    vu.out = b.static_bytes();  // compiled once, sent from the plan: no copy per request
+  } else {
+    Url rendered_origin;
+    auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
+    if (bytes.ok() && b.dynamic_origin()) {
+      auto index = OriginFor(rendered_origin);
+      if (!index.ok())
+        bytes = index.error();
+      else
+        vu.req_origin = *index;
+    }
+    if (!bytes.ok()) {
+      // A template that cannot render (a capture that failed earlier, say) ends the
+      // iteration: its remaining steps depend on it.
+      if (stats_.render_failures++ == 0) {
+        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
+                                              vu.req->name, bytes.error().message));
+      }
+      EndIteration(vu, now, false);
+      return;
+    }
+    vu.rendered = std::move(bytes).value();
+    vu.out = vu.rendered;
+  }
+  vu.t_start = now;
+  vu.sent = 0;
+  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  if (vu.exec->def->queue_arrivals) vu.deadline -= vu.lag;  // wrk2's model: from the intended time
+  FaultDecision fault = DecideFaultFor(vu, now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
+      // Lost on the way: it fails as a timeout when its timeout is up, as a request whose
+      // packets are dropped would.
+      vu.state = Vu::State::kFaultHeld;
+      return;
+    case FaultDecision::Action::kReset:
+      vu.http->Reset();
+      FailRequest(vu, Failure::kReset, now);
+      return;
+    case FaultDecision::Action::kHold:
+      // Held before it is sent, and its duration counts from now: the delay a slower
+      // network would add.
+      vu.sent = now;
+      HoldForFault(vu, now + fault.hold);
+      return;
+    case FaultDecision::Action::kPass: break;
+  }
+  SendRequest(vu, now);
+}
+
+ActiveFaults VuWorker::FaultsOn(const Vu& vu, Nanos now) const {
+  if (plan_.def.faults.empty()) return {};
+  return FaultsAt(plan_.def.faults, now - start_, vu.exec->def->name);
+}
+
+FaultDecision VuWorker::DecideFaultFor(Vu& vu, Nanos now) const {
+  if (plan_.def.faults.empty()) return {};
+  return DecideFault(FaultsOn(vu, now), [&vu] { return std::uniform_real_distribution<double>(0, 1)(vu.rng); });
+}
+
+void VuWorker::HoldForFault(Vu& vu, Nanos until) {
+  vu.state = Vu::State::kFaultHeld;
+  vu.timer_seq = ++timer_seq_;
+  timers_.push_back({until, &vu, vu.timer_seq});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void VuWorker::SendRequest(Vu& vu, Nanos now) {
+  const Origin& o = OriginAt(vu.req_origin);
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  if (collect && vu.collector == nullptr) vu.collector = std::make_unique<ResponseCollector>();
+  vu.state = Vu::State::kHttp1;
+  vu.http->Send({vu.req_origin, &o.endpoint, &o.url.host, o.url.tls()}, vu.out, vu.req->method == "HEAD",
+                collect ? vu.collector.get() : nullptr, now);
+}
+
+void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
+  if (vu.state == Vu::State::kHttp1 && FaultsOn(vu, now).blackhole) {
+    // What arrives during a blackhole is lost: the request waits for its timeout.
+    vu.http->Close();
+    vu.throttled = false;
+    vu.state = Vu::State::kFaultHeld;
+    return;
+  }
+  vu.http->OnIo(events, now);
+}
+
+void VuWorker::CountBytes(Vu& vu, int64_t sent, int64_t received) {
+  if (sent > 0) series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataSent).Count(sent);
+  if (received > 0) {
+    vu.rx_bytes += received;
+    series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataReceived).Count(received);
+  }
+}
+
+size_t VuWorker::ReadAllowance(Vu& vu, Nanos now) {
+  if (plan_.def.faults.empty()) return SIZE_MAX;
+  int64_t rate = FaultsOn(vu, now).bandwidth;
+  if (rate <= 0) return SIZE_MAX;
+  // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent, and
+  // the kernel's receive window then slows the sender down, as a thin link would.
+  constexpr Nanos kSlice = 100 * kMilli;
+  if (now - vu.rx_slice >= kSlice) {
+    vu.rx_slice = now;
+    vu.rx_bytes = 0;
+  }
+  int64_t budget = std::max<int64_t>(1, rate / 10) - vu.rx_bytes;
+  if (budget > 0) return static_cast<size_t>(budget);
+  vu.throttled = true;
+  vu.timer_seq = ++timer_seq_;
+  timers_.push_back({vu.rx_slice + kSlice, &vu, vu.timer_seq});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  return 0;
+}
+
+const Origin& VuWorker::OriginAt(int index) const {
+  size_t i = static_cast<size_t>(index);
+  return i < plan_.origins.size() ? plan_.origins[i] : rendered_origins_[i - plan_.origins.size()];
+}
+
+Result<int> VuWorker::OriginFor(const Url& u) {
+  auto same = [&u](const Origin& o) {
+    return o.url.scheme == u.scheme && o.url.host == u.host && o.url.port == u.port;
+  };
+  for (size_t i = 0; i < plan_.origins.size(); ++i) {
+    if (same(plan_.origins[i])) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < rendered_origins_.size(); ++i) {
+    if (same(rendered_origins_[i])) return static_cast<int>(plan_.origins.size() + i);
+  }
+  // First sight of this origin on this worker: resolved here, once (a name lookup blocks
+  // the worker for as long as the resolver takes; IP literals and /etc/hosts do not wait).
+  auto ep = Resolve(u.host, u.port);
+  if (!ep.ok()) return ep.error();
+  Url origin = u;
+  origin.path.assign(1, '/');  // not `= "/"`: GCC 12 warns wrongly (-Wrestrict) on that here
+  rendered_origins_.push_back({origin, *ep});
+  return static_cast<int>(plan_.origins.size() + rendered_origins_.size() - 1);
+}
+
+H2Pool& VuWorker::H2PoolFor(int origin) {
+  if (static_cast<size_t>(origin) >= h2_pools_.size()) h2_pools_.resize(static_cast<size_t>(origin) + 1);
+  auto& p = h2_pools_[static_cast<size_t>(origin)];
+  if (p == nullptr) {
+    const Origin& o = OriginAt(origin);
+    p = std::make_unique<H2Pool>(
+        poller_, o.url.tls() ? plan_.tls_h2.get() : nullptr, buf_, o.endpoint, o.url.host, plan_.def.http_streams,
+        plan_.default_timeout,
+        [this](H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
+          H2Done(r, code, failure, now);
+        },
+        [this](int64_t sent, int64_t received, int64_t opened) {
+          // Traffic of a shared connection belongs to no one VU: counted without tags.
+          if (sent > 0) rec_.Count("data_sent", Tags{}, sent);
+          if (received > 0) rec_.Count("data_received", Tags{}, received);
+          if (opened > 0) rec_.Count("http_connections_opened", Tags{}, opened);
+        });
+  }
+  return *p;
+}
+
+void VuWorker::StartH2(Vu& vu, Nanos now) {
+  vu.t_start = vu.sent = now;
+  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  vu.h2 = nullptr;
+  // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
+  // is shared with other VUs' streams, which a reset of one request must not fail.
+  FaultDecision fault = DecideFaultFor(vu, now);
+  switch (fault.action) {
+    case FaultDecision::Action::kLose:
+      vu.state = Vu::State::kFaultHeld;  // lost on the way: fails at its timeout
+      return;
+    case FaultDecision::Action::kReset: FailRequest(vu, Failure::kReset, now); return;
+    case FaultDecision::Action::kHold: HoldForFault(vu, now + fault.hold); return;
+    case FaultDecision::Action::kPass: break;
+  }
+  SendH2(vu, now);
+}
+
+void VuWorker::SendH2(Vu& vu, Nanos now) {
+  int origin = plan_.origin_of.at(vu.req);
+  const h2::H2Request* compiled_once = nullptr;
+  std::optional<h2::H2Request> rendered;
+  if (auto it = plan_.h2_static.find(vu.req); it != plan_.h2_static.end()) {
+    compiled_once = &it->second;
+  } else {
+    const RequestBuilder& b = plan_.builders.at(vu.req);
+    auto spec = b.RenderSpec(vu);
+    if (spec.ok() && b.dynamic_origin()) {
+      auto index = OriginFor(spec->url);
+      if (!index.ok())
+        spec = index.error();
+      else
+        origin = *index;
+    }
+    auto compiled = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
+                              : Result<h2::H2Request>(spec.error());
+    if (!compiled.ok()) {
+      if (stats_.render_failures++ == 0) {
+        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
+                                              vu.req->name, compiled.error().message));
+      }
+      EndIteration(vu, now, false);
+      return;
+    }
+    rendered.emplace(std::move(compiled).value());
+  }
+  H2Pool& pool = H2PoolFor(origin);
+  H2Pool::Request* r = pool.NewRequest();
+  if (compiled_once != nullptr)
+    r->request = compiled_once;
+  else
+    r->own.emplace(std::move(*rendered));
+  r->owner = &vu;
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  r->observer = collect ? &r->collector : nullptr;
+  vu.state = Vu::State::kH2;
+  vu.h2 = r;
+  vu.h2_origin = origin;
+  pool.Submit(r, now);
+}
+
+void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
+  Vu& vu = *static_cast<Vu*>(r.owner);
+  vu.h2 = nullptr;
+  if (FaultsOn(vu, now).blackhole) {
+    vu.state = Vu::State::kFaultHeld;  // what arrives during a blackhole is lost: it times out
+    return;
+  }
+  vu.state = Vu::State::kIdle;
+  if (code == 0) {
+    RecordResponse(vu, r.status, &r.collector, http1::H1Timings{}, now);
+    Advance(vu, now);
+    return;
+  }
+  FailRequest(vu, code == h2::kConnectionLost ? failure.value_or(Failure::kReset) : Failure::kReset, now);
+}
+
+void VuWorker::AbandonH2(Vu& vu) {
+  if (vu.h2 == nullptr) return;
+  h2_pools_[static_cast<size_t>(vu.h2_origin)]->Abandon(vu.h2);
+  vu.h2 = nullptr;
+}
+
+void VuWorker::Complete(Vu& vu, Nanos now) {
+  vu.state = Vu::State::kIdle;
+  vu.throttled = false;
+  RecordResponse(vu, vu.http->parser().status(), vu.collector.get(), vu.http->timings(), now);
+  Advance(vu, now);
+}
+
+void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t,
+                              Nanos now) {
+  vu.iter_ok = true;
+  const RequestStep& req = *vu.req;
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, status, vu.exec->open());
+  // k6's phases that the event loop can tell apart. http_req_blocked, _sending and
+  // _receiving are not recorded: one event batch shares one clock reading, so a write and
+  // a whole response read in one batch would show as 0 µs every time (the HTTP-client
+  // issue measures them). Open executors: an iteration that started late carries its lag into
+  // every request's duration (measured from when it would have been sent on schedule).
+  Nanos sent = vu.sent != 0 ? vu.sent : t.sent != 0 ? t.sent : vu.t_start;
+  Nanos written = t.written != 0 ? t.written : sent;
+  Nanos first = t.first_byte != 0 ? t.first_byte : now;
+  Nanos duration = now - sent + vu.lag;
+  series.reqs.Count(1);
+  series.duration.Trend(duration);
+  series.failed.Rate(status < 200 || status >= 400);
+  series.connecting->AddTrend(t.connected != 0 ? t.connected - t.connect : 0);
+  series.tls->AddTrend(t.secured != 0 ? t.secured - t.connected : 0);
+  series.waiting->AddTrend(first - written);
+  if (series.service != nullptr) series.service->AddTrend(now - sent);
+  if (!req.checks.empty() || !req.captures.empty()) {
+    ResponseView view{status, &collector->headers(), collector->body(), duration};
+    ResponseEvaluator ev(view);
+    for (size_t i = 0; i < req.checks.size(); ++i) series.checks[i].Rate(ev.Evaluate(req.checks[i]));
+    for (const Capture& c : req.captures) {
+      bool typed = false;
+      auto v = ev.Extract(c, &typed);
+      if (typed)
+        vu.json_vars.insert(c.as);
+      else
+        vu.json_vars.erase(c.as);
+      if (v) {
+        vu.vars[c.as] = *v;
+      } else {
+        vu.vars.erase(c.as);
+        store_.Count("capture_failures", {{"scenario", vu.exec->def->name}, {"name", req.name}, {"capture", c.as}});
+      }
+    }
+  }
+}
+
+void VuWorker::FailUnsent(Exec& e, Failure kind) {
+  // Counted as a failed request of the scenario's first step (quick's one request).
+  const auto* req = e.def->flow.empty() ? nullptr : std::get_if<RequestStep>(&e.def->flow.front().body);
+  if (req != nullptr) {
+    if (e.unsent_base < 0) e.unsent_base = series_.Intern({{"scenario", e.def->name}});
+    const RequestSeries& series = series_.Request(e.unsent_base, *req, "", 0);
+    series.reqs.Count(1);
+    series.failed.Rate(true);
+    for (const SeriesPair& check : series.checks) check.Rate(false);
+  }
+  rec_.Count("http_req_errors", Tags{{"scenario", e.def->name}, {"kind", FailureName(kind)}});
+}
+
+void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
+  const bool unreached = kind == Failure::kConnect || kind == Failure::kConnectTimeout ||
+                         kind == Failure::kLocalLimit || kind == Failure::kTls;
+  if (unreached)
+    ++vu.iter_failures;
+  else
+    vu.iter_ok = true;
+  const RequestStep& req = *vu.req;
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, 0);
+  series.reqs.Count(1);
+  series.failed.Rate(true);
+  Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", FailureName(kind)}};
+  rec_.Count("http_req_errors", error_tags);
+  for (const SeriesPair& check : series.checks) check.Rate(false);
+  for (const Capture& c : req.captures) vu.vars.erase(c.as);
+  vu.http->Close();
+  vu.throttled = false;
+  vu.state = Vu::State::kIdle;
+  // k6 goes on with the iteration after a failed request.
+  Advance(vu, now);
+}
+
+}  // namespace loadcell
