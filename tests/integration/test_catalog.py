@@ -1,7 +1,7 @@
 """The catalogues the docs are checked against, so that the reference cannot drift: the
 metric catalogue (src/metrics/catalog.cc) is the one list of metrics — every name the code
 records is in it, docs/metrics.md documents exactly it, a threshold may name any of it —
-and every key, step and executor the loader accepts (src/scenario/loader.cc) is in
+and every key, step and executor the loader accepts (src/scenario/loader*.cc) is in
 docs/test-definition.md."""
 import os
 import re
@@ -51,8 +51,11 @@ def documented():
 def loader_keys():
     """Every key the loader accepts: the lists it checks maps against, its step kinds and
     its executors' names."""
-    with open(os.path.join(ROOT, "src/scenario/loader.cc")) as f:
-        text = f.read()
+    text = ""
+    for name in sorted(os.listdir(os.path.join(ROOT, "src/scenario"))):
+        if name.startswith("loader") and name.endswith(".cc") and not name.endswith("_test.cc"):
+            with open(os.path.join(ROOT, "src/scenario", name)) as f:
+                text += f.read()
     lists = [m.group(1) for m in re.finditer(r"CheckKeys\((.*?)\);", text, re.S)]
     lists += [m.group(1) for m in re.finditer(r"\b(?:common|own|kKinds) = \{([^}]*)\}", text)]
     keys = set()

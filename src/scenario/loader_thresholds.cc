@@ -1,0 +1,162 @@
+// Thresholds, and the tags their filters may name.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include <openssl/evp.h>
+
+#include "common/units.h"
+#include "scenario/data_file.h"
+#include "scenario/loader_parts.h"
+
+namespace loadcell::loading {
+
+void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
+  RequireMap(n, "thresholds");
+  for (const auto& kv : n) {
+    std::string key = kv.first.Scalar();
+    std::string path = Join("thresholds", key);
+    auto sel = ParseMetricSelector(key);
+    if (!sel.ok()) Fail(kv.first, path, sel.error().message);
+    const MetricInfo* known = FindMetric(sel->metric);
+    if (sel->metric == "http_req_blocked" || sel->metric == "http_req_sending" || sel->metric == "http_req_receiving") {
+      Fail(kv.first, path,
+           fmt::format("`{}` is not measured yet (k6 has it; loadcell records http_req_connecting, "
+                       "http_req_tls_handshaking and http_req_waiting)",
+                       sel->metric));
+    }
+    if (known == nullptr) {
+      std::string s = Suggest(sel->metric, MetricNames());
+      Fail(kv.first, path,
+           fmt::format("unknown metric `{}`{}", sel->metric, s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+    }
+    ThresholdDef t;
+    t.pos = PosOf(kv.first);
+    t.key = key;
+    t.selector = *sel;
+    t.counter = known->type == MetricType::kCounter;
+    // yaml-cpp's Node::operator= writes through to the document, so nodes are re-pointed
+    // with reset() here, never assigned.
+    Node list;
+    list.reset(kv.second);
+    if (list.IsScalar()) {
+      Node seq(YAML::NodeType::Sequence);
+      seq.push_back(kv.second);
+      list.reset(seq);
+    }
+    RequireSeq(list, path);
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string ep = Index(path, i);
+      Node item = list[i];
+      Node text;
+      text.reset(item);
+      if (item.IsMap()) {
+        CheckKeys(item, ep, {"threshold", "abort_on_fail", "delay_abort_eval"});
+        if (!item["threshold"]) Fail(item, ep, "missing `threshold`");
+        text.reset(item["threshold"]);
+      }
+      auto e = ParseThresholdExpr(String(text, ep));
+      if (!e.ok()) Fail(text, ep, e.error().message);
+      CheckAggregate(text, ep, known->type, *e);
+      if (item.IsMap()) {
+        if (item["abort_on_fail"]) e.value().abort_on_fail = Bool(item["abort_on_fail"], Join(ep, "abort_on_fail"));
+        if (item["delay_abort_eval"]) {
+          e.value().delay_abort_eval = Duration(item["delay_abort_eval"], Join(ep, "delay_abort_eval"), true);
+        }
+      }
+      t.exprs.push_back(std::move(e).value());
+    }
+    def.thresholds.push_back(std::move(t));
+  }
+}
+
+void Loader::CollectTags(const Steps& steps, const std::string& group, TagSpace& t) {
+  for (const Step& step : steps) {
+    if (const auto* r = std::get_if<RequestStep>(&step.body)) {
+      t.names.insert(r->name);
+      for (const auto& [k, _] : r->tags) t.keys.insert(k);
+    } else if (const auto* w = std::get_if<WsStep>(&step.body)) {
+      t.names.insert(w->name);
+      for (const auto& [k, _] : w->tags) t.keys.insert(k);
+    } else if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+      t.names.insert(q->name);
+      for (const auto& [k, _] : q->tags) t.keys.insert(k);
+    } else if (const auto* p = std::get_if<PickStep>(&step.body)) {
+      CollectTags(p->choices, group, t);
+    } else if (const auto* l = std::get_if<LoopStep>(&step.body)) {
+      CollectTags(l->steps, group, t);
+    } else if (const auto* g = std::get_if<GroupStep>(&step.body)) {
+      std::string path = group + "::" + g->name;
+      t.groups.insert(path);
+      CollectTags(g->steps, path, t);
+    }
+  }
+}
+
+void Loader::CheckThresholdFilters(const Node& n, const TestDefinition& def) {
+  TagSpace t;
+  t.keys = {"scenario", "group", "name", "method", "status", "check", "kind", "capture", "db"};
+  for (const ScenarioDef& s : def.scenarios) {
+    t.scenarios.insert(s.name);
+    for (const auto& [k, _] : s.tags) t.keys.insert(k);
+    CollectTags(s.flow, "", t);
+  }
+  auto values = [](const std::set<std::string>& set) { return std::vector<std::string>(set.begin(), set.end()); };
+  size_t i = 0;
+  for (const auto& kv : n) {
+    const ThresholdDef& th = def.thresholds[i++];
+    std::string path = Join("thresholds", th.key);
+    for (const auto& [key, value] : th.selector.tags) {
+      if (t.keys.count(key) == 0) {
+        std::string s = Suggest(key, values(t.keys));
+        Fail(kv.first, path,
+             fmt::format("no sample carries the tag `{}`{}", key,
+                         s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
+      }
+      const std::set<std::string>* known = key == "scenario" ? &t.scenarios
+                                           : key == "group"  ? &t.groups
+                                           : key == "name"   ? &t.names
+                                                             : nullptr;
+      if (known == nullptr || known->count(value) != 0) continue;
+      std::string s = key == "group" && known->count("::" + value) ? "::" + value : Suggest(value, values(*known));
+      std::string what = key == "scenario" ? "no scenario is named"
+                         : key == "group"  ? "no group has the path"
+                                           : "no step is named";
+      std::string hint = key == "group" ? " (group paths start with `::`, nested ones are `::outer::inner`)" : "";
+      Fail(kv.first, path,
+           fmt::format("{} `{}`{}{}", what, value, s.empty() ? "" : fmt::format(" (did you mean `{}:{}`?)", key, s),
+                       s.empty() ? hint : ""));
+    }
+  }
+}
+
+void Loader::CheckAggregate(const Node& n, const std::string& path, MetricType type, const ThresholdExpr& e) {
+  using A = ThresholdExpr::Aggregate;
+  bool ok = false;
+  const char* allowed = "";
+  switch (type) {
+    case MetricType::kTrend:
+      ok = e.aggregate == A::kPercentile || e.aggregate == A::kAvg || e.aggregate == A::kMed ||
+           e.aggregate == A::kMin || e.aggregate == A::kMax;
+      allowed = "p(N), avg, med, min, max";
+      break;
+    case MetricType::kRate:
+      ok = e.aggregate == A::kRate;
+      allowed = "rate";
+      break;
+    case MetricType::kCounter:
+      ok = e.aggregate == A::kCount || e.aggregate == A::kRate;
+      allowed = "count, rate";
+      break;
+    case MetricType::kGauge:
+      ok = e.aggregate == A::kValue || e.aggregate == A::kMin || e.aggregate == A::kMax;
+      allowed = "value, min, max";
+      break;
+  }
+  if (!ok) Fail(n, path, fmt::format("\"{}\" does not apply to this metric (use {})", e.source, allowed));
+}
+
+}  // namespace loadcell::loading
