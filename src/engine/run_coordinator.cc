@@ -28,8 +28,13 @@ class SeriesCollector {
       : delivered_(static_cast<size_t>(workers), 0), done_(static_cast<size_t>(workers), false), observer_(observer) {}
 
   // Emits the complete seconds; with `duration_s` (the run is over) emits all of them.
+  // `sampled`: how many seconds the VUs and resources were sampled for: second t waits for
+  // its own sample (a worker may hand second t over a moment before the coordinator samples
+  // it; the point then carried the previous second's sample, and a soak slope came out a
+  // second short).
   void Drain(IntervalSink& sink, double vus, const std::map<std::string, double>& vus_by_scenario,
-             const std::map<std::string, double>& resources, std::vector<SeriesPoint>* out, double duration_s = -1) {
+             const std::map<std::string, double>& resources, int64_t sampled, std::vector<SeriesPoint>* out,
+             double duration_s = -1) {
     for (Interval& iv : sink.Take()) {
       auto [it, inserted] = pending_.try_emplace(iv.second);
       if (inserted) {
@@ -52,6 +57,7 @@ class SeriesCollector {
         complete = !std::all_of(done_.begin(), done_.end(), [](bool d) { return d; });
         for (size_t w = 0; w < delivered_.size(); ++w) complete = complete && (done_[w] || delivered_[w] >= t);
       }
+      if (duration_s < 0 && t > sampled) complete = false;
       if (!complete) break;
       double dur = 1;
       if (duration_s >= 0 && pending_.size() == 1) dur = std::max(1e-3, duration_s - static_cast<double>(t - 1));
@@ -118,6 +124,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   // request path.
   Nanos next_eval = start + kSecond;
   Nanos next_vus = start + kSecond;
+  int64_t sampled = 0;  // seconds whose VUs and resources were sampled
   while (finished.load() < plan.threads) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (interrupted.load() && !stop.exchange(true) && r.aborted_by.empty()) {
@@ -132,6 +139,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
     if (now >= next_vus) {
       // k6's `vus` gauge: VUs inside an iteration, sampled every second across workers.
       next_vus += kSecond;
+      ++sampled;
       int64_t active = 0;
       for (auto& w : workers) active += w->active_vus();
       r.store.Gauge("vus", {}, static_cast<double>(active));
@@ -146,7 +154,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
         for (const auto& [name, v] : resources) r.store.Gauge(name, {}, v);
       }
     }
-    collector.Drain(intervals, vus_now, vus_by_scenario, resources, &r.series);
+    collector.Drain(intervals, vus_now, vus_by_scenario, resources, sampled, &r.series);
     if (live && now >= next_eval && r.aborted_by.empty()) {
       next_eval += kSecond;
       double elapsed = static_cast<double>(now - start) / 1e9;
@@ -168,7 +176,7 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
   for (auto& t : threads) t.join();
   r.end_wall = WallSeconds();
   r.duration_s = static_cast<double>(MonotonicClock::ReadNow() - start) / 1e9;
-  collector.Drain(intervals, vus_now, vus_by_scenario, resources, &r.series, r.duration_s);
+  collector.Drain(intervals, vus_now, vus_by_scenario, resources, sampled, &r.series, r.duration_s);
   const Redactor redactor(plan.def.secrets);
   for (auto& w : workers) {
     r.store.Merge(w->store());
