@@ -14,11 +14,11 @@ class Ctx final : public loadcell::TemplateContext {
     *out = name.size() % 2 == 0 ? "12" : "text";
     return true;
   }
-  std::mt19937_64& Rng() override { return rng_; }
+  loadcell::Xoshiro256& Rng() override { return rng_; }
   int64_t NowMs() const override { return 1; }
 
  private:
-  std::mt19937_64 rng_{1};
+  loadcell::Xoshiro256 rng_{1};
 };
 }  // namespace
 
