@@ -19,30 +19,33 @@ constexpr Nanos kMaxBackoff = kSecond;
 void VuWorker::Interrupt(Vu& vu) {
   ++stats_.interrupted;
   AbandonH2(vu);
-  if (vu.step != nullptr) {
-    vu.step->Abort(MonotonicClock::ReadNow());
-    retired_.push_back(std::move(vu.step));
+  if (vu.extra != nullptr) {
+    if (vu.extra->step != nullptr) {
+      vu.extra->step->Abort(MonotonicClock::ReadNow());
+      retired_.push_back(std::move(vu.extra->step));
+    }
+    vu.extra->ramp_down_at = 0;
   }
-  vu.http->Close();
+  vu.http.Close();
   vu.throttled = false;
   vu.busy = false;
-  vu.ramp_down_at = 0;
   vu.state = Vu::State::kIdle;  // a pending think timer finds it idle and is ignored
-  vu.stack.clear();
+  vu.ClearFrames();
 }
 
 void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
   Exec& e = *vu.exec;
   // Data rows for this iteration.
   for (size_t f = 0; f < plan_.def.data.size(); ++f) {
+    std::vector<int64_t>& row_of = vu.X().rows;
     const DataFeeder& d = plan_.def.data[f];
     auto rows = static_cast<int64_t>(d.rows.size());
     switch (d.mode) {
       case DataFeeder::Mode::kSequential:
         // Rows are numbered as in the whole test: generators take disjoint rows.
-        vu.rows[f] = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed)) % rows;
+        row_of[f] = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed)) % rows;
         break;
-      case DataFeeder::Mode::kRandom: vu.rows[f] = static_cast<int64_t>(vu.rng() % static_cast<uint64_t>(rows)); break;
+      case DataFeeder::Mode::kRandom: row_of[f] = static_cast<int64_t>(vu.Rng()() % static_cast<uint64_t>(rows)); break;
       case DataFeeder::Mode::kUnique: {
         int64_t r = plan_.segment.GlobalIndex(plan_.feeder_cursor[f].fetch_add(1, std::memory_order_relaxed));
         if (r >= rows) {
@@ -58,7 +61,7 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
           }
           return;
         }
-        vu.rows[f] = r;
+        row_of[f] = r;
         break;
       }
     }
@@ -72,17 +75,18 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
   // Open executors: how late the iteration started against its schedule (the engine's
   // own send lag); the self-check warns when its p99 is above 1 ms.
   if (e.open()) series_.StartLag(vu.base_id).AddTrend(vu.lag);
-  vu.group.clear();
-  vu.stack.clear();
-  vu.stack.push_back({&e.def->flow, 0, e.def->flow.size()});
+  vu.ClearFrames();
+  if (vu.extra != nullptr) vu.extra->group.clear();
+  vu.root.steps = &e.def->flow;
+  vu.root.end = static_cast<uint32_t>(e.def->flow.size());
   Advance(vu, now);
 }
 
 void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   Exec& e = *vu.exec;
   vu.busy = false;
-  vu.ramp_down_at = 0;
-  vu.stack.clear();
+  if (vu.extra != nullptr) vu.extra->ramp_down_at = 0;
+  vu.ClearFrames();
   if (completed) {
     ++vu.iterations_done;
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterations).Count(1);
@@ -117,11 +121,7 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
 
 void VuWorker::Advance(Vu& vu, Nanos now) {
   for (;;) {
-    if (vu.stack.empty()) {
-      EndIteration(vu, now, true);
-      return;
-    }
-    Vu::Frame& f = vu.stack.back();
+    Vu::Frame& f = vu.Top();
     if (f.next >= f.end) {
       if (f.loop != nullptr) {
         bool again = false;
@@ -138,12 +138,16 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
         }
       }
       if (f.group != nullptr) {
-        Tags t = *vu.base_tags;
-        t["group"] = vu.group;
+        Tags t = series_.BaseTags(vu.base_id);
+        std::string& group = vu.X().group;
+        t["group"] = group;
         store_.Trend("group_duration", t, now - f.group_start);
-        vu.group = f.outer_group;
+        group.resize(f.outer_group_size);
       }
-      vu.stack.pop_back();
+      if (!vu.Pop()) {
+        EndIteration(vu, now, true);
+        return;
+      }
       continue;
     }
     const Step& step = (*f.steps)[f.next++];
@@ -155,9 +159,9 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
     if (const auto* t = std::get_if<ThinkStep>(&step.body)) {
       Nanos d = t->a;
       if (t->kind == ThinkStep::Kind::kUniform) {
-        d = std::uniform_int_distribution<Nanos>(t->a, t->b)(vu.rng);
+        d = std::uniform_int_distribution<Nanos>(t->a, t->b)(vu.Rng());
       } else if (t->kind == ThinkStep::Kind::kExponential) {
-        d = static_cast<Nanos>(std::exponential_distribution<double>(1.0 / static_cast<double>(t->a))(vu.rng));
+        d = static_cast<Nanos>(std::exponential_distribution<double>(1.0 / static_cast<double>(t->a))(vu.Rng()));
       }
       Sleep(vu, now + d, false);
       return;
@@ -173,25 +177,26 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
     if (const auto* s = std::get_if<SetStep>(&step.body)) {
       for (const auto& [name, tmpl] : s->values) {
         auto v = tmpl.Render(vu);
-        vu.json_vars.erase(name);
+        Vu::Extra& x = vu.X();
+        x.json_vars.erase(name);
         if (v.ok())
-          vu.vars[name] = *v;
+          x.vars[name] = *v;
         else
-          vu.vars.erase(name);
+          x.vars.erase(name);
       }
       continue;
     }
     if (const auto* p = std::get_if<PickStep>(&step.body)) {
       double total = 0;
       for (double w : p->weights) total += w;
-      double x = std::uniform_real_distribution<double>(0, total)(vu.rng);
+      double x = std::uniform_real_distribution<double>(0, total)(vu.Rng());
       size_t i = 0;
       while (i + 1 < p->weights.size() && x >= p->weights[i]) x -= p->weights[i++];
-      vu.stack.push_back({&p->choices, i, i + 1});
+      vu.Push({&p->choices, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)});
       continue;
     }
     if (const auto* l = std::get_if<LoopStep>(&step.body)) {
-      Vu::Frame lf{&l->steps, 0, l->steps.size(), l};
+      Vu::Frame lf{&l->steps, 0, static_cast<uint32_t>(l->steps.size()), l};
       if (l->condition) {
         auto v = l->condition->Render(vu);
         if (!v.ok() || v->empty() || *v == "0" || *v == "false") continue;
@@ -200,36 +205,38 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
         if (l->count <= 0) continue;
         lf.passes_left = l->count - 1;
       }
-      vu.stack.push_back(lf);
+      vu.Push(lf);
       continue;
     }
     if (const auto* g = std::get_if<GroupStep>(&step.body)) {
-      Vu::Frame gf{&g->steps, 0, g->steps.size()};
+      Vu::Frame gf{&g->steps, 0, static_cast<uint32_t>(g->steps.size())};
       gf.group = g;
       gf.group_start = now;
-      gf.outer_group = vu.group;
-      vu.group += "::" + g->name;
-      vu.stack.push_back(gf);
+      std::string& group = vu.X().group;
+      gf.outer_group_size = static_cast<uint32_t>(group.size());
+      group += "::" + g->name;
+      vu.Push(gf);
       continue;
     }
   }
 }
 
 void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {
-  Tags tags = *vu.base_tags;
+  Tags tags = series_.BaseTags(vu.base_id);
   tags["name"] = w.name;
-  tags["group"] = vu.group;
+  tags["group"] = vu.group();
   for (const auto& [k, v] : w.tags) tags[k] = v;
   const WsTarget& t = plan_.ws_targets.at(&w);
   WsSessionEnv env{&poller_, plan_.tls.get(), &buf_, &rec_, &OriginAt(t.origin).endpoint, plan_.default_timeout};
   vu.state = Vu::State::kStep;
-  vu.step = std::make_unique<WsSession>(w, t.builder, env, vu, std::move(tags), vu.rng);
-  vu.step->Start(now);
+  Vu::Extra& x = vu.X();
+  x.step = std::make_unique<WsSession>(w, t.builder, env, x, std::move(tags), x.rng);
+  x.step->Start(now);
 }
 
 void VuWorker::StepDone(Vu& vu, Nanos now, bool end_iteration) {
   // Freed after the event batch: the step is still on the call stack.
-  retired_.push_back(std::move(vu.step));
+  retired_.push_back(std::move(vu.X().step));
   vu.state = Vu::State::kIdle;
   ++vu.timer_seq;  // its pending wake, if any, is stale now
   if (end_iteration) {
@@ -241,15 +248,16 @@ void VuWorker::StepDone(Vu& vu, Nanos now, bool end_iteration) {
 }
 
 void VuWorker::StartSql(Vu& vu, const SqlStep& q, Nanos now) {
-  Tags tags = *vu.base_tags;
+  Tags tags = series_.BaseTags(vu.base_id);
   tags["name"] = q.name;
-  tags["group"] = vu.group;
+  tags["group"] = vu.group();
   tags["db"] = q.db;
   for (const auto& [k, v] : q.tags) tags[k] = v;
   vu.state = Vu::State::kStep;
-  vu.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_,
-                                       vu, std::move(tags), vu.vars, vu.lag, plan_.default_timeout);
-  vu.step->Start(now);
+  Vu::Extra& x = vu.X();
+  x.step = std::make_unique<SqlQuery>(q, plan_.sql_statement.at(&q), *pools_[static_cast<size_t>(q.db_index)], rec_, x,
+                                      std::move(tags), x.vars, vu.lag, plan_.default_timeout);
+  x.step->Start(now);
 }
 
 }  // namespace loadcell

@@ -23,9 +23,9 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
   }
   const RequestBuilder& b = *last_builder_;
   vu.req_origin = last_origin_;
-  if (b.is_static()) {
-    vu.out = b.static_bytes();  // compiled once, sent from the plan: no copy per request
-  } else {
+  // A static request is compiled once and sent from the plan: no copy per request.
+  vu.rendered = !b.is_static();
+  if (vu.rendered) {
     Url rendered_origin;
     auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
     if (bytes.ok() && b.dynamic_origin()) {
@@ -45,8 +45,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       EndIteration(vu, now, false);
       return;
     }
-    vu.rendered = std::move(bytes).value();
-    vu.out = vu.rendered;
+    vu.X().rendered = std::move(bytes).value();
   }
   vu.t_start = now;
   vu.sent = 0;
@@ -60,7 +59,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       vu.state = Vu::State::kFaultHeld;
       return;
     case FaultDecision::Action::kReset:
-      vu.http->Reset();
+      vu.http.Reset();
       FailRequest(vu, Failure::kReset, now);
       return;
     case FaultDecision::Action::kHold:
@@ -81,7 +80,7 @@ ActiveFaults VuWorker::FaultsOn(const Vu& vu, Nanos now) const {
 
 FaultDecision VuWorker::DecideFaultFor(Vu& vu, Nanos now) const {
   if (plan_.def.faults.empty()) return {};
-  return DecideFault(FaultsOn(vu, now), [&vu] { return std::uniform_real_distribution<double>(0, 1)(vu.rng); });
+  return DecideFault(FaultsOn(vu, now), [&vu] { return std::uniform_real_distribution<double>(0, 1)(vu.Rng()); });
 }
 
 void VuWorker::HoldForFault(Vu& vu, Nanos until) {
@@ -92,29 +91,46 @@ void VuWorker::HoldForFault(Vu& vu, Nanos until) {
 }
 
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
-  const Origin& o = OriginAt(vu.req_origin);
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
-  if (collect && vu.collector == nullptr) vu.collector = std::make_unique<ResponseCollector>();
+  ResponseCollector* collector = nullptr;
+  if (collect) {
+    std::unique_ptr<ResponseCollector>& c = vu.X().collector;
+    if (c == nullptr) c = std::make_unique<ResponseCollector>();
+    collector = c.get();
+  }
+  // The bytes: rendered for this request, or the plan's (a request held by a fault is sent
+  // after other VUs' requests have moved last_req_ on).
+  std::string_view out = vu.rendered           ? std::string_view(vu.extra->rendered)
+                         : vu.req == last_req_ ? last_builder_->static_bytes()
+                                               : plan_.builders.at(vu.req).static_bytes();
   vu.state = Vu::State::kHttp1;
-  vu.http->Send({vu.req_origin, &o.endpoint, &o.url.host, o.url.tls()}, vu.out, vu.req->method == "HEAD",
-                collect ? vu.collector.get() : nullptr, now);
+  vu.http.Send(H1TargetAt(vu.req_origin), out, vu.req->method == "HEAD", collector, now);
+}
+
+const http1::H1Target& VuWorker::H1TargetAt(int origin) {
+  while (h1_targets_.size() <= static_cast<size_t>(origin)) {
+    int i = static_cast<int>(h1_targets_.size());
+    const Origin& o = OriginAt(i);
+    h1_targets_.push_back({i, o.url.tls(), &o.endpoint, &o.url.host});
+  }
+  return h1_targets_[static_cast<size_t>(origin)];
 }
 
 void VuWorker::OnEvent(Vu& vu, uint32_t events, Nanos now) {
   if (vu.state == Vu::State::kHttp1 && FaultsOn(vu, now).blackhole) {
     // What arrives during a blackhole is lost: the request waits for its timeout.
-    vu.http->Close();
+    vu.http.Close();
     vu.throttled = false;
     vu.state = Vu::State::kFaultHeld;
     return;
   }
-  vu.http->OnIo(events, now);
+  vu.http.OnIo(events, now);
 }
 
 void VuWorker::CountBytes(Vu& vu, int64_t sent, int64_t received) {
   if (sent > 0) series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataSent).Count(sent);
   if (received > 0) {
-    vu.rx_bytes += received;
+    if (!plan_.def.faults.empty()) vu.X().rx_bytes += received;  // a bandwidth fault's budget
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kDataReceived).Count(received);
   }
 }
@@ -126,15 +142,16 @@ size_t VuWorker::ReadAllowance(Vu& vu, Nanos now) {
   // A budget of rate/10 bytes per 100 ms slice: the reader pauses when it is spent, and
   // the kernel's receive window then slows the sender down, as a thin link would.
   constexpr Nanos kSlice = 100 * kMilli;
-  if (now - vu.rx_slice >= kSlice) {
-    vu.rx_slice = now;
-    vu.rx_bytes = 0;
+  Vu::Extra& x = vu.X();
+  if (now - x.rx_slice >= kSlice) {
+    x.rx_slice = now;
+    x.rx_bytes = 0;
   }
-  int64_t budget = std::max<int64_t>(1, rate / 10) - vu.rx_bytes;
+  int64_t budget = std::max<int64_t>(1, rate / 10) - x.rx_bytes;
   if (budget > 0) return static_cast<size_t>(budget);
   vu.throttled = true;
   vu.timer_seq = ++timer_seq_;
-  timers_.push_back({vu.rx_slice + kSlice, &vu, vu.timer_seq});
+  timers_.push_back({x.rx_slice + kSlice, &vu, vu.timer_seq});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
   return 0;
 }
@@ -188,7 +205,7 @@ H2Pool& VuWorker::H2PoolFor(int origin) {
 void VuWorker::StartH2(Vu& vu, Nanos now) {
   vu.t_start = vu.sent = now;
   vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
-  vu.h2 = nullptr;
+  vu.X().h2 = nullptr;
   // As on HTTP/1.1, except that a reset fails only this request's stream: the connection
   // is shared with other VUs' streams, which a reset of one request must not fail.
   FaultDecision fault = DecideFaultFor(vu, now);
@@ -241,14 +258,14 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
   bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
   r->observer = collect ? &r->collector : nullptr;
   vu.state = Vu::State::kH2;
-  vu.h2 = r;
-  vu.h2_origin = origin;
+  vu.X().h2 = r;
+  vu.X().h2_origin = origin;
   pool.Submit(r, now);
 }
 
 void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> failure, Nanos now) {
   Vu& vu = *static_cast<Vu*>(r.owner);
-  vu.h2 = nullptr;
+  vu.X().h2 = nullptr;
   if (FaultsOn(vu, now).blackhole) {
     vu.state = Vu::State::kFaultHeld;  // what arrives during a blackhole is lost: it times out
     return;
@@ -263,15 +280,16 @@ void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> 
 }
 
 void VuWorker::AbandonH2(Vu& vu) {
-  if (vu.h2 == nullptr) return;
-  h2_pools_[static_cast<size_t>(vu.h2_origin)]->Abandon(vu.h2);
-  vu.h2 = nullptr;
+  if (vu.extra == nullptr || vu.extra->h2 == nullptr) return;
+  h2_pools_[static_cast<size_t>(vu.extra->h2_origin)]->Abandon(vu.extra->h2);
+  vu.extra->h2 = nullptr;
 }
 
 void VuWorker::Complete(Vu& vu, Nanos now) {
   vu.state = Vu::State::kIdle;
   vu.throttled = false;
-  RecordResponse(vu, vu.http->parser().status(), vu.collector.get(), vu.http->timings(), now);
+  RecordResponse(vu, vu.http.parser().status(), vu.extra != nullptr ? vu.extra->collector.get() : nullptr,
+                 vu.http.timings(), now);
   Advance(vu, now);
 }
 
@@ -279,7 +297,7 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* colle
                               Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
-  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, status, vu.exec->open());
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group(), status, vu.exec->open());
   // k6's phases that the event loop can tell apart. http_req_blocked, _sending and
   // _receiving are not recorded: one event batch shares one clock reading, so a write and
   // a whole response read in one batch would show as 0 µs every time (the HTTP-client
@@ -299,18 +317,19 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* colle
   if (!req.checks.empty() || !req.captures.empty()) {
     ResponseView view{status, &collector->headers(), collector->body(), duration};
     ResponseEvaluator ev(view);
+    Vu::Extra& x = vu.X();
     for (size_t i = 0; i < req.checks.size(); ++i) series.checks[i].Rate(ev.Evaluate(req.checks[i]));
     for (const Capture& c : req.captures) {
       bool typed = false;
       auto v = ev.Extract(c, &typed);
       if (typed)
-        vu.json_vars.insert(c.as);
+        x.json_vars.insert(c.as);
       else
-        vu.json_vars.erase(c.as);
+        x.json_vars.erase(c.as);
       if (v) {
-        vu.vars[c.as] = *v;
+        x.vars[c.as] = *v;
       } else {
-        vu.vars.erase(c.as);
+        x.vars.erase(c.as);
         store_.Count("capture_failures", {{"scenario", vu.exec->def->name}, {"name", req.name}, {"capture", c.as}});
       }
     }
@@ -338,14 +357,16 @@ void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
   else
     vu.iter_ok = true;
   const RequestStep& req = *vu.req;
-  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group, 0);
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group(), 0);
   series.reqs.Count(1);
   series.failed.Rate(true);
   Tags error_tags{{"scenario", vu.exec->def->name}, {"kind", FailureName(kind)}};
   rec_.Count("http_req_errors", error_tags);
   for (const SeriesPair& check : series.checks) check.Rate(false);
-  for (const Capture& c : req.captures) vu.vars.erase(c.as);
-  vu.http->Close();
+  if (vu.extra != nullptr) {
+    for (const Capture& c : req.captures) vu.extra->vars.erase(c.as);
+  }
+  vu.http.Close();
   vu.throttled = false;
   vu.state = Vu::State::kIdle;
   // k6 goes on with the iteration after a failed request.

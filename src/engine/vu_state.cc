@@ -5,13 +5,50 @@
 
 namespace loadcell {
 
+VuWorker::Vu::~Vu() = default;
+
+VuWorker& VuWorker::Vu::worker() const { return *exec->worker; }
+
+VuWorker::Vu::Extra& VuWorker::Vu::X() {
+  if (extra == nullptr) {
+    const TestPlan& p = worker().plan_;
+    extra =
+        std::make_unique<Extra>(*this, p.seed ^ (static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ULL), p.def.data.size());
+  }
+  return *extra;
+}
+
+const std::string& VuWorker::Vu::group() const {
+  static const std::string kNone;
+  return extra != nullptr ? extra->group : kNone;
+}
+
+Xoshiro256& VuWorker::Vu::Rng() { return X().rng; }
+
+VuWorker::Vu::Frame& VuWorker::Vu::Top() {
+  return extra != nullptr && !extra->frames.empty() ? extra->frames.back() : root;
+}
+
+void VuWorker::Vu::Push(const Frame& f) { X().frames.push_back(f); }
+
+bool VuWorker::Vu::Pop() {
+  if (extra == nullptr || extra->frames.empty()) return false;
+  extra->frames.pop_back();
+  return true;
+}
+
+void VuWorker::Vu::ClearFrames() {
+  root = {};
+  if (extra != nullptr) extra->frames.clear();
+}
+
 bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
   bool json = false;
   return LookupTyped(name, out_value, &json);
 }
 
 bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bool* json) const {
-  const TestPlan& p = worker->plan_;
+  const TestPlan& p = worker().plan_;
   *json = name == "vu" || name == "iteration";
   if (name == "vu") {
     *out_value = std::to_string(id);
@@ -52,18 +89,19 @@ bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bo
       const DataFeeder& d = p.def.data[f];
       if (d.name != feeder) continue;
       for (size_t c = 0; c < d.columns.size(); ++c) {
-        if (d.columns[c] == column && rows[f] >= 0) {
-          *out_value = d.rows[static_cast<size_t>(rows[f])][c];
+        if (d.columns[c] == column && extra != nullptr && extra->rows[f] >= 0) {
+          *out_value = d.rows[static_cast<size_t>(extra->rows[f])][c];
           return true;
         }
       }
     }
     return false;
   }
-  auto it = vars.find(std::string(name));
-  if (it == vars.end()) return false;
+  if (extra == nullptr) return false;
+  auto it = extra->vars.find(std::string(name));
+  if (it == extra->vars.end()) return false;
   *out_value = it->second;
-  *json = json_vars.count(it->first) != 0;
+  *json = extra->json_vars.count(it->first) != 0;
   return true;
 }
 

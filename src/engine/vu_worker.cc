@@ -126,8 +126,8 @@ void VuWorker::Preconnect() {
     if (!e->def->queue_arrivals || plan_.def.http_version != 1 || e->def->flow.empty()) continue;
     const auto* req = std::get_if<RequestStep>(&e->def->flow.front().body);
     if (req == nullptr || plan_.builders.at(req).dynamic_origin()) continue;
-    const Origin& o = OriginAt(plan_.origin_of.at(req));
-    for (auto& vu : e->vus) vu->http->Open({plan_.origin_of.at(req), &o.endpoint, &o.url.host, o.url.tls()}, now);
+    const http1::H1Target& to = H1TargetAt(plan_.origin_of.at(req));
+    for (auto& vu : e->vus) vu->http.Open(to, now);
     any = true;
   }
   if (!any) return;
@@ -136,7 +136,7 @@ void VuWorker::Preconnect() {
   auto connecting = [this] {
     for (auto& e : execs_) {
       for (auto& vu : e->vus) {
-        if (vu->http->busy()) return true;
+        if (vu->http.busy()) return true;
       }
     }
     return false;
@@ -151,7 +151,7 @@ void VuWorker::Preconnect() {
   // Still connecting at the deadline: dropped; their first request connects again.
   for (auto& e : execs_) {
     for (auto& vu : e->vus) {
-      if (vu->http->busy()) vu->http->Close();
+      if (vu->http.busy()) vu->http.Close();
     }
   }
 }
@@ -167,6 +167,7 @@ void VuWorker::SetUpExecutors() {
   for (size_t si = 0; si < plan_.def.scenarios.size(); ++si) {
     const ScenarioDef& d = plan_.def.scenarios[si];
     auto e = std::make_unique<Exec>();
+    e->worker = this;
     e->def = &d;
     e->scenario = static_cast<int>(si);
     e->start = d.start_time;
@@ -238,13 +239,9 @@ void VuWorker::SetUpExecutors() {
 
 VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
   const ScenarioDef& d = *e.def;
-  auto vu = std::make_unique<Vu>();
-  vu->worker = this;
-  vu->exec = &e;
+  auto vu = std::make_unique<Vu>(e, h1_env_);
   vu->index = index;
   vu->id = e.id_base + plan_.segment.GlobalIndex(index) + 1;
-  vu->rng.seed(plan_.seed ^ (static_cast<uint64_t>(vu->id) * 0x9E3779B97F4A7C15ULL));
-  vu->rows.assign(plan_.def.data.size(), -1);
   Tags base;
   base["scenario"] = d.name;
   for (const auto& [k, t] : d.tags) {
@@ -252,8 +249,6 @@ VuWorker::Vu& VuWorker::NewVu(Exec& e, int64_t index) {
     base[k] = v.ok() ? *v : "";
   }
   vu->base_id = series_.Intern(base);
-  vu->base_tags = &series_.BaseTags(vu->base_id);
-  vu->http.emplace(poller_, plan_.tls.get(), buf_, static_cast<IoHandler*>(vu.get()), *vu);
   ++stats_.vus_max;
   e.vus.push_back(std::move(vu));
   return *e.vus.back();
@@ -297,9 +292,10 @@ void VuWorker::Tick(Exec& e, Nanos now) {
         StartIteration(*vu, now, now);
       } else if (vu->busy && vu->index >= e.wanted && now < e.end) {
         // Ramped down mid-iteration: it may finish within graceful_ramp_down, then it is cut.
-        if (vu->ramp_down_at == 0) {
-          vu->ramp_down_at = now + d.graceful_ramp_down;
-        } else if (now >= vu->ramp_down_at) {
+        Nanos& ramp_down_at = vu->X().ramp_down_at;
+        if (ramp_down_at == 0) {
+          ramp_down_at = now + d.graceful_ramp_down;
+        } else if (now >= ramp_down_at) {
           Interrupt(*vu);
         }
       }
@@ -464,8 +460,8 @@ void VuWorker::Run() {
         if (!e.finished && now < e.end && wanted && !interrupted_.load(std::memory_order_relaxed)) {
           StartIteration(v, now, now);
         }
-      } else if (t.vu->state == Vu::State::kStep && t.vu->step != nullptr) {
-        t.vu->step->OnTimer(now);
+      } else if (t.vu->state == Vu::State::kStep && t.vu->extra != nullptr && t.vu->extra->step != nullptr) {
+        t.vu->extra->step->OnTimer(now);
       } else if (t.vu->state == Vu::State::kFaultHeld) {
         // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
         Vu& v = *t.vu;
@@ -477,7 +473,7 @@ void VuWorker::Run() {
         }
       } else if (t.vu->state == Vu::State::kHttp1 && t.vu->throttled) {
         t.vu->throttled = false;
-        t.vu->http->Resume(now);
+        t.vu->http.Resume(now);
       }
     }
     for (auto& e : execs_) Tick(*e, now);
@@ -507,8 +503,7 @@ void VuWorker::Run() {
           // A connect that times out points at a full accept queue or a dropped SYN, not at a
           // slow answer: its own kind, for the bottleneck findings.
           if (waiting && now >= vu->deadline) {
-            bool connecting =
-                vu->state == Vu::State::kHttp1 && vu->http->phase() == http1::H1Client::Phase::kConnecting;
+            bool connecting = vu->state == Vu::State::kHttp1 && vu->http.phase() == http1::H1Client::Phase::kConnecting;
             FailRequest(*vu, connecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
           }
         }
@@ -529,8 +524,8 @@ void VuWorker::Run() {
   }
   for (auto& e : execs_) {
     for (auto& vu : e->vus) {
-      vu->http->Close();
-      if (vu->step != nullptr) vu->step->Abort(MonotonicClock::ReadNow());
+      vu->http.Close();
+      if (vu->extra != nullptr && vu->extra->step != nullptr) vu->extra->step->Abort(MonotonicClock::ReadNow());
     }
   }
   // The final piece follows the last full second, whatever time it is now, so that every

@@ -86,6 +86,7 @@ class VuWorker {
   // Origins: the plan's (resolved at load), then those that templated URLs rendered to
   // during this run (resolved on first use, on this worker).
   const Origin& OriginAt(int index) const;
+  const http1::H1Target& H1TargetAt(int origin);  // made on first use, kept for the connections
   Result<int> OriginFor(const Url& url);
   void StartH2(Vu& vu, Nanos now);  // faults first, then SendH2
   void SendH2(Vu& vu, Nanos now);   // onto a pooled connection, after any fault's hold
@@ -110,6 +111,7 @@ class VuWorker {
   Poller poller_;
   std::vector<std::unique_ptr<Exec>> execs_;
   std::vector<char> buf_;
+  http1::H1Env h1_env_{&poller_, plan_.tls.get(), &buf_};  // what the VUs' connections share
   MetricStore store_;
   MetricStore interval_;  // core metrics of the current second, for the series
   Recorder rec_{&store_, &interval_};
@@ -119,6 +121,7 @@ class VuWorker {
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
   std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)
   std::deque<Origin> rendered_origins_;             // indexes from plan_.origins.size() on
+  std::deque<http1::H1Target> h1_targets_;          // per origin, as H1Client keeps them
   VuWorkerStats stats_;
   const RequestStep* last_req_ = nullptr;  // the request StartRequest saw last, its builder and origin
   const RequestBuilder* last_builder_ = nullptr;

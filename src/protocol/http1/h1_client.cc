@@ -9,7 +9,7 @@
 namespace loadcell::http1 {
 
 void H1Client::Send(const H1Target& to, std::string_view request, bool head, ResponseObserver* observer, Nanos now) {
-  to_ = to;
+  to_ = &to;
   out_ = request;
   written_ = 0;
   head_ = head;
@@ -26,7 +26,7 @@ void H1Client::Send(const H1Target& to, std::string_view request, bool head, Res
 }
 
 void H1Client::Open(const H1Target& to, Nanos now) {
-  to_ = to;
+  to_ = &to;
   out_ = {};
   written_ = 0;
   head_ = false;
@@ -56,12 +56,12 @@ void H1Client::Reset() {
 void H1Client::SetInterest(uint32_t events) {
   if (interest_ == events) return;
   interest_ = events;
-  (void)poller_.Modify(transport_.fd(), events, handler_);
+  (void)env_->poller->Modify(transport_.fd(), events, events_);
 }
 
 void H1Client::Connect(Nanos now) {
   reused_ = false;
-  origin_ = to_.origin;
+  origin_ = to_->origin;
   // A request resent on a new connection (the server closed the kept-alive one under it)
   // is written again from its first byte, and its answer parsed from scratch (the old
   // connection's end was fed to the parser).
@@ -69,15 +69,15 @@ void H1Client::Connect(Nanos now) {
   parser_.Reset(head_, observer_);
   if (observer_ != nullptr) observer_->OnStart();
   timings_.connect = now;
-  events_.OnConnect();
-  IoResult r = transport_.Connect(*to_.endpoint);
+  events_->OnConnect();
+  IoResult r = transport_.Connect(*to_->endpoint);
   if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
     Fail(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
     return;
   }
   phase_ = Phase::kConnecting;
   interest_ = EPOLLOUT;
-  if (!poller_.Add(transport_.fd(), EPOLLOUT, handler_).ok()) Fail(Failure::kConnect, now);
+  if (!env_->poller->Add(transport_.fd(), EPOLLOUT, events_).ok()) Fail(Failure::kConnect, now);
 }
 
 void H1Client::Write(Nanos now) {
@@ -109,7 +109,7 @@ void H1Client::Write(Nanos now) {
     Fail(st == IoStatus::kTlsError ? Failure::kTls : Failure::kReset, now);
     return;
   }
-  events_.OnBytes(static_cast<int64_t>(out_.size()), 0);
+  events_->OnBytes(static_cast<int64_t>(out_.size()), 0);
   timings_.written = now;
   phase_ = Phase::kReading;
   SetInterest(EPOLLIN);
@@ -123,8 +123,8 @@ void H1Client::OnIo(uint32_t events, Nanos now) {
         return;
       }
       timings_.connected = now;
-      if (to_.tls) {
-        SSL* ssl = tls_ == nullptr ? nullptr : tls_->NewSession(transport_.fd(), *to_.server_name);
+      if (to_->tls) {
+        SSL* ssl = env_->tls == nullptr ? nullptr : env_->tls->NewSession(transport_.fd(), *to_->server_name);
         if (ssl == nullptr) {
           Fail(Failure::kTls, now);
           return;
@@ -174,17 +174,17 @@ void H1Client::Resume(Nanos now) {
 
 void H1Client::OnReadable(Nanos now) {
   for (;;) {
-    size_t cap = std::min(buf_.size(), events_.ReadAllowance(now));
+    size_t cap = std::min(env_->buf->size(), events_->ReadAllowance(now));
     if (cap == 0) {
       phase_ = Phase::kPaused;
       SetInterest(0);
       return;
     }
-    IoResult r = transport_.Read(buf_.data(), cap);
+    IoResult r = transport_.Read(env_->buf->data(), cap);
     if (r.status == IoStatus::kOk) {
       if (timings_.first_byte == 0) timings_.first_byte = now;
-      events_.OnBytes(0, static_cast<int64_t>(r.bytes));
-      size_t used = parser_.Feed(buf_.data(), r.bytes);
+      events_->OnBytes(0, static_cast<int64_t>(r.bytes));
+      size_t used = parser_.Feed(env_->buf->data(), r.bytes);
       if (parser_.error() != ParseError::kNone) {
         Fail(Failure::kProtocol, now);
         return;
@@ -227,12 +227,12 @@ void H1Client::Done(Nanos now) {
   reused_ = transport_.fd() >= 0;
   phase_ = Phase::kIdle;
   if (reused_) SetInterest(EPOLLIN);
-  events_.OnResponse(now);
+  events_->OnResponse(now);
 }
 
 void H1Client::Fail(Failure failure, Nanos now) {
   Close();
-  events_.OnFailed(failure, now);
+  events_->OnFailed(failure, now);
 }
 
 }  // namespace loadcell::http1

@@ -8,10 +8,13 @@
 // browsers and Go's client do, and is not a failure.
 //
 // Threading: one worker thread. The owner registers nothing itself: the client adds its
-// socket to the poller with the owner's IoHandler, whose OnIo passes the events to
-// OnIo() (after any check of its own). Callbacks run inside Send(), OnIo() and Resume();
-// after OnResponse or OnFailed the client is idle and may be sent to again from inside
-// the callback, so it touches nothing of itself after calling one.
+// socket to the poller with the owner's events object as its IoHandler, whose OnIo passes
+// the events to OnIo() (after any check of its own). Callbacks run inside Send(), OnIo()
+// and Resume(); after OnResponse or OnFailed the client is idle and may be sent to again
+// from inside the callback, so it touches nothing of itself after calling one.
+//
+// Size matters: a `quick -c 10000` is 10,000 of these, so what every connection of a
+// worker shares (poller, TLS context, read buffer) is one pointer, and the target one more.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,8 @@
 
 namespace loadcell::http1 {
 
-class H1ClientEvents {
+// The owner: told what happens, and the IoHandler the client's socket is registered with.
+class H1ClientEvents : public IoHandler {
  public:
   virtual void OnResponse(Nanos now) = 0;  // complete: parser() has it
   virtual void OnFailed(Failure failure, Nanos now) = 0;
@@ -42,12 +46,20 @@ class H1ClientEvents {
 };
 
 // Where a request goes. `origin` names the endpoint: a kept-alive connection is reused
-// only by a request to the same origin. The endpoint and name must outlive the request.
+// only by a request to the same origin. The client keeps a pointer to the target: it must
+// outlive the request (and a connection opened to it).
 struct H1Target {
   int origin = -1;
+  bool tls = false;
   const Endpoint* endpoint = nullptr;
   const std::string* server_name = nullptr;  // SNI and certificate name (TLS)
-  bool tls = false;
+};
+
+// What every connection of one worker shares; outlives them.
+struct H1Env {
+  Poller* poller = nullptr;
+  const TlsContext* tls = nullptr;   // null: no TLS
+  std::vector<char>* buf = nullptr;  // the worker's read buffer
 };
 
 // k6's request phases, as this connection saw them (0: the phase did not happen, as on
@@ -59,10 +71,9 @@ struct H1Timings {
 
 class H1Client {
  public:
-  enum class Phase { kIdle, kConnecting, kHandshaking, kWriting, kReading, kPaused };
+  enum class Phase : uint8_t { kIdle, kConnecting, kHandshaking, kWriting, kReading, kPaused };
 
-  H1Client(Poller& poller, const TlsContext* tls, std::vector<char>& buf, IoHandler* handler, H1ClientEvents& events)
-      : poller_(poller), tls_(tls), buf_(buf), handler_(handler), events_(events) {}
+  H1Client(const H1Env& env, H1ClientEvents& events) : env_(&env), events_(&events) {}
   ~H1Client() { transport_.Close(); }
   H1Client(const H1Client&) = delete;
   H1Client& operator=(const H1Client&) = delete;
@@ -96,22 +107,19 @@ class H1Client {
   void Fail(Failure failure, Nanos now);
   void SetInterest(uint32_t events);
 
-  Poller& poller_;
-  const TlsContext* tls_;
-  std::vector<char>& buf_;
-  IoHandler* handler_;
-  H1ClientEvents& events_;
+  const H1Env* env_;
+  H1ClientEvents* events_;
   Transport transport_;
   ResponseParser parser_;
-  H1Target to_;
-  int origin_ = -1;  // what `transport_` is connected to
+  const H1Target* to_ = nullptr;
   std::string_view out_;
   size_t written_ = 0;
-  bool head_ = false;
   ResponseObserver* observer_ = nullptr;
-  bool reused_ = false;  // the request went out on a kept-alive connection
+  int origin_ = -1;  // what `transport_` is connected to
   uint32_t interest_ = 0;
   Phase phase_ = Phase::kIdle;
+  bool head_ = false;
+  bool reused_ = false;  // the request went out on a kept-alive connection
   H1Timings timings_;
 };
 

@@ -74,12 +74,14 @@ const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const std::string kGet = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 // The owner: passes the poller's events to the client and keeps what it was told.
-struct Owner : IoHandler, H1ClientEvents {
+struct Owner : H1ClientEvents {
   Poller poller;
   std::vector<char> buf = std::vector<char>(64 * 1024);
-  H1Client client{poller, nullptr, buf, this, *this};
+  H1Env env{&poller, nullptr, &buf};
+  H1Client client{env, *this};
   Endpoint to;
   std::string host = "127.0.0.1";
+  H1Target target{1, false, &to, &host};
   int responses = 0;
   std::optional<Failure> failure;
   int64_t sent = 0, received = 0;
@@ -100,7 +102,7 @@ struct Owner : IoHandler, H1ClientEvents {
     if (allowance == 0) ++pauses;
     return allowance;
   }
-  void Send() { client.Send({1, &to, &host, false}, kGet, false, nullptr, MonotonicClock::ReadNow()); }
+  void Send() { client.Send(target, kGet, false, nullptr, MonotonicClock::ReadNow()); }
   // Runs the loop until the request ends (or the client pauses): no sleeps, a bound of 5 s.
   void Wait() {
     epoll_event ev[8];

@@ -15,7 +15,7 @@
 
 namespace loadcell::http1 {
 
-enum class ParseError {
+enum class ParseError : uint8_t {
   kNone,
   kBadStatusLine,
   kBadHeader,
@@ -64,7 +64,7 @@ class ResponseParser {
   int64_t header_bytes() const { return header_bytes_; }
 
  private:
-  enum class State {
+  enum class State : uint8_t {
     kStatusLine,
     kHeaders,
     kBodyLength,
@@ -90,10 +90,11 @@ class ResponseParser {
     state_ = State::kError;
   }
 
-  State state_ = State::kStatusLine;
-  ParseError error_ = ParseError::kNone;
+  // Ordered for size (one of these per connection).
   ResponseObserver* observer_ = nullptr;
   std::string partial_;  // a line split across reads
+  State state_ = State::kStatusLine;
+  ParseError error_ = ParseError::kNone;
   bool head_request_ = false;
   bool started_ = false;
   bool http10_ = false;
