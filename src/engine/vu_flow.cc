@@ -16,25 +16,25 @@ constexpr Nanos kMaxBackoff = kSecond;
 
 }  // namespace
 
-void VuWorker::Interrupt(Vu& vu) {
+void VuWorker::Interrupt(VuSlot& slot) {
+  Vu& vu = static_cast<Vu&>(slot);
   ++stats_.interrupted;
   AbandonH2(vu);
-  if (vu.extra != nullptr) {
-    if (vu.extra->step != nullptr) {
-      vu.extra->step->Abort(MonotonicClock::ReadNow());
-      retired_.push_back(std::move(vu.extra->step));
-    }
-    vu.extra->ramp_down_at = 0;
+  if (vu.extra != nullptr && vu.extra->step != nullptr) {
+    vu.extra->step->Abort(MonotonicClock::ReadNow());
+    retired_.push_back(std::move(vu.extra->step));
   }
   vu.http.Close();
   vu.throttled = false;
   vu.busy = false;
+  vu.ramp_down_at = 0;
   vu.state = Vu::State::kIdle;  // a pending think timer finds it idle and is ignored
   vu.ClearFrames();
 }
 
-void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
-  Exec& e = *vu.exec;
+void VuWorker::StartIteration(VuSlot& slot, Nanos now, Nanos scheduled) {
+  Vu& vu = static_cast<Vu&>(slot);
+  Executor& e = *vu.exec;
   // Data rows for this iteration.
   for (size_t f = 0; f < plan_.def.data.size(); ++f) {
     std::vector<int64_t>& row_of = vu.X().rows;
@@ -55,10 +55,7 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
                             "the scenario ended",
                             e.def->name, d.file, rows));
           }
-          e.finished = true;
-          for (auto& other : e.vus) {
-            if (!other->busy) other->state = Vu::State::kStopped;
-          }
+          runner_.Finish(e);
           return;
         }
         row_of[f] = r;
@@ -83,40 +80,23 @@ void VuWorker::StartIteration(Vu& vu, Nanos now, Nanos scheduled) {
 }
 
 void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
-  Exec& e = *vu.exec;
-  vu.busy = false;
-  if (vu.extra != nullptr) vu.extra->ramp_down_at = 0;
   vu.ClearFrames();
   if (completed) {
-    ++vu.iterations_done;
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterations).Count(1);
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterationDuration).Trend(now - vu.iter_start);
-  }
-  if (e.open()) {
-    vu.state = Vu::State::kIdle;
-    if (!e.finished) e.idle.push_back(&vu);
-    return;
-  }
-  if (!Continues(e, vu, now)) {
-    vu.state = Vu::State::kIdle;
-    return;
   }
   // A VU whose every step failed to reach its target (target or database down, out of file
   // descriptors) would loop at full speed and, when the failures are synchronous, recurse
   // until the stack overflows: it waits 10 ms, doubling to 1 s, until an iteration gets
-  // through. A request the target answered badly, reset or left unanswered got through:
-  // that is load the target took, and the next iteration goes at once (as wrk does). An iteration that ended in the
-  // event it started in (no I/O at all) goes on at the next turn of the loop rather than recursing here.
+  // through (closed executors; an open one's next iteration waits for its arrival anyway).
+  // A request the target answered badly, reset or left unanswered got through: that is load
+  // the target took, and the next iteration goes at once (as wrk does). An iteration that
+  // ended in the event it started in (no I/O at all) goes on at the next turn of the loop
+  // rather than recursing here.
   const bool all_failed = vu.iter_failures > 0 && !vu.iter_ok;
   vu.backoff = all_failed ? std::clamp<Nanos>(vu.backoff * 2, kMinBackoff, kMaxBackoff) : 0;
-  if (vu.backoff > 0 || vu.iter_start == now) {
-    vu.state = Vu::State::kBackoff;
-    vu.timer_seq = ++timer_seq_;
-    timers_.push_back({now + std::max<Nanos>(vu.backoff, 1), &vu, vu.timer_seq});
-    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
-    return;
-  }
-  StartIteration(vu, now, now);
+  const Nanos wait = vu.backoff > 0 || vu.iter_start == now ? std::max<Nanos>(vu.backoff, 1) : 0;
+  runner_.IterationEnded(vu, now, completed, wait);
 }
 
 void VuWorker::Advance(Vu& vu, Nanos now) {

@@ -336,17 +336,18 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* colle
   }
 }
 
-void VuWorker::FailUnsent(Exec& e, Failure kind) {
-  // Counted as a failed request of the scenario's first step (quick's one request).
+void VuWorker::Unsent(Executor& e) {
+  // Counted as a timed-out request of the scenario's first step (quick's one request).
   const auto* req = e.def->flow.empty() ? nullptr : std::get_if<RequestStep>(&e.def->flow.front().body);
   if (req != nullptr) {
-    if (e.unsent_base < 0) e.unsent_base = series_.Intern({{"scenario", e.def->name}});
-    const RequestSeries& series = series_.Request(e.unsent_base, *req, "", 0);
+    int& base = unsent_base_[static_cast<size_t>(e.scenario)];
+    if (base < 0) base = series_.Intern({{"scenario", e.def->name}});
+    const RequestSeries& series = series_.Request(base, *req, "", 0);
     series.reqs.Count(1);
     series.failed.Rate(true);
     for (const SeriesPair& check : series.checks) check.Rate(false);
   }
-  rec_.Count("http_req_errors", Tags{{"scenario", e.def->name}, {"kind", FailureName(kind)}});
+  rec_.Count("http_req_errors", Tags{{"scenario", e.def->name}, {"kind", FailureName(Failure::kTimeout)}});
 }
 
 void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {

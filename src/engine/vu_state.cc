@@ -7,7 +7,8 @@ namespace loadcell {
 
 VuWorker::Vu::~Vu() = default;
 
-VuWorker& VuWorker::Vu::worker() const { return *exec->worker; }
+// The executor's host is this VU's worker (a private base: only the worker and its VUs see it).
+VuWorker& VuWorker::Vu::worker() const { return static_cast<VuWorker&>(*exec->host); }
 
 VuWorker::Vu::Extra& VuWorker::Vu::X() {
   if (extra == nullptr) {

@@ -1,6 +1,7 @@
-// VuWorker's own state, shared by its files and no one else: a virtual user (Vu) and a
-// scenario's executor share on this worker (Exec). The worker's parts:
-//   vu_worker.cc  the event loop and the executors (which VU starts an iteration when);
+// VuWorker's own state, shared by its files and no one else: a virtual user (Vu). The
+// worker's parts:
+//   vu_worker.cc  the event loop, and the host of the executors (engine/executor_runner:
+//                 which VU starts an iteration when);
 //   vu_flow.cc    the step interpreter (iterations, groups, loops, picks, ws and sql steps);
 //   vu_http.cc    HTTP requests (HTTP/1.1 on the VU's connection, HTTP/2 on a pool), their
 //                 faults and metrics;
@@ -17,8 +18,6 @@
 
 #include "common/rng.h"
 #include "engine/vu_worker.h"
-#include "load/constant_rate.h"
-#include "load/executor_schedule.h"
 #include "protocol/http1/h1_client.h"
 #include "scenario/response_eval.h"
 
@@ -30,14 +29,12 @@ namespace loadcell {
 // some flows need (variables, groups, loops, data rows, random draws, protocol steps,
 // HTTP/2, faults) is in Extra, made the first time this VU needs it: a VU that repeats one
 // static request never makes one.
-struct VuWorker::Vu final : public TemplateContext, public http1::H1ClientEvents {
-  // kHttp1: an HTTP/1.1 request is on the VU's connection (`http` has it).
-  // kStep: a protocol step (WebSocket session, SQL query) runs; `extra->step` has it.
-  // kH2: an HTTP/2 request waits on a pooled connection (`extra->h2`).
-  // kBackoff: between iterations, after one in which every step failed (see EndIteration).
-  // kFaultHeld: a request held by an injected fault (latency: until a timer; blackhole:
-  // lost, until its timeout).
-  enum class State : uint8_t { kIdle, kHttp1, kThinking, kStep, kH2, kBackoff, kStopped, kFaultHeld };
+struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1::H1ClientEvents {
+  // The states inside an iteration (VuSlot::State): kHttp1: an HTTP/1.1 request is on the
+  // VU's connection (`http` has it). kStep: a protocol step (WebSocket session, SQL query)
+  // runs; `extra->step` has it. kH2: an HTTP/2 request waits on a pooled connection
+  // (`extra->h2`). kThinking: a think time. kFaultHeld: a request held by an injected fault
+  // (latency: until a timer; blackhole: lost, until its timeout).
   // A list of steps being run: the scenario's flow (the root), a loop's body, a group's, a
   // pick's choice.
   struct Frame {
@@ -51,7 +48,7 @@ struct VuWorker::Vu final : public TemplateContext, public http1::H1ClientEvents
   };
   struct Extra;
 
-  Vu(Exec& e, const http1::H1Env& env) : exec(&e), http(env, *this) {}
+  Vu(Executor& e, const http1::H1Env& env) : http(env, *this) { exec = &e; }
   ~Vu() override;
 
   VuWorker& worker() const;
@@ -66,15 +63,10 @@ struct VuWorker::Vu final : public TemplateContext, public http1::H1ClientEvents
   bool Pop();
   void ClearFrames();  // no iteration runs
 
-  Exec* exec;
   http1::H1Client http;  // the VU's own HTTP/1.1 connection
   Frame root;
   std::unique_ptr<Extra> extra;
   const RequestStep* req = nullptr;
-  int64_t id = 0;     // k6's __VU: 1-based, unique in the test
-  int64_t index = 0;  // 0-based within the scenario (ramping-vus activation order)
-  int64_t iteration = -1;
-  int64_t iterations_done = 0;
   uint64_t timer_seq = 0;  // the timer that may wake this VU (older ones are stale)
   Nanos iter_start = 0, lag = 0;
   Nanos backoff = 0;  // the wait before the next iteration (0: none)
@@ -85,12 +77,10 @@ struct VuWorker::Vu final : public TemplateContext, public http1::H1ClientEvents
   int32_t iter_failures = 0;  // steps and requests in this iteration that could not reach their target
   int base_id = 0;            // scenario + rendered scenario tags, interned in the worker's SeriesCache
   int req_origin = -1;        // where the current request goes
-  State state = State::kIdle;
-  bool busy = false;         // inside an iteration
-  bool iter_ok = false;      // ... and whether any step got through (an answer, or a failure the target caused)
-  bool step_failed = false;  // the running protocol step reported a failure
-  bool throttled = false;    // reading paused by a bandwidth fault until a timer
-  bool rendered = false;     // the current request's bytes are extra->rendered (else the plan's)
+  bool iter_ok = false;       // ... and whether any step got through (an answer, or a failure the target caused)
+  bool step_failed = false;   // the running protocol step reported a failure
+  bool throttled = false;     // reading paused by a bandwidth fault until a timer
+  bool rendered = false;      // the current request's bytes are extra->rendered (else the plan's)
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
@@ -131,7 +121,6 @@ struct VuWorker::Vu::Extra final : public StepOwner {
   std::unique_ptr<ActiveStep> step;
   H2Pool::Request* h2 = nullptr;
   int h2_origin = -1;
-  Nanos ramp_down_at = 0;  // ramping-vus: cut the iteration at this time (0: not ramped down)
   // A bandwidth fault: bytes received in the current 100 ms slice; reading paused until
   // the next slice when the slice's budget is spent.
   Nanos rx_slice = 0;
@@ -152,35 +141,6 @@ struct VuWorker::Vu::Extra final : public StepOwner {
   void Note(const std::string& key, const std::string& message) override { vu.worker().Note(key, message); }
   FaultDecision DecideFault(Nanos now) override { return vu.worker().DecideFaultFor(vu, now); }
   bool FaultLost(Nanos now) override { return vu.worker().FaultsOn(vu, now).blackhole; }
-};
-
-// ---- a scenario's executor, for this worker's share ---------------------------------------
-struct VuWorker::Exec {
-  VuWorker* worker = nullptr;
-  const ScenarioDef* def = nullptr;
-  int scenario = 0;
-  Nanos start = 0;     // absolute
-  Nanos end = 0;       // no iteration starts after this
-  Nanos hard_end = 0;  // graceful stop over: iterations still running are interrupted
-  std::vector<std::unique_ptr<Vu>> vus;
-  // Open executors: free VUs, handed out first-in first-out, so that every pre-allocated
-  // VU takes its turn (last-in first-out kept a handful busy and the rest never ran).
-  std::deque<Vu*> idle;
-  std::deque<Nanos> queued;  // queue_arrivals: due arrivals waiting for a free VU (their intended times)
-  int64_t max_vus = 0;       // open executors: this worker's share
-  int64_t next_vu_index = 0;
-  int64_t id_base = 0;   // VU ids of this scenario are id_base + 1 ...
-  int unsent_base = -1;  // the scenario's own tags in the SeriesCache (arrivals never sent)
-  std::optional<ArrivalSchedule> ramp;
-  std::optional<ConstantRateSchedule> constant;
-  std::vector<VuStep> vu_steps;  // ramping-vus
-  int64_t iterations = 0;        // shared-iterations: this generator's share
-  int64_t wanted = 0;            // ramping-vus: VUs that may run now
-  bool started = false;
-  bool finished = false;
-  bool open() const {
-    return def->executor == ExecutorKind::kConstantArrivalRate || def->executor == ExecutorKind::kRampingArrivalRate;
-  }
 };
 
 }  // namespace loadcell

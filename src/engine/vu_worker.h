@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/active_step.h"
+#include "engine/executor_runner.h"
 #include "engine/h2_pool.h"
 #include "engine/interval_sink.h"
 #include "engine/live_aggregates.h"
@@ -34,7 +35,7 @@ struct VuWorkerStats {
   std::vector<std::string> messages;  // once-only notes (data exhausted, first render error)
 };
 
-class VuWorker {
+class VuWorker final : private IterationHost {
  public:
   // `stop`: start no new iteration (interrupted, or a threshold aborted the test);
   // `force`: also cut the running ones now (a second Ctrl-C).
@@ -57,19 +58,20 @@ class VuWorker {
 
  private:
   struct Vu;
-  struct Exec;
   friend struct Vu;
 
   void OpenPools();
-  void SetUpExecutors();              // before the start: executors (relative times) and their first VUs
-  void Preconnect();                  // quick -R: the VUs' connections, before the start
-  void StartExecutors();              // at the start: absolute times and arrival schedules
-  Vu& NewVu(Exec& e, int64_t index);  // owned by e.vus
-  void Tick(Exec& e, Nanos now);
-  void StartIteration(Vu& vu, Nanos now, Nanos scheduled);
+  void Preconnect();  // quick -R: the VUs' connections, before the start
+  // IterationHost: what the executors (runner_) ask of the worker.
+  VuSlot& NewVu(Executor& e, int64_t index, int64_t id) override;  // owned by vus_
+  void StartIteration(VuSlot& vu, Nanos now, Nanos scheduled) override;
+  void Interrupt(VuSlot& vu) override;  // cut a running iteration (graceful stop or ramp-down over)
+  void WakeForBackoff(VuSlot& vu, Nanos at) override;
+  void Dropped(Executor& e) override;
+  void Delayed(Executor& e) override;
+  void Unsent(Executor& e) override;  // a queued arrival that was never sent: a timed-out request
   void Advance(Vu& vu, Nanos now);
   void EndIteration(Vu& vu, Nanos now, bool completed);
-  void Interrupt(Vu& vu);  // cut a running iteration (graceful stop or ramp-down over)
   void StartRequest(Vu& vu, Nanos now);
   void SendRequest(Vu& vu, Nanos now);  // onto the VU's connection, after any fault's hold
   void OnEvent(Vu& vu, uint32_t events, Nanos now);
@@ -77,7 +79,6 @@ class VuWorker {
   size_t ReadAllowance(Vu& vu, Nanos now);  // a bandwidth fault's budget (0: paused until a timer)
   void Complete(Vu& vu, Nanos now);
   void FailRequest(Vu& vu, Failure kind, Nanos now);
-  void FailUnsent(Exec& e, Failure kind);          // a queued arrival that was never sent
   void Sleep(Vu& vu, Nanos until, bool for_step);  // a think, or a protocol step's wake-up
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
@@ -98,7 +99,6 @@ class VuWorker {
   // `collector`: the response's headers and body (set when the request has checks or captures).
   void RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t, Nanos now);
   void Note(const std::string& key, const std::string& message);
-  bool Continues(Exec& e, Vu& vu, Nanos now);
   Nanos NextWake(Nanos now) const;
 
   const TestPlan& plan_;
@@ -109,7 +109,10 @@ class VuWorker {
   LiveAggregates* live_;
   IntervalSink* intervals_;
   Poller poller_;
-  std::vector<std::unique_ptr<Exec>> execs_;
+  MonotonicClock clock_;
+  ExecutorRunner runner_;
+  std::vector<std::unique_ptr<Vu>> vus_;  // every VU of every scenario on this worker
+  std::vector<int> unsent_base_;          // per scenario: its own tags in series_ (-1: not yet)
   std::vector<char> buf_;
   http1::H1Env h1_env_{&poller_, plan_.tls.get(), &buf_};  // what the VUs' connections share
   MetricStore store_;
