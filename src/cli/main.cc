@@ -2,6 +2,7 @@
 // exit codes. Kept thin on purpose; the work lives in the libraries.
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,41 +52,54 @@ int main(int argc, char** argv) {
   CLI::App app{"loadcell — load and performance testing, measured exactly"};
   app.set_version_flag("--version", std::string(LOADCELL_VERSION));
   app.require_subcommand(1);
+  // Each command: its arguments, how they are declared, and what runs when it is chosen
+  // (in the order `--help` lists them).
   QuickArgs quick;
-  CLI::App* q = app.add_subcommand("quick", "Load one URL (closed model, or open with -R)");
-  AddQuickOptions(*q, quick);
   RunArgs run;
-  CLI::App* r = app.add_subcommand("run", "Run a test definition (YAML)");
-  AddRunOptions(*r, run);
   ValidateArgs validate;
-  CLI::App* v = app.add_subcommand("validate", "Check a test definition without running it");
-  AddValidateOptions(*v, validate);
   ReportArgs report;
-  CLI::App* rep =
-      app.add_subcommand("report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV");
-  AddReportOptions(*rep, report);
   CompareArgs compare;
-  CLI::App* cmp = app.add_subcommand("compare", "Compare a run with a baseline (exit 99 on a significant regression)");
-  AddCompareOptions(*cmp, compare);
   MergeArgs merge;
-  CLI::App* mrg = app.add_subcommand("merge", "Merge the parts of a test split across generators (run --segment)");
-  AddMergeOptions(*mrg, merge);
   AnalyzeArgs analyze;
-  CLI::App* an = app.add_subcommand("analyze", "Analyses of measurements: usl (scalability)");
-  AddAnalyzeOptions(*an, analyze);
   HistoryArgs history;
-  CLI::App* hist = app.add_subcommand("history", "List recorded runs (run --history) with change points");
-  AddHistoryOptions(*hist, history);
   ProxyArgs proxy;
-  CLI::App* px = app.add_subcommand("proxy", "A TCP proxy that injects faults between two services (HTTP control API)");
-  AddProxyOptions(*px, proxy);
   ServeArgs serve;
-  CLI::App* sv =
-      app.add_subcommand("serve", "Run loadcell as a service: REST API, run history, alerts, schedules, web UI");
-  AddServeOptions(*sv, serve);
   TargetArgs target;
-  CLI::App* t = app.add_subcommand("target", "Run the built-in HTTP/1.1 test server");
-  AddTargetOptions(*t, target);
+  struct Command {
+    const char* name;
+    const char* about;
+    std::function<void(CLI::App&)> declare;
+    std::function<int()> run;
+    CLI::App* app = nullptr;
+  };
+  std::vector<Command> commands = {
+      {"quick", "Load one URL (closed model, or open with -R)", [&](CLI::App& a) { AddQuickOptions(a, quick); },
+       [&] { return RunQuick(quick, command_line); }},
+      {"run", "Run a test definition (YAML)", [&](CLI::App& a) { AddRunOptions(a, run); },
+       [&] { return RunTestCommand(run, command_line); }},
+      {"validate", "Check a test definition without running it", [&](CLI::App& a) { AddValidateOptions(a, validate); },
+       [&] { return RunValidate(validate); }},
+      {"report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV",
+       [&](CLI::App& a) { AddReportOptions(a, report); }, [&] { return RunReportCommand(report); }},
+      {"compare", "Compare a run with a baseline (exit 99 on a significant regression)",
+       [&](CLI::App& a) { AddCompareOptions(a, compare); }, [&] { return RunCompareCommand(compare); }},
+      {"merge", "Merge the parts of a test split across generators (run --segment)",
+       [&](CLI::App& a) { AddMergeOptions(a, merge); }, [&] { return RunMergeCommand(merge, command_line); }},
+      {"analyze", "Analyses of measurements: usl (scalability)", [&](CLI::App& a) { AddAnalyzeOptions(a, analyze); },
+       [&] { return RunAnalyzeCommand(analyze); }},
+      {"history", "List recorded runs (run --history) with change points",
+       [&](CLI::App& a) { AddHistoryOptions(a, history); }, [&] { return RunHistoryCommand(history); }},
+      {"proxy", "A TCP proxy that injects faults between two services (HTTP control API)",
+       [&](CLI::App& a) { AddProxyOptions(a, proxy); }, [&] { return RunProxyCommand(proxy); }},
+      {"serve", "Run loadcell as a service: REST API, run history, alerts, schedules, web UI",
+       [&](CLI::App& a) { AddServeOptions(a, serve); }, [&] { return RunServeCommand(serve); }},
+      {"target", "Run the built-in HTTP/1.1 test server", [&](CLI::App& a) { AddTargetOptions(a, target); },
+       [&] { return RunTargetCommand(target); }},
+  };
+  for (Command& c : commands) {
+    c.app = app.add_subcommand(c.name, c.about);
+    c.declare(*c.app);
+  }
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;
@@ -118,16 +132,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadcell: %s\n", line.c_str());
     return kExitBadInput;
   }
-  if (q->parsed()) return RunQuick(quick, command_line);
-  if (t->parsed()) return RunTargetCommand(target);
-  if (px->parsed()) return RunProxyCommand(proxy);
-  if (v->parsed()) return RunValidate(validate);
-  if (r->parsed()) return RunTestCommand(run, command_line);
-  if (rep->parsed()) return RunReportCommand(report);
-  if (cmp->parsed()) return RunCompareCommand(compare);
-  if (mrg->parsed()) return RunMergeCommand(merge, command_line);
-  if (an->parsed()) return RunAnalyzeCommand(analyze);
-  if (hist->parsed()) return RunHistoryCommand(history);
-  if (sv->parsed()) return RunServeCommand(serve);
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
   return kExitBadInput;
 }
