@@ -3,10 +3,61 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
 
 #include <fmt/format.h>
 
 namespace loadcell {
+
+namespace {
+
+// Freed counts arrays of one size (the default layout's: nearly every histogram), zeroed.
+struct CountsPool {
+  std::mutex mu;
+  size_t bytes = 0;
+  std::vector<void*> free;
+};
+constexpr size_t kPooledArrays = 32;  // at most ~6 MB kept at the default layout
+
+CountsPool& Pool() {
+  static auto* pool = new CountsPool;  // never destroyed: histograms may outlive statics
+  return *pool;
+}
+
+}  // namespace
+
+void* AllocateCounts(size_t bytes) {
+  CountsPool& pool = Pool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    if (bytes == pool.bytes && !pool.free.empty()) {
+      void* p = pool.free.back();
+      pool.free.pop_back();
+      return p;
+    }
+  }
+  void* p = std::calloc(bytes, 1);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void FreeCounts(void* p, size_t bytes) {
+  CountsPool& pool = Pool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    if (pool.bytes == 0) pool.bytes = bytes;
+    if (bytes != pool.bytes || pool.free.size() >= kPooledArrays) {
+      std::free(p);
+      return;
+    }
+  }
+  std::memset(p, 0, bytes);
+  std::lock_guard<std::mutex> lock(pool.mu);
+  pool.free.push_back(p);
+}
 
 HdrHistogram::HdrHistogram(int64_t lowest, int64_t highest, int significant_digits)
     : lowest_(std::max<int64_t>(lowest, 1)), highest_(highest), digits_(std::clamp(significant_digits, 1, 5)) {
@@ -31,7 +82,7 @@ HdrHistogram::HdrHistogram(int64_t lowest, int64_t highest, int significant_digi
     ++buckets;
   }
   bucket_count_ = buckets;
-  counts_.assign(static_cast<size_t>((bucket_count_ + 1) * sub_bucket_half_count_), 0);
+  counts_ = decltype(counts_)(static_cast<size_t>((bucket_count_ + 1) * sub_bucket_half_count_));
 }
 
 int HdrHistogram::BucketIndex(int64_t v) const {
