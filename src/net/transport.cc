@@ -1,5 +1,7 @@
 #include "net/transport.h"
 
+#include <sys/epoll.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -72,6 +74,36 @@ std::string Transport::AlpnSelected() const {
   return p == nullptr ? "" : std::string(reinterpret_cast<const char*>(p), len);
 }
 
+IoResult Transport::Open(const Endpoint& to, Poller& poller, IoHandler* handler) {
+  IoResult r = Connect(to);
+  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) return r;
+  interest_ = EPOLLOUT;
+  if (!poller.Add(fd_, EPOLLOUT, handler).ok()) return {IoStatus::kError, 0};
+  return {IoStatus::kWantWrite, 0};
+}
+
+IoResult Transport::Connected(const TlsContext* tls, const std::string* server_name) {
+  if (FinishConnect().status != IoStatus::kOk) return {IoStatus::kError, 0};
+  if (server_name == nullptr) return {IoStatus::kOk, 0};
+  SSL* ssl = tls == nullptr ? nullptr : tls->NewSession(fd_, *server_name);
+  if (ssl == nullptr) return {IoStatus::kTlsError, 0};
+  StartTls(ssl);
+  return {IoStatus::kOk, 0};
+}
+
+IoResult Transport::StepTls(Poller& poller, IoHandler* handler) {
+  IoResult r = Handshake();
+  if (r.status == IoStatus::kWantRead) Watch(poller, handler, EPOLLIN);
+  if (r.status == IoStatus::kWantWrite) Watch(poller, handler, EPOLLOUT);
+  return r;
+}
+
+void Transport::Watch(Poller& poller, IoHandler* handler, uint32_t events) {
+  if (events == interest_ || fd_ < 0) return;
+  interest_ = events;
+  (void)poller.Modify(fd_, events, handler);
+}
+
 IoResult Transport::Connect(const Endpoint& to) {
   Close();
   local_limit_ = false;
@@ -107,7 +139,7 @@ IoResult Transport::TlsResult(int rc) {
       if (errno == ECONNRESET || errno == EPIPE) return {IoStatus::kReset, 0};
       return {rc == 0 ? IoStatus::kEof : IoStatus::kError, 0};
     default:
-      verify_result_ = SSL_get_verify_result(ssl_);
+      verify_result_ = static_cast<int>(SSL_get_verify_result(ssl_));
       ERR_clear_error();
       return {IoStatus::kTlsError, 0};
   }
@@ -172,6 +204,7 @@ void Transport::Close() {
     fd_ = -1;
     CountOpenSocket(-1);
   }
+  interest_ = 0;
 }
 
 std::string Transport::TlsErrorText() const {

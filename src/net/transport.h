@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/poller.h"
 #include "net/resolver.h"
 
 namespace loadcell {
@@ -44,6 +45,22 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
+  // The steps every protocol's client connection (HTTP/1.1, HTTP/2, WebSocket) takes to be
+  // up, on the worker's poller; the protocol's own state machine sits on top of them.
+  //
+  // Connects and watches the socket for the connect's end (EPOLLOUT, for `handler`):
+  // kWantWrite, or an error at once (refused, or local_limit(): out of descriptors or ports).
+  IoResult Open(const Endpoint& to, Poller& poller, IoHandler* handler);
+  // Once the socket is writable: kOk when TCP is up and, given a `server_name`, TLS started
+  // (go on with StepTls); kError when the connect failed; kTlsError when TLS cannot start
+  // (no context, or a session that cannot be made).
+  IoResult Connected(const TlsContext* tls, const std::string* server_name);
+  // One step of the TLS handshake: kOk when done; kWantRead/kWantWrite, the poller now
+  // waits for that; else it failed.
+  IoResult StepTls(Poller& poller, IoHandler* handler);
+  // What the poller waits for on this socket (a call that changes nothing costs nothing).
+  void Watch(Poller& poller, IoHandler* handler, uint32_t events);
+
   // Starts a non-blocking connect; kWantWrite while in progress.
   IoResult Connect(const Endpoint& to);
   // The last Connect failed for lack of a local resource (descriptors, ephemeral ports):
@@ -71,10 +88,12 @@ class Transport {
 
  private:
   IoResult TlsResult(int rc);
+  // Ordered for size: every connection has one.
   int fd_ = -1;
-  bool local_limit_ = false;
+  uint32_t interest_ = 0;  // what the poller waits for (Open, Watch)
   SSL* ssl_ = nullptr;
-  long verify_result_ = X509_V_OK;
+  int verify_result_ = X509_V_OK;
+  bool local_limit_ = false;
 };
 
 }  // namespace loadcell

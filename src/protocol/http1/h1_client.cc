@@ -39,7 +39,6 @@ void H1Client::Open(const H1Target& to, Nanos now) {
 void H1Client::Close() {
   transport_.Close();
   origin_ = -1;
-  interest_ = 0;
   reused_ = false;
   phase_ = Phase::kIdle;
 }
@@ -53,11 +52,7 @@ void H1Client::Reset() {
   Close();
 }
 
-void H1Client::SetInterest(uint32_t events) {
-  if (interest_ == events) return;
-  interest_ = events;
-  (void)env_->poller->Modify(transport_.fd(), events, events_);
-}
+void H1Client::SetInterest(uint32_t events) { transport_.Watch(*env_->poller, events_, events); }
 
 void H1Client::Connect(Nanos now) {
   reused_ = false;
@@ -70,14 +65,9 @@ void H1Client::Connect(Nanos now) {
   if (observer_ != nullptr) observer_->OnStart();
   timings_.connect = now;
   events_->OnConnect();
-  IoResult r = transport_.Connect(*to_->endpoint);
-  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    Fail(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
-    return;
-  }
   phase_ = Phase::kConnecting;
-  interest_ = EPOLLOUT;
-  if (!env_->poller->Add(transport_.fd(), EPOLLOUT, events_).ok()) Fail(Failure::kConnect, now);
+  IoResult r = transport_.Open(*to_->endpoint, *env_->poller, events_);
+  if (r.status != IoStatus::kWantWrite) Fail(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
 }
 
 void H1Client::Write(Nanos now) {
@@ -117,37 +107,28 @@ void H1Client::Write(Nanos now) {
 
 void H1Client::OnIo(uint32_t events, Nanos now) {
   switch (phase_) {
-    case Phase::kConnecting:
-      if (transport_.FinishConnect().status != IoStatus::kOk) {
-        Fail(Failure::kConnect, now);
+    case Phase::kConnecting: {
+      IoResult r = transport_.Connected(env_->tls, to_->tls ? to_->server_name : nullptr);
+      if (r.status != IoStatus::kOk) {
+        Fail(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kConnect, now);
         return;
       }
       timings_.connected = now;
-      if (to_->tls) {
-        SSL* ssl = env_->tls == nullptr ? nullptr : env_->tls->NewSession(transport_.fd(), *to_->server_name);
-        if (ssl == nullptr) {
-          Fail(Failure::kTls, now);
-          return;
-        }
-        transport_.StartTls(ssl);
-        phase_ = Phase::kHandshaking;
-      } else {
+      if (!to_->tls) {
         SetInterest(EPOLLIN);
         Write(now);
         return;
       }
+      phase_ = Phase::kHandshaking;
       [[fallthrough]];
+    }
     case Phase::kHandshaking: {
-      IoResult r = transport_.Handshake();
+      IoResult r = transport_.StepTls(*env_->poller, events_);
       if (r.status == IoStatus::kOk) {
         timings_.secured = now;
         SetInterest(EPOLLIN);
         Write(now);
-      } else if (r.status == IoStatus::kWantRead) {
-        SetInterest(EPOLLIN);
-      } else if (r.status == IoStatus::kWantWrite) {
-        SetInterest(EPOLLOUT);
-      } else {
+      } else if (r.status != IoStatus::kWantRead && r.status != IoStatus::kWantWrite) {
         Fail(Failure::kTls, now);
       }
       return;

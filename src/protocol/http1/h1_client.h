@@ -116,7 +116,6 @@ class H1Client {
   size_t written_ = 0;
   ResponseObserver* observer_ = nullptr;
   int origin_ = -1;  // what `transport_` is connected to
-  uint32_t interest_ = 0;
   Phase phase_ = Phase::kIdle;
   bool head_ = false;
   bool reused_ = false;  // the request went out on a kept-alive connection

@@ -9,15 +9,9 @@ void H2Client::Connect(const Endpoint& to, const std::string& server_name, Nanos
   Close();
   server_name_ = server_name;
   connect_started_ = now;
-  IoResult r = transport_.Connect(to);
-  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    state_ = State::kConnecting;
-    Down(Failure::kConnect, now);
-    return;
-  }
   state_ = State::kConnecting;
-  interest_ = EPOLLOUT;
-  if (!poller_.Add(transport_.fd(), EPOLLOUT, static_cast<IoHandler*>(this)).ok()) Down(Failure::kConnect, now);
+  IoResult r = transport_.Open(to, poller_, static_cast<IoHandler*>(this));
+  if (r.status != IoStatus::kWantWrite) Down(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect, now);
 }
 
 int H2Client::Capacity(int limit) const {
@@ -33,11 +27,7 @@ bool H2Client::Submit(const H2Request& request, H2Stream* stream) {
   return true;
 }
 
-void H2Client::SetInterest(uint32_t events) {
-  if (events == interest_ || transport_.fd() < 0) return;
-  interest_ = events;
-  (void)poller_.Modify(transport_.fd(), events, static_cast<IoHandler*>(this));
-}
+void H2Client::SetInterest(uint32_t events) { transport_.Watch(poller_, static_cast<IoHandler*>(this), events); }
 
 void H2Client::Close() {
   transport_.Close();
@@ -45,7 +35,6 @@ void H2Client::Close() {
   streams_.clear();
   out_.clear();
   out_sent_ = 0;
-  interest_ = 0;
   state_ = State::kDown;
 }
 
@@ -69,7 +58,6 @@ void H2Client::Down(std::optional<Failure> failure, Nanos now) {
   h2_.reset();
   out_.clear();
   out_sent_ = 0;
-  interest_ = 0;
   state_ = State::kDown;
   // After a GOAWAY, streams above its last id were not processed: safe to send again.
   // Without one — a server that closes right after its GOAWAY, with our later streams
@@ -91,20 +79,15 @@ void H2Client::Down(std::optional<Failure> failure, Nanos now) {
 void H2Client::OnIo(uint32_t events, Nanos now) {
   switch (state_) {
     case State::kConnecting: {
-      if (transport_.FinishConnect().status != IoStatus::kOk) {
-        Down(Failure::kConnect, now);
+      IoResult r = transport_.Connected(tls_, tls_ != nullptr ? &server_name_ : nullptr);
+      if (r.status != IoStatus::kOk) {
+        Down(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kConnect, now);
         return;
       }
       if (tls_ == nullptr) {
         OnConnected(now);
         return;
       }
-      SSL* ssl = tls_->NewSession(transport_.fd(), server_name_);
-      if (ssl == nullptr) {
-        Down(Failure::kTls, now);
-        return;
-      }
-      transport_.StartTls(ssl);
       state_ = State::kHandshaking;
       StepHandshake(now);
       return;
@@ -126,12 +109,9 @@ void H2Client::OnIo(uint32_t events, Nanos now) {
 }
 
 void H2Client::StepHandshake(Nanos now) {
-  IoResult r = transport_.Handshake();
-  if (r.status == IoStatus::kWantRead)
-    SetInterest(EPOLLIN);
-  else if (r.status == IoStatus::kWantWrite)
-    SetInterest(EPOLLOUT);
-  else if (r.status != IoStatus::kOk)
+  IoResult r = transport_.StepTls(poller_, static_cast<IoHandler*>(this));
+  if (r.status == IoStatus::kWantRead || r.status == IoStatus::kWantWrite) return;
+  if (r.status != IoStatus::kOk)
     Down(Failure::kTls, now);
   else if (transport_.AlpnSelected() != "h2")
     Down(Failure::kProtocol, now);  // TLS without HTTP/2

@@ -85,8 +85,7 @@ class H2Client final : public IoHandler, public H2Events {
   std::string server_name_;
   std::string out_;
   size_t out_sent_ = 0;
-  int64_t completed_ = 0;  // streams answered on this connection
-  uint32_t interest_ = 0;
+  int64_t completed_ = 0;           // streams answered on this connection
   std::vector<H2Stream*> streams_;  // open streams (H2Stream::slot is the index)
   Nanos connect_started_ = 0;
   std::optional<Failure> failure_;

@@ -15,23 +15,15 @@ void WsClient::Open(const Endpoint& to, bool use_tls, const std::string& server_
   key_ = std::move(key);
   subprotocols_ = subprotocols;
   Nanos now = MonotonicClock::ReadNow();
-  IoResult r = transport_.Connect(to);
-  if (r.status != IoStatus::kOk && r.status != IoStatus::kWantWrite) {
-    End(Failure::kConnect, fmt::format("cannot connect to {}", to.ToString()), 0, now);
-    return;
-  }
   state_ = State::kConnecting;
-  interest_ = EPOLLOUT;
-  if (!poller_.Add(transport_.fd(), EPOLLOUT, static_cast<IoHandler*>(this)).ok()) {
-    End(Failure::kConnect, "cannot watch the socket", 0, now);
+  IoResult r = transport_.Open(to, poller_, static_cast<IoHandler*>(this));
+  if (r.status != IoStatus::kWantWrite) {
+    End(transport_.local_limit() ? Failure::kLocalLimit : Failure::kConnect,
+        fmt::format("cannot connect to {}", to.ToString()), 0, now);
   }
 }
 
-void WsClient::SetInterest(uint32_t events) {
-  if (interest_ == events || transport_.fd() < 0) return;
-  interest_ = events;
-  (void)poller_.Modify(transport_.fd(), events, static_cast<IoHandler*>(this));
-}
+void WsClient::SetInterest(uint32_t events) { transport_.Watch(poller_, static_cast<IoHandler*>(this), events); }
 
 void WsClient::Send(Opcode op, std::string_view payload, const uint8_t* mask, size_t fragment) {
   if (state_ != State::kOpen) return;
@@ -100,32 +92,27 @@ void WsClient::StartHandshake(Nanos now) {
 void WsClient::OnIo(uint32_t events, Nanos now) {
   switch (state_) {
     case State::kConnecting: {
-      if (transport_.FinishConnect().status != IoStatus::kOk) {
+      IoResult r = transport_.Connected(tls_, use_tls_ ? &server_name_ : nullptr);
+      if (r.status == IoStatus::kError) {
         End(Failure::kConnect, "connection refused", 0, now);
+        return;
+      }
+      if (r.status != IoStatus::kOk) {
+        End(Failure::kTls, "cannot start TLS", 0, now);
         return;
       }
       if (!use_tls_) {
         StartHandshake(now);
         return;
       }
-      SSL* ssl = tls_ != nullptr ? tls_->NewSession(transport_.fd(), server_name_) : nullptr;
-      if (ssl == nullptr) {
-        End(Failure::kTls, "cannot start TLS", 0, now);
-        return;
-      }
-      transport_.StartTls(ssl);
       state_ = State::kTls;
       [[fallthrough]];
     }
     case State::kTls: {
-      IoResult r = transport_.Handshake();
+      IoResult r = transport_.StepTls(poller_, static_cast<IoHandler*>(this));
       if (r.status == IoStatus::kOk)
         StartHandshake(now);
-      else if (r.status == IoStatus::kWantRead)
-        SetInterest(EPOLLIN);
-      else if (r.status == IoStatus::kWantWrite)
-        SetInterest(EPOLLOUT);
-      else
+      else if (r.status != IoStatus::kWantRead && r.status != IoStatus::kWantWrite)
         End(Failure::kTls, fmt::format("TLS handshake failed: {}", transport_.TlsErrorText()), 0, now);
       return;
     }

@@ -99,7 +99,6 @@ class WsClient final : public IoHandler {
   std::string out_;
   size_t out_sent_ = 0;
   std::string head_;  // handshake answer so far
-  uint32_t interest_ = 0;
   int status_ = 0;
   uint8_t pong_mask_[4] = {0x5a, 0xa5, 0x3c, 0xc3};  // masks for pongs and error closes
 };
