@@ -6,9 +6,11 @@
 #pragma once
 
 #include <openssl/ssl.h>
+#include <sys/epoll.h>
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -60,6 +62,26 @@ class Transport {
   IoResult StepTls(Poller& poller, IoHandler* handler);
   // What the poller waits for on this socket (a call that changes nothing costs nothing).
   void Watch(Poller& poller, IoHandler* handler, uint32_t events);
+
+  // Reads what has arrived into `buf`, a chunk at a time, each to `take` (false: stop, the
+  // connection ended or has what it waited for). How reading stopped: kOk (`take` stopped
+  // it: touch nothing of the connection after, it may be gone), kWantRead (nothing more
+  // for now), kWantWrite (TLS must write first: the poller now waits for both), or the
+  // connection's end (kEof, kReset, kError, kTlsError).
+  template <class Take>
+  IoStatus ReadAll(std::vector<char>& buf, Poller& poller, IoHandler* handler, Take&& take) {
+    for (;;) {
+      IoResult r = Read(buf.data(), buf.size());
+      if (r.status == IoStatus::kOk) {
+        if (!take(std::string_view(buf.data(), r.bytes))) return IoStatus::kOk;
+        // A short read drained a plain socket; TLS may still hold decrypted bytes.
+        if (ssl_ == nullptr && r.bytes < buf.size()) return IoStatus::kWantRead;
+        continue;
+      }
+      if (r.status == IoStatus::kWantWrite) Watch(poller, handler, EPOLLIN | EPOLLOUT);
+      return r.status;
+    }
+  }
 
   // Starts a non-blocking connect; kWantWrite while in progress.
   IoResult Connect(const Endpoint& to);

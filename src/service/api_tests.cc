@@ -70,6 +70,15 @@ std::optional<StoredTest> Find(Service& s, const http::Request& req, http::Respo
   return **t;
 }
 
+// A test body's `name` and `yaml`, each optional; false (answered) when one is not a string.
+bool NameAndYaml(const json& body, http::Response& res, std::optional<std::string>* name,
+                 std::optional<std::string>* yaml) {
+  bool failed = false;
+  *name = api::StringField(body, "name", res, &failed);
+  if (!failed) *yaml = api::StringField(body, "yaml", res, &failed);
+  return !failed;
+}
+
 }  // namespace
 
 bool TestNameFree(Service& s, const std::string& name, int64_t except_id, http::Response& res) {
@@ -102,10 +111,8 @@ void AddTestRoutes(http::Server& http, Service& s) {
   http.Post("/api/v1/tests", [&s](const http::Request& req, http::Response& res) {
     auto body = api::Body(req, res);
     if (!body) return;
-    bool failed = false;
-    auto name = api::StringField(*body, "name", res, &failed);
-    auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
-    if (failed) return;
+    std::optional<std::string> name, yaml;
+    if (!NameAndYaml(*body, res, &name, &yaml)) return;
     if (!name || name->empty()) return api::Fail(res, 400, "name: required");
     if (!yaml) return api::Fail(res, 400, "yaml: required");
     auto files = api::FilesField(*body, res);
@@ -134,10 +141,8 @@ void AddTestRoutes(http::Server& http, Service& s) {
     if (!t) return;
     auto body = api::Body(req, res);
     if (!body) return;
-    bool failed = false;
-    auto name = api::StringField(*body, "name", res, &failed);
-    auto yaml = failed ? std::nullopt : api::StringField(*body, "yaml", res, &failed);
-    if (failed) return;
+    std::optional<std::string> name, yaml;
+    if (!NameAndYaml(*body, res, &name, &yaml)) return;
     if (!name && !yaml && !body->contains("files"))
       return api::Fail(res, 400, "nothing to update: give name, yaml and/or files");
     auto files = body->contains("files") ? api::FilesField(*body, res) : std::optional(api::FilesOf(t->files));

@@ -152,30 +152,18 @@ void H2Client::Flush(Nanos now) {
 }
 
 void H2Client::OnReadable(Nanos now) {
-  for (;;) {
-    IoResult r = transport_.Read(buf_.data(), buf_.size());
-    if (r.status == IoStatus::kOk) {
-      events_.OnBytes(0, static_cast<int64_t>(r.bytes));
-      if (!h2_->Receive(buf_.data(), r.bytes)) {
-        Down(Failure::kProtocol, now);
-        return;
-      }
-      if (state_ != State::kReady) return;
-      if (!transport_.tls() && r.bytes < buf_.size()) return;
-      continue;
+  IoStatus st = transport_.ReadAll(buf_, poller_, static_cast<IoHandler*>(this), [&](std::string_view chunk) {
+    events_.OnBytes(0, static_cast<int64_t>(chunk.size()));
+    if (!h2_->Receive(chunk.data(), chunk.size())) {
+      Down(Failure::kProtocol, now);
+      return false;
     }
-    if (r.status == IoStatus::kWantRead) return;
-    if (r.status == IoStatus::kWantWrite) {
-      SetInterest(EPOLLIN | EPOLLOUT);
-      return;
-    }
-    // The server closed: expected after its GOAWAY once our streams are done.
-    bool clean = h2_->closing() && streams_.empty();
-    Down(clean ? std::nullopt
-               : std::optional<Failure>(r.status == IoStatus::kTlsError ? Failure::kTls : Failure::kReset),
-         now);
-    return;
-  }
+    return state_ == State::kReady;
+  });
+  if (st == IoStatus::kOk || st == IoStatus::kWantRead || st == IoStatus::kWantWrite) return;
+  // The server closed: expected after its GOAWAY once our streams are done.
+  bool clean = h2_->closing() && streams_.empty();
+  Down(clean ? std::nullopt : std::optional<Failure>(st == IoStatus::kTlsError ? Failure::kTls : Failure::kReset), now);
 }
 
 }  // namespace loadcell::h2

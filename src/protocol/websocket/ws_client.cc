@@ -128,34 +128,23 @@ void WsClient::OnIo(uint32_t events, Nanos now) {
 }
 
 void WsClient::OnReadable(Nanos now) {
-  for (;;) {
-    IoResult r = transport_.Read(buf_.data(), buf_.size());
-    if (r.status == IoStatus::kOk) {
-      handler_.OnBytes(0, static_cast<int64_t>(r.bytes));
-      if (!Consume(std::string_view(buf_.data(), r.bytes), now)) return;
-      if (!transport_.tls() && r.bytes < buf_.size()) return;
-      continue;
-    }
-    if (r.status == IoStatus::kWantRead) return;
-    if (r.status == IoStatus::kWantWrite) {
-      SetInterest(EPOLLIN | EPOLLOUT);
-      return;
-    }
-    if (state_ == State::kHandshake) {
-      // A clean close answers the upgrade with "no"; a reset is a reset, as for HTTP.
-      if (r.status == IoStatus::kEof) {
-        End(Failure::kHandshake, "the server closed the connection during the handshake", 0, now);
-      } else {
-        End(Failure::kReset, "connection reset during the handshake", 0, now);
-      }
-    } else if (r.status == IoStatus::kTlsError) {
-      End(Failure::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
+  IoStatus st = transport_.ReadAll(buf_, poller_, static_cast<IoHandler*>(this), [&](std::string_view chunk) {
+    handler_.OnBytes(0, static_cast<int64_t>(chunk.size()));
+    return Consume(chunk, now);
+  });
+  if (st == IoStatus::kOk || st == IoStatus::kWantRead || st == IoStatus::kWantWrite) return;
+  if (state_ == State::kHandshake) {
+    // A clean close answers the upgrade with "no"; a reset is a reset, as for HTTP.
+    if (st == IoStatus::kEof) {
+      End(Failure::kHandshake, "the server closed the connection during the handshake", 0, now);
     } else {
-      End(Failure::kReset,
-          r.status == IoStatus::kEof ? "the server closed the connection without a close frame" : "connection reset", 0,
-          now);
+      End(Failure::kReset, "connection reset during the handshake", 0, now);
     }
-    return;
+  } else if (st == IoStatus::kTlsError) {
+    End(Failure::kTls, fmt::format("TLS error: {}", transport_.TlsErrorText()), 0, now);
+  } else {
+    End(Failure::kReset,
+        st == IoStatus::kEof ? "the server closed the connection without a close frame" : "connection reset", 0, now);
   }
 }
 
