@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import LOADCELL, Target, free_port, load_json, quick_counters
+from harness import LOADCELL, Nginx, Target, free_port, load_json, quick_counters
 
 
 def nofile(n):
@@ -57,10 +57,31 @@ class FileDescriptors(unittest.TestCase):
             p = subprocess.run([LOADCELL, "run", f"{d}/t.yaml", "-e", f"TARGET={t.url.rstrip('/')}", "-q", "--out", f"{d}/r.json"],
                                capture_output=True, text=True, timeout=60, preexec_fn=nofile(200))
         self.assertEqual(p.returncode, 0, p.stderr)
-        messages = [m for m in load_json(f"{d}/r.json")["messages"] if "file descriptors" in m]
+        r = load_json(f"{d}/r.json")
+        messages = [m for m in r["messages"] if "file descriptors" in m]
         self.assertEqual(len(messages), 1)
         self.assertIn("the limit is ulimit -n = 200", messages[0])
         self.assertEqual((p.stdout + p.stderr).count("Too many open files"), 1)
+        # The sessions that could not get a descriptor failed as the generator's limit, one
+        # vocabulary with HTTP/1.1's: local_limit, not a connect error of the target.
+        ws_errors = {}
+        for h in r["histograms"]:
+            if h["metric"] == "ws_errors":
+                ws_errors[h["tags"]["kind"]] = ws_errors.get(h["tags"]["kind"], 0) + h["count"]
+        self.assertGreater(ws_errors.get("local_limit", 0), 0, ws_errors)
+        self.assertEqual(ws_errors.get("connect", 0), 0, ws_errors)
+
+    def test_http2_counts_the_limit_as_local_limit(self):
+        # HTTP/2 connections that cannot get a descriptor fail as local_limit, as HTTP/1.1's do.
+        with Nginx(h2=True) as n:
+            d = tempfile.mkdtemp(prefix="loadcell-fd-")
+            p = subprocess.run([LOADCELL, "quick", n.url, "--h2", "--streams", "1", "-c", "300", "-t", "1", "-d", "1s",
+                                "--out", f"{d}/r.json"],
+                               capture_output=True, text=True, timeout=60, preexec_fn=nofile(200))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        errors = quick_counters(load_json(f"{d}/r.json"))["errors"]
+        self.assertGreater(errors["local_limit"], 0, errors)
+        self.assertEqual(errors["connect"], 0, errors)
 
 
 class BackOff(unittest.TestCase):
