@@ -21,7 +21,7 @@ void VuWorker::Interrupt(VuSlot& slot) {
   ++stats_.interrupted;
   AbandonH2(vu);
   if (vu.extra != nullptr && vu.extra->step != nullptr) {
-    vu.extra->step->Abort(MonotonicClock::ReadNow());
+    vu.extra->step->Abort(clock_.Now());
     retired_.push_back(std::move(vu.extra->step));
   }
   vu.http.Close();

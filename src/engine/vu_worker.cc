@@ -75,9 +75,9 @@ void VuWorker::OpenPools() {
   // them) must not hold the start back: after kPoolOpenWait the run starts with the
   // connections it has, the others keep trying, and the summary says so.
   std::vector<epoll_event> events(kMaxEvents);
-  Nanos until = MonotonicClock::ReadNow() + kPoolOpenWait;
+  Nanos until = clock_.Now() + kPoolOpenWait;
   for (;;) {
-    Nanos now = MonotonicClock::ReadNow();
+    Nanos now = clock_.Now();
     bool connecting = std::any_of(pools_.begin(), pools_.end(), [](const auto& p) { return p->connecting() > 0; });
     if (!connecting) return;
     if (now >= until) {
@@ -93,7 +93,7 @@ void VuWorker::OpenPools() {
     int got = poller_.Wait(events.data(), kMaxEvents, std::min<Nanos>(until - now, 100 * kMilli));
     for (int i = 0; i < got; ++i) {
       static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr)
-          ->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+          ->OnIo(events[static_cast<size_t>(i)].events, clock_.Now());
     }
   }
 }
@@ -103,7 +103,7 @@ void VuWorker::Preconnect() {
   // the first arrivals instead, hundreds of connects in one pass of the loop made the
   // first arrivals start milliseconds late.
   bool any = false;
-  Nanos now = MonotonicClock::ReadNow();
+  Nanos now = clock_.Now();
   for (const auto& e : runner_.executors()) {
     if (!e->def->queue_arrivals || plan_.def.http_version != 1 || e->def->flow.empty()) continue;
     const auto* req = std::get_if<RequestStep>(&e->def->flow.front().body);
@@ -118,11 +118,11 @@ void VuWorker::Preconnect() {
   auto connecting = [this] {
     return std::any_of(vus_.begin(), vus_.end(), [](const auto& vu) { return vu->http.busy(); });
   };
-  while (connecting() && MonotonicClock::ReadNow() < deadline && !interrupted_.load(std::memory_order_relaxed)) {
+  while (connecting() && clock_.Now() < deadline && !interrupted_.load(std::memory_order_relaxed)) {
     int n = poller_.Wait(events.data(), kMaxEvents, 10 * kMilli);
     for (int i = 0; i < n; ++i) {
       auto* h = static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr);
-      h->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+      h->OnIo(events[static_cast<size_t>(i)].events, clock_.Now());
     }
   }
   // Still connecting at the deadline: dropped; their first request connects again.
@@ -196,7 +196,7 @@ void VuWorker::Run() {
   Nanos next_scan = start_ + kScanInterval;
   next_publish_ = start_ + kSecond;
   for (;;) {
-    Nanos now = MonotonicClock::ReadNow();
+    Nanos now = clock_.Now();
     while (now >= next_publish_) {
       intervals_->Publish({index_, (next_publish_ - start_) / kSecond, false, std::move(interval_)});
       interval_ = MetricStore();
@@ -275,13 +275,13 @@ void VuWorker::Run() {
     int n = poller_.Wait(events.data(), kMaxEvents, NextWake(now) - now);
     for (int i = 0; i < n; ++i) {
       auto* h = static_cast<IoHandler*>(events[static_cast<size_t>(i)].data.ptr);
-      h->OnIo(events[static_cast<size_t>(i)].events, MonotonicClock::ReadNow());
+      h->OnIo(events[static_cast<size_t>(i)].events, clock_.Now());
     }
     retired_.clear();
   }
   for (auto& vu : vus_) {
     vu->http.Close();
-    if (vu->extra != nullptr && vu->extra->step != nullptr) vu->extra->step->Abort(MonotonicClock::ReadNow());
+    if (vu->extra != nullptr && vu->extra->step != nullptr) vu->extra->step->Abort(clock_.Now());
   }
   // The final piece follows the last full second, whatever time it is now, so that every
   // worker's seconds are contiguous.

@@ -109,7 +109,7 @@ class VuWorker final : private IterationHost {
   LiveAggregates* live_;
   IntervalSink* intervals_;
   Poller poller_;
-  MonotonicClock clock_;
+  MonotonicClock clock_;  // the worker's and its executors' one clock (a final class: calls are direct)
   ExecutorRunner runner_;
   std::vector<std::unique_ptr<Vu>> vus_;  // every VU of every scenario on this worker
   std::vector<int> unsent_base_;          // per scenario: its own tags in series_ (-1: not yet)
