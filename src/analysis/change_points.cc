@@ -62,4 +62,16 @@ std::vector<ChangePoint> EDivisive(const std::vector<double>& x, double alpha, s
   return out;
 }
 
+nlohmann::json ChangePointsJson(const std::vector<ChangePoint>& points, const std::function<int64_t(size_t)>& run_id) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ChangePoint& c : points) {
+    out.push_back({{"run_id", run_id(c.index)},
+                   {"index", c.index},
+                   {"before", c.before},
+                   {"after", c.after},
+                   {"p_value", c.p_value}});
+  }
+  return out;
+}
+
 }  // namespace loadcell

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace loadcell {
 
@@ -17,5 +21,9 @@ struct ChangePoint {
 };
 
 std::vector<ChangePoint> EDivisive(const std::vector<double>& x, double alpha = 0.01, size_t min_size = 3);
+
+// The change points of runs' values as `history --json` and the service's trends write
+// them: [{run_id, index, before, after, p_value}], `run_id(i)` naming the run at index i.
+nlohmann::json ChangePointsJson(const std::vector<ChangePoint>& points, const std::function<int64_t(size_t)>& run_id);
 
 }  // namespace loadcell

@@ -78,18 +78,15 @@ Result<UslSweep> SweepFromRun(const TestDefinition& def, const RunResults& r) {
   return out;
 }
 
+// A step's fields, under their own names (nlohmann's generated to_json/from_json).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UslStep, vus, from_s, to_s, throughput, iterations_per_s, iteration_avg_ms,
+                                   littles_n, littles_ok)
+
 nlohmann::json UslSweepJson(const UslSweep& s) {
   nlohmann::json steps = nlohmann::json::array();
   std::vector<UslPoint> points;
   for (const UslStep& st : s.steps) {
-    steps.push_back({{"vus", st.vus},
-                     {"from_s", st.from_s},
-                     {"to_s", st.to_s},
-                     {"throughput", st.throughput},
-                     {"iterations_per_s", st.iterations_per_s},
-                     {"iteration_avg_ms", st.iteration_avg_ms},
-                     {"littles_n", st.littles_n},
-                     {"littles_ok", st.littles_ok}});
+    steps.push_back(st);
     points.push_back({st.vus, st.throughput});
   }
   return {{"steps", steps}, {"fit", s.fit ? UslJson(*s.fit, points) : nlohmann::json(nullptr)}, {"notes", s.notes}};

@@ -89,14 +89,7 @@ int RunHistoryCommand(const HistoryArgs& a) {
                        {"file_sha256", r.file_sha256},
                        {"host", r.host}});
     }
-    nlohmann::json jchanges = nlohmann::json::array();
-    for (const ChangePoint& c : changes) {
-      jchanges.push_back({{"run_id", runs[c.index].id},
-                          {"index", c.index},
-                          {"before", c.before},
-                          {"after", c.after},
-                          {"p_value", c.p_value}});
-    }
+    nlohmann::json jchanges = ChangePointsJson(changes, [&](size_t i) { return runs[i].id; });
     out.push_back({{"test", test}, {"metric", a.metric}, {"runs", jruns}, {"change_points", jchanges}});
   }
   if (by_test.empty()) text = a.test.empty() ? "no runs recorded\n" : fmt::format("no runs of test \"{}\"\n", a.test);

@@ -1,5 +1,7 @@
 #include "common/printable.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace loadcell {
@@ -53,6 +55,19 @@ std::string Printable(std::string_view text) {
       n = 1;
     }
     i += n;
+  }
+  return out;
+}
+
+std::string EscapeChars(std::string_view text, std::initializer_list<std::pair<char, std::string_view>> escapes) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto* e = std::find_if(escapes.begin(), escapes.end(), [c](const auto& x) { return x.first == c; });
+    if (e == escapes.end())
+      out += c;
+    else
+      out += e->second;
   }
   return out;
 }

@@ -25,5 +25,13 @@ TEST(Printable, EscapesInvalidUtf8ByteByByte) {
   EXPECT_EQ(Printable("\xE2\x82"), "\\xe2\\x82");           // truncated
 }
 
+TEST(EscapeChars, ReplacesOnlyTheNamedCharacters) {
+  // Prometheus label values: each input byte is replaced once, so the order of the escapes does not matter.
+  EXPECT_EQ(EscapeChars("a\\b\"c\nd", {{'\\', "\\\\"}, {'"', "\\\""}, {'\n', "\\n"}}), "a\\\\b\\\"c\\nd");
+  EXPECT_EQ(EscapeChars("x|y\nz", {{'|', "\\|"}, {'\n', " "}}), "x\\|y z");
+  EXPECT_EQ(EscapeChars("plain «text»", {{'|', "\\|"}}), "plain «text»");
+  EXPECT_EQ(EscapeChars("", {{'|', "\\|"}}), "");
+}
+
 }  // namespace
 }  // namespace loadcell

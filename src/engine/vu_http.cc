@@ -36,13 +36,7 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
         vu.req_origin = *index;
     }
     if (!bytes.ok()) {
-      // A template that cannot render (a capture that failed earlier, say) ends the
-      // iteration: its remaining steps depend on it.
-      if (stats_.render_failures++ == 0) {
-        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
-                                              vu.req->name, bytes.error().message));
-      }
-      EndIteration(vu, now, false);
+      RenderFailed(vu, bytes.error(), now);
       return;
     }
     vu.X().rendered = std::move(bytes).value();
@@ -71,6 +65,16 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
     case FaultDecision::Action::kPass: break;
   }
   SendRequest(vu, now);
+}
+
+void VuWorker::RenderFailed(Vu& vu, const Error& error, Nanos now) {
+  // A template that cannot render (a capture that failed earlier, say) ends the iteration:
+  // its remaining steps depend on it.
+  if (stats_.render_failures++ == 0) {
+    stats_.messages.push_back(
+        fmt::format("request {}: {} (iterations that cannot render a request end there)", vu.req->name, error.message));
+  }
+  EndIteration(vu, now, false);
 }
 
 ActiveFaults VuWorker::FaultsOn(const Vu& vu, Nanos now) const {
@@ -239,11 +243,7 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
     auto compiled = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
                               : Result<h2::H2Request>(spec.error());
     if (!compiled.ok()) {
-      if (stats_.render_failures++ == 0) {
-        stats_.messages.push_back(fmt::format("request {}: {} (iterations that cannot render a request end there)",
-                                              vu.req->name, compiled.error().message));
-      }
-      EndIteration(vu, now, false);
+      RenderFailed(vu, compiled.error(), now);
       return;
     }
     rendered.emplace(std::move(compiled).value());

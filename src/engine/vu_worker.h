@@ -89,8 +89,9 @@ class VuWorker final : private IterationHost {
   const Origin& OriginAt(int index) const;
   const http1::H1Target& H1TargetAt(int origin);  // made on first use, kept for the connections
   Result<int> OriginFor(const Url& url);
-  void StartH2(Vu& vu, Nanos now);  // faults first, then SendH2
-  void SendH2(Vu& vu, Nanos now);   // onto a pooled connection, after any fault's hold
+  void RenderFailed(Vu& vu, const Error& error, Nanos now);  // the request's template could not render
+  void StartH2(Vu& vu, Nanos now);                           // faults first, then SendH2
+  void SendH2(Vu& vu, Nanos now);                            // onto a pooled connection, after any fault's hold
   ActiveFaults FaultsOn(const Vu& vu, Nanos now) const;
   FaultDecision DecideFaultFor(Vu& vu, Nanos now) const;
   void HoldForFault(Vu& vu, Nanos until);  // a latency fault: the request waits until `until`

@@ -18,6 +18,14 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+// `sql` prepared into `st`, or the database's error naming the history file.
+Status Prepare(sqlite3* db, const std::string& path, const char* sql, Stmt* st) {
+  if (sqlite3_prepare_v2(db, sql, -1, &st->s, nullptr) != SQLITE_OK) {
+    return Error::Io(fmt::format("history {}: {}", path, sqlite3_errmsg(db)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status HistoryDb::Exec(const char* sql) const {
@@ -70,12 +78,12 @@ HistoryDb::~HistoryDb() { sqlite3_close(db_); }
 
 Result<int64_t> HistoryDb::Record(const RunResults& r, int exit_code) {
   Stmt st;
-  const char* sql =
+  Status prepared = Prepare(
+      db_, path_,
       "INSERT INTO runs (test, file, file_sha256, host, version, started, duration_s, reqs, rate, error_rate, p50_ms,"
-      " p95_ms, p99_ms, passed, exit_code, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
-    return Error::Io(fmt::format("history {}: {}", path_, sqlite3_errmsg(db_)));
-  }
+      " p95_ms, p99_ms, passed, exit_code, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      &st);
+  if (!prepared.ok()) return prepared.error();
   RequestTotals all = TotalsOf(r);
   std::string summary = DumpJson(TestSummaryExport(r));
   int i = 1;
@@ -105,12 +113,12 @@ Result<int64_t> HistoryDb::Record(const RunResults& r, int exit_code) {
 
 Result<std::vector<HistoryRow>> HistoryDb::Runs(const std::string& test) const {
   Stmt st;
-  const char* sql =
-      "SELECT id, test, started, duration_s, reqs, rate, error_rate, p50_ms, p95_ms, p99_ms, passed, exit_code,"
-      " file_sha256, host, version FROM runs WHERE (?1 = '' OR test = ?1) ORDER BY test, started, id";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
-    return Error::Io(fmt::format("history {}: {}", path_, sqlite3_errmsg(db_)));
-  }
+  Status prepared =
+      Prepare(db_, path_,
+              "SELECT id, test, started, duration_s, reqs, rate, error_rate, p50_ms, p95_ms, p99_ms, passed, exit_code,"
+              " file_sha256, host, version FROM runs WHERE (?1 = '' OR test = ?1) ORDER BY test, started, id",
+              &st);
+  if (!prepared.ok()) return prepared.error();
   sqlite3_bind_text(st.s, 1, test.c_str(), static_cast<int>(test.size()), SQLITE_TRANSIENT);
   std::vector<HistoryRow> rows;
   int rc;

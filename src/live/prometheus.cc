@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/printable.h"
+
 namespace loadcell {
 namespace {
 
@@ -35,20 +37,7 @@ std::string LabelName(const std::string& k) {
   return out;
 }
 
-std::string LabelValue(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string LabelValue(const std::string& v) { return EscapeChars(v, {{'\\', "\\\\"}, {'"', "\\\""}, {'\n', "\\n"}}); }
 
 // {a="1",b="2"} from tags (empty values dropped: Prometheus treats them as absent) plus
 // `more` (already formatted pairs).

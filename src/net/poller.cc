@@ -15,23 +15,23 @@ Poller::~Poller() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status Poller::Add(int fd, uint32_t events, void* tag) {
+namespace {
+
+Status Control(int epoll_fd, int op, int fd, uint32_t events, void* tag) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = tag;
-  if (epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
-    return Error::Io(fmt::format("epoll_ctl add: {}", std::strerror(errno)));
+  if (epoll_ctl(epoll_fd, op, fd, &ev) != 0) {
+    return Error::Io(fmt::format("epoll_ctl {}: {}", op == EPOLL_CTL_ADD ? "add" : "mod", std::strerror(errno)));
+  }
   return Status::Ok();
 }
 
-Status Poller::Modify(int fd, uint32_t events, void* tag) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = tag;
-  if (epoll_ctl(fd_, EPOLL_CTL_MOD, fd, &ev) != 0)
-    return Error::Io(fmt::format("epoll_ctl mod: {}", std::strerror(errno)));
-  return Status::Ok();
-}
+}  // namespace
+
+Status Poller::Add(int fd, uint32_t events, void* tag) { return Control(fd_, EPOLL_CTL_ADD, fd, events, tag); }
+
+Status Poller::Modify(int fd, uint32_t events, void* tag) { return Control(fd_, EPOLL_CTL_MOD, fd, events, tag); }
 
 void Poller::Remove(int fd) { epoll_ctl(fd_, EPOLL_CTL_DEL, fd, nullptr); }
 

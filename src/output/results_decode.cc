@@ -10,6 +10,7 @@
 
 #include "metrics/hdr_codec.h"
 #include "output/run_summary.h"
+#include "output/series_fields.h"
 #include "scenario/loader.h"
 #include "scenario/threshold.h"
 #include "scenario/threshold_eval.h"
@@ -31,45 +32,19 @@ Result<MetricKind> KindFromName(const std::string& s) {
 }
 
 SeriesStats StatsFromArray(const json& a) {
-  if (!a.is_array() || a.size() != 8) throw std::invalid_argument("a by_name entry must be an array of 8 numbers");
+  if (!a.is_array() || a.size() != kStatsFieldCount)
+    throw std::invalid_argument("a by_name entry must be an array of 8 numbers");
   SeriesStats s;
-  s.reqs = a[0].get<int64_t>();
-  s.failed = a[1].get<int64_t>();
-  s.avg = a[2].get<double>();
-  s.p50 = a[3].get<double>();
-  s.p90 = a[4].get<double>();
-  s.p95 = a[5].get<double>();
-  s.p99 = a[6].get<double>();
-  s.max = a[7].get<double>();
-  return s;
-}
-
-SeriesStats StatsFromJson(const json& j) {
-  SeriesStats s;
-  s.reqs = j.at("reqs").get<int64_t>();
-  s.failed = j.at("failed").get<int64_t>();
-  s.avg = j.at("avg").get<double>();
-  s.p50 = j.at("p50").get<double>();
-  s.p90 = j.at("p90").get<double>();
-  s.p95 = j.at("p95").get<double>();
-  s.p99 = j.at("p99").get<double>();
-  s.max = j.at("max").get<double>();
+  for (size_t i = 0; i < kStatsFieldCount; ++i) kStatsFields[i].Read(s, a[i]);
   return s;
 }
 
 SeriesPoint PointFromJson(const json& j) {
   SeriesPoint p;
-  p.t = j.at("t").get<int64_t>();
-  p.dur = j.at("dur").get<double>();
-  p.vus = j.at("vus").get<double>();
-  p.iteration_avg_ms = j.value("iteration_avg_ms", 0.0);
-  p.iterations = j.at("iterations").get<int64_t>();
-  p.dropped = j.at("dropped").get<int64_t>();
-  p.checks_pass = j.at("checks_pass").get<int64_t>();
-  p.checks_fail = j.at("checks_fail").get<int64_t>();
-  p.data_sent = j.at("data_sent").get<int64_t>();
-  p.data_received = j.at("data_received").get<int64_t>();
-  p.all = StatsFromJson(j);
+  for (const auto& f : kPointFields) {
+    if (f.required || j.contains(f.name)) f.Read(p, j.at(std::string(f.name)));
+  }
+  for (const auto& f : kStatsFields) f.Read(p.all, j.at(std::string(f.name)));
   for (const auto& [k, v] : j.at("by_name").items()) p.by_name[k] = StatsFromArray(v);
   for (const auto& [k, v] : j.at("by_scenario").items()) p.iterations_by_scenario[k] = v.get<int64_t>();
   for (const auto& [k, v] : j.at("errors").items()) p.errors[k] = v.get<int64_t>();
@@ -208,7 +183,7 @@ class SeriesSax {
     }
     --depth_;
     if (In()) {
-      if (field_ != 8) return Fail("a by_name entry must be an array of 8 numbers");
+      if (field_ != static_cast<int>(kStatsFieldCount)) return Fail("a by_name entry must be an array of 8 numbers");
       return true;
     }
     return dom_.end_array();
@@ -240,43 +215,11 @@ class SeriesSax {
     if (series.empty()) return Fail("number outside a point");
     SeriesPoint& p = series.back();
     if (depth_ == 3) {
-      auto i = [v] { return static_cast<int64_t>(v); };
-      if (key_ == "t")
-        p.t = i();
-      else if (key_ == "dur")
-        p.dur = v;
-      else if (key_ == "vus")
-        p.vus = v;
-      else if (key_ == "iteration_avg_ms")
-        p.iteration_avg_ms = v;
-      else if (key_ == "iterations")
-        p.iterations = i();
-      else if (key_ == "dropped")
-        p.dropped = i();
-      else if (key_ == "checks_pass")
-        p.checks_pass = i();
-      else if (key_ == "checks_fail")
-        p.checks_fail = i();
-      else if (key_ == "data_sent")
-        p.data_sent = i();
-      else if (key_ == "data_received")
-        p.data_received = i();
-      else if (key_ == "reqs")
-        p.all.reqs = i();
-      else if (key_ == "failed")
-        p.all.failed = i();
-      else if (key_ == "avg")
-        p.all.avg = v;
-      else if (key_ == "p50")
-        p.all.p50 = v;
-      else if (key_ == "p90")
-        p.all.p90 = v;
-      else if (key_ == "p95")
-        p.all.p95 = v;
-      else if (key_ == "p99")
-        p.all.p99 = v;
-      else if (key_ == "max")
-        p.all.max = v;
+      // Numbers this version does not know are passed over, as the document reader does.
+      if (const auto* f = FieldNamed(kPointFields, key_))
+        f->Set(p, v);
+      else if (const auto* g = FieldNamed(kStatsFields, key_))
+        g->Set(p.all, v);
       return true;
     }
     if (depth_ == 4 && section_ == "by_scenario") {
@@ -296,18 +239,8 @@ class SeriesSax {
       return true;
     }
     if (depth_ == 5 && section_ == "by_name") {
-      SeriesStats& s = p.by_name[key_];
-      switch (field_++) {
-        case 0: s.reqs = static_cast<int64_t>(v); break;
-        case 1: s.failed = static_cast<int64_t>(v); break;
-        case 2: s.avg = v; break;
-        case 3: s.p50 = v; break;
-        case 4: s.p90 = v; break;
-        case 5: s.p95 = v; break;
-        case 6: s.p99 = v; break;
-        case 7: s.max = v; break;
-        default: return Fail("a by_name entry must be an array of 8 numbers");
-      }
+      if (field_ >= static_cast<int>(kStatsFieldCount)) return Fail("a by_name entry must be an array of 8 numbers");
+      kStatsFields[static_cast<size_t>(field_++)].Set(p.by_name[key_], v);
       return true;
     }
     return Fail("unexpected number in the series");

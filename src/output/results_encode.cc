@@ -5,13 +5,12 @@
 #include "metrics/hdr_codec.h"
 #include "output/export.h"
 #include "output/run_summary.h"
+#include "output/series_fields.h"
 
 namespace loadcell {
 namespace {
 
 using nlohmann::json;
-
-const std::vector<std::string> kSeriesFields = {"reqs", "failed", "avg", "p50", "p90", "p95", "p99", "max"};
 
 const char* KindName(MetricKind k) {
   switch (k) {
@@ -24,14 +23,17 @@ const char* KindName(MetricKind k) {
 }
 
 json StatsJson(const SeriesStats& s) {
-  return {{"reqs", s.reqs}, {"failed", s.failed}, {"avg", s.avg}, {"p50", s.p50},
-          {"p90", s.p90},   {"p95", s.p95},       {"p99", s.p99}, {"max", s.max}};
+  json j = json::object();
+  for (const auto& f : kStatsFields) j[f.name] = f.Get(s);
+  return j;
 }
 
-// In the series, per-name stats are arrays in kSeriesFields order: a 1-hour run with 50
+// In the series, per-name stats are arrays in kStatsFields order: a 1-hour run with 50
 // request names has 180,000 of them, and objects would multiply the file and parse time.
 json StatsArray(const SeriesStats& s) {
-  return json::array({s.reqs, s.failed, s.avg, s.p50, s.p90, s.p95, s.p99, s.max});
+  json a = json::array();
+  for (const auto& f : kStatsFields) a.push_back(f.Get(s));
+  return a;
 }
 
 }  // namespace
@@ -102,16 +104,7 @@ json MetaJson(const RunMeta& m) {
 
 json PointJson(const SeriesPoint& p) {
   json j = StatsJson(p.all);
-  j["t"] = p.t;
-  j["dur"] = p.dur;
-  j["vus"] = p.vus;
-  j["iteration_avg_ms"] = p.iteration_avg_ms;
-  j["iterations"] = p.iterations;
-  j["dropped"] = p.dropped;
-  j["checks_pass"] = p.checks_pass;
-  j["checks_fail"] = p.checks_fail;
-  j["data_sent"] = p.data_sent;
-  j["data_received"] = p.data_received;
+  for (const auto& f : kPointFields) j[f.name] = f.Get(p);
   j["by_name"] = json::object();
   for (const auto& [k, v] : p.by_name) j["by_name"][k] = StatsArray(v);
   j["by_scenario"] = p.iterations_by_scenario;
@@ -170,7 +163,8 @@ json ResultsJson(const RunResults& r) {
   json doc = ResultsSummaryJson(r);
   json series = json::array();
   for (const SeriesPoint& p : r.series) series.push_back(PointJson(p));
-  doc["series_fields"] = kSeriesFields;
+  json& names = doc["series_fields"] = json::array();
+  for (const auto& f : kStatsFields) names.push_back(f.name);
   doc["series"] = std::move(series);
   doc["histograms"] = StoreJson(r.store);
   return doc;

@@ -1,23 +1,13 @@
 #include <fmt/format.h>
 
+#include "common/printable.h"
 #include "report/report.h"
 
 namespace loadcell {
 namespace {
 
 // Table cells: a pipe would end the cell.
-std::string Cell(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
+std::string Cell(const std::string& s) { return EscapeChars(s, {{'|', "\\|"}, {'\n', " "}}); }
 
 std::string Ms(double ms) { return fmt::format("{:.2f} ms", ms); }
 

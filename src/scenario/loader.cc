@@ -251,14 +251,13 @@ void Loader::LoadData(const Node& data, TestDefinition& def) {
     f.path = std::filesystem::path(file).is_absolute() ? file : (base / file).string();
     if (Node mode = kv.second["mode"]) {
       std::string m = String(mode, Join(path, "mode"));
-      if (m == "sequential")
-        f.mode = DataFeeder::Mode::kSequential;
-      else if (m == "random")
-        f.mode = DataFeeder::Mode::kRandom;
-      else if (m == "unique")
-        f.mode = DataFeeder::Mode::kUnique;
-      else
+      static const std::map<std::string, DataFeeder::Mode> kModes = {{"sequential", DataFeeder::Mode::kSequential},
+                                                                     {"random", DataFeeder::Mode::kRandom},
+                                                                     {"unique", DataFeeder::Mode::kUnique}};
+      auto named = kModes.find(m);
+      if (named == kModes.end())
         Fail(mode, Join(path, "mode"), fmt::format("unknown mode `{}` (sequential, random or unique)", m));
+      f.mode = named->second;
     }
     Result<DataTable> table = Error::InvalidArgument("");
     if (options_.files != nullptr) {

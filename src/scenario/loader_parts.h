@@ -120,6 +120,20 @@ class Loader {
   void CheckKeys(const Node& map, const std::string& path, const std::vector<std::string>& allowed,
                  const std::string& context = "");
 
+  // A list of maps (captures, checks): each item checked to be a map of `allowed` keys,
+  // then handed to `each(item, item_path)`.
+  template <typename Each>
+  void EachMap(const Node& list, const std::string& path, const std::vector<std::string>& allowed, Each each) {
+    RequireSeq(list, path);
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string item_path = Index(path, i);
+      Node item = list[i];
+      RequireMap(item, item_path);
+      CheckKeys(item, item_path, allowed);
+      each(item, item_path);
+    }
+  }
+
   // ---- templates -----------------------------------------------------------------------
   Template Compile(const Node& n, const std::string& path);
 

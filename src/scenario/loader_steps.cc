@@ -340,13 +340,8 @@ nlohmann::ordered_json Loader::ToJson(const Node& n, const std::string& path, st
 }
 
 std::vector<Capture> Loader::Captures(const Node& n, const std::string& path) {
-  RequireSeq(n, path);
   std::vector<Capture> out;
-  for (size_t i = 0; i < n.size(); ++i) {
-    std::string cp = Index(path, i);
-    Node c = n[i];
-    RequireMap(c, cp);
-    CheckKeys(c, cp, {"json", "header", "regex", "as"});
+  EachMap(n, path, {"json", "header", "regex", "as"}, [&](const Node& c, const std::string& cp) {
     if (!c["as"]) Fail(c, cp, "missing `as`: the variable the capture sets");
     Capture cap;
     cap.as = String(c["as"], Join(cp, "as"));
@@ -377,71 +372,68 @@ std::vector<Capture> Loader::Captures(const Node& n, const std::string& path) {
     }
     if (kinds != 1) Fail(c, cp, "a capture has exactly one of `json`, `header` and `regex`");
     out.push_back(std::move(cap));
-  }
+  });
   return out;
 }
 
 std::vector<Check> Loader::Checks(const Node& n, const std::string& path) {
-  RequireSeq(n, path);
   std::vector<Check> out;
-  for (size_t i = 0; i < n.size(); ++i) {
-    std::string cp = Index(path, i);
-    Node c = n[i];
-    RequireMap(c, cp);
-    CheckKeys(c, cp, {"status", "body_contains", "json", "header", "max_duration", "name"});
-    Check ck;
-    int kinds = 0;
-    if (Node s = c["status"]) {
-      ++kinds;
-      ck.kind = Check::Kind::kStatus;
-      if (s.IsSequence()) {
-        for (size_t j = 0; j < s.size(); ++j)
-          ck.statuses.push_back(static_cast<int>(Int(s[j], Index(Join(cp, "status"), j), 100)));
-      } else {
-        ck.statuses.push_back(static_cast<int>(Int(s, Join(cp, "status"), 100)));
-      }
-      std::string list;
-      for (int st : ck.statuses) list += (list.empty() ? "" : ", ") + std::to_string(st);
-      ck.label = ck.statuses.size() == 1 ? "status == " + list : "status in [" + list + "]";
-    }
-    if (Node b = c["body_contains"]) {
-      ++kinds;
-      ck.kind = Check::Kind::kBodyContains;
-      ck.subject = String(b, Join(cp, "body_contains"));
-      ck.label = fmt::format("body contains \"{}\"", ck.subject);
-    }
-    if (Node j = c["json"]) {
-      ++kinds;
-      ck.kind = Check::Kind::kJson;
-      RequireMap(j, Join(cp, "json"));
-      CheckKeys(j, Join(cp, "json"), {"path", "equals"});
-      if (!j["path"]) Fail(j, Join(cp, "json"), "missing `path`");
-      ck.subject = String(j["path"], Join(Join(cp, "json"), "path"));
-      ck.path = Path(j["path"], Join(Join(cp, "json"), "path"), ck.subject);
-      if (j["equals"]) ck.equals = String(j["equals"], Join(Join(cp, "json"), "equals"));
-      ck.label = ck.equals ? fmt::format("{} == {}", ck.subject, *ck.equals) : fmt::format("{} exists", ck.subject);
-    }
-    if (Node h = c["header"]) {
-      ++kinds;
-      ck.kind = Check::Kind::kHeader;
-      RequireMap(h, Join(cp, "header"));
-      CheckKeys(h, Join(cp, "header"), {"name", "equals"});
-      if (!h["name"]) Fail(h, Join(cp, "header"), "missing `name`");
-      ck.subject = String(h["name"], Join(Join(cp, "header"), "name"));
-      if (h["equals"]) ck.equals = String(h["equals"], Join(Join(cp, "header"), "equals"));
-      ck.label = ck.equals ? fmt::format("header {} == {}", ck.subject, *ck.equals)
-                           : fmt::format("header {} exists", ck.subject);
-    }
-    if (Node m = c["max_duration"]) {
-      ++kinds;
-      ck.kind = Check::Kind::kMaxDuration;
-      ck.max_duration = Duration(m, Join(cp, "max_duration"), false);
-      ck.label = fmt::format("duration <= {}", m.Scalar());
-    }
-    if (kinds != 1) Fail(c, cp, "a check has exactly one of status, body_contains, json, header, max_duration");
-    if (c["name"]) ck.label = String(c["name"], Join(cp, "name"));
-    out.push_back(std::move(ck));
-  }
+  EachMap(n, path, {"status", "body_contains", "json", "header", "max_duration", "name"},
+          [&](const Node& c, const std::string& cp) {
+            Check ck;
+            int kinds = 0;
+            if (Node s = c["status"]) {
+              ++kinds;
+              ck.kind = Check::Kind::kStatus;
+              if (s.IsSequence()) {
+                for (size_t j = 0; j < s.size(); ++j)
+                  ck.statuses.push_back(static_cast<int>(Int(s[j], Index(Join(cp, "status"), j), 100)));
+              } else {
+                ck.statuses.push_back(static_cast<int>(Int(s, Join(cp, "status"), 100)));
+              }
+              std::string list;
+              for (int st : ck.statuses) list += (list.empty() ? "" : ", ") + std::to_string(st);
+              ck.label = ck.statuses.size() == 1 ? "status == " + list : "status in [" + list + "]";
+            }
+            if (Node b = c["body_contains"]) {
+              ++kinds;
+              ck.kind = Check::Kind::kBodyContains;
+              ck.subject = String(b, Join(cp, "body_contains"));
+              ck.label = fmt::format("body contains \"{}\"", ck.subject);
+            }
+            if (Node j = c["json"]) {
+              ++kinds;
+              ck.kind = Check::Kind::kJson;
+              RequireMap(j, Join(cp, "json"));
+              CheckKeys(j, Join(cp, "json"), {"path", "equals"});
+              if (!j["path"]) Fail(j, Join(cp, "json"), "missing `path`");
+              ck.subject = String(j["path"], Join(Join(cp, "json"), "path"));
+              ck.path = Path(j["path"], Join(Join(cp, "json"), "path"), ck.subject);
+              if (j["equals"]) ck.equals = String(j["equals"], Join(Join(cp, "json"), "equals"));
+              ck.label =
+                  ck.equals ? fmt::format("{} == {}", ck.subject, *ck.equals) : fmt::format("{} exists", ck.subject);
+            }
+            if (Node h = c["header"]) {
+              ++kinds;
+              ck.kind = Check::Kind::kHeader;
+              RequireMap(h, Join(cp, "header"));
+              CheckKeys(h, Join(cp, "header"), {"name", "equals"});
+              if (!h["name"]) Fail(h, Join(cp, "header"), "missing `name`");
+              ck.subject = String(h["name"], Join(Join(cp, "header"), "name"));
+              if (h["equals"]) ck.equals = String(h["equals"], Join(Join(cp, "header"), "equals"));
+              ck.label = ck.equals ? fmt::format("header {} == {}", ck.subject, *ck.equals)
+                                   : fmt::format("header {} exists", ck.subject);
+            }
+            if (Node m = c["max_duration"]) {
+              ++kinds;
+              ck.kind = Check::Kind::kMaxDuration;
+              ck.max_duration = Duration(m, Join(cp, "max_duration"), false);
+              ck.label = fmt::format("duration <= {}", m.Scalar());
+            }
+            if (kinds != 1) Fail(c, cp, "a check has exactly one of status, body_contains, json, header, max_duration");
+            if (c["name"]) ck.label = String(c["name"], Join(cp, "name"));
+            out.push_back(std::move(ck));
+          });
   return out;
 }
 

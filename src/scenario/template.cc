@@ -1,5 +1,6 @@
 #include "scenario/template.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -77,30 +78,18 @@ class Parser {
     e->args = {std::move(a), std::move(b)};
     return e;
   }
-  ExprPtr ParseExpr() {
-    ExprPtr left = ParseTerm();
+  // One precedence level, left-associative: operands from `operand`, joined by any of `ops`.
+  ExprPtr ParseLevel(std::string_view ops, ExprPtr (Parser::*operand)()) {
+    ExprPtr left = (this->*operand)();
     for (;;) {
-      if (Eat('+'))
-        left = Binary('+', left, ParseTerm());
-      else if (Eat('-'))
-        left = Binary('-', left, ParseTerm());
-      else
-        return left;
+      // Eat consumes the first operator that stands next: at most one per pass.
+      auto op = std::find_if(ops.begin(), ops.end(), [this](char c) { return Eat(c); });
+      if (op == ops.end()) return left;
+      left = Binary(*op, left, (this->*operand)());
     }
   }
-  ExprPtr ParseTerm() {
-    ExprPtr left = ParseUnary();
-    for (;;) {
-      if (Eat('*'))
-        left = Binary('*', left, ParseUnary());
-      else if (Eat('/'))
-        left = Binary('/', left, ParseUnary());
-      else if (Eat('%'))
-        left = Binary('%', left, ParseUnary());
-      else
-        return left;
-    }
-  }
+  ExprPtr ParseExpr() { return ParseLevel("+-", &Parser::ParseTerm); }
+  ExprPtr ParseTerm() { return ParseLevel("*/%", &Parser::ParseUnary); }
   // Recursion is bounded so that a hostile "((((..." or "-----..." cannot overflow the stack.
   struct DepthGuard {
     explicit DepthGuard(Parser& p) : p_(p) {

@@ -1,8 +1,11 @@
 #include "scenario/threshold.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -83,40 +86,26 @@ Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
     if (num.empty() || end != num.c_str() + num.size() || t.percentile < 0 || t.percentile > 100) {
       return bad("percentile must be between 0 and 100");
     }
-  } else if (agg == "avg")
-    t.aggregate = ThresholdExpr::Aggregate::kAvg;
-  else if (agg == "med")
-    t.aggregate = ThresholdExpr::Aggregate::kMed;
-  else if (agg == "min")
-    t.aggregate = ThresholdExpr::Aggregate::kMin;
-  else if (agg == "max")
-    t.aggregate = ThresholdExpr::Aggregate::kMax;
-  else if (agg == "rate")
-    t.aggregate = ThresholdExpr::Aggregate::kRate;
-  else if (agg == "count")
-    t.aggregate = ThresholdExpr::Aggregate::kCount;
-  else if (agg == "value")
-    t.aggregate = ThresholdExpr::Aggregate::kValue;
-  else
-    return bad(fmt::format("unknown aggregation \"{}\"", agg));
+  } else {
+    using A = ThresholdExpr::Aggregate;
+    static constexpr std::pair<std::string_view, A> kAggregates[] = {
+        {"avg", A::kAvg},   {"med", A::kMed},     {"min", A::kMin},    {"max", A::kMax},
+        {"rate", A::kRate}, {"count", A::kCount}, {"value", A::kValue}};
+    auto named =
+        std::find_if(std::begin(kAggregates), std::end(kAggregates), [&agg](const auto& a) { return a.first == agg; });
+    if (named == std::end(kAggregates)) return bad(fmt::format("unknown aggregation \"{}\"", agg));
+    t.aggregate = named->second;
+  }
 
-  if (rest.starts_with("<=")) {
-    t.op = ThresholdExpr::Op::kLe;
-    rest.remove_prefix(2);
-  } else if (rest.starts_with(">=")) {
-    t.op = ThresholdExpr::Op::kGe;
-    rest.remove_prefix(2);
-  } else if (rest.starts_with("==")) {
-    t.op = ThresholdExpr::Op::kEq;
-    rest.remove_prefix(2);
-  } else if (rest.starts_with("<")) {
-    t.op = ThresholdExpr::Op::kLt;
-    rest.remove_prefix(1);
-  } else if (rest.starts_with(">")) {
-    t.op = ThresholdExpr::Op::kGt;
-    rest.remove_prefix(1);
-  } else
-    return bad("unknown operator");
+  // Two-character operators first: "<=" is not "<" followed by "=5".
+  using O = ThresholdExpr::Op;
+  static constexpr std::pair<std::string_view, O> kOperators[] = {
+      {"<=", O::kLe}, {">=", O::kGe}, {"==", O::kEq}, {"<", O::kLt}, {">", O::kGt}};
+  auto op = std::find_if(std::begin(kOperators), std::end(kOperators),
+                         [&rest](const auto& o) { return rest.starts_with(o.first); });
+  if (op == std::end(kOperators)) return bad("unknown operator");
+  t.op = op->second;
+  rest.remove_prefix(op->first.size());
   std::string num(Trim(rest));
   char* end = nullptr;
   t.bound = std::strtod(num.c_str(), &end);

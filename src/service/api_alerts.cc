@@ -42,17 +42,16 @@ json EventJson(const AlertEvent& e) {
 // acknowledge: open → acknowledged; resolve: open or acknowledged → resolved.
 void Transition(Service& s, const http::Request& req, http::Response& res, const std::string& to) {
   int64_t id = api::PathId(req);
-  auto e = s.store().GetEvent(id);
-  if (!e.ok()) return api::Fail(res, 500, e.error().message);
-  if (!e->has_value()) return api::Fail(res, 404, fmt::format("no alert with id {}", id));
-  const std::string& from = (*e)->status;
+  auto e = api::Found(s.store().GetEvent(id), "alert", id, res);
+  if (!e) return;
+  const std::string& from = e->status;
   if (from == "resolved" || (to == "acknowledged" && from != "open")) {
     return api::Fail(res, 409, fmt::format("alert {} is {}: it cannot be {}", id, from, to));
   }
   Status st = s.store().SetEventStatus(id, to, UnixNow());
   if (!st.ok()) return api::Fail(res, 500, st.error().message);
   auto now = s.store().GetEvent(id);
-  api::Json(res, EventJson(now.ok() && now->has_value() ? **now : **e));
+  api::Json(res, EventJson(now.ok() && now->has_value() ? **now : *e));
 }
 
 }  // namespace
@@ -77,8 +76,7 @@ void AddAlertRoutes(http::Server& http, Service& s) {
     if (body->contains("test_id") && !(*body)["test_id"].is_null()) {
       if (!(*body)["test_id"].is_number_integer()) return api::Fail(res, 400, "test_id: expected an integer");
       r.test_id = (*body)["test_id"].get<int64_t>();
-      auto t = s.store().GetTest(*r.test_id);
-      if (t.ok() && !t->has_value()) return api::Fail(res, 404, fmt::format("no test with id {}", *r.test_id));
+      if (!api::Found(s.store().GetTest(*r.test_id), "test", *r.test_id, res)) return;
     }
     if (Status v = ValidateRule(r); !v.ok()) return api::Fail(res, 400, v.error().message);
     auto made = s.store().CreateRule(r);
@@ -87,25 +85,18 @@ void AddAlertRoutes(http::Server& http, Service& s) {
   });
 
   http.Get("/api/v1/alerts/rules", [&s](const http::Request&, http::Response& res) {
-    auto rules = s.store().ListRules();
-    if (!rules.ok()) return api::Fail(res, 500, rules.error().message);
-    json out = json::array();
-    for (const AlertRule& r : *rules) out.push_back(RuleJson(r));
-    api::Json(res, {{"rules", out}});
+    api::List(res, s.store().ListRules(), "rules", RuleJson);
   });
 
   http.Get(R"(/api/v1/alerts/rules/(\d+))", [&s](const http::Request& req, http::Response& res) {
-    auto r = s.store().GetRule(api::PathId(req));
-    if (!r.ok()) return api::Fail(res, 500, r.error().message);
-    if (!r->has_value()) return api::Fail(res, 404, fmt::format("no alert rule with id {}", api::PathId(req)));
-    api::Json(res, RuleJson(**r));
+    int64_t id = api::PathId(req);
+    if (auto r = api::Found(s.store().GetRule(id), "alert rule", id, res)) api::Json(res, RuleJson(*r));
   });
 
   http.Delete(R"(/api/v1/alerts/rules/(\d+))", [&s](const http::Request& req, http::Response& res) {
-    auto r = s.store().GetRule(api::PathId(req));
-    if (!r.ok()) return api::Fail(res, 500, r.error().message);
-    if (!r->has_value()) return api::Fail(res, 404, fmt::format("no alert rule with id {}", api::PathId(req)));
-    Status st = s.store().DeleteRule(api::PathId(req));
+    int64_t id = api::PathId(req);
+    if (!api::Found(s.store().GetRule(id), "alert rule", id, res)) return;
+    Status st = s.store().DeleteRule(id);
     if (!st.ok()) return api::Fail(res, 500, st.error().message);
     res.status = 204;
   });
@@ -118,18 +109,12 @@ void AddAlertRoutes(http::Server& http, Service& s) {
     bool bad = false;
     auto run_id = api::QueryInt(req, "run_id", &bad);
     if (bad) return api::Fail(res, 400, "run_id: expected an integer");
-    auto events = s.store().ListEvents(status, run_id);
-    if (!events.ok()) return api::Fail(res, 500, events.error().message);
-    json out = json::array();
-    for (const AlertEvent& e : *events) out.push_back(EventJson(e));
-    api::Json(res, {{"alerts", out}});
+    api::List(res, s.store().ListEvents(status, run_id), "alerts", EventJson);
   });
 
   http.Get(R"(/api/v1/alerts/(\d+))", [&s](const http::Request& req, http::Response& res) {
-    auto e = s.store().GetEvent(api::PathId(req));
-    if (!e.ok()) return api::Fail(res, 500, e.error().message);
-    if (!e->has_value()) return api::Fail(res, 404, fmt::format("no alert with id {}", api::PathId(req)));
-    api::Json(res, EventJson(**e));
+    int64_t id = api::PathId(req);
+    if (auto e = api::Found(s.store().GetEvent(id), "alert", id, res)) api::Json(res, EventJson(*e));
   });
 
   http.Post(R"(/api/v1/alerts/(\d+)/acknowledge)",

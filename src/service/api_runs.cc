@@ -52,16 +52,7 @@ json RunJson(const RunRecord& r, bool with_yaml) {
 }
 
 std::optional<RunRecord> Find(Service& s, int64_t id, http::Response& res) {
-  auto r = s.store().GetRun(id);
-  if (!r.ok()) {
-    api::Fail(res, 500, r.error().message);
-    return std::nullopt;
-  }
-  if (!r->has_value()) {
-    api::Fail(res, 404, fmt::format("no run with id {}", id));
-    return std::nullopt;
-  }
-  return **r;
+  return api::Found(s.store().GetRun(id), "run", id, res);
 }
 
 // A run's results document; answers 409 (not finished, or ended without results) or 500 itself.

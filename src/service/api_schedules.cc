@@ -22,16 +22,8 @@ json ScheduleJson(const Schedule& s) {
 }
 
 std::optional<Schedule> Find(Service& s, const http::Request& req, http::Response& res) {
-  auto got = s.store().GetSchedule(api::PathId(req));
-  if (!got.ok()) {
-    api::Fail(res, 500, got.error().message);
-    return std::nullopt;
-  }
-  if (!got->has_value()) {
-    api::Fail(res, 404, fmt::format("no schedule with id {}", api::PathId(req)));
-    return std::nullopt;
-  }
-  return **got;
+  int64_t id = api::PathId(req);
+  return api::Found(s.store().GetSchedule(id), "schedule", id, res);
 }
 
 // cron and enabled from `body` into `s`; false after answering 400.
@@ -62,21 +54,14 @@ void AddScheduleRoutes(http::Server& http, Service& s) {
     if (!body->contains("cron")) return api::Fail(res, 400, "cron: required (e.g. \"0 3 * * *\" or \"@every 1h\")");
     Schedule sc;
     sc.test_id = (*body)["test_id"].get<int64_t>();
-    auto t = s.store().GetTest(sc.test_id);
-    if (!t.ok()) return api::Fail(res, 500, t.error().message);
-    if (!t->has_value()) return api::Fail(res, 404, fmt::format("no test with id {}", sc.test_id));
-    if (!Apply(*body, &sc, res)) return;
+    if (!api::Found(s.store().GetTest(sc.test_id), "test", sc.test_id, res) || !Apply(*body, &sc, res)) return;
     auto made = s.store().CreateSchedule(sc);
     if (!made.ok()) return api::Fail(res, 500, made.error().message);
     api::Json(res, ScheduleJson(*made), 201);
   });
 
   http.Get("/api/v1/schedules", [&s](const http::Request&, http::Response& res) {
-    auto all = s.store().ListSchedules();
-    if (!all.ok()) return api::Fail(res, 500, all.error().message);
-    json out = json::array();
-    for (const Schedule& sc : *all) out.push_back(ScheduleJson(sc));
-    api::Json(res, {{"schedules", out}});
+    api::List(res, s.store().ListSchedules(), "schedules", ScheduleJson);
   });
 
   http.Get(R"(/api/v1/schedules/(\d+))", [&s](const http::Request& req, http::Response& res) {

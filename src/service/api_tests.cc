@@ -58,16 +58,8 @@ bool Validate(const std::string& yaml, const std::map<std::string, std::string>&
 }
 
 std::optional<StoredTest> Find(Service& s, const http::Request& req, http::Response& res) {
-  auto t = s.store().GetTest(api::PathId(req));
-  if (!t.ok()) {
-    api::Fail(res, 500, t.error().message);
-    return std::nullopt;
-  }
-  if (!t->has_value()) {
-    api::Fail(res, 404, fmt::format("no test with id {}", api::PathId(req)));
-    return std::nullopt;
-  }
-  return **t;
+  int64_t id = api::PathId(req);
+  return api::Found(s.store().GetTest(id), "test", id, res);
 }
 
 // A test body's `name` and `yaml`, each optional; false (answered) when one is not a string.
@@ -125,11 +117,7 @@ void AddTestRoutes(http::Server& http, Service& s) {
   });
 
   http.Get("/api/v1/tests", [&s](const http::Request&, http::Response& res) {
-    auto all = s.store().ListTests();
-    if (!all.ok()) return api::Fail(res, 500, all.error().message);
-    json out = json::array();
-    for (const StoredTest& t : *all) out.push_back(TestJson(t));
-    api::Json(res, {{"tests", out}});
+    api::List(res, s.store().ListTests(), "tests", TestJson);
   });
 
   http.Get(R"(/api/v1/tests/(\d+))", [&s](const http::Request& req, http::Response& res) {
@@ -200,15 +188,7 @@ void AddTestRoutes(http::Server& http, Service& s) {
       errors.push_back(r.error_rate);
     }
     auto changes = [&](const std::vector<double>& x) {
-      json out = json::array();
-      for (const ChangePoint& c : EDivisive(x)) {
-        out.push_back({{"run_id", (*runs)[c.index].id},
-                       {"index", c.index},
-                       {"before", c.before},
-                       {"after", c.after},
-                       {"p_value", c.p_value}});
-      }
-      return out;
+      return ChangePointsJson(EDivisive(x), [&](size_t i) { return (*runs)[i].id; });
     };
     api::Json(
         res, {{"test_id", t->id},

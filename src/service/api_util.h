@@ -7,11 +7,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include "net/http_server.h"
 
+#include "common/result.h"
 #include "scenario/loader.h"
 
 namespace loadcell::api {
@@ -37,6 +39,30 @@ inline std::optional<nlohmann::json> Body(const http::Request& req, http::Respon
     return std::nullopt;
   }
   return j;
+}
+
+// A list answer, {"<key>": [each item as JSON]}, or 500 with the store's error.
+template <typename T, typename ToJson>
+void List(http::Response& res, const Result<std::vector<T>>& items, const char* key, ToJson to_json) {
+  if (!items.ok()) return Fail(res, 500, items.error().message);
+  nlohmann::json out = nlohmann::json::array();
+  for (const T& item : *items) out.push_back(to_json(item));
+  Json(res, {{key, out}});
+}
+
+// The object a store lookup found; nullopt after answering 500 (the store failed) or 404
+// ("no <what> with id <id>").
+template <typename T>
+std::optional<T> Found(const Result<std::optional<T>>& got, const char* what, int64_t id, http::Response& res) {
+  if (!got.ok()) {
+    Fail(res, 500, got.error().message);
+    return std::nullopt;
+  }
+  if (!got->has_value()) {
+    Fail(res, 404, fmt::format("no {} with id {}", what, id));
+    return std::nullopt;
+  }
+  return **got;
 }
 
 // An id in a path that no resource can have (beyond int64): answered 404 by the server.
