@@ -1,6 +1,7 @@
-// The seam between a VU and a protocol step that outlives one event (a WebSocket session,
-// a SQL query waiting for a pooled connection). HTTP/1 requests stay inline in the VU
-// worker: they are the hot path and the only step a `quick` run has.
+// The seam between a VU and the protocol step it runs: an HTTP request (HTTP/1.1 on the
+// VU's connection or HTTP/2 on a pool), a WebSocket session, a SQL query. The worker's
+// event loop knows steps only through ActiveStep; adding a protocol means a connection
+// class (protocol/) and a step that drives it (engine/), nothing else (docs/architecture.md).
 #pragma once
 
 #include <string>
@@ -40,8 +41,13 @@ class ActiveStep {
  public:
   virtual ~ActiveStep() = default;
   virtual void Start(Nanos now) = 0;
+  // The wake-up the step asked for (StepOwner::WakeAt) is due.
   virtual void OnTimer(Nanos now) = 0;
-  // The iteration was cut (graceful stop, ramp-down): stop now without calling StepDone.
+  // The worker's periodic scan (every 10 ms) while the step runs: for deadlines that are
+  // cheaper to check there than to keep a timer for each (an HTTP request's timeout).
+  virtual void OnScan(Nanos now) { (void)now; }
+  // The iteration was cut (graceful stop, ramp-down, the end of the run): stop now without
+  // calling StepDone.
   virtual void Abort(Nanos now) = 0;
 };
 

@@ -1,5 +1,5 @@
-// The step interpreter: a VU's iterations and the steps of its flow (requests are started
-// here and run in vu_http.cc; ws and sql steps are ActiveSteps).
+// The step interpreter: a VU's iterations and the steps of its flow. Protocol steps
+// (request: vu_http.cc; ws: ws_session.cc; sql: sql_query.cc) are ActiveSteps.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -19,12 +19,10 @@ constexpr Nanos kMaxBackoff = kSecond;
 void VuWorker::Interrupt(VuSlot& slot) {
   Vu& vu = static_cast<Vu&>(slot);
   ++stats_.interrupted;
-  AbandonH2(vu);
-  if (vu.extra != nullptr && vu.extra->step != nullptr) {
-    vu.extra->step->Abort(clock_.Now());
-    retired_.push_back(std::move(vu.extra->step));
-  }
-  vu.http.Close();
+  if (ActiveStep* step = vu.active_step()) step->Abort(clock_.Now());
+  // Freed after the event batch: the step may be on the call stack.
+  if (vu.extra != nullptr && vu.extra->step != nullptr) retired_.push_back(std::move(vu.extra->step));
+  vu.http.Close();  // the connection of a cut iteration is not reused
   vu.throttled = false;
   vu.busy = false;
   vu.ramp_down_at = 0;
@@ -133,7 +131,7 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
     const Step& step = (*f.steps)[f.next++];
     if (const auto* r = std::get_if<RequestStep>(&step.body)) {
       vu.req = r;
-      StartRequest(vu, now);
+      vu.request_step.Start(now);
       return;
     }
     if (const auto* t = std::get_if<ThinkStep>(&step.body)) {

@@ -1,5 +1,6 @@
-// A VU's HTTP requests: rendered (or the plan's compiled bytes), through the fault gate,
-// onto the VU's HTTP/1.1 connection or an HTTP/2 pool, and their samples recorded.
+// A VU's HTTP requests: the HTTP step (Vu::HttpStep: start, fault holds, timeouts, abort)
+// and the worker's HTTP path behind it: rendered (or the plan's compiled bytes), through the
+// fault gate, onto the VU's HTTP/1.1 connection or an HTTP/2 pool, and their samples recorded.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -10,42 +11,43 @@
 
 namespace loadcell {
 
-void VuWorker::StartRequest(Vu& vu, Nanos now) {
-  if (plan_.def.http_version == 2) {
-    StartH2(vu, now);
+void VuWorker::Vu::HttpStep::Start(Nanos now) {
+  VuWorker& w = vu.worker();
+  if (w.plan_.def.http_version == 2) {
+    w.StartH2(vu, now);
     return;
   }
-  if (vu.req != last_req_) {
+  if (vu.req != w.last_req_) {
     // Most flows repeat one request or a few: the plan's maps are read once per change.
-    last_req_ = vu.req;
-    last_builder_ = &plan_.builders.at(vu.req);
-    last_origin_ = plan_.origin_of.at(vu.req);
+    w.last_req_ = vu.req;
+    w.last_builder_ = &w.plan_.builders.at(vu.req);
+    w.last_origin_ = w.plan_.origin_of.at(vu.req);
   }
-  const RequestBuilder& b = *last_builder_;
-  vu.req_origin = last_origin_;
+  const RequestBuilder& b = *w.last_builder_;
+  vu.req_origin = w.last_origin_;
   // A static request is compiled once and sent from the plan: no copy per request.
   vu.rendered = !b.is_static();
   if (vu.rendered) {
     Url rendered_origin;
     auto bytes = b.Render(vu, b.dynamic_origin() ? &rendered_origin : nullptr);
     if (bytes.ok() && b.dynamic_origin()) {
-      auto index = OriginFor(rendered_origin);
+      auto index = w.OriginFor(rendered_origin);
       if (!index.ok())
         bytes = index.error();
       else
         vu.req_origin = *index;
     }
     if (!bytes.ok()) {
-      RenderFailed(vu, bytes.error(), now);
+      w.RenderFailed(vu, bytes.error(), now);
       return;
     }
     vu.X().rendered = std::move(bytes).value();
   }
   vu.t_start = now;
   vu.sent = 0;
-  vu.deadline = now + vu.req->timeout.value_or(plan_.default_timeout);
+  vu.deadline = now + vu.req->timeout.value_or(w.plan_.default_timeout);
   if (vu.exec->def->queue_arrivals) vu.deadline -= vu.lag;  // wrk2's model: from the intended time
-  FaultDecision fault = DecideFaultFor(vu, now);
+  FaultDecision fault = w.DecideFaultFor(vu, now);
   switch (fault.action) {
     case FaultDecision::Action::kLose:
       // Lost on the way: it fails as a timeout when its timeout is up, as a request whose
@@ -54,17 +56,53 @@ void VuWorker::StartRequest(Vu& vu, Nanos now) {
       return;
     case FaultDecision::Action::kReset:
       vu.http.Reset();
-      FailRequest(vu, Failure::kReset, now);
+      w.FailRequest(vu, Failure::kReset, now);
       return;
     case FaultDecision::Action::kHold:
       // Held before it is sent, and its duration counts from now: the delay a slower
       // network would add.
       vu.sent = now;
-      HoldForFault(vu, now + fault.hold);
+      w.HoldForFault(vu, now + fault.hold);
       return;
     case FaultDecision::Action::kPass: break;
   }
-  SendRequest(vu, now);
+  w.SendRequest(vu, now);
+}
+
+void VuWorker::Vu::HttpStep::OnTimer(Nanos now) {
+  VuWorker& w = vu.worker();
+  if (vu.state == Vu::State::kFaultHeld) {
+    // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
+    if (!w.FaultsOn(vu, now).blackhole) {
+      if (w.plan_.def.http_version == 2)
+        w.SendH2(vu, now);
+      else
+        w.SendRequest(vu, now);
+    }
+  } else if (vu.state == Vu::State::kHttp1 && vu.throttled) {
+    vu.throttled = false;  // a bandwidth fault's slice is over: reading goes on
+    vu.http.Resume(now);
+  }
+}
+
+void VuWorker::Vu::HttpStep::OnScan(Nanos now) {
+  if (now < vu.deadline) return;
+  VuWorker& w = vu.worker();
+  if (vu.state == Vu::State::kH2) {
+    w.AbandonH2(vu);
+    w.FailRequest(vu, Failure::kTimeout, now);
+    return;
+  }
+  // A connect that times out points at a full accept queue or a dropped SYN, not at a
+  // slow answer: its own kind, for the bottleneck findings.
+  bool connecting = vu.state == Vu::State::kHttp1 && vu.http.phase() == http1::H1Client::Phase::kConnecting;
+  w.FailRequest(vu, connecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
+}
+
+void VuWorker::Vu::HttpStep::Abort(Nanos) {
+  vu.worker().AbandonH2(vu);
+  vu.http.Close();
+  vu.throttled = false;
 }
 
 void VuWorker::RenderFailed(Vu& vu, const Error& error, Nanos now) {

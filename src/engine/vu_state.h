@@ -34,7 +34,8 @@ struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1:
   // VU's connection (`http` has it). kStep: a protocol step (WebSocket session, SQL query)
   // runs; `extra->step` has it. kH2: an HTTP/2 request waits on a pooled connection
   // (`extra->h2`). kThinking: a think time. kFaultHeld: a request held by an injected fault
-  // (latency: until a timer; blackhole: lost, until its timeout).
+  // (latency: until a timer; blackhole: lost, until its timeout). kHttp1, kH2 and
+  // kFaultHeld are the states of the VU's HTTP step (`request_step`).
   // A list of steps being run: the scenario's flow (the root), a loop's body, a group's, a
   // pick's choice.
   struct Frame {
@@ -47,6 +48,18 @@ struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1:
     uint32_t outer_group_size = 0;  // the group path outside this group is its prefix of this size
   };
   struct Extra;
+
+  // The VU's HTTP request as a step (vu_http.cc). It lives in the VU, as the connection
+  // does: a VU that only sends requests allocates nothing per request. The rest of the HTTP
+  // path (sending, answers, failures, metrics) is the worker's, shared by every VU.
+  struct HttpStep final : public ActiveStep {
+    explicit HttpStep(Vu& owner) : vu(owner) {}
+    void Start(Nanos now) override;    // renders (or takes the plan's bytes), then the fault gate
+    void OnTimer(Nanos now) override;  // a fault's hold is over, or a bandwidth pause
+    void OnScan(Nanos now) override;   // the request's timeout
+    void Abort(Nanos now) override;
+    Vu& vu;
+  };
 
   Vu(Executor& e, const http1::H1Env& env) : http(env, *this) { exec = &e; }
   ~Vu() override;
@@ -63,7 +76,11 @@ struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1:
   bool Pop();
   void ClearFrames();  // no iteration runs
 
+  // The step the VU runs now (nullptr: none; thinking, backing off or between iterations).
+  ActiveStep* active_step();
+
   http1::H1Client http;  // the VU's own HTTP/1.1 connection
+  HttpStep request_step{*this};
   Frame root;
   std::unique_ptr<Extra> extra;
   const RequestStep* req = nullptr;
@@ -142,5 +159,11 @@ struct VuWorker::Vu::Extra final : public StepOwner {
   FaultDecision DecideFault(Nanos now) override { return vu.worker().DecideFaultFor(vu, now); }
   bool FaultLost(Nanos now) override { return vu.worker().FaultsOn(vu, now).blackhole; }
 };
+
+inline ActiveStep* VuWorker::Vu::active_step() {
+  if (extra != nullptr && extra->step != nullptr) return extra->step.get();
+  bool in_request = state == State::kHttp1 || state == State::kH2 || state == State::kFaultHeld;
+  return in_request ? &request_step : nullptr;
+}
 
 }  // namespace loadcell

@@ -219,20 +219,8 @@ void VuWorker::Run() {
         Advance(*t.vu, now);
       } else if (t.vu->state == Vu::State::kBackoff) {
         runner_.BackoffOver(*t.vu, now);
-      } else if (t.vu->state == Vu::State::kStep && t.vu->extra != nullptr && t.vu->extra->step != nullptr) {
-        t.vu->extra->step->OnTimer(now);
-      } else if (t.vu->state == Vu::State::kFaultHeld) {
-        // A latency fault's hold is over; a blackhole that began meanwhile keeps it lost.
-        Vu& v = *t.vu;
-        if (!FaultsOn(v, now).blackhole) {
-          if (plan_.def.http_version == 2)
-            SendH2(v, now);
-          else
-            SendRequest(v, now);
-        }
-      } else if (t.vu->state == Vu::State::kHttp1 && t.vu->throttled) {
-        t.vu->throttled = false;
-        t.vu->http.Resume(now);
+      } else if (ActiveStep* step = t.vu->active_step()) {
+        step->OnTimer(now);
       }
     }
     runner_.Tick();
@@ -251,19 +239,7 @@ void VuWorker::Run() {
         if (p != nullptr) p->Scan(now);
       }
       for (auto& vu : vus_) {
-        bool waiting =
-            vu->state == Vu::State::kHttp1 || vu->state == Vu::State::kH2 || vu->state == Vu::State::kFaultHeld;
-        if (waiting && now >= vu->deadline && vu->state == Vu::State::kH2) {
-          AbandonH2(*vu);
-          FailRequest(*vu, Failure::kTimeout, now);
-          continue;
-        }
-        // A connect that times out points at a full accept queue or a dropped SYN, not at a
-        // slow answer: its own kind, for the bottleneck findings.
-        if (waiting && now >= vu->deadline) {
-          bool connecting = vu->state == Vu::State::kHttp1 && vu->http.phase() == http1::H1Client::Phase::kConnecting;
-          FailRequest(*vu, connecting ? Failure::kConnectTimeout : Failure::kTimeout, now);
-        }
+        if (ActiveStep* step = vu->active_step()) step->OnScan(now);
       }
     }
     if (runner_.finished()) break;
@@ -280,8 +256,8 @@ void VuWorker::Run() {
     retired_.clear();
   }
   for (auto& vu : vus_) {
+    if (ActiveStep* step = vu->active_step()) step->Abort(clock_.Now());
     vu->http.Close();
-    if (vu->extra != nullptr && vu->extra->step != nullptr) vu->extra->step->Abort(clock_.Now());
   }
   // The final piece follows the last full second, whatever time it is now, so that every
   // worker's seconds are contiguous.

@@ -72,7 +72,6 @@ class VuWorker final : private IterationHost {
   void Unsent(Executor& e) override;  // a queued arrival that was never sent: a timed-out request
   void Advance(Vu& vu, Nanos now);
   void EndIteration(Vu& vu, Nanos now, bool completed);
-  void StartRequest(Vu& vu, Nanos now);
   void SendRequest(Vu& vu, Nanos now);  // onto the VU's connection, after any fault's hold
   void OnEvent(Vu& vu, uint32_t events, Nanos now);
   void CountBytes(Vu& vu, int64_t sent, int64_t received);
@@ -127,7 +126,7 @@ class VuWorker final : private IterationHost {
   std::deque<Origin> rendered_origins_;             // indexes from plan_.origins.size() on
   std::deque<http1::H1Target> h1_targets_;          // per origin, as H1Client keeps them
   VuWorkerStats stats_;
-  const RequestStep* last_req_ = nullptr;  // the request StartRequest saw last, its builder and origin
+  const RequestStep* last_req_ = nullptr;  // the request HttpStep::Start saw last, its builder and origin
   const RequestBuilder* last_builder_ = nullptr;
   int last_origin_ = -1;
   Nanos start_ = 0;
