@@ -11,7 +11,8 @@ needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:
        libgtest-dev: libgmock-dev: libbenchmark-dev: libmicrohttpd-dev: libsqlite3-dev:
        nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
        chromium:chromium prometheus:prometheus python3-websockets: libnghttp2-dev: nghttp2-client:h2load
-       libpq-dev: postgresql: python3-yaml: python3-h2: jq:jq curl:curl clang-format:clang-format)
+       libpq-dev: postgresql: python3-yaml: python3-h2: jq:jq curl:curl clang-format:clang-format
+       libcurl4-openssl-dev:)
 
 missing=()
 for entry in "${needs[@]}"; do

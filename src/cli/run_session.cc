@@ -15,6 +15,7 @@
 #include "history/history_db.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
+#include "monitor/remote_monitor.h"
 #include "output/export.h"
 #include "output/hlog_writer.h"
 #include "output/progress.h"
@@ -158,9 +159,23 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   if (monitoring && monitor.Resolve().empty()) {
     std::fprintf(stderr, "loadcell: monitor: no process matches (yet); sampling goes on in case one starts\n");
   }
-  ResourceSampler sampler = [&monitor, monitoring](double now_s) {
+  // Endpoints to scrape, read on their own thread (a slow one delays nothing else).
+  std::vector<ScrapeTarget> scrapes;
+  for (const MonitorScrapeDef& d : tdef.monitor.scrapes) {
+    HttpGetOptions http;
+    http.timeout = d.timeout;
+    http.bearer_token = d.bearer_token;
+    http.basic_user = d.basic_user;
+    http.basic_password = d.basic_password;
+    http.insecure = d.insecure_tls || s.insecure;
+    scrapes.push_back({d.url, d.metrics, http});
+  }
+  RemoteMonitor remote(std::move(scrapes), tdef.monitor.interval);
+  remote.Start();
+  ResourceSampler sampler = [&monitor, &remote, monitoring](double now_s) {
     std::map<std::string, double> g = monitor.Sample(now_s);
     if (!monitoring) std::erase_if(g, [](const auto& kv) { return !kv.first.starts_with("generator_"); });
+    g.merge(remote.Latest());
     return g;
   };
   const bool capacity = s.plan == nullptr;
@@ -182,6 +197,7 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   }
   const std::string failure = result.failure;
   RunResults results = MakeRunResults(std::move(meta), std::move(result), {});
+  for (std::string& note : remote.TakeNotes()) results.messages.push_back(std::move(note));
   results.capacity = std::move(capacity_report);
   AnalysisInputs analysis;
   analysis.thresholds = &tdef;

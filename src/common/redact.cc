@@ -105,4 +105,19 @@ std::string RecordedCommandLine(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string RedactUrl(std::string_view url) {
+  size_t start = url.find("://");
+  if (start == std::string_view::npos) return std::string(url);
+  start += 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string_view authority = url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  size_t at = authority.rfind('@');
+  size_t colon = authority.find(':');
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) return std::string(url);
+  std::string out(url.substr(0, start + colon + 1));
+  out += kRedacted;
+  out += url.substr(start + at);
+  return out;
+}
+
 }  // namespace loadcell

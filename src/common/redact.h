@@ -22,6 +22,9 @@ bool IsSecretHeader(std::string_view name);
 // "Name: value" with the value replaced when the header is a secret one.
 std::string RedactHeaderLine(std::string_view line);
 
+// scheme://user:password@host/... with the password replaced (a URL without one unchanged).
+std::string RedactUrl(std::string_view url);
+
 // The command line as recorded: arguments joined by spaces, with the values of secret
 // headers given to -H/--header (as the next argument or after '=') redacted, unless
 // `--no-redact` is among them.

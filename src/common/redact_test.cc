@@ -40,5 +40,13 @@ TEST(Redact, RedactorReplacesEveryOccurrenceLongestFirst) {
   EXPECT_EQ(Redactor().Apply("anything"), "anything");
 }
 
+TEST(Redact, UrlPasswords) {
+  EXPECT_EQ(RedactUrl("https://bob:s3cret@prom.example:9090/api/v1/query?q=up"),
+            "https://bob:[redacted]@prom.example:9090/api/v1/query?q=up");
+  EXPECT_EQ(RedactUrl("http://127.0.0.1:9100/metrics"), "http://127.0.0.1:9100/metrics");
+  EXPECT_EQ(RedactUrl("http://bob@host/x"), "http://bob@host/x");          // no password
+  EXPECT_EQ(RedactUrl("http://host/x?a=b:c@d"), "http://host/x?a=b:c@d");  // not in the authority
+}
+
 }  // namespace
 }  // namespace loadcell

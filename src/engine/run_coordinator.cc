@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics/gauge_key.h"
 #include "scenario/threshold_eval.h"
 
 #include "common/redact.h"
@@ -151,7 +152,10 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
       }
       if (sampler) {
         resources = sampler(static_cast<double>(now) / 1e9);
-        for (const auto& [name, v] : resources) r.store.Gauge(name, {}, v);
+        for (const auto& [key, v] : resources) {
+          auto [metric, tags] = SplitGaugeKey(key);  // a monitor source's labels are the gauge's tags
+          r.store.Gauge(metric, tags, v);
+        }
       }
     }
     collector.Drain(intervals, vus_now, vus_by_scenario, resources, sampled, &r.series);

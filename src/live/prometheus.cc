@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/printable.h"
+#include "metrics/gauge_key.h"
 
 namespace loadcell {
 namespace {
@@ -122,10 +123,17 @@ std::string PrometheusText(const MetricStore& cumulative, const PrometheusGauges
   });
   out += fmt::format("# HELP loadcell_vus VUs in an iteration\n# TYPE loadcell_vus gauge\nloadcell_vus{} {:g}\n",
                      Labels({}, extra), gauges.vus);
-  for (const auto& [name, v] : gauges.resources) {
+  // Keys sort by metric first, so one family's series (a monitor source's labels) follow
+  // each other under one HELP and TYPE.
+  std::string last_family;
+  for (const auto& [key, v] : gauges.resources) {
+    auto [name, tags] = SplitGaugeKey(key);
     std::string metric = PrometheusName(name);
-    out += fmt::format("# HELP {} resource monitor: {}\n# TYPE {} gauge\n{}{} {:g}\n", metric, name, metric, metric,
-                       Labels({}, extra), v);
+    if (metric != last_family) {
+      out += fmt::format("# HELP {} resource monitor: {}\n# TYPE {} gauge\n", metric, name, metric);
+      last_family = metric;
+    }
+    out += fmt::format("{}{} {:g}\n", metric, Labels(tags, extra), v);
   }
   if (gauges.generator_cpu >= 0) {
     out += fmt::format(

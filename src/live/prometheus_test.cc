@@ -28,6 +28,20 @@ TEST(Prometheus, CountersRatesAndGauges) {
   EXPECT_NE(text.find("loadcell_generator_cpu_ratio{generator=\"2\"} 0.2500\n"), std::string::npos);
 }
 
+TEST(Prometheus, MonitorGaugesKeepTheirLabels) {
+  PrometheusGauges g;
+  g.resources = {{"target_cpu", 12.5},
+                 {R"(monitor_pods{ns="shop",phase="Pending"})", 1},
+                 {R"(monitor_pods{ns="shop",phase="Running"})", 3}};
+  std::string text = PrometheusText(MetricStore(), g, {{"generator", "1"}});
+  EXPECT_NE(text.find("# TYPE loadcell_monitor_pods gauge\n"
+                      "loadcell_monitor_pods{ns=\"shop\",phase=\"Pending\",generator=\"1\"} 1\n"
+                      "loadcell_monitor_pods{ns=\"shop\",phase=\"Running\",generator=\"1\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("loadcell_target_cpu{generator=\"1\"} 12.5\n"), std::string::npos) << text;
+}
+
 TEST(Prometheus, HistogramBucketsAreCumulativeInSeconds) {
   MetricStore s;
   Tags t{{"name", "a"}};

@@ -70,6 +70,12 @@ const std::vector<MetricInfo>& MetricCatalog() {
   return catalog;
 }
 
+const MetricInfo& MonitorGaugeInfo() {
+  static const MetricInfo info{"monitor_<name>", MetricType::kGauge, MetricUnit::kNone,
+                               "a gauge of a monitor source, as the source serves it (docs/analysis.md)"};
+  return info;
+}
+
 const MetricInfo* FindMetric(std::string_view name) {
   for (const MetricInfo& m : MetricCatalog()) {
     if (m.name == name) return &m;

@@ -27,6 +27,11 @@ struct MetricInfo {
 };
 
 const std::vector<MetricInfo>& MetricCatalog();
+
+// The gauges a monitor source names at run time (`monitor.scrape`: monitor_<family>, its
+// labels as tags): not in the catalogue, whose names are fixed, but gauges all the same.
+inline constexpr std::string_view kMonitorGaugePrefix = "monitor_";
+const MetricInfo& MonitorGaugeInfo();
 // nullptr when `name` is not a metric loadcell records.
 const MetricInfo* FindMetric(std::string_view name);
 std::string_view MetricTypeName(MetricType t);  // "counter", "rate", "trend", "gauge"

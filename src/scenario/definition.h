@@ -239,10 +239,22 @@ struct ThresholdDef {
   bool counter = false;  // the metric is a counter: no samples count 0 (k6), not "no data"
 };
 
-// `monitor:` — processes to sample from /proc during the run (by pid or by name).
+// `monitor: scrape:` — a Prometheus/OpenMetrics text endpoint read every second.
+struct MonitorScrapeDef {
+  SourcePos pos;
+  std::string url;
+  std::vector<std::string> metrics;  // regular expressions over family names (empty: all)
+  std::string bearer_token, basic_user, basic_password;
+  bool insecure_tls = false;
+  Nanos timeout = 2 * kSecond;
+};
+
+// `monitor:` — processes to sample from /proc during the run (by pid or by name), and
+// endpoints to scrape.
 struct MonitorDef {
   std::vector<int64_t> pids;
   std::vector<std::string> names;
+  std::vector<MonitorScrapeDef> scrapes;
   Nanos interval = kSecond;
 };
 

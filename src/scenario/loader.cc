@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -115,12 +116,13 @@ TestDefinition Loader::Load(const Node& root) {
     }
   }
   if (Node st = root["strict_thresholds"]) def.strict_thresholds = Bool(st, "strict_thresholds");
+  // The monitor first: thresholds may name the gauges its sources make.
+  def.has_monitor = static_cast<bool>(root["monitor"]);
+  if (Node m = root["monitor"]) LoadMonitor(m, def);
   if (Node th = root["thresholds"]) {
     LoadThresholds(th, def);
     CheckThresholdFilters(th, def);
   }
-  def.has_monitor = static_cast<bool>(root["monitor"]);
-  if (Node m = root["monitor"]) LoadMonitor(m, def);
   def.has_faults = static_cast<bool>(root["faults"]);
   if (Node f = root["faults"]) LoadFaults(f, def);
   def.has_databases = static_cast<bool>(root["databases"]);
@@ -133,7 +135,17 @@ TestDefinition Loader::Load(const Node& root) {
 
 void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   RequireMap(m, "monitor");
-  CheckKeys(m, "monitor", {"processes", "interval"});
+  CheckKeys(m, "monitor", {"processes", "scrape", "interval"});
+  if (Node s = m["scrape"]) {
+    // One endpoint (a mapping) or several (a list of them).
+    if (s.IsMap()) {
+      def.monitor.scrapes.push_back(Scrape(s, "monitor.scrape", def));
+    } else {
+      EachMap(s, "monitor.scrape", kScrapeKeys, [&](const Node& item, const std::string& path) {
+        def.monitor.scrapes.push_back(Scrape(item, path, def));
+      });
+    }
+  }
   if (Node ps = m["processes"]) {
     RequireSeq(ps, "monitor.processes");
     for (size_t i = 0; i < ps.size(); ++i) {
@@ -156,6 +168,51 @@ void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
     if (def.monitor.interval != kSecond)
       Fail(m["interval"], "monitor.interval", "only 1s is supported (the series is per second)");
   }
+}
+
+MonitorScrapeDef Loader::Scrape(const Node& n, const std::string& path, TestDefinition& def) {
+  RequireMap(n, path);
+  CheckKeys(n, path, kScrapeKeys);
+  MonitorScrapeDef s;
+  s.pos = PosOf(n);
+  if (!n["url"]) Fail(n, path, "missing `url`: the endpoint's address, such as http://app:8080/metrics");
+  s.url = String(n["url"], Join(path, "url"));
+  if (!s.url.starts_with("http://") && !s.url.starts_with("https://")) {
+    Fail(n["url"], Join(path, "url"), "an http:// or https:// URL");
+  }
+  if (std::string pw = UrlPassword(s.url); !pw.empty()) def.secrets.push_back(pw);
+  if (Node ms = n["metrics"]) {
+    RequireSeq(ms, Join(path, "metrics"));
+    for (size_t i = 0; i < ms.size(); ++i) {
+      std::string mp = Index(Join(path, "metrics"), i);
+      std::string pattern = String(ms[i], mp);
+      try {
+        std::regex check(pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        Fail(ms[i], mp, fmt::format("invalid regular expression: {}", e.what()));
+      }
+      s.metrics.push_back(pattern);
+    }
+  }
+  if (Node t = n["bearer_token"]) {
+    s.bearer_token = String(t, Join(path, "bearer_token"));
+    def.secrets.push_back(s.bearer_token);
+  }
+  if (Node b = n["basic"]) {
+    std::string bp = Join(path, "basic");
+    RequireMap(b, bp);
+    CheckKeys(b, bp, {"user", "password"});
+    if (!b["user"]) Fail(b, bp, "missing `user`");
+    s.basic_user = String(b["user"], Join(bp, "user"));
+    if (b["password"]) {
+      s.basic_password = String(b["password"], Join(bp, "password"));
+      def.secrets.push_back(s.basic_password);
+    }
+    if (!s.bearer_token.empty()) Fail(b, bp, "give either `bearer_token` or `basic`, not both");
+  }
+  if (Node i = n["insecure_tls"]) s.insecure_tls = Bool(i, Join(path, "insecure_tls"));
+  if (Node t = n["timeout"]) s.timeout = Duration(t, Join(path, "timeout"), false);
+  return s;
 }
 
 void Loader::LoadFaults(const Node& list, TestDefinition& def) {

@@ -80,6 +80,9 @@ class Loader {
 
  private:
   void LoadMonitor(const Node& m, TestDefinition& def);
+  static inline const std::vector<std::string> kScrapeKeys = {"url",   "metrics",      "bearer_token",
+                                                              "basic", "insecure_tls", "timeout"};
+  MonitorScrapeDef Scrape(const Node& n, const std::string& path, TestDefinition& def);
 
   // ---- faults --------------------------------------------------------------------------
   void LoadFaults(const Node& list, TestDefinition& def);

@@ -28,6 +28,14 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
                        "http_req_tls_handshaking and http_req_waiting)",
                        sel->metric));
     }
+    if (known == nullptr && sel->metric.starts_with(kMonitorGaugePrefix)) {
+      if (def.monitor.scrapes.empty()) {
+        Fail(kv.first, path,
+             fmt::format("`{}`: monitor_ gauges come from `monitor.scrape`, which this test does not have",
+                         sel->metric));
+      }
+      known = &MonitorGaugeInfo();
+    }
     if (known == nullptr) {
       std::string s = Suggest(sel->metric, MetricNames());
       Fail(kv.first, path,
@@ -109,6 +117,8 @@ void Loader::CheckThresholdFilters(const Node& n, const TestDefinition& def) {
   for (const auto& kv : n) {
     const ThresholdDef& th = def.thresholds[i++];
     std::string path = Join("thresholds", th.key);
+    // A monitor gauge's tags are the labels its source serves: known only at run time.
+    if (th.selector.metric.starts_with(kMonitorGaugePrefix)) continue;
     for (const auto& [key, value] : th.selector.tags) {
       if (t.keys.count(key) == 0) {
         std::string s = Suggest(key, values(t.keys));

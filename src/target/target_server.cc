@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -84,6 +85,13 @@ struct TConn {
   std::unique_ptr<WsEndpoint> ws;  // set once the connection upgraded to WebSocket
 };
 
+// What /metrics serves, counted by each thread in a cache line of its own (one writer:
+// a relaxed load and store, no locked add on the request path) and summed when read.
+struct alignas(64) ThreadCounters {
+  std::atomic<uint64_t> requests{0};
+  void CountRequest() { requests.store(requests.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+};
+
 struct Timer {
   Nanos due;
   int fd;
@@ -93,8 +101,16 @@ struct Timer {
 
 class TargetThread {
  public:
-  TargetThread(const TargetOptions& o, int listen_fd, int stop_fd, Nanos epoch, uint64_t seed)
-      : o_(o), listen_fd_(listen_fd), stop_fd_(stop_fd), epoch_(epoch), rng_(seed), buf_(kReadBuffer) {
+  TargetThread(const TargetOptions& o, int listen_fd, int stop_fd, Nanos epoch, uint64_t seed, ThreadCounters* counters,
+               int index)
+      : o_(o),
+        listen_fd_(listen_fd),
+        stop_fd_(stop_fd),
+        epoch_(epoch),
+        rng_(seed),
+        buf_(kReadBuffer),
+        counters_(counters),
+        index_(index) {
     body_.assign(o_.body_size, 'x');
     if (!body_.empty()) body_.back() = '\n';
     ok_ = MakeResponse(200, "OK", body_, false, false);
@@ -246,6 +262,16 @@ class TargetThread {
       bool head = h.method == "HEAD";
       std::string_view target = h.target;
       bool close_conn = !h.keep_alive;
+      if (target == "/metrics") {
+        // The target's own counters in Prometheus's text format, for `monitor: scrape:`
+        // (and a Prometheus) to read; this endpoint's requests are not counted.
+        used += h.head_bytes;
+        c.skip_body = h.content_length;
+        Respond(c, MakeResponse(200, "OK", MetricsText(), head, close_conn, "text/plain; version=0.0.4"), close_conn);
+        if (close_conn) return data.size();
+        continue;
+      }
+      counters_[index_].CountRequest();
       if (auto mode = WsEndpointFor(target)) {
         used += h.head_bytes;
         if (!http1::IEquals(h.upgrade, "websocket") || h.ws_key.empty() || h.method != "GET") {
@@ -397,6 +423,19 @@ class TargetThread {
   int listen_fd_;
   int stop_fd_;  // an eventfd: readable when the server must stop
   Nanos epoch_;
+  std::string MetricsText() const {
+    uint64_t requests = 0;
+    for (int i = 0; i < o_.threads; ++i) requests += counters_[i].requests.load(std::memory_order_relaxed);
+    return fmt::format(
+        "# HELP target_http_requests_total Requests the built-in target answered (/metrics not counted).\n"
+        "# TYPE target_http_requests_total counter\n"
+        "target_http_requests_total {}\n"
+        "# HELP target_threads The target's server threads.\n"
+        "# TYPE target_threads gauge\n"
+        "target_threads {}\n",
+        requests, o_.threads);
+  }
+
   int ep_ = -1;
   std::mt19937_64 rng_;
   std::vector<Nanos> worker_free_;  // --workers: when each simulated worker is free again
@@ -405,6 +444,8 @@ class TargetThread {
   std::vector<std::unique_ptr<TConn>> conns_;
   std::vector<int> broadcast_;  // fds of /ws/broadcast clients on this thread
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  ThreadCounters* counters_;  // every thread's, this one's at index_
+  int index_;
 };
 
 }  // namespace
@@ -434,10 +475,11 @@ Status RunTarget(const TargetOptions& o, const std::atomic<bool>& stop,
   }
   Nanos epoch = MonotonicClock::ReadNow();
   int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  std::unique_ptr<ThreadCounters[]> counters(new ThreadCounters[static_cast<size_t>(o.threads)]);
   std::vector<std::unique_ptr<TargetThread>> workers;
   for (int i = 0; i < o.threads; ++i) {
     workers.push_back(std::make_unique<TargetThread>(o, fds[static_cast<size_t>(i)], stop_fd, epoch,
-                                                     o.seed + static_cast<uint64_t>(i)));
+                                                     o.seed + static_cast<uint64_t>(i), counters.get(), i));
   }
   if (on_listening) on_listening(port);
   std::vector<std::thread> threads;

@@ -1,0 +1,76 @@
+#include "monitor/http_get.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/redact.h"
+
+namespace loadcell {
+namespace {
+
+struct Body {
+  std::string text;
+  size_t max = 0;
+  bool too_big = false;
+};
+
+size_t Append(char* data, size_t size, size_t n, void* user) {
+  auto* b = static_cast<Body*>(user);
+  size_t bytes = size * n;
+  if (b->text.size() + bytes > b->max) {
+    b->too_big = true;
+    return 0;  // makes curl stop with CURLE_WRITE_ERROR
+  }
+  b->text.append(data, bytes);
+  return bytes;
+}
+
+}  // namespace
+
+HttpGetter::HttpGetter(HttpGetOptions options) : options_(std::move(options)) {
+  static std::once_flag global;
+  std::call_once(global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  curl_ = curl_easy_init();
+}
+
+HttpGetter::~HttpGetter() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+Result<std::string> HttpGetter::Get(const std::string& url) {
+  auto* c = static_cast<CURL*>(curl_);
+  const std::string shown = RedactUrl(url);
+  if (c == nullptr) return Error::Io(fmt::format("{}: cannot start an HTTP client", shown));
+  Body body{{}, options_.max_bytes, false};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout / kMilli));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip and friends, as Prometheus scrapes
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "loadcell-monitor");
+  if (options_.insecure) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!options_.bearer_token.empty()) {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, options_.bearer_token.c_str());
+  } else if (!options_.basic_user.empty()) {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, options_.basic_user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, options_.basic_password.c_str());
+  }
+  CURLcode rc = curl_easy_perform(c);
+  if (body.too_big) return Error::Io(fmt::format("{}: the answer is larger than {} bytes", shown, options_.max_bytes));
+  if (rc != CURLE_OK) return Error::Io(fmt::format("{}: {}", shown, curl_easy_strerror(rc)));
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status > 299) return Error::Io(fmt::format("{}: HTTP status {}", shown, status));
+  return std::move(body.text);
+}
+
+}  // namespace loadcell

@@ -1,0 +1,63 @@
+// The monitor sources that read over the network (`monitor: scrape:`), on a thread of
+// their own: a slow or unreachable endpoint delays none of the run's per-second work. The
+// run's resource sampler takes the latest complete reading each second.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "monitor/http_get.h"
+#include "monitor/scrape_source.h"
+
+namespace loadcell {
+
+struct ScrapeTarget {
+  std::string url;
+  std::vector<std::string> families;  // regular expressions over family names (empty: all)
+  HttpGetOptions http;
+};
+
+class RemoteMonitor {
+ public:
+  RemoteMonitor(std::vector<ScrapeTarget> scrapes, Nanos interval);
+  ~RemoteMonitor();  // stops the thread
+  RemoteMonitor(const RemoteMonitor&) = delete;
+  RemoteMonitor& operator=(const RemoteMonitor&) = delete;
+
+  // Reads once now (so that rates have a baseline by the first second), then every
+  // interval until destroyed.
+  void Start();
+  // The gauges of the latest reading of every source (a source that failed keeps none).
+  std::map<std::string, double> Latest() const;
+  // What went wrong, once per source and kind of failure, for the run's notes.
+  std::vector<std::string> TakeNotes();
+  int64_t failures() const;
+
+ private:
+  struct Source {
+    ScrapeTarget target;
+    std::unique_ptr<HttpGetter> http;
+    ScrapeConverter converter;
+    std::map<std::string, double> latest;
+  };
+  void ReadAll();
+  void Loop();
+
+  std::vector<Source> sources_;
+  Nanos interval_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::vector<std::string> notes_;
+  std::set<std::string> noted_;
+  int64_t failures_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace loadcell
