@@ -61,6 +61,11 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--monitor-pid", a.monitor_pids,
                  "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
+  cmd.add_option("--monitor-scrape", a.monitor_scrapes,
+                 "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
+      ->check([](const std::string& url) {
+        return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
+      });
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T (satisfied <= T, tolerating <= 4T)");
   // Gone with quick's own engine: every run records the same histograms now.
   cmd.add_option("--hdr-max", a.hdr_max)->group("");
@@ -179,6 +184,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   session.meta = MakeRunMeta(plan->def, seed, command_line);  // -H credentials redacted in main
   session.apdex_t = apdex_t;
   session.monitor_pids = a.monitor_pids;
+  session.monitor_scrapes = a.monitor_scrapes;
   session.linger = linger;
   session.summary = [header](const RunResults& r) { return FormatQuickSummary(r, header); };
   return RunAndReport(session, outputs);

@@ -52,6 +52,11 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
   cmd.add_option("--monitor-pid", a.monitor_pids,
                  "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
+  cmd.add_option("--monitor-scrape", a.monitor_scrapes,
+                 "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
+      ->check([](const std::string& url) {
+        return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
+      });
   cmd.add_option("--segment", a.segment,
                  "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
   cmd.add_option("--segments", a.segments,
@@ -152,6 +157,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   session.apdex_t = apdex_t;
   session.usl = a.usl;
   session.monitor_pids = a.monitor_pids;
+  session.monitor_scrapes = a.monitor_scrapes;
   session.linger = linger;
   session.summary = [](const RunResults& r) { return FormatTestSummary(r); };
   return RunAndReport(session, a.outputs);

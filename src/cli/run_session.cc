@@ -159,18 +159,23 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   if (monitoring && monitor.Resolve().empty()) {
     std::fprintf(stderr, "loadcell: monitor: no process matches (yet); sampling goes on in case one starts\n");
   }
-  // Endpoints to scrape, read on their own thread (a slow one delays nothing else).
+  // Endpoints to scrape and Prometheus queries, read on their own thread (a slow one delays
+  // nothing else).
   std::vector<ScrapeTarget> scrapes;
-  for (const MonitorScrapeDef& d : tdef.monitor.scrapes) {
+  auto http_of = [&s](const MonitorHttpDef& d) {
     HttpGetOptions http;
     http.timeout = d.timeout;
     http.bearer_token = d.bearer_token;
     http.basic_user = d.basic_user;
     http.basic_password = d.basic_password;
     http.insecure = d.insecure_tls || s.insecure;
-    scrapes.push_back({d.url, d.metrics, http});
-  }
-  RemoteMonitor remote(std::move(scrapes), tdef.monitor.interval);
+    return http;
+  };
+  for (const MonitorScrapeDef& d : tdef.monitor.scrapes) scrapes.push_back({d.url, d.metrics, http_of(d.http)});
+  for (const std::string& url : s.monitor_scrapes) scrapes.push_back({url, {}, http_of({})});
+  std::vector<PromQueryTarget> queries;
+  for (const MonitorPrometheusDef& d : tdef.monitor.prometheus) queries.push_back({d.url, d.queries, http_of(d.http)});
+  RemoteMonitor remote(std::move(scrapes), std::move(queries), tdef.monitor.interval);
   remote.Start();
   ResourceSampler sampler = [&monitor, &remote, monitoring](double now_s) {
     std::map<std::string, double> g = monitor.Sample(now_s);

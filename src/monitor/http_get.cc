@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "common/redact.h"
-
 namespace loadcell {
 namespace {
 
@@ -38,10 +36,9 @@ HttpGetter::HttpGetter(HttpGetOptions options) : options_(std::move(options)) {
 
 HttpGetter::~HttpGetter() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
-Result<std::string> HttpGetter::Get(const std::string& url) {
+Result<HttpGetter::Answer> HttpGetter::Get(const std::string& url) {
   auto* c = static_cast<CURL*>(curl_);
-  const std::string shown = RedactUrl(url);
-  if (c == nullptr) return Error::Io(fmt::format("{}: cannot start an HTTP client", shown));
+  if (c == nullptr) return Error::Io("cannot start an HTTP client");
   Body body{{}, options_.max_bytes, false};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -65,12 +62,19 @@ Result<std::string> HttpGetter::Get(const std::string& url) {
     curl_easy_setopt(c, CURLOPT_PASSWORD, options_.basic_password.c_str());
   }
   CURLcode rc = curl_easy_perform(c);
-  if (body.too_big) return Error::Io(fmt::format("{}: the answer is larger than {} bytes", shown, options_.max_bytes));
-  if (rc != CURLE_OK) return Error::Io(fmt::format("{}: {}", shown, curl_easy_strerror(rc)));
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status > 299) return Error::Io(fmt::format("{}: HTTP status {}", shown, status));
-  return std::move(body.text);
+  if (body.too_big) return Error::Io(fmt::format("the answer is larger than {} bytes", options_.max_bytes));
+  if (rc != CURLE_OK) return Error::Io(curl_easy_strerror(rc));
+  Answer a;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
+  a.body = std::move(body.text);
+  return a;
+}
+
+Result<std::string> HttpGetter::GetBody(const std::string& url) {
+  auto a = Get(url);
+  if (!a.ok()) return a.error();
+  if (a->status < 200 || a->status > 299) return Error::Io(fmt::format("HTTP status {}", a->status));
+  return std::move(a->body);
 }
 
 }  // namespace loadcell

@@ -27,9 +27,15 @@ class HttpGetter {
   HttpGetter(const HttpGetter&) = delete;
   HttpGetter& operator=(const HttpGetter&) = delete;
 
-  // The body of a 2xx answer; any other status, a timeout or a transport error is an error
-  // naming the URL (its password, if any, left out).
-  Result<std::string> Get(const std::string& url);
+  struct Answer {
+    long status = 0;
+    std::string body;
+  };
+  // The answer, whatever its status; a timeout, a transport error or a body over the
+  // limit is an error (without the URL: the caller names what it asked).
+  Result<Answer> Get(const std::string& url);
+  // The body of a 2xx answer; another status is an error naming it.
+  Result<std::string> GetBody(const std::string& url);
 
  private:
   HttpGetOptions options_;

@@ -1,8 +1,11 @@
 #include "monitor/remote_monitor.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "common/redact.h"
+#include "monitor/prometheus_source.h"
 
 namespace loadcell {
 namespace {
@@ -15,11 +18,16 @@ std::vector<std::regex> Compile(const std::vector<std::string>& patterns) {
 
 }  // namespace
 
-RemoteMonitor::RemoteMonitor(std::vector<ScrapeTarget> scrapes, Nanos interval) : interval_(interval) {
+RemoteMonitor::RemoteMonitor(std::vector<ScrapeTarget> scrapes, std::vector<PromQueryTarget> prometheus, Nanos interval)
+    : interval_(interval) {
   for (ScrapeTarget& t : scrapes) {
     auto http = std::make_unique<HttpGetter>(t.http);
     ScrapeConverter converter(Compile(t.families));
     sources_.push_back({std::move(t), std::move(http), std::move(converter), {}});
+  }
+  for (PromQueryTarget& t : prometheus) {
+    auto http = std::make_unique<HttpGetter>(t.http);
+    queries_.push_back({std::move(t), std::move(http), {}});
   }
 }
 
@@ -33,7 +41,7 @@ RemoteMonitor::~RemoteMonitor() {
 }
 
 void RemoteMonitor::Start() {
-  if (sources_.empty()) return;
+  if (sources_.empty() && queries_.empty()) return;
   ReadAll();
   thread_ = std::thread([this] { Loop(); });
 }
@@ -57,27 +65,48 @@ void RemoteMonitor::Loop() {
 
 void RemoteMonitor::ReadAll() {
   for (Source& s : sources_) {
-    auto body = s.http->Get(s.target.url);
+    auto body = s.http->GetBody(s.target.url);
     Result<PromExposition> parsed = body.ok() ? ParsePromText(*body) : Result<PromExposition>(body.error());
     double now_s = static_cast<double>(MonotonicClock::ReadNow()) / 1e9;
     std::map<std::string, double> gauges;
     if (parsed.ok()) gauges = s.converter.Convert(*parsed, now_s);
     std::lock_guard<std::mutex> lock(mu_);
     s.latest = std::move(gauges);
-    if (!parsed.ok()) {
-      ++failures_;
-      std::string key = s.target.url + "\n" + parsed.error().message;
-      if (noted_.insert(key).second) {
-        notes_.push_back(fmt::format("monitor scrape {}: {}", RedactUrl(s.target.url), parsed.error().message));
-      }
+    if (!parsed.ok()) Note(fmt::format("scrape {}", RedactUrl(s.target.url)), parsed.error().message);
+  }
+  // Each query at this instant (wall-clock, as Prometheus's own timestamps are).
+  const double unix_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (QuerySource& q : queries_) {
+    std::map<std::string, double> gauges;
+    std::vector<std::pair<std::string, std::string>> failed;
+    for (const auto& [name, query] : q.target.queries) {
+      auto answer = q.http->Get(PromQueryUrl(q.target.url, query, unix_s));
+      auto got = answer.ok() ? PromQueryGauges(name, answer->status, answer->body)
+                             : Result<std::map<std::string, double>>(answer.error());
+      if (got.ok())
+        gauges.merge(std::move(got).value());
+      else
+        failed.emplace_back(name, got.error().message);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    q.latest = std::move(gauges);
+    for (const auto& [name, message] : failed) {
+      Note(fmt::format("prometheus {} query {}", RedactUrl(q.target.url), name), message);
     }
   }
+}
+
+void RemoteMonitor::Note(const std::string& what, const std::string& message) {
+  ++failures_;
+  // The message without the URL (a query's URL holds the instant): one note per kind of failure.
+  if (noted_.insert(what + "\n" + message).second) notes_.push_back(fmt::format("monitor {}: {}", what, message));
 }
 
 std::map<std::string, double> RemoteMonitor::Latest() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, double> out;
   for (const Source& s : sources_) out.insert(s.latest.begin(), s.latest.end());
+  for (const QuerySource& q : queries_) out.insert(q.latest.begin(), q.latest.end());
   return out;
 }
 

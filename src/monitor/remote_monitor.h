@@ -1,6 +1,6 @@
-// The monitor sources that read over the network (`monitor: scrape:`), on a thread of
-// their own: a slow or unreachable endpoint delays none of the run's per-second work. The
-// run's resource sampler takes the latest complete reading each second.
+// The monitor sources that read over the network (`monitor: scrape:` and `prometheus:`),
+// on a thread of their own: a slow or unreachable endpoint delays none of the run's
+// per-second work. The run's resource sampler takes the latest complete reading each second.
 #pragma once
 
 #include <condition_variable>
@@ -23,9 +23,16 @@ struct ScrapeTarget {
   HttpGetOptions http;
 };
 
+// A Prometheus server and the PromQL queries to evaluate at each reading, by gauge name.
+struct PromQueryTarget {
+  std::string url;  // the server's base URL (http://prom:9090)
+  std::map<std::string, std::string> queries;
+  HttpGetOptions http;
+};
+
 class RemoteMonitor {
  public:
-  RemoteMonitor(std::vector<ScrapeTarget> scrapes, Nanos interval);
+  RemoteMonitor(std::vector<ScrapeTarget> scrapes, std::vector<PromQueryTarget> prometheus, Nanos interval);
   ~RemoteMonitor();  // stops the thread
   RemoteMonitor(const RemoteMonitor&) = delete;
   RemoteMonitor& operator=(const RemoteMonitor&) = delete;
@@ -46,10 +53,17 @@ class RemoteMonitor {
     ScrapeConverter converter;
     std::map<std::string, double> latest;
   };
+  struct QuerySource {
+    PromQueryTarget target;
+    std::unique_ptr<HttpGetter> http;
+    std::map<std::string, double> latest;
+  };
   void ReadAll();
+  void Note(const std::string& what, const std::string& message);  // once per source and message; holds mu_
   void Loop();
 
   std::vector<Source> sources_;
+  std::vector<QuerySource> queries_;
   Nanos interval_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -239,14 +239,27 @@ struct ThresholdDef {
   bool counter = false;  // the metric is a counter: no samples count 0 (k6), not "no data"
 };
 
+// How a monitor source's endpoint is asked: credentials, TLS, timeout.
+struct MonitorHttpDef {
+  std::string bearer_token, basic_user, basic_password;
+  bool insecure_tls = false;
+  Nanos timeout = 2 * kSecond;
+};
+
 // `monitor: scrape:` — a Prometheus/OpenMetrics text endpoint read every second.
 struct MonitorScrapeDef {
   SourcePos pos;
   std::string url;
   std::vector<std::string> metrics;  // regular expressions over family names (empty: all)
-  std::string bearer_token, basic_user, basic_password;
-  bool insecure_tls = false;
-  Nanos timeout = 2 * kSecond;
+  MonitorHttpDef http;
+};
+
+// `monitor: prometheus:` — PromQL queries evaluated every second against a Prometheus.
+struct MonitorPrometheusDef {
+  SourcePos pos;
+  std::string url;
+  std::map<std::string, std::string> queries;  // gauge name (monitor_<name>) -> PromQL
+  MonitorHttpDef http;
 };
 
 // `monitor:` — processes to sample from /proc during the run (by pid or by name), and
@@ -255,6 +268,7 @@ struct MonitorDef {
   std::vector<int64_t> pids;
   std::vector<std::string> names;
   std::vector<MonitorScrapeDef> scrapes;
+  std::vector<MonitorPrometheusDef> prometheus;
   Nanos interval = kSecond;
 };
 

@@ -135,7 +135,17 @@ TestDefinition Loader::Load(const Node& root) {
 
 void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   RequireMap(m, "monitor");
-  CheckKeys(m, "monitor", {"processes", "scrape", "interval"});
+  CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "interval"});
+  if (Node p = m["prometheus"]) {
+    // One server (a mapping) or several (a list of them).
+    if (p.IsMap()) {
+      def.monitor.prometheus.push_back(PrometheusSource(p, "monitor.prometheus", def));
+    } else {
+      EachMap(p, "monitor.prometheus", kPrometheusKeys, [&](const Node& item, const std::string& path) {
+        def.monitor.prometheus.push_back(PrometheusSource(item, path, def));
+      });
+    }
+  }
   if (Node s = m["scrape"]) {
     // One endpoint (a mapping) or several (a list of them).
     if (s.IsMap()) {
@@ -170,17 +180,41 @@ void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   }
 }
 
+// The keys every monitor endpoint takes: url, credentials, TLS, timeout.
+std::string Loader::MonitorUrl(const Node& n, const std::string& path, TestDefinition& def, MonitorHttpDef* http) {
+  if (!n["url"]) Fail(n, path, "missing `url`: the endpoint's address, such as http://app:8080/metrics");
+  std::string url = String(n["url"], Join(path, "url"));
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    Fail(n["url"], Join(path, "url"), "an http:// or https:// URL");
+  }
+  if (std::string pw = UrlPassword(url); !pw.empty()) def.secrets.push_back(pw);
+  if (Node t = n["bearer_token"]) {
+    http->bearer_token = String(t, Join(path, "bearer_token"));
+    def.secrets.push_back(http->bearer_token);
+  }
+  if (Node b = n["basic"]) {
+    std::string bp = Join(path, "basic");
+    RequireMap(b, bp);
+    CheckKeys(b, bp, {"user", "password"});
+    if (!b["user"]) Fail(b, bp, "missing `user`");
+    http->basic_user = String(b["user"], Join(bp, "user"));
+    if (b["password"]) {
+      http->basic_password = String(b["password"], Join(bp, "password"));
+      def.secrets.push_back(http->basic_password);
+    }
+    if (!http->bearer_token.empty()) Fail(b, bp, "give either `bearer_token` or `basic`, not both");
+  }
+  if (Node i = n["insecure_tls"]) http->insecure_tls = Bool(i, Join(path, "insecure_tls"));
+  if (Node t = n["timeout"]) http->timeout = Duration(t, Join(path, "timeout"), false);
+  return url;
+}
+
 MonitorScrapeDef Loader::Scrape(const Node& n, const std::string& path, TestDefinition& def) {
   RequireMap(n, path);
   CheckKeys(n, path, kScrapeKeys);
   MonitorScrapeDef s;
   s.pos = PosOf(n);
-  if (!n["url"]) Fail(n, path, "missing `url`: the endpoint's address, such as http://app:8080/metrics");
-  s.url = String(n["url"], Join(path, "url"));
-  if (!s.url.starts_with("http://") && !s.url.starts_with("https://")) {
-    Fail(n["url"], Join(path, "url"), "an http:// or https:// URL");
-  }
-  if (std::string pw = UrlPassword(s.url); !pw.empty()) def.secrets.push_back(pw);
+  s.url = MonitorUrl(n, path, def, &s.http);
   if (Node ms = n["metrics"]) {
     RequireSeq(ms, Join(path, "metrics"));
     for (size_t i = 0; i < ms.size(); ++i) {
@@ -194,25 +228,34 @@ MonitorScrapeDef Loader::Scrape(const Node& n, const std::string& path, TestDefi
       s.metrics.push_back(pattern);
     }
   }
-  if (Node t = n["bearer_token"]) {
-    s.bearer_token = String(t, Join(path, "bearer_token"));
-    def.secrets.push_back(s.bearer_token);
-  }
-  if (Node b = n["basic"]) {
-    std::string bp = Join(path, "basic");
-    RequireMap(b, bp);
-    CheckKeys(b, bp, {"user", "password"});
-    if (!b["user"]) Fail(b, bp, "missing `user`");
-    s.basic_user = String(b["user"], Join(bp, "user"));
-    if (b["password"]) {
-      s.basic_password = String(b["password"], Join(bp, "password"));
-      def.secrets.push_back(s.basic_password);
-    }
-    if (!s.bearer_token.empty()) Fail(b, bp, "give either `bearer_token` or `basic`, not both");
-  }
-  if (Node i = n["insecure_tls"]) s.insecure_tls = Bool(i, Join(path, "insecure_tls"));
-  if (Node t = n["timeout"]) s.timeout = Duration(t, Join(path, "timeout"), false);
   return s;
+}
+
+MonitorPrometheusDef Loader::PrometheusSource(const Node& n, const std::string& path, TestDefinition& def) {
+  RequireMap(n, path);
+  CheckKeys(n, path, kPrometheusKeys);
+  MonitorPrometheusDef p;
+  p.pos = PosOf(n);
+  p.url = MonitorUrl(n, path, def, &p.http);
+  Node qs = n["queries"];
+  if (!qs)
+    Fail(n, path, "missing `queries`: a mapping of gauge names to PromQL, such as { pods: 'count(kube_pod_info)' }");
+  std::string qp = Join(path, "queries");
+  RequireMap(qs, qp);
+  if (qs.size() == 0) Fail(qs, qp, "no queries: give at least one `name: PromQL`");
+  for (const auto& kv : qs) {
+    std::string name = kv.first.Scalar();
+    bool valid = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_') &&
+                 std::all_of(name.begin(), name.end(),
+                             [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
+    if (!valid) {
+      Fail(kv.first, Join(qp, name), "a query's name becomes the gauge monitor_<name>: letters, digits and _ only");
+    }
+    std::string query = String(kv.second, Join(qp, name));
+    if (query.empty()) Fail(kv.second, Join(qp, name), "an empty query");
+    p.queries[name] = query;
+  }
+  return p;
 }
 
 void Loader::LoadFaults(const Node& list, TestDefinition& def) {

@@ -82,7 +82,11 @@ class Loader {
   void LoadMonitor(const Node& m, TestDefinition& def);
   static inline const std::vector<std::string> kScrapeKeys = {"url",   "metrics",      "bearer_token",
                                                               "basic", "insecure_tls", "timeout"};
+  static inline const std::vector<std::string> kPrometheusKeys = {"url",   "queries",      "bearer_token",
+                                                                  "basic", "insecure_tls", "timeout"};
+  std::string MonitorUrl(const Node& n, const std::string& path, TestDefinition& def, MonitorHttpDef* http);
   MonitorScrapeDef Scrape(const Node& n, const std::string& path, TestDefinition& def);
+  MonitorPrometheusDef PrometheusSource(const Node& n, const std::string& path, TestDefinition& def);
 
   // ---- faults --------------------------------------------------------------------------
   void LoadFaults(const Node& list, TestDefinition& def);

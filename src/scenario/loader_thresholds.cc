@@ -29,10 +29,24 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
                        sel->metric));
     }
     if (known == nullptr && sel->metric.starts_with(kMonitorGaugePrefix)) {
-      if (def.monitor.scrapes.empty()) {
+      // A scrape names its gauges after what the endpoint serves: any name may come. Queries
+      // name theirs here: the threshold must name one.
+      std::vector<std::string> queried;
+      for (const MonitorPrometheusDef& p : def.monitor.prometheus) {
+        for (const auto& [name, _] : p.queries) queried.push_back(std::string(kMonitorGaugePrefix) + name);
+      }
+      bool named = std::find(queried.begin(), queried.end(), sel->metric) != queried.end();
+      if (def.monitor.scrapes.empty() && !named) {
+        if (queried.empty()) {
+          Fail(kv.first, path,
+               fmt::format("`{}`: monitor_ gauges come from `monitor.scrape` or `monitor.prometheus`, which this "
+                           "test does not have",
+                           sel->metric));
+        }
+        std::string s = Suggest(sel->metric, queried);
         Fail(kv.first, path,
-             fmt::format("`{}`: monitor_ gauges come from `monitor.scrape`, which this test does not have",
-                         sel->metric));
+             fmt::format("`{}` is none of the queries of `monitor.prometheus`{}", sel->metric,
+                         s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
       }
       known = &MonitorGaugeInfo();
     }

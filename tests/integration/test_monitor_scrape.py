@@ -118,14 +118,32 @@ class Scrape(unittest.TestCase):
         with open(f"{d}/r.json") as f:
             self.assertNotIn("s3cr3t-t0ken", f.read())
 
+    def test_quick_scrapes_from_the_command_line(self):
+        d = tempfile.mkdtemp(prefix="loadcell-scrape-")
+        with Target() as t:
+            p = subprocess.run([LOADCELL, "quick", f"{t.url}health", "-c", "2", "-d", "3s", "-q", "--monitor-scrape",
+                                f"{t.url}metrics", "--out", f"{d}/q.json"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(f"{d}/q.json") as f:
+            doc = json.load(f)
+        # Second 2 is a whole second of load: the target counted what loadcell sent (±2%).
+        second = next(pt for pt in doc["series"] if pt["t"] == 2)
+        self.assertAlmostEqual(second["resources"]["monitor_target_http_requests_total"], second["reqs"],
+                               delta=0.02 * second["reqs"] + 200)
+        self.assertEqual(second["resources"]["monitor_target_threads"], 1)
+        bad = subprocess.run([LOADCELL, "quick", f"{t.url}health", "--monitor-scrape", "ftp://x/metrics"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(bad.returncode, 104)
+        self.assertEqual(bad.stderr.strip(), "loadcell: --monitor-scrape: an http:// or https:// URL")
+
     def test_mistakes_are_named_where_they_are(self):
         cases = [
             ("monitor:\n  scrape: { url: ftp://x/metrics }\n", "monitor.scrape.url: an http:// or https:// URL"),
             ("monitor:\n  scrape: { url: http://x/metrics, metrics: [\"(\"] }\n",
              "monitor.scrape.metrics[0]: invalid regular expression"),
             ("thresholds:\n  monitor_up: [\"value==1\"]\n",
-             "thresholds.monitor_up: `monitor_up`: monitor_ gauges come from `monitor.scrape`, which this test does "
-             "not have"),
+             "thresholds.monitor_up: `monitor_up`: monitor_ gauges come from `monitor.scrape` or `monitor.prometheus`, "
+             "which this test does not have"),
             ("monitor:\n  scrape: { url: http://x/metrics, token: t }\n", "monitor.scrape.token: unknown key `token`"),
         ]
         for extra, want in cases:
