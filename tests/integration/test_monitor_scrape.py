@@ -10,7 +10,9 @@ import tempfile
 import textwrap
 import unittest
 
-from harness import LOADCELL, RecordingServer, Target
+from harness import LOADCELL, RecordingServer, Target, check_page
+
+ARTIFACTS = os.environ.get("LOADCELL_ARTIFACTS", tempfile.gettempdir())
 
 
 def run_test(yaml_text, *args, timeout=60):
@@ -84,7 +86,7 @@ class Scrape(unittest.TestCase):
                     thresholds:
                       "monitor_pods{{phase:Running}}": ["value==3"]
                       "monitor_pods{{phase:Pending}}": ["value<1"]
-                    """)
+                    """, "--report", f"{d}/r.html")
         finally:
             server.kill()
             server.wait()
@@ -95,6 +97,10 @@ class Scrape(unittest.TestCase):
         self.assertEqual(th["monitor_pods{phase:Pending}"]["observed"], 1)
         keys = {k for pt in doc["series"] for k in pt["resources"]}
         self.assertIn('monitor_pods{ns="shop",phase="Running"}', keys)
+        # The report draws the family, a line per series, in a real browser.
+        rc, v = check_page(f"file://{d}/r.html", os.path.join(ARTIFACTS, "report-monitor.png"), "--charts", "7")
+        self.assertEqual(rc, 0, v)
+        self.assertIn({"id": "chart-monitor_pods", "drawn": True}, v["drawn"])
 
     def test_a_failing_endpoint_is_a_note_and_credentials_stay_out(self):
         with RecordingServer() as rec, Target() as t:

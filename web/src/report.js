@@ -197,6 +197,25 @@ var LoadcellReport = (function () {
         data: [t].concat(mem.map(function (k) {
           return res[k].map(function (v) { return v === null ? null : v / 1048576; }); })) });
     }
+    // A chart per monitor family (monitor.scrape, monitor.prometheus), a line per series
+    // (its labels as the legend): at most 24 families of 12 series, so that a /metrics with
+    // thousands of series cannot bury the page.
+    var families = {};
+    Object.keys(res).forEach(function (k) {
+      if (k.indexOf("monitor_") !== 0) return;
+      var brace = k.indexOf("{");
+      var fam = brace < 0 ? k : k.slice(0, brace);
+      (families[fam] = families[fam] || []).push(k);
+    });
+    Object.keys(families).sort().slice(0, 24).forEach(function (fam) {
+      var keys = families[fam].slice(0, 12);
+      var more = families[fam].length - keys.length;
+      charts.push({ id: "chart-" + fam, title: fam + (more > 0 ? " (12 of " + families[fam].length + " series)" : ""),
+        series: [{}].concat(keys.map(function (k, i) {
+          var brace = k.indexOf("{");
+          return { label: brace < 0 ? fam : k.slice(brace), stroke: palette[i % palette.length] }; })),
+        data: [t].concat(keys.map(function (k) { return res[k]; })) });
+    });
     charts.forEach(function (c) { c.faults = d.faults || []; });
     return charts;
   }
