@@ -142,7 +142,7 @@ class Scraped(unittest.TestCase):
                                     "loadcell_generator_cpu_ratio", "loadcell_http_req_errors_total",
                                     "loadcell_iterations_total", "loadcell_dropped_iterations_total",
                                     "loadcell_checks_total", "loadcell_data_sent_total",
-                                    "loadcell_data_received_total"}, metrics)
+                                    "loadcell_data_received_total", "loadcell_monitor_"}, metrics)
 
 
 class Generators(unittest.TestCase):
