@@ -114,7 +114,10 @@ class Faults(unittest.TestCase):
         self.assertGreater(slow["med"] - fast["med"], 95)
         self.assertLess(slow["med"] - fast["med"], 108)
         self.assertGreater(slow["min"], 80)
-        self.assertLess(slow["max"], 140)
+        # The hold is at most 120 ms: its p95 shows that bound (the max of ~150 samples is
+        # one scheduling hiccup away from it under a sanitizer build sharing the CPU).
+        self.assertLess(slow["p(95)"], 125)
+        self.assertLess(slow["max"], 200)
         self.assertLess(fast["med"], 10)
         self.assertEqual(s["metrics"]["http_req_failed"]["passes"], 0)
 
