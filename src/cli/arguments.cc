@@ -155,4 +155,14 @@ std::optional<TestDefinition> LoadTestArgument(const std::string& path, const Lo
   return std::move(def).value();
 }
 
+void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes) {
+  cmd.add_option("--monitor-pid", *pids, "Sample this process (and its children) from /proc every second; repeatable")
+      ->check(CLI::Range(1LL, 1LL << 22));
+  cmd.add_option("--monitor-scrape", *scrapes,
+                 "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
+      ->check([](const std::string& url) {
+        return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
+      });
+}
+
 }  // namespace loadcell

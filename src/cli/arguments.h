@@ -29,6 +29,9 @@ std::optional<std::string> CheckTestFileArgument(const std::string& path);
 // argument's problem, or the loader's file:line:col message).
 std::optional<TestDefinition> LoadTestArgument(const std::string& path, const LoadOptions& options);
 
+// --monitor-pid and --monitor-scrape, the same for `run` and `quick`.
+void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes);
+
 // A duration flag that must be above zero ("--apdex-t", "500ms"): false after printing
 // `loadcell: FLAG: what is wrong`.
 bool ParsePositiveDuration(const char* flag, const std::string& text, Nanos* out);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/arguments.h"
 #include "cli/commands.h"
 #include "common/units.h"
 #include "engine/run_coordinator.h"
@@ -58,14 +59,7 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--streams", a.streams, "HTTP/2: concurrent streams per connection (default 1)");
   cmd.add_option("--json", a.json, "Deprecated: the same as --out F (F ending in .json)");
   cmd.add_option("--seed", a.seed, "Seed for the workers' random generators")->check(CLI::NonNegativeNumber);
-  cmd.add_option("--monitor-pid", a.monitor_pids,
-                 "Sample this process (and its children) from /proc every second; repeatable")
-      ->check(CLI::Range(1LL, 1LL << 22));
-  cmd.add_option("--monitor-scrape", a.monitor_scrapes,
-                 "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
-      ->check([](const std::string& url) {
-        return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
-      });
+  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes);
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T (satisfied <= T, tolerating <= 4T)");
   // Gone with quick's own engine: every run records the same histograms now.
   cmd.add_option("--hdr-max", a.hdr_max)->group("");

@@ -49,14 +49,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
-  cmd.add_option("--monitor-pid", a.monitor_pids,
-                 "Sample this process (and its children) from /proc every second; repeatable")
-      ->check(CLI::Range(1LL, 1LL << 22));
-  cmd.add_option("--monitor-scrape", a.monitor_scrapes,
-                 "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
-      ->check([](const std::string& url) {
-        return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
-      });
+  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes);
   cmd.add_option("--segment", a.segment,
                  "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
   cmd.add_option("--segments", a.segments,

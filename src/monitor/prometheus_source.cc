@@ -9,22 +9,12 @@
 
 #include "common/printable.h"
 #include "metrics/gauge_key.h"
+#include "net/url.h"
 
 namespace loadcell {
 namespace {
 
 using nlohmann::json;
-
-std::string Encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 // A sample's value: [<unix time>, "<value as a string>"] ("NaN", "+Inf" included).
 Result<double> SampleValue(const json& v) {
@@ -43,7 +33,7 @@ Result<double> SampleValue(const json& v) {
 std::string PromQueryUrl(const std::string& base, const std::string& query, double unix_s) {
   std::string root = base;
   while (!root.empty() && root.back() == '/') root.pop_back();
-  return fmt::format("{}/api/v1/query?query={}&time={:.3f}", root, Encode(query), unix_s);
+  return fmt::format("{}/api/v1/query?query={}&time={:.3f}", root, PercentEncode(query), unix_s);
 }
 
 Result<std::map<std::string, double>> PromQueryGauges(const std::string& name, long http_status,

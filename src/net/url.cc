@@ -1,5 +1,7 @@
 #include "net/url.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 namespace loadcell {
@@ -71,6 +73,17 @@ Result<Url> ParseUrl(std::string_view text) {
     if (c == ' ' || c == '\r' || c == '\n') return bad("path must be percent-encoded (found whitespace)");
   }
   return u;
+}
+
+std::string PercentEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
 }
 
 }  // namespace loadcell

@@ -23,4 +23,8 @@ struct Url {
 
 Result<Url> ParseUrl(std::string_view text);
 
+// RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - _ . ~):
+// a query parameter's name or value, a form field.
+std::string PercentEncode(std::string_view s);
+
 }  // namespace loadcell

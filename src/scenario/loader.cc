@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -136,25 +137,23 @@ TestDefinition Loader::Load(const Node& root) {
 void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   RequireMap(m, "monitor");
   CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "interval"});
+  // A source is one endpoint (a mapping) or several (a list of them).
+  auto one_or_many = [this](const Node& n, const std::string& path, const std::vector<std::string>& keys,
+                            const std::function<void(const Node&, const std::string&)>& each) {
+    if (n.IsMap())
+      each(n, path);
+    else
+      EachMap(n, path, keys, each);
+  };
   if (Node p = m["prometheus"]) {
-    // One server (a mapping) or several (a list of them).
-    if (p.IsMap()) {
-      def.monitor.prometheus.push_back(PrometheusSource(p, "monitor.prometheus", def));
-    } else {
-      EachMap(p, "monitor.prometheus", kPrometheusKeys, [&](const Node& item, const std::string& path) {
-        def.monitor.prometheus.push_back(PrometheusSource(item, path, def));
-      });
-    }
+    one_or_many(p, "monitor.prometheus", kPrometheusKeys, [&](const Node& item, const std::string& path) {
+      def.monitor.prometheus.push_back(PrometheusSource(item, path, def));
+    });
   }
   if (Node s = m["scrape"]) {
-    // One endpoint (a mapping) or several (a list of them).
-    if (s.IsMap()) {
-      def.monitor.scrapes.push_back(Scrape(s, "monitor.scrape", def));
-    } else {
-      EachMap(s, "monitor.scrape", kScrapeKeys, [&](const Node& item, const std::string& path) {
-        def.monitor.scrapes.push_back(Scrape(item, path, def));
-      });
-    }
+    one_or_many(s, "monitor.scrape", kScrapeKeys, [&](const Node& item, const std::string& path) {
+      def.monitor.scrapes.push_back(Scrape(item, path, def));
+    });
   }
   if (Node ps = m["processes"]) {
     RequireSeq(ps, "monitor.processes");
@@ -180,8 +179,12 @@ void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   }
 }
 
-// The keys every monitor endpoint takes: url, credentials, TLS, timeout.
-std::string Loader::MonitorUrl(const Node& n, const std::string& path, TestDefinition& def, MonitorHttpDef* http) {
+// A monitor endpoint's mapping checked against `keys`, and what every endpoint takes: its
+// url, credentials, TLS, timeout.
+std::string Loader::MonitorUrl(const Node& n, const std::string& path, const std::vector<std::string>& keys,
+                               TestDefinition& def, MonitorHttpDef* http) {
+  RequireMap(n, path);
+  CheckKeys(n, path, keys);
   if (!n["url"]) Fail(n, path, "missing `url`: the endpoint's address, such as http://app:8080/metrics");
   std::string url = String(n["url"], Join(path, "url"));
   if (!url.starts_with("http://") && !url.starts_with("https://")) {
@@ -210,11 +213,9 @@ std::string Loader::MonitorUrl(const Node& n, const std::string& path, TestDefin
 }
 
 MonitorScrapeDef Loader::Scrape(const Node& n, const std::string& path, TestDefinition& def) {
-  RequireMap(n, path);
-  CheckKeys(n, path, kScrapeKeys);
   MonitorScrapeDef s;
   s.pos = PosOf(n);
-  s.url = MonitorUrl(n, path, def, &s.http);
+  s.url = MonitorUrl(n, path, kScrapeKeys, def, &s.http);
   if (Node ms = n["metrics"]) {
     RequireSeq(ms, Join(path, "metrics"));
     for (size_t i = 0; i < ms.size(); ++i) {
@@ -232,11 +233,9 @@ MonitorScrapeDef Loader::Scrape(const Node& n, const std::string& path, TestDefi
 }
 
 MonitorPrometheusDef Loader::PrometheusSource(const Node& n, const std::string& path, TestDefinition& def) {
-  RequireMap(n, path);
-  CheckKeys(n, path, kPrometheusKeys);
   MonitorPrometheusDef p;
   p.pos = PosOf(n);
-  p.url = MonitorUrl(n, path, def, &p.http);
+  p.url = MonitorUrl(n, path, kPrometheusKeys, def, &p.http);
   Node qs = n["queries"];
   if (!qs)
     Fail(n, path, "missing `queries`: a mapping of gauge names to PromQL, such as { pods: 'count(kube_pod_info)' }");

@@ -84,7 +84,8 @@ class Loader {
                                                               "basic", "insecure_tls", "timeout"};
   static inline const std::vector<std::string> kPrometheusKeys = {"url",   "queries",      "bearer_token",
                                                                   "basic", "insecure_tls", "timeout"};
-  std::string MonitorUrl(const Node& n, const std::string& path, TestDefinition& def, MonitorHttpDef* http);
+  std::string MonitorUrl(const Node& n, const std::string& path, const std::vector<std::string>& keys,
+                         TestDefinition& def, MonitorHttpDef* http);
   MonitorScrapeDef Scrape(const Node& n, const std::string& path, TestDefinition& def);
   MonitorPrometheusDef PrometheusSource(const Node& n, const std::string& path, TestDefinition& def);
 

@@ -5,22 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "net/url.h"
 #include "protocol/http1/ascii.h"
 #include "protocol/http1/request.h"
 
 namespace loadcell {
 namespace {
-
-std::string PercentEncode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
 
 // A template with no expressions renders without a context.
 class NoContext final : public TemplateContext {

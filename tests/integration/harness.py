@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 LOADCELL = os.environ.get("LOADCELL", os.path.join(os.path.dirname(__file__), "../../build/loadcell"))
@@ -33,6 +34,30 @@ def wait_for_port(port, timeout=10.0):
         except OSError:
             time.sleep(0.02)
     raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def promql(port, query):
+    """An instant PromQL query against the Prometheus on 127.0.0.1:port (its JSON answer)."""
+    return json.loads(http_get(f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})))
+
+
+def wait_until(pred, timeout, what):
+    """pred()'s first truthy value within `timeout` seconds (connection errors count as not yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            v = pred()
+            if v:
+                return v
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Target:

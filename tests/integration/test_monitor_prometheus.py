@@ -10,34 +10,9 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
-import time
 import unittest
-import urllib.parse
-import urllib.request
 
-from harness import LOADCELL, Target, free_port
-
-
-def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def promql(port, query):
-    return json.loads(get(f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})))
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from harness import LOADCELL, Target, free_port, http_get, promql, wait_until
 
 
 class PrometheusSource(unittest.TestCase):

@@ -8,12 +8,9 @@ import signal
 import subprocess
 import tempfile
 import textwrap
-import time
 import unittest
-import urllib.parse
-import urllib.request
 
-from harness import LOADCELL, ROOT, Target, free_port
+from harness import LOADCELL, ROOT, Target, free_port, http_get, promql, wait_until
 
 DEPLOY = os.path.join(ROOT, "deploy")
 TEST = """
@@ -31,29 +28,6 @@ scenarios:
 thresholds:
   http_req_failed: ["rate==0"]
 """
-
-
-def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def promql(port, query):
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
-    return json.loads(get(url))
-
-
-def wait_until(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Rules(unittest.TestCase):
@@ -85,7 +59,7 @@ class Scraped(unittest.TestCase):
                                  f"--web.listen-address=127.0.0.1:{prom_port}"],
                                 stdout=subprocess.DEVNULL, stderr=open(f"{d}/prometheus.log", "w"))
         try:
-            wait_until(lambda: "Ready" in get(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus ready")
+            wait_until(lambda: "Ready" in http_get(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus ready")
             with Target() as t:
                 run = subprocess.Popen([LOADCELL, "run", f"{d}/test.yaml", "-e", f"TARGET={t.url.rstrip('/')}", "-q",
                                         "--prometheus", f"127.0.0.1:{metrics_port}", "--linger", "60s",
@@ -98,7 +72,7 @@ class Scraped(unittest.TestCase):
                         doc = json.load(f)
                     total = doc["metrics"]["http_reqs"]["count"]
                     self.assertGreaterEqual(total, 195)
-                    exposition = get(f"http://127.0.0.1:{metrics_port}/metrics")
+                    exposition = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
                     check = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True,
                                            text=True)
                     self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
@@ -168,7 +142,7 @@ class Generators(unittest.TestCase):
                                 stdout=subprocess.DEVNULL, stderr=open(f"{d}/prometheus.log", "w"))
         runs = []
         try:
-            wait_until(lambda: "Ready" in get(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus ready")
+            wait_until(lambda: "Ready" in http_get(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus ready")
             with Target() as t:
                 for k, port in enumerate(ports, 1):
                     runs.append(subprocess.Popen(
@@ -182,7 +156,7 @@ class Generators(unittest.TestCase):
                         totals.append(json.load(f)["metrics"]["http_reqs"]["count"])
                 self.assertEqual(sum(totals), 200)  # 50/s for 4 s, split exactly
                 self.assertEqual(totals, [100, 100])
-                self.assertIn('generator="1"', get(f"http://127.0.0.1:{ports[0]}/metrics"))
+                self.assertIn('generator="1"', http_get(f"http://127.0.0.1:{ports[0]}/metrics"))
 
                 def scraped(query, want):
                     res = promql(prom_port, query)["data"]["result"]
