@@ -12,7 +12,8 @@ needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:
        nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
        chromium:chromium prometheus:prometheus python3-websockets: libnghttp2-dev: nghttp2-client:h2load
        libpq-dev: postgresql: python3-yaml: python3-h2: jq:jq curl:curl clang-format:clang-format
-       libcurl4-openssl-dev:)
+       libcurl4-openssl-dev: prometheus-node-exporter:prometheus-node-exporter
+       prometheus-postgres-exporter:prometheus-postgres-exporter prometheus-alertmanager:prometheus-alertmanager)
 
 missing=()
 for entry in "${needs[@]}"; do
@@ -40,4 +41,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [[ " ${missing[*]} " == *" prometheus "* ]]; then
     $SUDO systemctl stop prometheus 2>/dev/null || $SUDO service prometheus stop 2>/dev/null || true
   fi
+  # And the exporters and Alertmanager the monitor tests start on ports of their own.
+  for svc in prometheus-node-exporter prometheus-postgres-exporter prometheus-alertmanager; do
+    if [[ " ${missing[*]} " == *" $svc "* ]]; then
+      $SUDO systemctl stop "$svc" 2>/dev/null || $SUDO service "$svc" stop 2>/dev/null || true
+    fi
+  done
 fi

@@ -159,9 +159,9 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   if (monitoring && monitor.Resolve().empty()) {
     std::fprintf(stderr, "loadcell: monitor: no process matches (yet); sampling goes on in case one starts\n");
   }
-  // Endpoints to scrape and Prometheus queries, read on their own thread (a slow one delays
-  // nothing else).
-  std::vector<ScrapeTarget> scrapes;
+  // Endpoints to scrape, Prometheus queries and databases' statistics, read on their own
+  // thread (a slow one delays nothing else).
+  RemoteSources remote_sources;
   auto http_of = [&s](const MonitorHttpDef& d) {
     HttpGetOptions http;
     http.timeout = d.timeout;
@@ -171,11 +171,13 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
     http.insecure = d.insecure_tls || s.insecure;
     return http;
   };
-  for (const MonitorScrapeDef& d : tdef.monitor.scrapes) scrapes.push_back({d.url, d.metrics, http_of(d.http)});
-  for (const std::string& url : s.monitor_scrapes) scrapes.push_back({url, {}, http_of({})});
-  std::vector<PromQueryTarget> queries;
-  for (const MonitorPrometheusDef& d : tdef.monitor.prometheus) queries.push_back({d.url, d.queries, http_of(d.http)});
-  RemoteMonitor remote(std::move(scrapes), std::move(queries), tdef.monitor.interval);
+  for (const MonitorScrapeDef& d : tdef.monitor.scrapes)
+    remote_sources.scrapes.push_back({d.url, d.metrics, http_of(d.http)});
+  for (const std::string& url : s.monitor_scrapes) remote_sources.scrapes.push_back({url, {}, http_of({})});
+  for (const MonitorPrometheusDef& d : tdef.monitor.prometheus)
+    remote_sources.prometheus.push_back({d.url, d.queries, http_of(d.http)});
+  for (const MonitorPostgresDef& d : tdef.monitor.postgres) remote_sources.postgres.push_back({d.url, d.statements});
+  RemoteMonitor remote(std::move(remote_sources), tdef.monitor.interval);
   remote.Start();
   ResourceSampler sampler = [&monitor, &remote, monitoring](double now_s) {
     std::map<std::string, double> g = monitor.Sample(now_s);

@@ -66,6 +66,21 @@ const std::vector<MetricInfo>& MetricCatalog() {
       // The generator itself
       {"generator_cpu", T::kGauge, U::kPercent, "loadcell's own CPU, % of one core"},
       {"generator_rss", T::kGauge, U::kBytes, "loadcell's own resident memory"},
+      // The database under test (monitor.postgres)
+      {"monitor_pg_connections", T::kGauge, U::kCount, "client connections by `state` (active, idle, ...)"},
+      {"monitor_pg_connections_used", T::kGauge, U::kCount, "client connections, all states"},
+      {"monitor_pg_connections_max", T::kGauge, U::kCount, "the server's max_connections"},
+      {"monitor_pg_xact_commit_rate", T::kGauge, U::kNone, "transactions committed per second (this database)"},
+      {"monitor_pg_xact_rollback_rate", T::kGauge, U::kNone, "transactions rolled back per second"},
+      {"monitor_pg_cache_hit_ratio", T::kGauge, U::kNone, "blocks found in shared buffers / blocks asked for, 0-1"},
+      {"monitor_pg_tuples_rate", T::kGauge, U::kNone,
+       "rows per second by `op` (returned, fetched, inserted, updated, deleted)"},
+      {"monitor_pg_locks_waiting", T::kGauge, U::kCount, "lock requests not granted"},
+      {"monitor_pg_deadlocks", T::kGauge, U::kCount, "deadlocks since the run started"},
+      {"monitor_pg_temp_bytes_rate", T::kGauge, U::kBytesPerSecond, "bytes written to temporary files"},
+      {"monitor_pg_statement_ms", T::kGauge, U::kNone,
+       "the slowest statements' mean execution time in ms, by `query` (pg_stat_statements)"},
+      {"monitor_pg_statement_calls_rate", T::kGauge, U::kNone, "those statements' calls per second, by `query`"},
   };
   return catalog;
 }

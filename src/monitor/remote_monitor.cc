@@ -18,16 +18,19 @@ std::vector<std::regex> Compile(const std::vector<std::string>& patterns) {
 
 }  // namespace
 
-RemoteMonitor::RemoteMonitor(std::vector<ScrapeTarget> scrapes, std::vector<PromQueryTarget> prometheus, Nanos interval)
-    : interval_(interval) {
-  for (ScrapeTarget& t : scrapes) {
+RemoteMonitor::RemoteMonitor(RemoteSources sources, Nanos interval) : interval_(interval) {
+  for (ScrapeTarget& t : sources.scrapes) {
     auto http = std::make_unique<HttpGetter>(t.http);
     ScrapeConverter converter(Compile(t.families));
     sources_.push_back({std::move(t), std::move(http), std::move(converter), {}});
   }
-  for (PromQueryTarget& t : prometheus) {
+  for (PromQueryTarget& t : sources.prometheus) {
     auto http = std::make_unique<HttpGetter>(t.http);
     queries_.push_back({std::move(t), std::move(http), {}});
+  }
+  for (PgStatsTarget& t : sources.postgres) {
+    auto source = std::make_unique<PgStatsSource>(t.url, t.statements);
+    databases_.push_back({std::move(t), std::move(source), {}});
   }
 }
 
@@ -41,7 +44,7 @@ RemoteMonitor::~RemoteMonitor() {
 }
 
 void RemoteMonitor::Start() {
-  if (sources_.empty() && queries_.empty()) return;
+  if (sources_.empty() && queries_.empty() && databases_.empty()) return;
   ReadAll();
   thread_ = std::thread([this] { Loop(); });
 }
@@ -94,6 +97,20 @@ void RemoteMonitor::ReadAll() {
       Note(fmt::format("prometheus {} query {}", RedactUrl(q.target.url), name), message);
     }
   }
+  for (PgSource& d : databases_) {
+    auto gauges = d.source->Read(static_cast<double>(MonotonicClock::ReadNow()) / 1e9);
+    std::string note = d.source->TakeNote();
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string what = fmt::format("postgres {}", RedactUrl(d.target.url));
+    if (gauges.ok()) {
+      d.latest = std::move(gauges).value();
+    } else {
+      d.latest.clear();
+      Note(what, gauges.error().message);
+    }
+    if (!note.empty() && noted_.insert(what + "\n" + note).second)
+      notes_.push_back(fmt::format("monitor {}: {}", what, note));
+  }
 }
 
 void RemoteMonitor::Note(const std::string& what, const std::string& message) {
@@ -107,6 +124,7 @@ std::map<std::string, double> RemoteMonitor::Latest() const {
   std::map<std::string, double> out;
   for (const Source& s : sources_) out.insert(s.latest.begin(), s.latest.end());
   for (const QuerySource& q : queries_) out.insert(q.latest.begin(), q.latest.end());
+  for (const PgSource& d : databases_) out.insert(d.latest.begin(), d.latest.end());
   return out;
 }
 

@@ -1,4 +1,5 @@
-// The monitor sources that read over the network (`monitor: scrape:` and `prometheus:`),
+// The monitor sources that read over the network (`monitor: scrape:`, `prometheus:` and
+// `postgres:`),
 // on a thread of their own: a slow or unreachable endpoint delays none of the run's
 // per-second work. The run's resource sampler takes the latest complete reading each second.
 #pragma once
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "monitor/http_get.h"
+#include "monitor/postgres_source.h"
 #include "monitor/scrape_source.h"
 
 namespace loadcell {
@@ -30,9 +32,22 @@ struct PromQueryTarget {
   HttpGetOptions http;
 };
 
+// A PostgreSQL server whose statistics to read (postgres_source.h).
+struct PgStatsTarget {
+  std::string url;     // postgres://user@host:port/db
+  int statements = 5;  // the slowest statements kept per reading (0: none)
+};
+
+struct RemoteSources {
+  std::vector<ScrapeTarget> scrapes;
+  std::vector<PromQueryTarget> prometheus;
+  std::vector<PgStatsTarget> postgres;
+  bool empty() const { return scrapes.empty() && prometheus.empty() && postgres.empty(); }
+};
+
 class RemoteMonitor {
  public:
-  RemoteMonitor(std::vector<ScrapeTarget> scrapes, std::vector<PromQueryTarget> prometheus, Nanos interval);
+  RemoteMonitor(RemoteSources sources, Nanos interval);
   ~RemoteMonitor();  // stops the thread
   RemoteMonitor(const RemoteMonitor&) = delete;
   RemoteMonitor& operator=(const RemoteMonitor&) = delete;
@@ -58,12 +73,18 @@ class RemoteMonitor {
     std::unique_ptr<HttpGetter> http;
     std::map<std::string, double> latest;
   };
+  struct PgSource {
+    PgStatsTarget target;
+    std::unique_ptr<PgStatsSource> source;
+    std::map<std::string, double> latest;
+  };
   void ReadAll();
   void Note(const std::string& what, const std::string& message);  // once per source and message; holds mu_
   void Loop();
 
   std::vector<Source> sources_;
   std::vector<QuerySource> queries_;
+  std::vector<PgSource> databases_;
   Nanos interval_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -262,13 +262,21 @@ struct MonitorPrometheusDef {
   MonitorHttpDef http;
 };
 
+// `monitor: postgres:` — a PostgreSQL server's own statistics read every second.
+struct MonitorPostgresDef {
+  SourcePos pos;
+  std::string url;     // postgres://user:password@host:port/database
+  int statements = 5;  // the slowest statements per second from pg_stat_statements (0: none)
+};
+
 // `monitor:` — processes to sample from /proc during the run (by pid or by name), and
-// endpoints to scrape.
+// endpoints to scrape or ask.
 struct MonitorDef {
   std::vector<int64_t> pids;
   std::vector<std::string> names;
   std::vector<MonitorScrapeDef> scrapes;
   std::vector<MonitorPrometheusDef> prometheus;
+  std::vector<MonitorPostgresDef> postgres;
   Nanos interval = kSecond;
 };
 

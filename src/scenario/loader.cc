@@ -136,7 +136,7 @@ TestDefinition Loader::Load(const Node& root) {
 
 void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   RequireMap(m, "monitor");
-  CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "interval"});
+  CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "postgres", "interval"});
   // A source is one endpoint (a mapping) or several (a list of them).
   auto one_or_many = [this](const Node& n, const std::string& path, const std::vector<std::string>& keys,
                             const std::function<void(const Node&, const std::string&)>& each) {
@@ -153,6 +153,11 @@ void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   if (Node s = m["scrape"]) {
     one_or_many(s, "monitor.scrape", kScrapeKeys, [&](const Node& item, const std::string& path) {
       def.monitor.scrapes.push_back(Scrape(item, path, def));
+    });
+  }
+  if (Node pg = m["postgres"]) {
+    one_or_many(pg, "monitor.postgres", kPostgresKeys, [&](const Node& item, const std::string& path) {
+      def.monitor.postgres.push_back(PostgresSource(item, path, def));
     });
   }
   if (Node ps = m["processes"]) {
@@ -254,6 +259,21 @@ MonitorPrometheusDef Loader::PrometheusSource(const Node& n, const std::string& 
     if (query.empty()) Fail(kv.second, Join(qp, name), "an empty query");
     p.queries[name] = query;
   }
+  return p;
+}
+
+MonitorPostgresDef Loader::PostgresSource(const Node& n, const std::string& path, TestDefinition& def) {
+  RequireMap(n, path);
+  CheckKeys(n, path, kPostgresKeys);
+  MonitorPostgresDef p;
+  p.pos = PosOf(n);
+  if (!n["url"]) Fail(n, path, "missing `url`: the database to watch, such as postgres://user@db:5432/app");
+  p.url = String(n["url"], Join(path, "url"));
+  if (!p.url.starts_with("postgres://") && !p.url.starts_with("postgresql://")) {
+    Fail(n["url"], Join(path, "url"), "expected a postgres:// or postgresql:// URL");
+  }
+  if (std::string pw = UrlPassword(p.url); !pw.empty()) def.secrets.push_back(pw);
+  if (Node st = n["statements"]) p.statements = static_cast<int>(Int(st, Join(path, "statements"), 0, 100));
   return p;
 }
 

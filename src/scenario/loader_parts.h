@@ -88,6 +88,8 @@ class Loader {
                          TestDefinition& def, MonitorHttpDef* http);
   MonitorScrapeDef Scrape(const Node& n, const std::string& path, TestDefinition& def);
   MonitorPrometheusDef PrometheusSource(const Node& n, const std::string& path, TestDefinition& def);
+  static inline const std::vector<std::string> kPostgresKeys = {"url", "statements"};
+  MonitorPostgresDef PostgresSource(const Node& n, const std::string& path, TestDefinition& def);
 
   // ---- faults --------------------------------------------------------------------------
   void LoadFaults(const Node& list, TestDefinition& def);

@@ -28,6 +28,10 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
                        "http_req_tls_handshaking and http_req_waiting)",
                        sel->metric));
     }
+    if (known != nullptr && sel->metric.starts_with("monitor_pg_") && def.monitor.postgres.empty()) {
+      Fail(kv.first, path,
+           fmt::format("`{}` comes from `monitor.postgres`, which this test does not have", sel->metric));
+    }
     if (known == nullptr && sel->metric.starts_with(kMonitorGaugePrefix)) {
       // A scrape names its gauges after what the endpoint serves: any name may come. Queries
       // name theirs here: the threshold must name one.

@@ -280,7 +280,7 @@ class Postgres:
     free port (TCP on 127.0.0.1 only), trust authentication for user `loadcell`. initdb
     refuses to run as root, so as root the cluster runs as the `postgres` system user."""
 
-    def __init__(self, max_connections=200):
+    def __init__(self, max_connections=200, options=""):
         self.dir = tempfile.mkdtemp(prefix="loadcell-pg-")
         os.chmod(self.dir, 0o777)
         self.data = os.path.join(self.dir, "data")
@@ -289,7 +289,7 @@ class Postgres:
         subprocess.run([*self.as_user, f"{PG_BIN}/initdb", "-D", self.data, "-U", "loadcell", "-A", "trust",
                         "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
         opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} "
-                f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off")
+                f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off {options}")
         subprocess.run([*self.as_user, f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", f"{self.dir}/log", "-o", opts,
                         "-w", "start"], check=True, capture_output=True)
         self.url = f"postgres://loadcell@127.0.0.1:{self.port}/postgres"

@@ -16,7 +16,7 @@ ENTRY = re.compile(r'\{"([a-z_]+)",\s*T::k(\w+),\s*U::k(\w+),\s*"((?:[^"\\]|\\.)
                    re.S)
 UNITS = {"Count": "count", "Time": "time", "Bytes": "bytes", "BytesPerSecond": "bytes/s", "Percent": "%", "None": ""}
 RECORDED = re.compile(r'\b(?:Count|Trend|Rate|Gauge)\("([a-z_]+)"')
-SAMPLED = re.compile(r'"((?:target|host|generator)_[a-z_]+)"')
+SAMPLED = re.compile(r'"((?:target|host|generator|monitor_pg)_[a-z_]+)"')
 
 
 def catalogue():
@@ -95,6 +95,7 @@ class Catalogue(unittest.TestCase):
                 f.write(textwrap.dedent("""\
                     name: every metric
                     target: http://127.0.0.1:9
+                    monitor: { postgres: { url: "postgres://loadcell@127.0.0.1:9/x" } }
                     scenarios:
                       s: { executor: shared-iterations, vus: 1, iterations: 1, flow: [ { request: { url: / } } ] }
                     thresholds:
