@@ -135,7 +135,11 @@ void Isolation(const RunResults& r, std::vector<Finding>* out) {
 // The stress test's answer: the first second from which a latency or error threshold fails
 // for 3 seconds in a row, judged on each second alone, with the rate and VUs there.
 void BreakingPoint(const RunResults& r, std::vector<Finding>* out) {
+  std::set<std::string> seen;
   for (const ThresholdOutcome& o : r.thresholds) {
+    // A threshold scoped to a window says nothing about the other seconds; the same
+    // expression twice (tiers) is one breaking point.
+    if (o.windowed() || !seen.insert(o.key + "\n" + o.expr).second) continue;
     auto sel = ParseMetricSelector(o.key);
     auto e = ParseThresholdExpr(o.expr);
     if (!sel.ok() || !e.ok()) continue;

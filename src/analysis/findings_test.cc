@@ -108,7 +108,12 @@ namespace {
 
 TEST(Findings, BreakingPointOfAStressRun) {
   RunResults r = Healthy(20);
-  r.thresholds.push_back({"http_req_duration", "p(95)<500", false, false, 900});
+  ThresholdOutcome crossed;
+  crossed.key = "http_req_duration";
+  crossed.expr = "p(95)<500";
+  crossed.ok = false;
+  crossed.observed = 900;
+  r.thresholds.push_back(crossed);
   for (size_t i = 0; i < r.series.size(); ++i) {
     r.series[i].vus = 5.0 * static_cast<double>(1 + i / 4);           // steps of 5 VUs every 4 s
     if (i >= 12) r.series[i].all.p95 = 600 + static_cast<double>(i);  // breaks at 12 s (t = 13)

@@ -42,7 +42,7 @@ void Analyze(RunResults& r, const AnalysisInputs& in) {
   if (in.judged.has_value()) {
     r.thresholds = *in.judged;
   } else if (in.thresholds != nullptr) {
-    r.thresholds = EvaluateThresholds(*in.thresholds, r.store, r.meta.duration_s);
+    r.thresholds = EvaluateThresholds(*in.thresholds, r.store, r.meta.duration_s, in.per_second);
   }
   if (in.threads > 0) {
     for (std::string& m : SelfCheckTest(r.store, r.meta.duration_s, in.threads, in.overload_expected)) {

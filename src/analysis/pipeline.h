@@ -17,6 +17,9 @@ namespace loadcell {
 struct AnalysisInputs {
   // Whose thresholds to judge (and strict_thresholds); none: no thresholds.
   const TestDefinition* thresholds = nullptr;
+  // Judges the expressions a whole-run total cannot (`during` windows, growth): the run's
+  // ThresholdWatch; none: they have no data.
+  ThresholdJudge per_second;
   // A capacity search judged its thresholds already, at its highest passing step.
   std::optional<std::vector<ThresholdOutcome>> judged;
   std::vector<FaultDef> faults;

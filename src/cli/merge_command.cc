@@ -88,6 +88,7 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
   }
   AnalysisInputs analysis;
   analysis.thresholds = &whole.thresholds;
+  analysis.per_second = whole.per_second;
   analysis.faults = std::move(faults).value();
   analysis.apdex_t_ms = apdex_t_ms;
   Analyze(results, analysis);

@@ -12,6 +12,7 @@
 #include "common/units.h"
 #include "engine/capacity_run.h"
 #include "engine/run_coordinator.h"
+#include "engine/threshold_watch.h"
 #include "history/history_db.h"
 #include "live/live_server.h"
 #include "monitor/proc_monitor.h"
@@ -185,6 +186,14 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
     g.merge(remote.Latest());
     return g;
   };
+  // Windows and growth are judged from the run's seconds as they complete.
+  std::unique_ptr<ThresholdWatch> watch;
+  if (std::any_of(tdef.thresholds.begin(), tdef.thresholds.end(), [](const ThresholdDef& t) {
+        return std::any_of(t.exprs.begin(), t.exprs.end(), [](const ThresholdExpr& e) { return e.per_second(); });
+      })) {
+    watch = std::make_unique<ThresholdWatch>(tdef, false);
+    observers.Add(watch.get());
+  }
   const bool capacity = s.plan == nullptr;
   TestResult result;
   std::optional<CapacityReport> capacity_report;
@@ -208,6 +217,7 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   results.capacity = std::move(capacity_report);
   AnalysisInputs analysis;
   analysis.thresholds = &tdef;
+  if (watch) analysis.per_second = watch->Judge();
   if (capacity) analysis.judged = std::move(capacity_outcomes);
   analysis.faults = tdef.faults;
   analysis.apdex_t_ms = static_cast<double>(s.apdex_t) / 1e6;

@@ -23,6 +23,19 @@ namespace {
 
 using nlohmann::json;
 
+// A threshold as recorded (files from before severities and windows: critical, whole run).
+ThresholdSpec ThresholdSpecFromJson(const json& t) {
+  ThresholdSpec s;
+  s.key = t.at("metric").get<std::string>();
+  s.expr = t.at("expr").get<std::string>();
+  if (!ParseSeverity(t.value("severity", "critical"), &s.severity)) s.severity = Severity::kCritical;
+  if (t.contains("during") && t["during"].is_object()) {
+    s.during_from = static_cast<Nanos>(t["during"].value("from_s", 0.0) * 1e9);
+    if (t["during"].contains("to_s")) s.during_to = static_cast<Nanos>(t["during"]["to_s"].get<double>() * 1e9);
+  }
+  return s;
+}
+
 Result<MetricKind> KindFromName(const std::string& s) {
   if (s == "counter") return MetricKind::kCounter;
   if (s == "rate") return MetricKind::kRate;
@@ -83,9 +96,7 @@ RunMeta MetaFromJson(const json& j) {
   m.segments = j.value("segments", "");
   if (j.contains("parts")) m.parts = j.at("parts").get<std::vector<std::string>>();
   if (j.contains("declared_thresholds")) {
-    for (const json& t : j.at("declared_thresholds")) {
-      m.declared_thresholds.emplace_back(t.at("metric").get<std::string>(), t.at("expr").get<std::string>());
-    }
+    for (const json& t : j.at("declared_thresholds")) m.declared_thresholds.push_back(ThresholdSpecFromJson(t));
   }
   m.strict_thresholds = j.value("strict_thresholds", false);
   return m;
@@ -120,8 +131,7 @@ std::vector<ThresholdOutcome> ThresholdsFromJson(const json& j) {
   std::vector<ThresholdOutcome> out;
   for (const json& t : j) {
     ThresholdOutcome o;
-    o.key = t.at("metric").get<std::string>();
-    o.expr = t.at("expr").get<std::string>();
+    static_cast<ThresholdSpec&>(o) = ThresholdSpecFromJson(t);
     o.ok = t.at("ok").get<bool>();
     o.no_data = t.value("no_data", false);
     o.observed = t.value("observed", 0.0);
@@ -382,9 +392,10 @@ Result<RunResults> FromNdjson(std::string_view text, const std::string& name, Se
 std::vector<ThresholdOutcome> JudgeDeclaredThresholds(const RunMeta& meta, const MetricStore& store) {
   TestDefinition def;
   def.strict_thresholds = meta.strict_thresholds;
-  for (const auto& [key, expr] : meta.declared_thresholds) {
+  for (const ThresholdSpec& spec : meta.declared_thresholds) {
+    const std::string& key = spec.key;
     auto sel = ParseMetricSelector(key);
-    auto e = ParseThresholdExpr(expr);
+    auto e = ExprOf(spec);
     if (!sel.ok() || !e.ok()) continue;
     auto it =
         std::find_if(def.thresholds.begin(), def.thresholds.end(), [&](const ThresholdDef& t) { return t.key == key; });

@@ -38,11 +38,23 @@ json StatsArray(const SeriesStats& s) {
 
 }  // namespace
 
+json ThresholdSpecJson(const ThresholdSpec& t) {
+  json j = {{"metric", t.key}, {"expr", t.expr}, {"severity", SeverityName(t.severity)}};
+  if (t.windowed()) {
+    j["during"] = {{"from_s", static_cast<double>(t.during_from) / 1e9}};
+    if (t.during_to != kOpenEnd) j["during"]["to_s"] = static_cast<double>(t.during_to) / 1e9;
+  }
+  return j;
+}
+
 json ThresholdsJson(const std::vector<ThresholdOutcome>& ts) {
   json out = json::array();
   for (const ThresholdOutcome& t : ts) {
-    out.push_back(
-        {{"metric", t.key}, {"expr", t.expr}, {"ok", t.ok}, {"no_data", t.no_data}, {"observed", t.observed}});
+    json j = ThresholdSpecJson(t);
+    j["ok"] = t.ok;
+    j["no_data"] = t.no_data;
+    j["observed"] = t.observed;
+    out.push_back(std::move(j));
   }
   return out;
 }
@@ -95,7 +107,7 @@ json MetaJson(const RunMeta& m) {
   if (!m.parts.empty()) j["parts"] = m.parts;
   if (!m.declared_thresholds.empty()) {
     json d = json::array();
-    for (const auto& [metric, expr] : m.declared_thresholds) d.push_back({{"metric", metric}, {"expr", expr}});
+    for (const ThresholdSpec& t : m.declared_thresholds) d.push_back(ThresholdSpecJson(t));
     j["declared_thresholds"] = d;
   }
   if (m.strict_thresholds) j["strict_thresholds"] = true;

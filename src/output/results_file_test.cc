@@ -17,7 +17,12 @@ RunResults Sample() {
   r.store.Count("http_reqs", tags, 1000);
   r.store.Rate("http_req_failed", tags, true);
   r.store.Gauge("vus", {}, 3);
-  r.thresholds.push_back({"http_req_duration", "p(95)<1", false, false, 1.17});
+  ThresholdOutcome crossed;
+  crossed.key = "http_req_duration";
+  crossed.expr = "p(95)<1";
+  crossed.ok = false;
+  crossed.observed = 1.17;
+  r.thresholds.push_back(crossed);
   SeriesPoint p;
   p.t = 1;
   p.all.reqs = 1000;

@@ -106,15 +106,21 @@ std::string FormatTestSummary(const RunResults& r) {
   if (!r.thresholds.empty()) {
     out += "\n  thresholds\n";
     for (const ThresholdOutcome& t : r.thresholds) {
+      // ✗ fails the run; ! and i are warning and info thresholds crossed (reported only).
+      const char* mark = t.ok                                ? "✓"
+                         : t.severity == Severity::kCritical ? "✗"
+                         : t.severity == Severity::kWarning  ? "!"
+                                                             : "i";
       if (t.no_data && t.ok)
-        out += fmt::format("    ? {}: {} (no data)\n", t.key, t.expr);
+        out += fmt::format("    ? {}: {} (no data)\n", t.key, DescribeExpr(t));
       else
-        out += fmt::format("    {} {}: {} (observed {})\n", t.ok ? "✓" : "✗", t.key, t.expr, Observed(t));
+        out += fmt::format("    {} {}: {} (observed {})\n", mark, t.key, DescribeExpr(t), Observed(t));
     }
     for (const ThresholdOutcome& t : r.thresholds) {
       if (t.no_data) {
         out += fmt::format("  WARNING: threshold {}: {} had no data: no sample matched it, so it was not judged{}\n",
-                           t.key, t.expr, t.ok ? " (--strict-thresholds makes that a failure)" : "; strict: failed");
+                           t.key, DescribeExpr(t),
+                           t.ok ? " (--strict-thresholds makes that a failure)" : "; strict: failed");
       }
     }
   }
@@ -256,8 +262,11 @@ json TestSummaryExport(const RunResults& r) {
       SeriesAggregate a = sel.ok() ? r.store.Select(sel->metric, sel->tags) : SeriesAggregate{};
       metrics[key] = MetricJson(a, secs);
     }
-    metrics[key]["thresholds"][o.expr] = {{"ok", o.ok}};
-    if (o.no_data) metrics[key]["thresholds"][o.expr]["no_data"] = true;
+    // k6's shape, keyed by the expression (with its window and tier when it has them).
+    const std::string expr = DescribeExpr(o);
+    metrics[key]["thresholds"][expr] = {{"ok", o.ok}};
+    if (o.severity != Severity::kCritical) metrics[key]["thresholds"][expr]["severity"] = SeverityName(o.severity);
+    if (o.no_data) metrics[key]["thresholds"][expr]["no_data"] = true;
   }
   json out = {
       {"metrics", metrics},

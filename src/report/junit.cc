@@ -10,7 +10,7 @@ std::string JunitReport(const RunResults& r) {
   int thr_failed = 0, chk_failed = 0;
   int thr_skipped = 0;
   for (const ThresholdOutcome& t : r.thresholds) {
-    thr_failed += t.ok ? 0 : 1;
+    thr_failed += t.fails_run() ? 1 : 0;  // warning and info crossings do not fail CI
     thr_skipped += t.ok && t.no_data ? 1 : 0;
   }
   for (const CheckRow& c : checks) chk_failed += c.fails > 0 ? 1 : 0;
@@ -30,13 +30,18 @@ std::string JunitReport(const RunResults& r) {
   out += fmt::format("  <testsuite name=\"thresholds\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
                      r.thresholds.size(), thr_failed, thr_skipped);
   for (const ThresholdOutcome& t : r.thresholds) {
-    std::string name = XmlEscape(fmt::format("{}: {}", t.key, t.expr));
+    std::string name = XmlEscape(fmt::format("{}: {}", t.key, DescribeExpr(t)));
     std::string observed = t.no_data ? "no data" : fmt::format("{:g}", t.observed);
     if (t.ok && t.no_data) {
       out += fmt::format(
           "    <testcase classname=\"thresholds\" name=\"{}\"><skipped message=\"no data: no sample "
           "matched\"/></testcase>\n",
           name);
+    } else if (!t.ok && !t.fails_run()) {
+      out += fmt::format(
+          "    <testcase classname=\"thresholds\" name=\"{}\"><system-out>{} threshold crossed: observed "
+          "{}</system-out></testcase>\n",
+          name, SeverityName(t.severity), XmlEscape(observed));
     } else if (t.ok) {
       out += fmt::format(
           "    <testcase classname=\"thresholds\" name=\"{}\"><system-out>observed {}</system-out></testcase>\n", name,

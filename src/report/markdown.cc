@@ -26,7 +26,8 @@ std::string MarkdownReport(const RunResults& r) {
   if (!r.thresholds.empty()) {
     out += "| threshold | | observed |\n|---|:---:|---:|\n";
     for (const ThresholdOutcome& t : r.thresholds) {
-      out += fmt::format("| `{}: {}` | {} | {} |\n", Cell(t.key), Cell(t.expr), t.ok ? "✅" : "❌",
+      out += fmt::format("| `{}: {}` | {} | {} |\n", Cell(t.key), Cell(DescribeExpr(t)),
+                         t.ok ? "✅" : (t.fails_run() ? "❌" : "⚠️"),
                          t.no_data ? "no data" : fmt::format("{:g}", t.observed));
     }
     out += "\n";

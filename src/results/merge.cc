@@ -1,5 +1,7 @@
 #include "results/merge.h"
 
+#include "engine/threshold_watch.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -108,9 +110,10 @@ RunMeta MergedMeta(const std::vector<MergePart>& parts) {
 
 // Aligned by wall-clock second: a part that started 2 s after the first adds its second 1
 // to the merged second 3.
-std::vector<SeriesPoint> MergedSeries(const std::vector<MergePart>& parts, double start_unix) {
+// `stores`: the merged seconds' own stores, when every part has them.
+std::vector<SeriesPoint> MergedSeries(const std::vector<MergePart>& parts, double start_unix,
+                                      std::map<int64_t, MetricStore>& stores) {
   std::map<int64_t, SeriesPoint> points;
-  std::map<int64_t, MetricStore> stores;
   const bool exact = std::all_of(parts.begin(), parts.end(), [](const MergePart& p) { return !p.seconds.empty(); });
   for (const MergePart& p : parts) {
     const int64_t offset = std::llround(p.results.meta.start_unix - start_unix);
@@ -158,8 +161,10 @@ Result<TestDefinition> ThresholdsOf(const std::vector<MergePart>& parts) {
         def.thresholds.push_back(std::move(t));
         it = def.thresholds.end() - 1;
       }
-      if (o.no_data && !o.ok) def.strict_thresholds = true;  // the part was run with --strict-thresholds
-      auto e = ParseThresholdExpr(o.expr);
+      if (o.no_data && !o.ok && o.severity == Severity::kCritical) {
+        def.strict_thresholds = true;  // the part was run with --strict-thresholds
+      }
+      auto e = ExprOf(o);
       if (!e.ok())
         return Error::InvalidArgument(fmt::format("{}: threshold {}: {}", p.name, o.expr, e.error().message));
       it->exprs.push_back(*e);
@@ -185,7 +190,8 @@ Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict) {
   RunResults r;
   r.meta = MergedMeta(parts);
   for (const MergePart& p : parts) r.store.Merge(p.results.store);
-  r.series = MergedSeries(parts, r.meta.start_unix);
+  std::map<int64_t, MetricStore> stores;
+  r.series = MergedSeries(parts, r.meta.start_unix, stores);
   if (r.store.Has("vus")) {
     // Each part's `vus` gauge is its own generator's: the whole test's is their sum, second
     // by second.
@@ -207,9 +213,39 @@ Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict) {
                                                           : fmt::format("[segment {}] {}", p.results.meta.segment, m));
     }
   }
+  // Windows and growth: the merged seconds replayed through a watch, as during a run.
+  ThresholdJudge per_second;
+  const bool windows = std::any_of(judged.thresholds.begin(), judged.thresholds.end(), [](const ThresholdDef& t) {
+    return std::any_of(t.exprs.begin(), t.exprs.end(), [](const ThresholdExpr& e) { return e.per_second(); });
+  });
+  if (windows && !stores.empty()) {
+    ThresholdWatch watch(judged, false);
+    const MetricStore none;
+    for (const SeriesPoint& p : r.series) {
+      auto st = stores.find(p.t);
+      watch.OnSecond(p, st != stores.end() ? st->second : none);
+    }
+    std::map<std::pair<size_t, size_t>, double> values;
+    for (size_t i = 0; i < judged.thresholds.size(); ++i) {
+      for (size_t j = 0; j < judged.thresholds[i].exprs.size(); ++j) {
+        double v = 0;
+        if (watch.Observed(i, j, &v)) values[{i, j}] = v;
+      }
+    }
+    per_second = [values](size_t i, size_t j, double* v) {
+      auto it = values.find({i, j});
+      if (it == values.end()) return false;
+      *v = it->second;
+      return true;
+    };
+  } else if (windows) {
+    r.messages.push_back(
+        "thresholds with `during` or `growth` are judged from the seconds' own records: merge .ndjson parts "
+        "(run --out x.ndjson) to judge them; from .json parts they have no data");
+  }
   r.apdex_t_ms = parts[0].results.apdex_t_ms;
   r.faults = parts[0].results.faults;  // the test's faults: `merge` judges them again on the merged series
-  return MergedRun{std::move(r), std::move(judged)};
+  return MergedRun{std::move(r), std::move(judged), std::move(per_second)};
 }
 
 }  // namespace loadcell

@@ -28,6 +28,7 @@ struct MergePart {
 struct MergedRun {
   RunResults results;         // thresholds not judged yet
   TestDefinition thresholds;  // the parts' thresholds (and strict_thresholds)
+  ThresholdJudge per_second;  // windows and growth, from the merged seconds (.ndjson parts)
 };
 
 // `strict`: a threshold with no data fails (also on when a part recorded one so failed).

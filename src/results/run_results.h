@@ -50,9 +50,9 @@ struct RunMeta {
   // False when read from an NDJSON stream that ends before its final record (a killed
   // run): only the per-second core metrics exist; the thresholds are judged on those.
   bool complete = true;
-  // The test's thresholds as declared (metric, expression), written with the stream's first
-  // record so that a stream cut short can still be judged; and strict_thresholds.
-  std::vector<std::pair<std::string, std::string>> declared_thresholds;
+  // The test's thresholds as declared, written with the stream's first record so that a
+  // stream cut short can still be judged; and strict_thresholds.
+  std::vector<ThresholdSpec> declared_thresholds;
   bool strict_thresholds = false;
 };
 

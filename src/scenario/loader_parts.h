@@ -223,6 +223,7 @@ class Loader {
   // that looks green. Scenario, group and request names are all known here.
   void CheckThresholdFilters(const Node& n, const TestDefinition& def);
 
+  void LoadDuring(const Node& d, const std::string& path, ThresholdExpr* e);
   void CheckAggregate(const Node& n, const std::string& path, MetricType type, const ThresholdExpr& e);
 
   std::string file_;

@@ -258,7 +258,7 @@ TEST_F(LoaderTest, GoldenErrors) {
       {head + "    duration: 1s\n    flow: [ { think: 1s } ]\nthresholds:\n  http_reqs: [\"p95<5\"]\n",
        "test.yaml:8:15: thresholds.http_reqs[0]: invalid threshold \"p95<5\": unknown aggregation \"p95\" (expected "
        "like "
-       "p(95)<500, avg<200, rate<0.01, count>10)"},
+       "p(95)<500, avg<200, rate<0.01, count>10, growth<5%/h)"},
       {"target: ${NOPE}\n" + head,
        "test.yaml:1:9: target: environment variable NOPE is not set (set it, pass -e NOPE=..., or write "
        "${NOPE:-default})"},

@@ -11,6 +11,7 @@
 #include "common/units.h"
 #include "scenario/data_file.h"
 #include "scenario/loader_parts.h"
+#include "scenario/threshold_eval.h"
 
 namespace loadcell::loading {
 
@@ -80,7 +81,7 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
       Node text;
       text.reset(item);
       if (item.IsMap()) {
-        CheckKeys(item, ep, {"threshold", "abort_on_fail", "delay_abort_eval"});
+        CheckKeys(item, ep, {"threshold", "abort_on_fail", "delay_abort_eval", "severity", "during"});
         if (!item["threshold"]) Fail(item, ep, "missing `threshold`");
         text.reset(item["threshold"]);
       }
@@ -92,6 +93,26 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
         if (item["delay_abort_eval"]) {
           e.value().delay_abort_eval = Duration(item["delay_abort_eval"], Join(ep, "delay_abort_eval"), true);
         }
+        if (Node sv = item["severity"]) {
+          std::string name = String(sv, Join(ep, "severity"));
+          if (!ParseSeverity(name, &e.value().severity)) {
+            Fail(sv, Join(ep, "severity"), fmt::format("unknown severity `{}` (critical, warning or info)", name));
+          }
+        }
+        if (Node d = item["during"]) LoadDuring(d, Join(ep, "during"), &e.value());
+      }
+      if (e->per_second()) {
+        // Both judge from the run's seconds; abort_on_fail and the capacity search judge totals.
+        const char* what = e->windowed() ? "`during`" : "growth";
+        if (e->abort_on_fail) Fail(text, ep, fmt::format("abort_on_fail cannot be combined with {}", what));
+        if (!def.scenarios.empty() && def.scenarios.front().executor == ExecutorKind::kCapacitySearch) {
+          Fail(text, ep, fmt::format("{} does not apply to capacity-search, which judges each step on its own", what));
+        }
+      }
+      if (e->aggregate == ThresholdExpr::Aggregate::kGrowth &&
+          e->growth_unit == ThresholdExpr::GrowthUnit::kMibPerHour && known->unit != MetricUnit::kBytes &&
+          !sel->metric.starts_with(kMonitorGaugePrefix)) {
+        Fail(text, ep, fmt::format("MB/h is for gauges of bytes; `{}` is not one (use %/h, %/day or /h)", sel->metric));
       }
       t.exprs.push_back(std::move(e).value());
     }
@@ -161,6 +182,21 @@ void Loader::CheckThresholdFilters(const Node& n, const TestDefinition& def) {
   }
 }
 
+void Loader::LoadDuring(const Node& d, const std::string& path, ThresholdExpr* e) {
+  RequireMap(d, path);
+  CheckKeys(d, path, {"from", "to"});
+  if (!d["from"] && !d["to"]) Fail(d, path, "give `from`, `to` or both (times from the test's start, such as 2m)");
+  if (Node f = d["from"]) e->during_from = Duration(f, Join(path, "from"), true);
+  if (Node t = d["to"]) {
+    e->during_to = Duration(t, Join(path, "to"), false);
+    if (e->during_to <= e->during_from) {
+      Fail(t, Join(path, "to"),
+           fmt::format("`to` ({}) must be after `from` ({})", FormatInstant(e->during_to),
+                       FormatInstant(e->during_from)));
+    }
+  }
+}
+
 void Loader::CheckAggregate(const Node& n, const std::string& path, MetricType type, const ThresholdExpr& e) {
   using A = ThresholdExpr::Aggregate;
   bool ok = false;
@@ -180,8 +216,8 @@ void Loader::CheckAggregate(const Node& n, const std::string& path, MetricType t
       allowed = "count, rate";
       break;
     case MetricType::kGauge:
-      ok = e.aggregate == A::kValue || e.aggregate == A::kMin || e.aggregate == A::kMax;
-      allowed = "value, min, max";
+      ok = e.aggregate == A::kValue || e.aggregate == A::kMin || e.aggregate == A::kMax || e.aggregate == A::kGrowth;
+      allowed = "value, min, max, growth";
       break;
   }
   if (!ok) Fail(n, path, fmt::format("\"{}\" does not apply to this metric (use {})", e.source, allowed));

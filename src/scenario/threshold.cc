@@ -66,13 +66,43 @@ Result<MetricSelector> ParseMetricSelector(std::string_view key) {
   return m;
 }
 
+std::string FormatInstant(Nanos d) {
+  if (d % kSecond != 0) return fmt::format("{:g}s", static_cast<double>(d) / 1e9);
+  const int64_t s = d / kSecond;
+  if (s >= 3600 && s % 3600 == 0) return fmt::format("{}h", s / 3600);
+  if (s >= 60 && s % 60 == 0) return fmt::format("{}m", s / 60);
+  if (s > 60) return fmt::format("{}m{}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kCritical: return "critical";
+    case Severity::kWarning: return "warning";
+    case Severity::kInfo: return "info";
+  }
+  return "critical";
+}
+
+bool ParseSeverity(std::string_view name, Severity* out) {
+  for (Severity s : {Severity::kCritical, Severity::kWarning, Severity::kInfo}) {
+    if (SeverityName(s) == name) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
   ThresholdExpr t;
   t.source = std::string(text);
   std::string_view s = Trim(text);
   auto bad = [&](const std::string& why) {
     return Error::InvalidArgument(
-        fmt::format("invalid threshold \"{}\": {} (expected like p(95)<500, avg<200, rate<0.01, count>10)", text, why));
+        fmt::format("invalid threshold \"{}\": {} (expected like p(95)<500, avg<200, rate<0.01, count>10, "
+                    "growth<5%/h)",
+                    text, why));
   };
   size_t op_at = s.find_first_of("<>=");
   if (op_at == std::string_view::npos) return bad("no comparison operator");
@@ -89,8 +119,8 @@ Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
   } else {
     using A = ThresholdExpr::Aggregate;
     static constexpr std::pair<std::string_view, A> kAggregates[] = {
-        {"avg", A::kAvg},   {"med", A::kMed},     {"min", A::kMin},    {"max", A::kMax},
-        {"rate", A::kRate}, {"count", A::kCount}, {"value", A::kValue}};
+        {"avg", A::kAvg},   {"med", A::kMed},     {"min", A::kMin},     {"max", A::kMax},
+        {"rate", A::kRate}, {"count", A::kCount}, {"value", A::kValue}, {"growth", A::kGrowth}};
     auto named =
         std::find_if(std::begin(kAggregates), std::end(kAggregates), [&agg](const auto& a) { return a.first == agg; });
     if (named == std::end(kAggregates)) return bad(fmt::format("unknown aggregation \"{}\"", agg));
@@ -107,6 +137,16 @@ Result<ThresholdExpr> ParseThresholdExpr(std::string_view text) {
   t.op = op->second;
   rest.remove_prefix(op->first.size());
   std::string num(Trim(rest));
+  if (t.aggregate == ThresholdExpr::Aggregate::kGrowth) {
+    using G = ThresholdExpr::GrowthUnit;
+    static constexpr std::pair<std::string_view, G> kUnits[] = {
+        {"MB/h", G::kMibPerHour}, {"%/day", G::kPercentPerDay}, {"%/h", G::kPercentPerHour}, {"/h", G::kPerHour}};
+    auto unit = std::find_if(std::begin(kUnits), std::end(kUnits),
+                             [&num](const auto& u) { return std::string_view(num).ends_with(u.first); });
+    if (unit == std::end(kUnits)) return bad("growth needs a unit: MB/h, %/h, %/day or /h");
+    t.growth_unit = unit->second;
+    num = std::string(Trim(std::string_view(num).substr(0, num.size() - unit->first.size())));
+  }
   char* end = nullptr;
   t.bound = std::strtod(num.c_str(), &end);
   if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(t.bound))

@@ -1,5 +1,7 @@
 #include "scenario/threshold_eval.h"
 
+#include <fmt/format.h>
+
 namespace loadcell {
 
 bool Aggregate(const SeriesAggregate& a, const ThresholdExpr& e, double duration_s, double* out) {
@@ -39,36 +41,73 @@ bool Aggregate(const SeriesAggregate& a, const ThresholdExpr& e, double duration
       return true;
     case A::kCount: *out = static_cast<double>(a.count); return true;
     case A::kValue: *out = a.value; return a.count > 0;
+    case A::kGrowth: return false;  // judged from the seconds (ThresholdJudge)
   }
   return false;
 }
 
-std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, const MetricStore& store,
-                                                 double duration_s) {
+ThresholdSpec SpecOf(const ThresholdDef& t, const ThresholdExpr& e) {
+  ThresholdSpec s;
+  s.key = t.key;
+  s.expr = e.source;
+  s.severity = e.severity;
+  s.during_from = e.during_from;
+  s.during_to = e.during_to;
+  return s;
+}
+
+std::string DescribeExpr(const ThresholdSpec& s) {
+  std::string out = s.expr;
+  if (s.windowed()) {
+    out += s.during_to == kOpenEnd
+               ? fmt::format(" from {}", FormatInstant(s.during_from))
+               : fmt::format(" during {}-{}", FormatInstant(s.during_from), FormatInstant(s.during_to));
+  }
+  if (s.severity != Severity::kCritical) out += fmt::format(" [{}]", SeverityName(s.severity));
+  return out;
+}
+
+Result<ThresholdExpr> ExprOf(const ThresholdSpec& s) {
+  auto parsed = ParseThresholdExpr(s.expr);
+  if (!parsed.ok()) return parsed.error();
+  ThresholdExpr e = std::move(parsed).value();
+  e.severity = s.severity;
+  e.during_from = s.during_from;
+  e.during_to = s.during_to;
+  return e;
+}
+
+ThresholdOutcome JudgeExpr(const TestDefinition& def, const ThresholdDef& t, const ThresholdExpr& e, bool judged,
+                           double observed) {
+  ThresholdOutcome o;
+  static_cast<ThresholdSpec&>(o) = SpecOf(t, e);
+  // Counters with no samples count zero (k6: dropped_iterations: count<10 passes with none).
+  if (!judged && t.counter && !e.per_second() &&
+      (e.aggregate == ThresholdExpr::Aggregate::kCount || e.aggregate == ThresholdExpr::Aggregate::kRate)) {
+    judged = true;
+    observed = 0;
+  }
+  if (!judged) {
+    o.no_data = true;
+    o.ok = !def.strict_thresholds;  // unjudged: a pass only when not strict
+    return o;
+  }
+  o.observed = observed;
+  o.ok = e.Holds(observed);
+  return o;
+}
+
+std::vector<ThresholdOutcome> EvaluateThresholds(const TestDefinition& def, const MetricStore& store, double duration_s,
+                                                 const ThresholdJudge& per_second) {
   std::vector<ThresholdOutcome> out;
-  for (const ThresholdDef& t : def.thresholds) {
+  for (size_t i = 0; i < def.thresholds.size(); ++i) {
+    const ThresholdDef& t = def.thresholds[i];
     SeriesAggregate a = store.Select(t.selector.metric, t.selector.tags);
-    for (const ThresholdExpr& e : t.exprs) {
-      ThresholdOutcome o;
-      o.key = t.key;
-      o.expr = e.source;
+    for (size_t j = 0; j < t.exprs.size(); ++j) {
+      const ThresholdExpr& e = t.exprs[j];
       double v = 0;
-      // Counters with no samples count zero (k6: dropped_iterations: count<10 passes with none).
-      if (!Aggregate(a, e, duration_s, &v)) {
-        // (An absent metric's aggregate says kCounter: the metric's own type decides.)
-        if (t.counter &&
-            (e.aggregate == ThresholdExpr::Aggregate::kCount || e.aggregate == ThresholdExpr::Aggregate::kRate)) {
-          v = 0;
-        } else {
-          o.no_data = true;
-          o.ok = !def.strict_thresholds;  // unjudged: a pass only when not strict
-          out.push_back(o);
-          continue;
-        }
-      }
-      o.observed = v;
-      o.ok = e.Holds(v);
-      out.push_back(o);
+      bool judged = e.per_second() ? per_second && per_second(i, j, &v) : Aggregate(a, e, duration_s, &v);
+      out.push_back(JudgeExpr(def, t, e, judged, v));
     }
   }
   return out;

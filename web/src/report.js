@@ -35,12 +35,19 @@ var LoadcellReport = (function () {
     }));
   }
 
+  function failsRun(t) { return !t.ok && (!t.severity || t.severity === "critical"); }
+
   function thresholds(d) {
     if (!d.thresholds.length) return null;
     var rows = d.thresholds.map(function (t) {
+      // Only a critical threshold fails the run; warning and info ones crossed are shown as such.
+      var tier = t.severity && t.severity !== "critical" ? t.severity : "";
+      var during = !t.during ? "" : t.during.to_s === undefined ? " from " + t.during.from_s + "s"
+        : " during " + t.during.from_s + "s-" + t.during.to_s + "s";
+      var mark = t.no_data && t.ok ? "? " : t.ok ? "✓ " : tier ? "! " : "✗ ";
       return el("tr", {}, [
-        el("td", { class: t.no_data && t.ok ? "nodata" : t.ok ? "ok" : "bad",
-                   text: (t.no_data && t.ok ? "? " : t.ok ? "✓ " : "✗ ") + t.metric + ": " + t.expr }),
+        el("td", { class: t.no_data && t.ok ? "nodata" : t.ok ? "ok" : tier ? "warn" : "bad",
+                   text: mark + t.metric + ": " + t.expr + during + (tier ? " [" + tier + "]" : "") }),
         el("td", { text: t.no_data ? "no data" : fmt(t.observed, 3) })]);
     });
     return el("section", { id: "thresholds" }, [el("h2", { text: "Thresholds" }),
@@ -254,7 +261,7 @@ var LoadcellReport = (function () {
 
   function render(root, d) {
     root.textContent = "";
-    var failed = d.thresholds.some(function (t) { return !t.ok; }) || !!d.meta.aborted_by;
+    var failed = d.thresholds.some(failsRun) || !!d.meta.aborted_by;
     // A stream cut short (a killed run) never shows as passed: what it could not judge is not a pass.
     var incomplete = d.meta.complete === false && !d.live;
     var header = el("header", {}, [
@@ -300,7 +307,7 @@ var LoadcellReport = (function () {
           var old = document.getElementById(p[0]), now = p[1](nd);
           if (old && now) old.parentNode.replaceChild(now, old);
         });
-        var failed = nd.thresholds.some(function (t) { return !t.ok; }) || !!nd.meta.aborted_by;
+        var failed = nd.thresholds.some(failsRun) || !!nd.meta.aborted_by;
         var incomplete = nd.meta.complete === false && !nd.live;
         var verdict = document.getElementById("verdict");
         verdict.textContent = nd.live ? "running" : failed ? (incomplete ? "failed (incomplete)" : "failed")
