@@ -156,6 +156,7 @@ struct ServeArgs {
   long long max_body = 1 << 20;
   int max_connections_per_client = 64;
   int request_timeout = 30;
+  std::string escalate_after = "0";
 };
 void AddServeOptions(CLI::App& cmd, ServeArgs& a);
 int RunServeCommand(const ServeArgs& a);

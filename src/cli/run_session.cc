@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "alerting/alert_notifier.h"
 #include "analysis/pipeline.h"
 #include "cli/commands.h"
 #include "common/units.h"
@@ -59,6 +60,15 @@ void AddOutputOptions(CLI::App& cmd, OutputArgs& a) {
   cmd.add_option(
       "--linger", a.linger,
       "Keep /metrics and the dashboard up this long after the run, for a last scrape and the report (Ctrl-C ends it)");
+  auto url = [](const std::string& u) {
+    return u.starts_with("http://") || u.starts_with("https://") ? std::string() : "an http:// or https:// URL";
+  };
+  cmd.add_option("--alertmanager", a.alertmanagers,
+                 "Send live threshold alerts to this Alertmanager (its base URL); repeatable")
+      ->check(url);
+  cmd.add_option("--alert-webhook", a.alert_webhooks,
+                 "POST live threshold alerts here (Alertmanager's webhook JSON); repeatable")
+      ->check(url);
   cmd.add_flag("-q,--quiet", a.quiet, "No progress display, only the summary");
 }
 
@@ -194,6 +204,31 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
     watch = std::make_unique<ThresholdWatch>(tdef, false);
     observers.Add(watch.get());
   }
+  // Live alerts: thresholds judged on the last seconds, crossings sent while the run goes on.
+  std::unique_ptr<AlertNotifier> alerts;
+  std::vector<std::string> alert_notes;
+  {
+    AlertTargets at;
+    at.alertmanagers = tdef.alerting.alertmanagers;
+    at.alertmanagers.insert(at.alertmanagers.end(), o.alertmanagers.begin(), o.alertmanagers.end());
+    at.webhooks = tdef.alerting.webhooks;
+    at.webhooks.insert(at.webhooks.end(), o.alert_webhooks.begin(), o.alert_webhooks.end());
+    at.labels = tdef.alerting.labels;
+    if (!o.generator.empty()) at.labels["generator"] = o.generator;
+    at.http.insecure = s.insecure;
+    if (at.alertmanagers.empty() && at.webhooks.empty() && tdef.has_alerting) {
+      alert_notes.push_back(
+          "alerts: `alerting` names no receiver (alertmanager, webhooks, or run --alertmanager/--alert-webhook): "
+          "no alert was sent");
+    } else if (!at.alertmanagers.empty() || !at.webhooks.empty()) {
+      if (tdef.thresholds.empty()) {
+        alert_notes.push_back("alerts: this test has no thresholds, so there is nothing to alert on");
+      } else {
+        alerts = std::make_unique<AlertNotifier>(tdef, std::move(at));
+        observers.Add(alerts.get());
+      }
+    }
+  }
   const bool capacity = s.plan == nullptr;
   TestResult result;
   std::optional<CapacityReport> capacity_report;
@@ -214,6 +249,11 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   const std::string failure = result.failure;
   RunResults results = MakeRunResults(std::move(meta), std::move(result), {});
   for (std::string& note : remote.TakeNotes()) results.messages.push_back(std::move(note));
+  if (alerts) {
+    alerts->Finish(5 * kSecond);
+    alert_notes = alerts->TakeNotes();
+  }
+  for (std::string& note : alert_notes) results.messages.push_back(std::move(note));
   results.capacity = std::move(capacity_report);
   AnalysisInputs analysis;
   analysis.thresholds = &tdef;

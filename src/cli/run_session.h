@@ -20,15 +20,16 @@ namespace loadcell {
 
 // The output flags of `run` and `quick`.
 struct OutputArgs {
-  std::vector<std::string> out;  // results files: .json or .ndjson
-  std::string report;            // HTML report
-  std::string summary_export;    // k6's summary layout
-  std::string hlog;              // HdrHistogram interval log of http_req_duration
-  std::string history;           // SQLite file to record the run in
-  std::string prometheus;        // host:port for /metrics
-  std::string dashboard;         // host:port for the live dashboard
-  std::string generator;         // a `generator` label on /metrics
-  std::string linger = "0";      // keep the endpoints up this long after the run
+  std::vector<std::string> out;                            // results files: .json or .ndjson
+  std::string report;                                      // HTML report
+  std::string summary_export;                              // k6's summary layout
+  std::string hlog;                                        // HdrHistogram interval log of http_req_duration
+  std::string history;                                     // SQLite file to record the run in
+  std::string prometheus;                                  // host:port for /metrics
+  std::string dashboard;                                   // host:port for the live dashboard
+  std::string generator;                                   // a `generator` label on /metrics
+  std::vector<std::string> alertmanagers, alert_webhooks;  // live alerts, beside the test's `alerting`
+  std::string linger = "0";                                // keep the endpoints up this long after the run
   bool quiet = false;
 };
 void AddOutputOptions(CLI::App& cmd, OutputArgs& a);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/units.h"
 #include "service/service.h"
 
 namespace loadcell {
@@ -24,6 +25,8 @@ void AddServeOptions(CLI::App& cmd, ServeArgs& a) {
   cmd.add_option("--request-timeout", a.request_timeout,
                  "Seconds a client has to send a whole request, headers and body")
       ->check(CLI::Range(1, 3600));
+  cmd.add_option("--escalate-after", a.escalate_after,
+                 "A live warning alert not acknowledged within this long becomes critical (0: never)");
 }
 
 int RunServeCommand(const ServeArgs& a) {
@@ -44,6 +47,13 @@ int RunServeCommand(const ServeArgs& a) {
   o.max_connections_per_client = static_cast<unsigned>(a.max_connections_per_client);
   o.request_timeout_s = static_cast<unsigned>(a.request_timeout);
   o.binary = self;
+  auto escalate = ParseDuration(a.escalate_after);
+  if (!escalate.ok() || *escalate < 0) {
+    std::fprintf(stderr, "loadcell: --escalate-after: %s\n",
+                 escalate.ok() ? "must not be negative" : escalate.error().message.c_str());
+    return kExitBadInput;
+  }
+  o.escalate_after_s = static_cast<double>(*escalate) / 1e9;
   Service service(o);
   std::string token;
   Status s = service.Start(&token);

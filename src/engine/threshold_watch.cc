@@ -37,7 +37,8 @@ bool GrowthIn(const ThresholdExpr& e, double n, double st, double sv, double stt
   return false;
 }
 
-ThresholdWatch::ThresholdWatch(const TestDefinition& def, bool every) : def_(def) {
+ThresholdWatch::ThresholdWatch(const TestDefinition& def, bool every, double recent_s)
+    : def_(def), recent_s_(recent_s) {
   index_.resize(def.thresholds.size());
   for (size_t i = 0; i < def.thresholds.size(); ++i) {
     const ThresholdDef& t = def.thresholds[i];
@@ -58,8 +59,9 @@ ThresholdWatch::ThresholdWatch(const TestDefinition& def, bool every) : def_(def
   }
 }
 
-void ThresholdWatch::AddGauge(Watched& w, const SeriesPoint& p) {
+SeriesAggregate ThresholdWatch::SecondOf(Watched& w, const SeriesPoint& p, const MetricStore& interval) {
   const MetricSelector& sel = def_.thresholds[w.threshold].selector;
+  if (!w.gauge) return interval.Select(sel.metric, sel.tags);
   // The gauges sampled in this second: VUs from the point, the rest from its resources.
   std::vector<double> values;
   if (sel.metric == "vus") {
@@ -76,14 +78,16 @@ void ThresholdWatch::AddGauge(Watched& w, const SeriesPoint& p) {
       if (metric == sel.metric && TagsMatch(tags, sel.tags)) values.push_back(v);
     }
   }
-  if (values.empty()) return;
+  SeriesAggregate second;
+  second.kind = MetricKind::kGauge;
+  if (values.empty()) return second;
   double sum = 0;
   for (double v : values) {
     SeriesAggregate one;
     one.kind = MetricKind::kGauge;
     one.count = 1;
     one.value = one.min = one.max = v;
-    w.aggregate.Add(one);
+    second.Add(one);
     sum += v;
   }
   // Growth follows the sum of the matching series (all states' connections, all processes).
@@ -94,6 +98,7 @@ void ThresholdWatch::AddGauge(Watched& w, const SeriesPoint& p) {
   w.sv += sum;
   w.stt += t * t;
   w.stv += t * sum;
+  return second;
 }
 
 void ThresholdWatch::OnSecond(const SeriesPoint& p, const MetricStore& interval) {
@@ -102,16 +107,21 @@ void ThresholdWatch::OnSecond(const SeriesPoint& p, const MetricStore& interval)
   for (Watched& w : watched_) {
     const ThresholdExpr& e = def_.thresholds[w.threshold].exprs[w.expr];
     // A second counts in a window when it starts inside it.
-    if (begin_s * 1e9 < static_cast<double>(e.during_from)) continue;
-    if (e.during_to != kOpenEnd && begin_s * 1e9 >= static_cast<double>(e.during_to)) continue;
+    w.open = begin_s * 1e9 >= static_cast<double>(e.during_from) &&
+             (e.during_to == kOpenEnd || begin_s * 1e9 < static_cast<double>(e.during_to));
+    if (!w.open) continue;
     w.seconds += p.dur;
-    if (w.gauge) {
-      AddGauge(w, p);
-    } else {
-      const MetricSelector& sel = def_.thresholds[w.threshold].selector;
-      SeriesAggregate a = interval.Select(sel.metric, sel.tags);
-      if (a.count > 0) w.aggregate.kind = a.kind;
-      w.aggregate.Add(a);
+    SeriesAggregate second = SecondOf(w, p, interval);
+    if (second.count > 0) w.aggregate.kind = second.kind;
+    w.aggregate.Add(second);
+    if (recent_s_ > 0) {
+      w.recent.emplace_back(std::move(second), p.dur);
+      double kept = 0;
+      for (const auto& r : w.recent) kept += r.second;
+      while (w.recent.size() > 1 && kept - w.recent.front().second >= recent_s_ - 1e-9) {
+        kept -= w.recent.front().second;
+        w.recent.pop_front();
+      }
     }
   }
 }
@@ -131,6 +141,41 @@ bool ThresholdWatch::Observed(size_t threshold, size_t expr, double* value) cons
     return true;
   }
   return false;
+}
+
+std::vector<ThresholdOutcome> ThresholdWatch::Recent() const {
+  std::vector<ThresholdOutcome> out;
+  using A = ThresholdExpr::Aggregate;
+  for (size_t i = 0; i < def_.thresholds.size(); ++i) {
+    const ThresholdDef& t = def_.thresholds[i];
+    for (size_t j = 0; j < t.exprs.size(); ++j) {
+      const ThresholdExpr& e = t.exprs[j];
+      double v = 0;
+      bool judged = false;
+      const int at = index_[i][j];
+      if (at >= 0 && watched_[static_cast<size_t>(at)].open) {
+        const Watched& w = watched_[static_cast<size_t>(at)];
+        if (e.aggregate == A::kGrowth) {
+          judged = Observed(i, j, &v);
+        } else {
+          SeriesAggregate merged;
+          merged.kind = w.aggregate.kind;
+          double seconds = 0;
+          for (const auto& [a, dur] : w.recent) {
+            merged.Add(a);
+            seconds += dur;
+          }
+          judged = Aggregate(merged, e, seconds, &v);
+          if (!judged && t.counter && (e.aggregate == A::kCount || e.aggregate == A::kRate) && seconds > 0) {
+            judged = true;
+            v = 0;
+          }
+        }
+      }
+      out.push_back(JudgeExpr(def_, t, e, judged, v));
+    }
+  }
+  return out;
 }
 
 ThresholdJudge ThresholdWatch::Judge() const {

@@ -1,6 +1,6 @@
 // A blocking HTTP GET for the monitor sources (a service's /metrics, Prometheus's query
-// API), on libcurl: TLS, proxies from the environment, keep-alive between reads. Runs on
-// the monitor's own thread, never on a load worker.
+// API) and POST for alert notifications, on libcurl: TLS, proxies from the environment, keep-alive between reads. Runs
+// on the monitor's own thread, never on a load worker.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +18,7 @@ struct HttpGetOptions {
   std::string basic_user, basic_password;  // or Basic (when a user is set)
   bool insecure = false;                   // do not verify the server's certificate
   size_t max_bytes = 16 << 20;             // a larger body is an error, not read further
+  std::string user_agent = "loadcell-monitor";
 };
 
 class HttpGetter {
@@ -36,8 +37,11 @@ class HttpGetter {
   Result<Answer> Get(const std::string& url);
   // The body of a 2xx answer; another status is an error naming it.
   Result<std::string> GetBody(const std::string& url);
+  // A POST of `body` (alert notifications); the answer, whatever its status.
+  Result<Answer> Post(const std::string& url, const std::string& body, const std::string& content_type);
 
  private:
+  Result<Answer> Perform(const std::string& url, const std::string* post, const std::string& content_type);
   HttpGetOptions options_;
   void* curl_;  // CURL*
 };

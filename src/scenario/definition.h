@@ -280,6 +280,15 @@ struct MonitorDef {
   Nanos interval = kSecond;
 };
 
+// `alerting:` — where a threshold crossing is sent while the run goes on (live alerts).
+struct AlertingDef {
+  std::vector<std::string> alertmanagers;  // base URLs: POST /api/v2/alerts
+  std::vector<std::string> webhooks;       // URLs: POST of Alertmanager's webhook JSON
+  Nanos window = 5 * kSecond;              // a live alert judges the last `window` of the run
+  std::map<std::string, std::string> labels;
+  bool any() const { return !alertmanagers.empty() || !webhooks.empty(); }
+};
+
 // `faults:` — injected by loadcell into its own connections, on the test's timeline
 // (load/faults.h), so they need nothing from the target.
 struct FaultDef {
@@ -319,6 +328,8 @@ struct TestDefinition {
   std::vector<ScenarioDef> scenarios;
   std::vector<ThresholdDef> thresholds;
   MonitorDef monitor;
+  AlertingDef alerting;
+  bool has_alerting = false;
   std::vector<DatabaseDef> databases;
   std::vector<FaultDef> faults;
   bool has_monitor = false, has_faults = false, has_databases = false;

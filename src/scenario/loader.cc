@@ -46,7 +46,7 @@ TestDefinition Loader::Load(const Node& root) {
   if (!root.IsMap()) Fail(root, "", "a test definition must be a mapping (name, target, scenarios, ...)");
   CheckKeys(root, "",
             {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "strict_thresholds", "monitor",
-             "faults", "databases"});
+             "faults", "databases", "alerting"});
   def.env = options_.env;
   if (root["name"]) def.name = String(root["name"], "name");
   if (root["target"]) {
@@ -124,6 +124,8 @@ TestDefinition Loader::Load(const Node& root) {
     LoadThresholds(th, def);
     CheckThresholdFilters(th, def);
   }
+  def.has_alerting = static_cast<bool>(root["alerting"]);
+  if (Node a = root["alerting"]) LoadAlerting(a, def);
   def.has_faults = static_cast<bool>(root["faults"]);
   if (Node f = root["faults"]) LoadFaults(f, def);
   def.has_databases = static_cast<bool>(root["databases"]);
@@ -275,6 +277,37 @@ MonitorPostgresDef Loader::PostgresSource(const Node& n, const std::string& path
   if (std::string pw = UrlPassword(p.url); !pw.empty()) def.secrets.push_back(pw);
   if (Node st = n["statements"]) p.statements = static_cast<int>(Int(st, Join(path, "statements"), 0, 100));
   return p;
+}
+
+void Loader::LoadAlerting(const Node& n, TestDefinition& def) {
+  RequireMap(n, "alerting");
+  CheckKeys(n, "alerting", {"alertmanager", "webhooks", "window", "labels"});
+  // One URL or a list of them.
+  auto urls = [this](const Node& u, const std::string& path) {
+    std::vector<std::string> out;
+    auto one = [&](const Node& item, const std::string& p) {
+      std::string url = String(item, p);
+      if (!url.starts_with("http://") && !url.starts_with("https://")) Fail(item, p, "an http:// or https:// URL");
+      out.push_back(url);
+    };
+    if (u.IsSequence()) {
+      for (size_t i = 0; i < u.size(); ++i) one(u[i], Index(path, i));
+    } else {
+      one(u, path);
+    }
+    return out;
+  };
+  if (Node am = n["alertmanager"]) def.alerting.alertmanagers = urls(am, "alerting.alertmanager");
+  if (Node w = n["webhooks"]) def.alerting.webhooks = urls(w, "alerting.webhooks");
+  if (Node w = n["window"]) def.alerting.window = Duration(w, "alerting.window", false);
+  if (Node l = n["labels"]) {
+    RequireMap(l, "alerting.labels");
+    for (const auto& kv : l) {
+      std::string k = kv.first.Scalar();
+      def.alerting.labels[k] = String(kv.second, Join("alerting.labels", k));
+    }
+  }
+  if (def.thresholds.empty()) Fail(n, "alerting", "alerts follow the thresholds, and this test has none");
 }
 
 void Loader::LoadFaults(const Node& list, TestDefinition& def) {

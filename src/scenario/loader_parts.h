@@ -91,6 +91,8 @@ class Loader {
   static inline const std::vector<std::string> kPostgresKeys = {"url", "statements"};
   MonitorPostgresDef PostgresSource(const Node& n, const std::string& path, TestDefinition& def);
 
+  void LoadAlerting(const Node& n, TestDefinition& def);
+
   // ---- faults --------------------------------------------------------------------------
   void LoadFaults(const Node& list, TestDefinition& def);
 

@@ -88,4 +88,57 @@ std::optional<AlertEvent> RegressionAlert(const RunRecord& run, int64_t baseline
   return e;
 }
 
+Status ApplyLiveAlerts(Store& store, const RunRecord& run, const nlohmann::json& notification, double now) {
+  if (!notification.is_object() || !notification.contains("alerts") || !notification["alerts"].is_array())
+    return Error::InvalidArgument("expected Alertmanager's webhook JSON with a list of `alerts`");
+  for (const nlohmann::json& a : notification["alerts"]) {
+    if (!a.is_object() || !a.contains("labels") || !a["labels"].is_object() || !a.contains("annotations"))
+      return Error::InvalidArgument("an alert without labels and annotations");
+    const std::string status = a.value("status", "");
+    const std::string summary = a["annotations"].value("summary", "");
+    std::string severity = a["labels"].value("severity", "critical");
+    if (severity != "critical" && severity != "warning" && severity != "info") severity = "critical";
+    // The threshold's own words ("key: expr [tier]") identify its event within the run.
+    const size_t cut = summary.find(" crossed");
+    if (cut == std::string::npos || (status != "firing" && status != "resolved"))
+      return Error::InvalidArgument("an alert that is not loadcell's (no threshold in its summary, or no status)");
+    const std::string which = summary.substr(0, cut);
+    auto events = store.ListEvents("", run.id);
+    if (!events.ok()) return events.error();
+    const AlertEvent* open = nullptr;
+    for (const AlertEvent& e : *events) {
+      if (e.kind == "live" && e.status != "resolved" && e.message.starts_with(which + " crossed")) open = &e;
+    }
+    if (status == "firing" && open == nullptr) {
+      AlertEvent e;
+      e.run_id = run.id;
+      e.test_id = run.test_id;
+      e.kind = "live";
+      e.severity = severity;
+      e.message = fmt::format("{} (run {}, {})", summary, run.id, run.test_name);
+      e.created = now;
+      auto made = store.CreateEvent(e);
+      if (!made.ok()) return made.error();
+    } else if (status == "resolved" && open != nullptr) {
+      if (Status st = store.SetEventStatus(open->id, "resolved", now); !st.ok()) return st;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<int> EscalateWarnings(Store& store, double after_s, double now) {
+  auto open = store.ListEvents("open", std::nullopt);
+  if (!open.ok()) return open.error();
+  int n = 0;
+  for (const AlertEvent& e : *open) {
+    if (e.severity != "warning" || now - e.created < after_s) continue;
+    Status st = store.EscalateEvent(
+        e.id, "critical",
+        fmt::format(" — escalated: not acknowledged within {}", FormatInstant(static_cast<Nanos>(after_s * 1e9))));
+    if (!st.ok()) return st.error();
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace loadcell

@@ -1,5 +1,7 @@
 #include "service/run_manager.h"
 
+#include <openssl/rand.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -205,6 +207,15 @@ void RunManager::Launch(const RunRecord& run) {
   std::vector<std::string> args = {options_.binary,  "run",   "test.yaml",   "-q", "--confine-files", "--out",
                                    "results.ndjson", "--out", "results.json"};
   args.insert(args.end(), extra->begin(), extra->end());
+  // Live alerts come back to the service, with a key only this run knows.
+  std::string alert_key;
+  if (options_.alert_webhook) {
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1) return fail("cannot make the run's alert key: no randomness");
+    for (unsigned char c : raw) alert_key += fmt::format("{:02x}", c);
+    args.push_back("--alert-webhook");
+    args.push_back(options_.alert_webhook(run.id, alert_key));
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -243,7 +254,16 @@ void RunManager::Launch(const RunRecord& run) {
   }
   if (pid < 0) return fail(fmt::format("cannot start the run: fork: {}", std::strerror(errno)));
   std::lock_guard<std::mutex> lock(mu_);
-  running_[run.id] = Child{pid, dir, false};
+  running_[run.id] = Child{pid, dir, false, false, alert_key};
+}
+
+bool RunManager::AlertKeyMatches(int64_t id, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = running_.find(id);
+  if (it == running_.end() || it->second.alert_key.empty() || key.size() != it->second.alert_key.size()) return false;
+  unsigned diff = 0;  // the whole key compared: no early exit
+  for (size_t i = 0; i < key.size(); ++i) diff |= static_cast<unsigned>(key[i] ^ it->second.alert_key[i]);
+  return diff == 0;
 }
 
 void RunManager::Reap() {

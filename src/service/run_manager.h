@@ -31,6 +31,9 @@ class RunManager {
     std::string binary;    // the loadcell executable (the server's own)
     std::string data_dir;  // run directories live here
     int max_concurrent = 1;
+    // Where a run posts its live alerts (`run --alert-webhook`): the URL for a run id and
+    // its key; none: runs send none.
+    std::function<std::string(int64_t run_id, const std::string& key)> alert_webhook;
   };
   // Called on the manager's thread when a run has finished, just before its end is stored:
   // whoever sees the run finished also sees what it raised (alerts).
@@ -56,13 +59,16 @@ class RunManager {
   std::optional<nlohmann::json> Snapshot(int64_t id);
   // Aborts every running run, waits for them to write their results, stops the thread.
   void Shutdown();
+  // True when `key` is the live-alert key of run `id`, which is running here.
+  bool AlertKeyMatches(int64_t id, const std::string& key);
 
  private:
   struct Child {
     int pid = -1;
     std::string dir;
     bool abort_requested = false;
-    bool exited = false;  // reaped; being finished
+    bool exited = false;    // reaped; being finished
+    std::string alert_key;  // what the run's live alerts prove themselves with
   };
   void Loop();
   void StartQueued();

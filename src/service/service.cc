@@ -108,7 +108,12 @@ Status Service::Start(std::string* new_token) {
   }
 
   if (options_.data_dir.empty()) options_.data_dir = sqlite ? options_.db + ".runs" : "loadcell-runs";
-  RunManager::Options ro{options_.binary, options_.data_dir, options_.max_concurrent_runs};
+  RunManager::Options ro{options_.binary, options_.data_dir, options_.max_concurrent_runs, nullptr};
+  // Runs post their live alerts back here (the loopback address when listening on all).
+  const std::string self_host = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host == "::" ? "[::1]" : host;
+  ro.alert_webhook = [this, self_host](int64_t run_id, const std::string& key) {
+    return fmt::format("http://{}:{}/internal/runs/{}/alerts?key={}", self_host, port_.load(), run_id, key);
+  };
   runs_ = std::make_unique<RunManager>(*store_, ro,
                                        [this](const RunRecord& run, const RunResults* r) { OnRunFinished(run, r); });
   Status started = runs_->Start();
@@ -197,6 +202,17 @@ void Service::Routes() {
         [](const http::Request&, http::Response& res) { res.SetContent(WebUiPage(), "text/html; charset=utf-8"); });
   // Browsers ask for it; an empty answer keeps their consoles clean.
   h.Get("/favicon.ico", [](const http::Request&, http::Response& res) { res.status = 204; });
+  // A run's live alerts (run --alert-webhook): outside /api/v1, proven by the run's own key.
+  h.Post(R"(/internal/runs/(\d+)/alerts)", [this](const http::Request& req, http::Response& res) {
+    int64_t id = api::PathId(req);
+    if (!runs_->AlertKeyMatches(id, req.Param("key"))) return api::Fail(res, 403, "not a running run's alert key");
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    auto run = store_->GetRun(id);
+    if (!run.ok() || !run->has_value()) return api::Fail(res, 404, fmt::format("run {}: no such run", id));
+    Status st = ApplyLiveAlerts(*store_, **run, body, UnixNow());
+    if (!st.ok()) return api::Fail(res, 400, st.error().message);
+    res.status = 204;
+  });
   AddTestRoutes(h, *this);
   AddRunRoutes(h, *this);
   AddTemplateRoutes(h, *this);
@@ -281,6 +297,7 @@ void Service::SchedulerLoop(const std::atomic<bool>& stop) {
         (void)store_->UpdateSchedule(s);
       }
     }
+    if (options_.escalate_after_s > 0) (void)EscalateWarnings(*store_, options_.escalate_after_s, now);
     // Polled: a schedule's resolution is a second; nothing here is latency-sensitive.
     for (int i = 0; i < 4 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

@@ -33,7 +33,8 @@ class Service {
     size_t max_body_bytes = 1 << 20;
     unsigned max_connections_per_client = 64;
     unsigned request_timeout_s = 30;
-    std::string binary;  // the loadcell executable the runs use
+    std::string binary;           // the loadcell executable the runs use
+    double escalate_after_s = 0;  // an open live warning becomes critical after this long (0: never)
   };
 
   explicit Service(Options options);
@@ -42,7 +43,7 @@ class Service {
   // Opens the store, the token, the run manager and the scheduler, binds the listener.
   // `*new_token` gets a token generated on this (first) start, to be shown once.
   Status Start(std::string* new_token);
-  int port() const { return port_; }
+  int port() const { return port_.load(); }
   // Serves until `stop` turns true; then aborts running runs and returns.
   void Serve(const std::atomic<bool>& stop);
 
@@ -66,7 +67,7 @@ class Service {
   std::unique_ptr<RunManager> runs_;
   std::unique_ptr<http::Server> http_;
   std::vector<std::string> token_hashes_;  // SHA-256 of each accepted token, hex
-  int port_ = 0;
+  std::atomic<int> port_{0};               // read by the run manager's thread (the runs' alert webhook)
 };
 
 // Route groups, one file each.

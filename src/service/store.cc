@@ -328,6 +328,10 @@ Status Store::SetEventStatus(int64_t id, const std::string& status, double at) {
   return Done(Q(fmt::format("UPDATE alert_events SET status = $1, {} = $2 WHERE id = $3", column), {status, at, id}));
 }
 
+Status Store::EscalateEvent(int64_t id, const std::string& severity, const std::string& note) {
+  return Done(Q("UPDATE alert_events SET severity = $1, message = message || $2 WHERE id = $3", {severity, note, id}));
+}
+
 Result<double> Store::LastEventOfRule(int64_t rule_id) {
   auto rows = Q("SELECT MAX(created) FROM alert_events WHERE rule_id = $1", {rule_id});
   if (!rows.ok()) return rows.error();

@@ -117,6 +117,8 @@ class Store {
   Result<std::vector<AlertEvent>> ListEvents(const std::string& status, std::optional<int64_t> run_id);
   Result<std::optional<AlertEvent>> GetEvent(int64_t id);
   Status SetEventStatus(int64_t id, const std::string& status, double at);
+  // A new severity, and `note` appended to the message (escalation).
+  Status EscalateEvent(int64_t id, const std::string& severity, const std::string& note);
   // When the rule last raised an event (0: never), for its cooldown.
   Result<double> LastEventOfRule(int64_t rule_id);
 

@@ -329,6 +329,7 @@ class RecordingServer:
     def __init__(self):
         import http.server
         self.requests = []
+        self.times = []  # when each request arrived (time.time())
         lock = threading.Lock()
         outer = self
 
@@ -340,6 +341,7 @@ class RecordingServer:
                 body = self.rfile.read(n) if n else b""
                 with lock:
                     outer.requests.append((self.command, self.path, dict(self.headers), body))
+                    outer.times.append(time.time())
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.send_header("Content-Type", "application/json")

@@ -12,7 +12,7 @@ import tempfile
 import textwrap
 import unittest
 
-from harness import LOADCELL, Target, free_port, http_get, promql, wait_until
+from harness import LOADCELL, ROOT, Target, free_port, http_get, promql, wait_until
 
 
 class PrometheusSource(unittest.TestCase):
@@ -112,6 +112,22 @@ class PrometheusSource(unittest.TestCase):
                 p = subprocess.run([LOADCELL, "validate", f"{d}/t.yaml"], capture_output=True, text=True, timeout=30)
                 self.assertEqual(p.returncode, 104, p.stdout + p.stderr)
                 self.assertIn(want, p.stderr)
+
+
+class DocsExample(unittest.TestCase):
+    def test_the_kubernetes_worked_example_validates(self):
+        """docs/analysis.md's worked example for a Kubernetes deployment, as written."""
+        with open(os.path.join(ROOT, "docs", "analysis.md")) as f:
+            doc = f.read()
+        section = doc[doc.index("### Worked example: a Kubernetes deployment"):]
+        example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+        with tempfile.TemporaryDirectory() as d:
+            with open(f"{d}/k8s.yaml", "w") as f:
+                f.write(example)
+            p = subprocess.run([LOADCELL, "validate", f"{d}/k8s.yaml"], capture_output=True, text=True, timeout=30,
+                               env=dict(os.environ, PROM_TOKEN="token"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("6 thresholds", p.stdout)
 
 
 if __name__ == "__main__":

@@ -331,15 +331,17 @@ class Api(unittest.TestCase):
         self.assertEqual(results["metrics"]["vus_max"]["value"], 1)
         alerts = self.server.call("GET", f"/api/v1/alerts?run_id={r['id']}")[1]["alerts"]
         kinds = sorted((a["kind"], a["severity"]) for a in alerts)
-        self.assertEqual(kinds, [("rule", "info"), ("threshold", "critical")])
+        # The threshold crossed while the run went on (live, resolved when the run ended), and at its end.
+        self.assertEqual(kinds, [("live", "critical"), ("rule", "info"), ("threshold", "critical")])
+        self.assertEqual(next(a for a in alerts if a["kind"] == "live")["status"], "resolved")
         rule_alert = next(a for a in alerts if a["kind"] == "rule")
         self.assertEqual(rule_alert["rule_id"], rule["id"])
         self.assertTrue(rule_alert["message"].startswith("slow: http_req_duration p(50)>0 on run"), rule_alert)
         # A second run inside the rule's cooldown: the threshold alert again, the rule's not.
         r2 = self.server.call("POST", "/api/v1/runs", {"test_id": t["id"], "overrides": {"duration": "1s"}})[1]
         self.server.wait_run(r2["id"])
-        self.assertEqual([a["kind"] for a in self.server.call("GET", f"/api/v1/alerts?run_id={r2['id']}")[1]["alerts"]],
-                         ["threshold"])
+        self.assertEqual(sorted(a["kind"] for a in self.server.call("GET", f"/api/v1/alerts?run_id={r2['id']}")[1]["alerts"]),
+                         ["live", "threshold"])
         # Acknowledge, resolve, and the transitions that are not allowed.
         a = rule_alert["id"]
         status, acked = self.server.call("POST", f"/api/v1/alerts/{a}/acknowledge")
