@@ -15,6 +15,8 @@
 // - recovery_s: from the fault's end until the seconds stay within the band for 3 s.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "results/run_results.h"
@@ -23,5 +25,17 @@
 namespace loadcell {
 
 std::vector<FaultReport> AnalyzeFaults(const std::vector<FaultDef>& faults, const std::vector<SeriesPoint>& series);
+
+// What a disturbance of the run from at_s to end_s did, by the rules above (the fault report
+// and the load changes' both read it): the band from the seconds before at_s that `excluded`
+// does not rule out, onset, recovery after end_s, the worst seconds.
+struct WindowEffect {
+  std::optional<double> onset_s, recovery_s;
+  double worst_p99_ms = 0, worst_error_rate = 0;
+  int64_t failed = 0;
+  double band_p99_ms = -1, band_error_rate = -1;  // -1: no seconds to make a band from
+};
+WindowEffect AnalyzeWindow(const std::vector<SeriesPoint>& series, double at_s, double end_s,
+                           const std::function<bool(double start, double end)>& excluded);
 
 }  // namespace loadcell

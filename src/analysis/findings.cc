@@ -132,6 +132,33 @@ void Isolation(const RunResults& r, std::vector<Finding>* out) {
   }
 }
 
+// Load balancing: how the responses spread over the instances `tag_from` names. Uneven when
+// one instance gets more than 1.2x, or less than 0.8x, its even share.
+void Balance(const RunResults& r, std::vector<Finding>* out) {
+  for (const std::string& tag : r.meta.instance_tags) {
+    std::vector<std::string> values;
+    std::vector<double> counts;
+    double total = 0;
+    for (const std::string& v : r.store.TagValues("http_reqs", tag)) {
+      if (v == "none" || v == "other") continue;  // answers without the value, or past the bound
+      values.push_back(v);
+      counts.push_back(static_cast<double>(r.store.Select("http_reqs", {{tag, v}}).count));
+      total += counts.back();
+    }
+    if (values.size() < 2 || total <= 0) continue;
+    const double even = 1.0 / static_cast<double>(values.size());
+    auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+    if (*hi / total <= 1.2 * even && *lo / total >= 0.8 * even) continue;
+    std::string shares;
+    for (size_t i = 0; i < values.size(); ++i) {
+      shares += fmt::format("{}{} {:.1f}%", i == 0 ? "" : ", ", values[i], 100 * counts[i] / total);
+    }
+    out->push_back({"balance", fmt::format("uneven load balancing over {} values of {}: {} (even: {:.1f}% each; "
+                                           "Jain's fairness index of the counts {:.3f})",
+                                           values.size(), tag, shares, 100 * even, JainIndex(counts))});
+  }
+}
+
 // The stress test's answer: the first second from which a latency or error threshold fails
 // for 3 seconds in a row, judged on each second alone, with the rate and VUs there.
 void BreakingPoint(const RunResults& r, std::vector<Finding>* out) {
@@ -214,6 +241,7 @@ std::vector<Finding> FindBottlenecks(const RunResults& r) {
   Connections(r, &out);
   Pauses(r, &out);
   Isolation(r, &out);
+  Balance(r, &out);
   return out;
 }
 

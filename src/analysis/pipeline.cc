@@ -1,5 +1,7 @@
 #include "analysis/pipeline.h"
 
+#include "analysis/load_changes.h"
+
 #include <fmt/format.h>
 
 #include "analysis/fault_report.h"
@@ -60,6 +62,8 @@ void Analyze(RunResults& r, const AnalysisInputs& in) {
     }
   }
   r.faults = AnalyzeFaults(in.faults, r.series);
+  r.load_changes = in.load_changes;
+  AnalyzeLoadChanges(r.load_changes, in.reaction_gauges, r.series);
   r.findings = FindBottlenecks(r);
   r.apdex_t_ms = in.apdex_t_ms;
   r.apdex = ApdexByName(r, in.apdex_t_ms);

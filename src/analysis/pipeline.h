@@ -23,6 +23,10 @@ struct AnalysisInputs {
   // A capacity search judged its thresholds already, at its highest passing step.
   std::optional<std::vector<ThresholdOutcome>> judged;
   std::vector<FaultDef> faults;
+  // The load changes to judge (LoadChangesOf the test, or a merged run's parts'), and the
+  // gauges whose reaction to each is timed (monitor.reactions).
+  std::vector<LoadChangeReport> load_changes;
+  std::vector<std::string> reaction_gauges;
   double apdex_t_ms = 500;
   bool soak = false;  // resources were monitored: estimate the target's memory growth
   // This generator's threads, for the self-check of its own limits; 0: not a generator's

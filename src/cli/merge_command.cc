@@ -89,6 +89,11 @@ int RunMergeCommand(const MergeArgs& a, const std::string& command_line) {
   AnalysisInputs analysis;
   analysis.thresholds = &whole.thresholds;
   analysis.per_second = whole.per_second;
+  // The load changes, judged again on the whole test's seconds (the parts' gauges as they watched them).
+  analysis.load_changes = results.load_changes;
+  if (!results.load_changes.empty()) {
+    for (const GaugeReaction& g : results.load_changes[0].reactions) analysis.reaction_gauges.push_back(g.gauge);
+  }
   analysis.faults = std::move(faults).value();
   analysis.apdex_t_ms = apdex_t_ms;
   Analyze(results, analysis);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "alerting/alert_notifier.h"
+#include "analysis/load_changes.h"
 #include "analysis/pipeline.h"
 #include "cli/commands.h"
 #include "common/units.h"
@@ -260,6 +261,8 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   if (watch) analysis.per_second = watch->Judge();
   if (capacity) analysis.judged = std::move(capacity_outcomes);
   analysis.faults = tdef.faults;
+  analysis.load_changes = LoadChangesOf(tdef);
+  analysis.reaction_gauges = tdef.monitor.reactions;
   analysis.apdex_t_ms = static_cast<double>(s.apdex_t) / 1e6;
   analysis.soak = monitoring;
   analysis.threads = s.threads;

@@ -4,13 +4,15 @@
 
 namespace loadcell {
 
-Tags RequestTags(const Tags& base, const RequestStep& req, const std::string& group, int status) {
+Tags RequestTags(const Tags& base, const RequestStep& req, const std::string& group, int status,
+                 const std::string& instance) {
   Tags tags = base;
   tags["name"] = req.name;
   tags["method"] = req.method;
   tags["status"] = std::to_string(status);
   tags["group"] = group;
   for (const auto& [k, v] : req.tags) tags[k] = v;
+  if (req.tag_from.has_value() && status != 0) tags[req.tag_from->as] = instance;
   return tags;
 }
 
@@ -26,6 +28,7 @@ size_t SeriesCache::KeyHash::operator()(const Key& k) const {
   size_t h = std::hash<const void*>{}(k.req);
   h = h * 31 + static_cast<size_t>(k.base_id);
   h = h * 31 + static_cast<size_t>(k.status);
+  if (!k.instance.empty()) h = h * 31 + std::hash<std::string>{}(k.instance);
   return k.group.empty() ? h : h * 31 + std::hash<std::string>{}(k.group);
 }
 
@@ -44,7 +47,7 @@ SeriesPair SeriesCache::Pair(const std::string& metric, const TagKey& key, Metri
 
 void SeriesCache::Resolve(const Key& k, RequestSeries* s) const {
   const Tags& base = bases_[static_cast<size_t>(k.base_id)];
-  Tags tags = RequestTags(base, *k.req, k.group, k.status);
+  Tags tags = RequestTags(base, *k.req, k.group, k.status, k.instance);
   TagKey key(tags);
   s->reqs = Pair("http_reqs", key, MetricKind::kCounter);
   s->failed = Pair("http_req_failed", key, MetricKind::kRate);
@@ -64,14 +67,14 @@ void SeriesCache::Resolve(const Key& k, RequestSeries* s) const {
 }
 
 const RequestSeries& SeriesCache::Request(int base_id, const RequestStep& req, const std::string& group, int status,
-                                          bool open) {
+                                          bool open, const std::string& instance) {
   // The last hit first: a VU's requests mostly repeat the previous one's series.
   if (last_ != nullptr && last_->first.req == &req && last_->first.base_id == base_id &&
       last_->first.status == status && last_->first.open == open && last_->first.group == group &&
-      last_->second.epoch == epoch_) {
+      last_->first.instance == instance && last_->second.epoch == epoch_) {
     return last_->second;
   }
-  Key k{&req, base_id, status, open, group};
+  Key k{&req, base_id, status, open, group, instance};
   auto it = requests_.find(k);
   if (it == requests_.end()) it = requests_.emplace(std::move(k), RequestSeries{}).first;
   if (it->second.epoch != epoch_) Resolve(it->first, &it->second);

@@ -22,8 +22,9 @@ namespace loadcell {
 
 // The tags of a request's samples (the naming rule: docs/metrics.md): the VU's base tags
 // (scenario and the scenario's tags), name, method, status, group, then the request's own
-// tags, which win.
-Tags RequestTags(const Tags& base, const RequestStep& req, const std::string& group, int status);
+// tags, which win; with `tag_from`, its tag set to `instance` (responses only).
+Tags RequestTags(const Tags& base, const RequestStep& req, const std::string& group, int status,
+                 const std::string& instance = {});
 // The tags of a check's samples: base tags, check, group, name.
 Tags CheckTags(const Tags& base, const std::string& check, const std::string& group, const std::string& name);
 
@@ -64,8 +65,9 @@ class SeriesCache {
   const Tags& BaseTags(int base_id) const { return bases_[static_cast<size_t>(base_id)]; }  // stable
   // status 0: a request that failed before a response (only reqs, failed and checks).
   // `open`: the request belongs to an arrival-rate executor (its service time is kept).
+  // `instance`: the value `tag_from` read from the response.
   const RequestSeries& Request(int base_id, const RequestStep& req, const std::string& group, int status,
-                               bool open = false);
+                               bool open = false, const std::string& instance = {});
   // A VU's own series (base tags only), each made on first use so that a metric a test
   // never records does not appear with zero samples.
   enum class VuMetric { kIterations, kIterationDuration, kDataSent, kDataReceived, kConnectionsOpened, kCount };
@@ -80,6 +82,7 @@ class SeriesCache {
     int status;
     bool open;
     std::string group;
+    std::string instance;
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {

@@ -8,14 +8,6 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
-bool TagsMatch(const Tags& have, const Tags& want) {
-  for (const auto& [k, v] : want) {
-    auto it = have.find(k);
-    if (it == have.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool GrowthIn(const ThresholdExpr& e, double n, double st, double sv, double stt, double stv, double first_t,
@@ -72,11 +64,7 @@ SeriesAggregate ThresholdWatch::SecondOf(Watched& w, const SeriesPoint& p, const
       if (it != p.vus_by_scenario.end()) values.push_back(it->second);
     }
   } else {
-    for (const auto& [key, v] : p.resources) {
-      if (!key.starts_with(sel.metric)) continue;
-      auto [metric, tags] = SplitGaugeKey(key);
-      if (metric == sel.metric && TagsMatch(tags, sel.tags)) values.push_back(v);
-    }
+    values = GaugeValues(p.resources, sel.metric, sel.tags);
   }
   SeriesAggregate second;
   second.kind = MetricKind::kGauge;

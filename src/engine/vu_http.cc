@@ -133,7 +133,7 @@ void VuWorker::HoldForFault(Vu& vu, Nanos until) {
 }
 
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
-  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value();
   ResponseCollector* collector = nullptr;
   if (collect) {
     std::unique_ptr<ResponseCollector>& c = vu.X().collector;
@@ -293,7 +293,7 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
   else
     r->own.emplace(std::move(*rendered));
   r->owner = &vu;
-  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty();
+  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value();
   r->observer = collect ? &r->collector : nullptr;
   vu.state = Vu::State::kH2;
   vu.X().h2 = r;
@@ -331,11 +331,33 @@ void VuWorker::Complete(Vu& vu, Nanos now) {
   Advance(vu, now);
 }
 
+const std::string& VuWorker::InstanceOf(const RequestStep& req, int status, const ResponseCollector& collector) {
+  ResponseView view{status, &collector.headers(), collector.body(), 0};
+  bool typed = false;
+  auto v = ResponseEvaluator(view).Extract(*req.tag_from, &typed);
+  std::string value = v ? *v : "none";  // an answer without it: its own value, not lost
+  // A bounded set of values per worker: a header that differs per request (a request id)
+  // must not make a series per request.
+  if (instances_.count(value) == 0 && instances_.size() >= kMaxInstances) {
+    if (!instances_overflow_) {
+      instances_overflow_ = true;
+      stats_.messages.push_back(
+          fmt::format("tag_from {}: more than {} values; the others are tagged \"other\" (is it a per-request value?)",
+                      req.tag_from->source, kMaxInstances));
+    }
+    value = "other";
+  }
+  return *instances_.insert(std::move(value)).first;
+}
+
 void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t,
                               Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
-  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group(), status, vu.exec->open());
+  // tag_from: which instance answered, read before the series is chosen (it is one of its tags).
+  static const std::string kNoInstance;
+  const std::string& instance = req.tag_from.has_value() ? InstanceOf(req, status, *collector) : kNoInstance;
+  const RequestSeries& series = series_.Request(vu.base_id, req, vu.group(), status, vu.exec->open(), instance);
   // k6's phases that the event loop can tell apart. http_req_blocked, _sending and
   // _receiving are not recorded: one event batch shares one clock reading, so a write and
   // a whole response read in one batch would show as 0 µs every time (the HTTP-client

@@ -98,6 +98,9 @@ class VuWorker final : private IterationHost {
   void AbandonH2(Vu& vu);
   // `collector`: the response's headers and body (set when the request has checks or captures).
   void RecordResponse(Vu& vu, int status, const ResponseCollector* collector, const http1::H1Timings& t, Nanos now);
+  // The value of the request's `tag_from` in this response ("none" without one), one of a
+  // bounded set ("other" past it); the reference stays valid (a set's nodes are stable).
+  const std::string& InstanceOf(const RequestStep& req, int status, const ResponseCollector& collector);
   void Note(const std::string& key, const std::string& message);
   Nanos NextWake(Nanos now) const;
 
@@ -121,6 +124,9 @@ class VuWorker final : private IterationHost {
   SeriesCache series_{&store_, &interval_};
   std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
   std::set<std::string> noted_;
+  static constexpr size_t kMaxInstances = 64;
+  std::set<std::string> instances_;  // tag_from values seen
+  bool instances_overflow_ = false;
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
   std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)
   std::deque<Origin> rendered_origins_;             // indexes from plan_.origins.size() on

@@ -51,4 +51,14 @@ std::pair<std::string, Tags> SplitGaugeKey(const std::string& key) {
   return {key.substr(0, brace), tags};
 }
 
+std::vector<double> GaugeValues(const std::map<std::string, double>& sampled, const std::string& metric,
+                                const Tags& filter) {
+  std::vector<double> out;
+  for (auto it = sampled.lower_bound(metric); it != sampled.end() && it->first.starts_with(metric); ++it) {
+    auto [name, labels] = SplitGaugeKey(it->first);
+    if (name == metric && TagsInclude(labels, filter)) out.push_back(it->second);
+  }
+  return out;
+}
+
 }  // namespace loadcell

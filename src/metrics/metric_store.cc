@@ -17,14 +17,6 @@ std::string Canonical(const Tags& tags) {
   return s;
 }
 
-bool Includes(const Tags& tags, const Tags& filter) {
-  for (const auto& [k, v] : filter) {
-    auto it = tags.find(k);
-    if (it == tags.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void SeriesAggregate::Add(const SeriesAggregate& o) {
@@ -122,7 +114,7 @@ SeriesAggregate MetricStore::Select(const std::string& metric, const Tags& filte
   if (it == series_.end()) return out;
   bool first = true;
   for (const auto& [_, agg] : it->second) {
-    if (!Includes(agg.tags, filter)) continue;
+    if (!TagsInclude(agg.tags, filter)) continue;
     if (first) out.kind = agg.kind;
     first = false;
     out.Add(agg);

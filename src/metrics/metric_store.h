@@ -20,6 +20,15 @@ using Tags = std::map<std::string, std::string>;
 
 enum class MetricKind { kCounter, kRate, kTrend, kGauge };
 
+// True when `tags` has every key of `filter` with its value.
+inline bool TagsInclude(const Tags& tags, const Tags& filter) {
+  for (const auto& [k, v] : filter) {
+    auto it = tags.find(k);
+    if (it == tags.end() || it->second != v) return false;
+  }
+  return true;
+}
+
 struct SeriesAggregate {
   MetricKind kind = MetricKind::kCounter;
   Tags tags;

@@ -61,6 +61,7 @@ Status NdjsonWriter::Finish(const RunResults& r) {
   if (r.capacity) end["capacity"] = CapacityJson(*r.capacity);
   end["findings"] = FindingsJson(r);
   if (!r.faults.empty()) end["faults"] = FaultsJson(r.faults);
+  if (!r.load_changes.empty()) end["load_changes"] = LoadChangesJson(r.load_changes);
   if (r.usl.is_object()) end["usl"] = r.usl;
   end["apdex"] = ApdexJson(r);
   Status s = failed_ ? Status(Error::Io(fmt::format("{} (the stream holds its first {} complete seconds)", error_,

@@ -95,6 +95,7 @@ RunMeta MetaFromJson(const json& j) {
   m.segment = j.value("segment", "");
   m.segments = j.value("segments", "");
   if (j.contains("parts")) m.parts = j.at("parts").get<std::vector<std::string>>();
+  if (j.contains("instance_tags")) m.instance_tags = j.at("instance_tags").get<std::vector<std::string>>();
   if (j.contains("declared_thresholds")) {
     for (const json& t : j.at("declared_thresholds")) m.declared_thresholds.push_back(ThresholdSpecFromJson(t));
   }
@@ -267,6 +268,7 @@ void ExtrasFromJson(const json& j, RunResults* r) {
   if (j.contains("usl")) r->usl = j.at("usl");
   if (j.contains("capacity")) r->capacity = CapacityFromJson(j.at("capacity"));
   if (j.contains("faults")) r->faults = FaultsFromJson(j.at("faults"));
+  if (j.contains("load_changes")) r->load_changes = LoadChangesFromJson(j.at("load_changes"));
   if (j.contains("findings")) {
     for (const json& f : j.at("findings"))
       r->findings.push_back({f.at("rule").get<std::string>(), f.at("text").get<std::string>()});

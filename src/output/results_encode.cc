@@ -105,6 +105,7 @@ json MetaJson(const RunMeta& m) {
     j["segments"] = m.segments;
   }
   if (!m.parts.empty()) j["parts"] = m.parts;
+  if (!m.instance_tags.empty()) j["instance_tags"] = m.instance_tags;
   if (!m.declared_thresholds.empty()) {
     json d = json::array();
     for (const ThresholdSpec& t : m.declared_thresholds) d.push_back(ThresholdSpecJson(t));
@@ -166,6 +167,7 @@ json ResultsSummaryJson(const RunResults& r) {
   if (r.capacity) doc["capacity"] = CapacityJson(*r.capacity);
   doc["findings"] = FindingsJson(r);
   if (!r.faults.empty()) doc["faults"] = FaultsJson(r.faults);
+  if (!r.load_changes.empty()) doc["load_changes"] = LoadChangesJson(r.load_changes);
   doc["apdex"] = ApdexJson(r);
   if (r.usl.is_object()) doc["usl"] = r.usl;
   return doc;

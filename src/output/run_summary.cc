@@ -215,6 +215,22 @@ std::string FormatTestSummary(const RunResults& r) {
                          secs(f.recovery_s, "not seen"), f.scenario.empty() ? "all" : f.scenario);
     }
   }
+  if (!r.load_changes.empty()) {
+    // Recovery: after the change (a spike: after its fall) until p99 stays within the band 3 s.
+    out += "\n  load changes\n";
+    out += fmt::format("    {:<10} {:>7} {:>7} {:>15} {:>11} {:>9}  {}\n", "change", "at", "until", "level",
+                       "worst p99", "recovery", "scenario");
+    for (const LoadChangeReport& c : r.load_changes) {
+      out += fmt::format("    {:<10} {:>6.1f}s {:>6.1f}s {:>15} {:>9.2f}ms {:>9}  {}\n", c.kind, c.at_s, c.end_s,
+                         fmt::format("{:g} -> {:g}", c.from, c.to), c.worst_p99_ms,
+                         c.recovery_s ? fmt::format("{:.0f}s", *c.recovery_s) : std::string("not seen"), c.scenario);
+      for (const GaugeReaction& g : c.reactions) {
+        out += g.reaction_s ? fmt::format("      {} reacted {:.0f}s after it ({:g} -> {:g})\n", g.gauge, *g.reaction_s,
+                                          g.before, g.after)
+                            : fmt::format("      {} did not react (stayed near {:g})\n", g.gauge, g.before);
+      }
+    }
+  }
   if (!r.meta.aborted_by.empty()) out += fmt::format("\n  ABORTED by threshold {}\n", r.meta.aborted_by);
   for (const std::string& m : r.messages) out += fmt::format("\n  NOTE: {}\n", m);
   if (r.meta.interrupted_iterations > 0) {
@@ -274,6 +290,7 @@ json TestSummaryExport(const RunResults& r) {
        {{"testRunDurationMs", secs * 1000}, {"interrupted", r.meta.interrupted}, {"aborted_by", r.meta.aborted_by}}}};
   if (r.capacity) out["capacity"] = CapacityJson(*r.capacity);
   if (!r.faults.empty()) out["faults"] = FaultsJson(r.faults);
+  if (!r.load_changes.empty()) out["load_changes"] = LoadChangesJson(r.load_changes);
   return out;
 }
 
@@ -292,6 +309,56 @@ json FaultsJson(const std::vector<FaultReport>& faults) {
                    {"recovery_s", opt(f.recovery_s)},
                    {"band_p99_ms", f.band_p99_ms},
                    {"band_error_rate", f.band_error_rate}});
+  }
+  return out;
+}
+
+json LoadChangesJson(const std::vector<LoadChangeReport>& changes) {
+  json out = json::array();
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  for (const LoadChangeReport& c : changes) {
+    json reactions = json::array();
+    for (const GaugeReaction& g : c.reactions) {
+      reactions.push_back(
+          {{"gauge", g.gauge}, {"reaction_s", opt(g.reaction_s)}, {"before", g.before}, {"after", g.after}});
+    }
+    out.push_back({{"kind", c.kind},
+                   {"scenario", c.scenario},
+                   {"at_s", c.at_s},
+                   {"end_s", c.end_s},
+                   {"from", c.from},
+                   {"to", c.to},
+                   {"onset_s", opt(c.onset_s)},
+                   {"recovery_s", opt(c.recovery_s)},
+                   {"band_p99_ms", c.band_p99_ms},
+                   {"worst_p99_ms", c.worst_p99_ms},
+                   {"reactions", reactions}});
+  }
+  return out;
+}
+
+std::vector<LoadChangeReport> LoadChangesFromJson(const json& j) {
+  std::vector<LoadChangeReport> out;
+  auto opt = [](const json& v) {
+    return v.is_null() ? std::optional<double>() : std::optional<double>(v.get<double>());
+  };
+  for (const json& c : j) {
+    LoadChangeReport r;
+    r.kind = c.at("kind").get<std::string>();
+    r.scenario = c.value("scenario", "");
+    r.at_s = c.at("at_s").get<double>();
+    r.end_s = c.at("end_s").get<double>();
+    r.from = c.value("from", 0.0);
+    r.to = c.value("to", 0.0);
+    r.onset_s = opt(c.value("onset_s", json()));
+    r.recovery_s = opt(c.value("recovery_s", json()));
+    r.band_p99_ms = c.value("band_p99_ms", -1.0);
+    r.worst_p99_ms = c.value("worst_p99_ms", 0.0);
+    for (const json& g : c.value("reactions", json::array())) {
+      r.reactions.push_back({g.at("gauge").get<std::string>(), opt(g.value("reaction_s", json())),
+                             g.value("before", 0.0), g.value("after", 0.0)});
+    }
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -23,6 +23,10 @@ nlohmann::json CapacityJson(const CapacityReport& c);
 // regained its pre-fault band) plus scenario and the band.
 nlohmann::json FaultsJson(const std::vector<FaultReport>& faults);
 std::vector<FaultReport> FaultsFromJson(const nlohmann::json& j);
+// `load_changes: [{kind, scenario, at_s, end_s, from, to, onset_s, recovery_s, band_p99_ms,
+// worst_p99_ms, reactions: [{gauge, reaction_s, before, after}]}]` (null: never).
+nlohmann::json LoadChangesJson(const std::vector<LoadChangeReport>& changes);
+std::vector<LoadChangeReport> LoadChangesFromJson(const nlohmann::json& j);
 CapacityReport CapacityFromJson(const nlohmann::json& j);
 
 }  // namespace loadcell

@@ -244,7 +244,8 @@ Result<MergedRun> MergeParts(std::vector<MergePart> parts, bool strict) {
         "(run --out x.ndjson) to judge them; from .json parts they have no data");
   }
   r.apdex_t_ms = parts[0].results.apdex_t_ms;
-  r.faults = parts[0].results.faults;  // the test's faults: `merge` judges them again on the merged series
+  r.faults = parts[0].results.faults;              // the test's faults: `merge` judges them again on the merged series
+  r.load_changes = parts[0].results.load_changes;  // likewise the load changes
   return MergedRun{std::move(r), std::move(judged), std::move(per_second)};
 }
 

@@ -32,6 +32,21 @@ std::string Sha256OfFile(const std::string& path) {
 
 }  // namespace
 
+// The tags `tag_from` gives requests (which instance answered), in steps at any depth.
+void InstanceTags(const Steps& steps, std::set<std::string>* out) {
+  for (const Step& step : steps) {
+    if (const auto* r = std::get_if<RequestStep>(&step.body)) {
+      if (r->tag_from.has_value()) out->insert(r->tag_from->as);
+    } else if (const auto* p = std::get_if<PickStep>(&step.body)) {
+      InstanceTags(p->choices, out);
+    } else if (const auto* l = std::get_if<LoopStep>(&step.body)) {
+      InstanceTags(l->steps, out);
+    } else if (const auto* g = std::get_if<GroupStep>(&step.body)) {
+      InstanceTags(g->steps, out);
+    }
+  }
+}
+
 RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string& command_line) {
   RunMeta m;
   m.test = def.name.empty() ? def.file : def.name;
@@ -53,7 +68,11 @@ RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string&
     m.scenarios.push_back({sc.name, ExecutorName(sc.executor), static_cast<double>(sc.start_time + length) / 1e9});
     for (const auto& [k, _] : sc.tags) tags.insert(k);
   }
+  std::set<std::string> instances;
+  for (const ScenarioDef& sc : def.scenarios) InstanceTags(sc.flow, &instances);
+  tags.insert(instances.begin(), instances.end());
   m.tag_keys.assign(tags.begin(), tags.end());
+  m.instance_tags.assign(instances.begin(), instances.end());
   for (const ThresholdDef& t : def.thresholds) {
     for (const ThresholdExpr& e : t.exprs) m.declared_thresholds.push_back(SpecOf(t, e));
   }

@@ -42,7 +42,8 @@ struct RunMeta {
   int64_t vus_max = 0;
   int64_t interrupted_iterations = 0;
   std::vector<ScenarioInfo> scenarios;
-  std::vector<std::string> tag_keys;  // user tags of the scenarios: one breakdown each
+  std::vector<std::string> tag_keys;       // user tags of the scenarios and tag_from: one breakdown each
+  std::vector<std::string> instance_tags;  // the tags tag_from sets (which instance answered)
   // --segment: this run is one generator's share ("1/4:1/2" of the sequence "0,1/4,1/2,1");
   // empty for a whole test. A merged result lists the parts it was made of.
   std::string segment, segments;
@@ -74,6 +75,24 @@ struct FaultReport {
   double band_p99_ms = 0, band_error_rate = 0;  // the pre-fault band's upper edges (-1: no baseline)
 };
 
+// A change of the load a scenario's stages make (analysis/load_changes.h): when, how large,
+// what the latency did and when it was back within its pre-change band, and when each
+// watched gauge reacted.
+struct GaugeReaction {
+  std::string gauge;                 // as written in monitor.reactions
+  std::optional<double> reaction_s;  // from the change's start; none: it did not react
+  double before = 0, after = 0;      // its level before, and the first value that differed
+};
+struct LoadChangeReport {
+  std::string kind;  // "spike", "step up", "step down"
+  std::string scenario;
+  double at_s = 0, end_s = 0;  // a spike: from its rise to the end of its fall
+  double from = 0, to = 0;     // the scenario's level (VUs, or arrivals per time unit) before and at the peak/after
+  std::optional<double> onset_s, recovery_s;  // recovery: from end_s until the seconds stay within the band 3 s
+  double band_p99_ms = -1, worst_p99_ms = 0;
+  std::vector<GaugeReaction> reactions;
+};
+
 struct Apdex {
   double score = 0;
   int64_t satisfied = 0, tolerating = 0, frustrated = 0;
@@ -89,6 +108,7 @@ struct RunResults {
   std::map<std::string, Apdex> apdex;  // by request name
   std::optional<CapacityReport> capacity;
   std::vector<FaultReport> faults;
+  std::vector<LoadChangeReport> load_changes;
   nlohmann::json usl;  // run --usl: {steps, fit, notes} (analysis/usl_sweep.h), null otherwise
   std::vector<ThresholdOutcome> thresholds;
   MetricStore store;  // every metric x tag set, histograms included

@@ -63,6 +63,9 @@ struct RequestStep {
   std::map<std::string, std::string> tags;
   std::vector<Capture> captures;
   std::vector<Check> checks;
+  // `tag_from`: a response value (header, JSON path, regex) as the tag `as` of its samples:
+  // which instance answered.
+  std::optional<Capture> tag_from;
 };
 
 struct ThinkStep {
@@ -277,6 +280,7 @@ struct MonitorDef {
   std::vector<MonitorScrapeDef> scrapes;
   std::vector<MonitorPrometheusDef> prometheus;
   std::vector<MonitorPostgresDef> postgres;
+  std::vector<std::string> reactions;  // gauges timed after each load change (analysis/load_changes.h)
   Nanos interval = kSecond;
 };
 

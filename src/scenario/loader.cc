@@ -80,7 +80,8 @@ TestDefinition Loader::Load(const Node& root) {
   data_ = &def.data;
   if (Node defaults = root["defaults"]) {
     RequireMap(defaults, "defaults");
-    CheckKeys(defaults, "defaults", {"headers", "timeout", "http"});
+    CheckKeys(defaults, "defaults", {"headers", "timeout", "http", "tag_from"});
+    if (Node t = defaults["tag_from"]) default_tag_from_ = TagFrom(t, "defaults.tag_from");
     if (defaults["headers"]) def.default_headers = Pairs(defaults["headers"], "defaults.headers");
     if (defaults["timeout"]) def.default_timeout = Duration(defaults["timeout"], "defaults.timeout", false);
     if (Node http = defaults["http"]) {
@@ -138,7 +139,7 @@ TestDefinition Loader::Load(const Node& root) {
 
 void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
   RequireMap(m, "monitor");
-  CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "postgres", "interval"});
+  CheckKeys(m, "monitor", {"processes", "scrape", "prometheus", "postgres", "reactions", "interval"});
   // A source is one endpoint (a mapping) or several (a list of them).
   auto one_or_many = [this](const Node& n, const std::string& path, const std::vector<std::string>& keys,
                             const std::function<void(const Node&, const std::string&)>& each) {
@@ -177,6 +178,24 @@ void Loader::LoadMonitor(const Node& m, TestDefinition& def) {
       } else {
         Fail(p, path, "a monitored process needs `pid` or `name`");
       }
+    }
+  }
+  if (Node r = m["reactions"]) {
+    RequireSeq(r, "monitor.reactions");
+    for (size_t i = 0; i < r.size(); ++i) {
+      std::string path = Index("monitor.reactions", i);
+      std::string gauge = String(r[i], path);
+      auto sel = ParseMetricSelector(gauge);
+      if (!sel.ok()) Fail(r[i], path, sel.error().message);
+      const MetricInfo* info = FindMetric(sel->metric);
+      const bool gauge_metric =
+          sel->metric.starts_with(kMonitorGaugePrefix) || (info != nullptr && info->type == MetricType::kGauge);
+      if (!gauge_metric) {
+        Fail(r[i], path,
+             fmt::format("`{}` is not a gauge: reactions time gauges of the system (monitor_*, target_*, host_*)",
+                         sel->metric));
+      }
+      def.monitor.reactions.push_back(gauge);
     }
   }
   if (m["interval"]) {

@@ -195,6 +195,8 @@ class Loader {
 
   nlohmann::ordered_json ToJson(const Node& n, const std::string& path, std::vector<JsonBody::Slot>* slots);
 
+  Capture TagFrom(const Node& n, const std::string& path);
+  Capture CaptureOf(const Node& c, const std::string& path, const std::string& as);
   std::vector<Capture> Captures(const Node& n, const std::string& path);
 
   std::vector<Check> Checks(const Node& n, const std::string& path);
@@ -234,6 +236,7 @@ class Loader {
   const std::vector<DataFeeder>* data_ = nullptr;
   const std::vector<DatabaseDef>* databases_ = nullptr;
   const std::string* target_ = nullptr;
+  std::optional<Capture> default_tag_from_;                        // defaults.tag_from, for requests without their own
   std::optional<std::pair<SourcePos, std::string>> relative_url_;  // the first path, when there is no target
   std::map<std::string, std::string> scenario_env_;
   std::set<std::string> defined_;

@@ -232,9 +232,9 @@ Step Loader::OneStep(const Node& n, const std::string& path, const std::vector<s
 
 RequestStep Loader::Request(const Node& n, const std::string& path) {
   RequireMap(n, path);
-  CheckKeys(
-      n, path,
-      {"name", "method", "url", "headers", "query", "body", "json", "form", "timeout", "tags", "capture", "check"});
+  CheckKeys(n, path,
+            {"name", "method", "url", "headers", "query", "body", "json", "form", "timeout", "tags", "capture", "check",
+             "tag_from"});
   RequestStep r;
   if (!n["url"]) Fail(n, path, "missing `url`");
   if (n["method"]) {
@@ -294,6 +294,11 @@ RequestStep Loader::Request(const Node& n, const std::string& path) {
       r.tags[kv.first.Scalar()] = String(kv.second, Join(Join(path, "tags"), kv.first.Scalar()));
   }
   if (Node c = n["capture"]) r.captures = Captures(c, Join(path, "capture"));
+  if (Node t = n["tag_from"]) {
+    r.tag_from = TagFrom(t, Join(path, "tag_from"));
+  } else if (default_tag_from_.has_value()) {
+    r.tag_from = default_tag_from_;
+  }
   if (Node c = n["check"]) r.checks = Checks(c, Join(path, "check"));
   return r;
 }
@@ -343,8 +348,25 @@ std::vector<Capture> Loader::Captures(const Node& n, const std::string& path) {
   std::vector<Capture> out;
   EachMap(n, path, {"json", "header", "regex", "as"}, [&](const Node& c, const std::string& cp) {
     if (!c["as"]) Fail(c, cp, "missing `as`: the variable the capture sets");
+    out.push_back(CaptureOf(c, cp, String(c["as"], Join(cp, "as"))));
+  });
+  return out;
+}
+
+Capture Loader::TagFrom(const Node& n, const std::string& path) {
+  RequireMap(n, path);
+  CheckKeys(n, path, {"json", "header", "regex", "as"});
+  std::string as = n["as"] ? String(n["as"], Join(path, "as")) : "instance";
+  static const std::set<std::string> kBuiltIn = {"scenario", "group", "name",    "method", "status",
+                                                 "check",    "kind",  "capture", "db"};
+  if (kBuiltIn.count(as) != 0) Fail(n["as"], Join(path, "as"), fmt::format("`{}` is a built-in tag", as));
+  return CaptureOf(n, path, as);
+}
+
+Capture Loader::CaptureOf(const Node& c, const std::string& cp, const std::string& as) {
+  {
     Capture cap;
-    cap.as = String(c["as"], Join(cp, "as"));
+    cap.as = as;
     int kinds = 0;
     if (c["json"]) {
       ++kinds;
@@ -370,10 +392,9 @@ std::vector<Capture> Loader::Captures(const Node& n, const std::string& path) {
         Fail(c["regex"], Join(cp, "regex"), "use at most one capturing group: its match is the value");
       }
     }
-    if (kinds != 1) Fail(c, cp, "a capture has exactly one of `json`, `header` and `regex`");
-    out.push_back(std::move(cap));
-  });
-  return out;
+    if (kinds != 1) Fail(c, cp, "exactly one of `json`, `header` and `regex`: where the value comes from");
+    return cap;
+  }
 }
 
 std::vector<Check> Loader::Checks(const Node& n, const std::string& path) {

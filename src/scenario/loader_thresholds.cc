@@ -125,6 +125,7 @@ void Loader::CollectTags(const Steps& steps, const std::string& group, TagSpace&
     if (const auto* r = std::get_if<RequestStep>(&step.body)) {
       t.names.insert(r->name);
       for (const auto& [k, _] : r->tags) t.keys.insert(k);
+      if (r->tag_from.has_value()) t.keys.insert(r->tag_from->as);
     } else if (const auto* w = std::get_if<WsStep>(&step.body)) {
       t.names.insert(w->name);
       for (const auto& [k, _] : w->tags) t.keys.insert(k);

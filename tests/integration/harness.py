@@ -46,6 +46,27 @@ def promql(port, query):
     return json.loads(http_get(f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})))
 
 
+class Prometheus:
+    """The Debian package's Prometheus on a free port, scraping `jobs` ({name: "host:port"})
+    every second, its data in `dir`."""
+
+    def __init__(self, dir, jobs):
+        self.port = free_port()
+        scrape = "".join(f"  - job_name: {name}\n    static_configs: [ {{ targets: [\"{target}\"] }} ]\n"
+                         for name, target in jobs.items())
+        with open(f"{dir}/prometheus.yml", "w") as f:
+            f.write("global: { scrape_interval: 1s }\nscrape_configs:\n" + scrape)
+        with open(f"{dir}/prometheus.log", "w") as log:
+            self.proc = subprocess.Popen(["prometheus", f"--config.file={dir}/prometheus.yml",
+                                          f"--storage.tsdb.path={dir}/data", f"--web.listen-address=127.0.0.1:{self.port}"],
+                                         stdout=subprocess.DEVNULL, stderr=log)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def wait_until(pred, timeout, what):
     """pred()'s first truthy value within `timeout` seconds (connection errors count as not yet)."""
     deadline = time.monotonic() + timeout
@@ -89,7 +110,8 @@ class Target:
         self.stop()
 
 
-NGINX_CONF = """
+# What every nginx the tests start has: its files in {dir}, in the foreground, one worker.
+NGINX_HEAD = """
 daemon off;
 master_process off;
 worker_processes 1;
@@ -103,6 +125,9 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+"""
+
+NGINX_CONF = NGINX_HEAD + """\
     keepalive_requests 100;
     server {{
         listen 127.0.0.1:{port};

@@ -16,7 +16,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import LOADCELL, Postgres, free_port, http_get, promql, wait_for_port, wait_until
+from harness import LOADCELL, Postgres, Prometheus, free_port, http_get, promql, wait_until
 
 POOL = 30
 
@@ -57,18 +57,9 @@ class Database(unittest.TestCase):
         cls.start(["prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{cls.pg_exporter}"], env=env)
         cls.node_exporter = free_port()
         cls.start(["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{cls.node_exporter}"])
-        cls.prom = free_port()
-        with open(f"{cls.d}/prometheus.yml", "w") as f:
-            f.write(textwrap.dedent(f"""\
-                global: {{ scrape_interval: 1s }}
-                scrape_configs:
-                  - job_name: postgres
-                    static_configs: [ {{ targets: ["127.0.0.1:{cls.pg_exporter}"] }} ]
-                  - job_name: node
-                    static_configs: [ {{ targets: ["127.0.0.1:{cls.node_exporter}"] }} ]
-                """))
-        cls.start(["prometheus", f"--config.file={cls.d}/prometheus.yml", f"--storage.tsdb.path={cls.d}/data",
-                   f"--web.listen-address=127.0.0.1:{cls.prom}"])
+        cls.prometheus = Prometheus(cls.d, {"postgres": f"127.0.0.1:{cls.pg_exporter}",
+                                            "node": f"127.0.0.1:{cls.node_exporter}"})
+        cls.prom = cls.prometheus.port
         wait_until(lambda: len(promql(cls.prom, "up == 1")["data"]["result"]) == 2, 30,
                    "Prometheus to scrape both exporters")
         wait_until(lambda: promql(cls.prom, "pg_stat_activity_count")["data"]["result"], 30,
@@ -84,6 +75,7 @@ class Database(unittest.TestCase):
         for p in cls.procs:
             p.terminate()
             p.wait(timeout=30)
+        cls.prometheus.stop()
         cls.pg.stop()
         shutil.rmtree(cls.d, ignore_errors=True)
 

@@ -9,10 +9,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-import textwrap
 import unittest
 
-from harness import LOADCELL, ROOT, Target, free_port, http_get, promql, wait_until
+from harness import LOADCELL, ROOT, Prometheus, Target, http_get, promql, wait_until
 
 
 class PrometheusSource(unittest.TestCase):
@@ -20,23 +19,13 @@ class PrometheusSource(unittest.TestCase):
     def setUpClass(cls):
         cls.d = tempfile.mkdtemp(prefix="loadcell-promsrc-")
         cls.target = Target("--threads", "2")
-        cls.port = free_port()
-        with open(f"{cls.d}/prometheus.yml", "w") as f:
-            f.write(textwrap.dedent(f"""\
-                global: {{ scrape_interval: 1s }}
-                scrape_configs:
-                  - job_name: target
-                    static_configs: [ {{ targets: ["127.0.0.1:{cls.target.port}"] }} ]
-                """))
-        cls.prom = subprocess.Popen(["prometheus", f"--config.file={cls.d}/prometheus.yml",
-                                     f"--storage.tsdb.path={cls.d}/data", f"--web.listen-address=127.0.0.1:{cls.port}"],
-                                    stdout=subprocess.DEVNULL, stderr=open(f"{cls.d}/prometheus.log", "w"))
+        cls.prom = Prometheus(cls.d, {"target": f"127.0.0.1:{cls.target.port}"})
+        cls.port = cls.prom.port
         wait_until(lambda: promql(cls.port, 'up{job="target"}')["data"]["result"], 30, "Prometheus to scrape the target")
 
     @classmethod
     def tearDownClass(cls):
-        cls.prom.terminate()
-        cls.prom.wait(timeout=30)
+        cls.prom.stop()
         cls.target.stop()
         shutil.rmtree(cls.d, ignore_errors=True)
 

@@ -82,6 +82,25 @@ var LoadcellReport = (function () {
         el("tbody", {}, rows)])]);
   }
 
+  // The load changes the stages made (spikes, steps): recovery, and when watched gauges reacted.
+  function loadChangesTable(d) {
+    if (!d.load_changes || !d.load_changes.length) return null;
+    var secs = function (v, none) { return v === null || v === undefined ? none : fmt(v, 0) + " s"; };
+    var rows = d.load_changes.map(function (c) {
+      var reacted = (c.reactions || []).map(function (g) {
+        return g.gauge + ": " + (g.reaction_s === null ? "no reaction" : fmt(g.reaction_s, 0) + " s (" + fmt(g.before, 2) +
+          " → " + fmt(g.after, 2) + ")");
+      }).join("; ");
+      return el("tr", {}, [c.kind, c.scenario, fmt(c.at_s, 1) + " s", fmt(c.end_s, 1) + " s",
+        fmt(c.from, 0) + " → " + fmt(c.to, 0), fmt(c.worst_p99_ms, 2) + " ms", secs(c.recovery_s, "not seen"),
+        reacted || "-"].map(function (t) { return el("td", { text: t }); }));
+    });
+    var heads = ["change", "scenario", "at", "until", "level", "worst p99", "recovery", "reactions"];
+    return el("section", { id: "load-changes" }, [el("h2", { text: "Load changes" }),
+      el("table", {}, [el("thead", {}, [el("tr", {}, heads.map(function (h) { return el("th", { text: h }); }))]),
+        el("tbody", {}, rows)])]);
+  }
+
   // A uPlot hook that shades each fault's window under the series.
   function faultBands(faults) {
     return function (u) {
@@ -282,6 +301,7 @@ var LoadcellReport = (function () {
     (d.notes || []).forEach(function (n) { main.appendChild(el("div", { class: "note", text: n })); });
     var th = thresholds(d); if (th) main.appendChild(th);
     var fl = faultsTable(d); if (fl) main.appendChild(fl);
+    var lc = loadChangesTable(d); if (lc) main.appendChild(lc);
     var ch = checks(d); if (ch) main.appendChild(ch);
     var chartsEl = el("div", { class: "charts" });
     main.appendChild(el("h2", { text: "Charts" }));
