@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -109,6 +110,7 @@ namespace {
 std::string Pct(double change) { return fmt::format("{:+.1f}%", 100 * change); }
 
 std::string Value(const MetricComparison& m, double v) {
+  if (m.gauge) return fmt::format("{:.4g}", v);
   if (m.metric == "rate") return fmt::format("{:.1f}/s", v);
   if (m.metric == "error_rate") return fmt::format("{:.2f}%", 100 * v);
   return fmt::format("{:.3f} ms", v);
@@ -142,6 +144,8 @@ const char* VerdictName(Verdict v) {
     case Verdict::kBetter: return "better";
     case Verdict::kWorse: return "WORSE";
     case Verdict::kInsufficient: return "too few seconds to tell";
+    case Verdict::kHigher: return "higher";
+    case Verdict::kLower: return "lower";
   }
   return "";
 }
@@ -171,6 +175,27 @@ Comparison CompareRuns(const RunResults& baseline, const RunResults& current, co
     c.rows.push_back(CompareMetric(r, "rate", hb.rate, hc.rate, wb.rate, wc.rate, false, false, options));
     c.rows.push_back(CompareMetric(r, "error_rate", hb.error_rate, hc.error_rate, wb.error_rate, wc.error_rate, true,
                                    true, options));
+  }
+  // The system's gauges both runs sampled: their seconds' values, compared as latency is.
+  auto seconds_of = [](const RunResults& run) {
+    std::map<std::string, std::vector<double>> out;
+    for (const SeriesPoint& p : run.series) {
+      for (const auto& [key, v] : p.resources) {
+        if (!key.starts_with("generator_")) out[key].push_back(v);  // loadcell's own are not the system's
+      }
+    }
+    return out;
+  };
+  auto gb = seconds_of(baseline), gc = seconds_of(current);
+  for (const auto& [key, vb] : gb) {
+    auto it = gc.find(key);
+    if (it == gc.end()) continue;
+    MetricComparison m =
+        CompareMetric("(system)", key, Median(vb), Median(it->second), vb, it->second, true, false, options);
+    m.gauge = true;
+    if (m.verdict == Verdict::kWorse) m.verdict = Verdict::kHigher;
+    if (m.verdict == Verdict::kBetter) m.verdict = Verdict::kLower;
+    c.rows.push_back(std::move(m));
   }
   return c;
 }

@@ -1,10 +1,10 @@
 // `loadcell compare`: did a change make things worse? For every request name (and all
 // requests together) it compares latency percentiles, throughput and error rate of two
-// runs. Headline values come from the merged histograms; significance comes from the
-// per-second windows (a run's seconds are its samples: latencies within one second are
-// correlated, seconds much less), with a Mann–Whitney U test and a bootstrap interval of
-// the ratio of medians. A metric regresses only when the change is significant, its
-// interval excludes "no change", and the windows' change exceeds the allowed regression.
+// runs, and the system's gauges both runs sampled (monitor sources, processes, host). Headline values come from the
+// merged histograms; significance comes from the per-second windows (a run's seconds are its samples: latencies within
+// one second are correlated, seconds much less), with a Mann–Whitney U test and a bootstrap interval of the ratio of
+// medians. A metric regresses only when the change is significant, its interval excludes "no change", and the windows'
+// change exceeds the allowed regression.
 #pragma once
 
 #include <string>
@@ -22,12 +22,15 @@ struct CompareOptions {
   double max_error_increase = 0.01;  // allowed error-rate increase, absolute (1 percentage point)
 };
 
-enum class Verdict { kSame, kBetter, kWorse, kInsufficient };
+// kHigher/kLower: a gauge of the system under test moved significantly; whether that is
+// worse depends on the gauge (CPU, pods, connections), so it is reported, not gated on.
+enum class Verdict { kSame, kBetter, kWorse, kInsufficient, kHigher, kLower };
 const char* VerdictName(Verdict v);
 
 struct MetricComparison {
   std::string request;  // "" for all requests
-  std::string metric;   // "p50", "p95", "p99" (ms), "rate" (req/s), "error_rate"
+  std::string metric;   // "p50", "p95", "p99" (ms), "rate" (req/s), "error_rate", or a gauge's key
+  bool gauge = false;   // a sampled gauge (monitor_*, target_*, host_*): the median of its seconds
   double baseline = 0, current = 0;
   double change = 0;         // relative (current/baseline - 1); absolute difference for error_rate
   double window_change = 0;  // the same on the per-second windows (ratio of medians; mean difference)

@@ -78,5 +78,31 @@ TEST(Compare, TheChangeShownIsTheOneTheIntervalIsAbout) {
   EXPECT_NE(ComparisonMarkdown(c).find("| run change | change | 95% interval |"), std::string::npos);
 }
 
+TEST(Compare, TheSystemsGaugesAreComparedButNotGatedOn) {
+  RunResults base, cur;
+  const std::vector<double> b = Seconds(40), c = Seconds(80);
+  for (size_t i = 0; i < b.size(); ++i) {
+    SeriesPoint p;
+    p.t = static_cast<int64_t>(i) + 1;
+    p.resources = {{"monitor_cpu_cores", b[i]}, {"generator_cpu", 10}, {"host_cpu", 50}};
+    base.series.push_back(p);
+    p.resources = {{"monitor_cpu_cores", c[i]}, {"generator_cpu", 90}, {"host_cpu", 50}};
+    cur.series.push_back(p);
+  }
+  Comparison cmp = CompareRuns(base, cur, {});
+  std::vector<const MetricComparison*> gauges;
+  for (const MetricComparison& m : cmp.rows) {
+    if (m.gauge) gauges.push_back(&m);
+  }
+  ASSERT_EQ(gauges.size(), 2u);  // not loadcell's own generator_cpu
+  EXPECT_EQ(gauges[0]->metric, "host_cpu");
+  EXPECT_EQ(gauges[0]->verdict, Verdict::kSame);
+  EXPECT_EQ(gauges[1]->metric, "monitor_cpu_cores");
+  EXPECT_EQ(gauges[1]->verdict, Verdict::kHigher);
+  EXPECT_NEAR(gauges[1]->change, 1.0, 0.05);
+  EXPECT_FALSE(cmp.regressed());  // twice the CPU is news, not by itself a regression
+  EXPECT_NE(FormatComparison(cmp).find("(system)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace loadcell
