@@ -155,13 +155,21 @@ std::optional<TestDefinition> LoadTestArgument(const std::string& path, const Lo
   return std::move(def).value();
 }
 
-void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes) {
+void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes,
+                       std::vector<std::string>* postgres) {
   cmd.add_option("--monitor-pid", *pids, "Sample this process (and its children) from /proc every second; repeatable")
       ->check(CLI::Range(1LL, 1LL << 22));
   cmd.add_option("--monitor-scrape", *scrapes,
                  "Read this Prometheus/OpenMetrics endpoint every second (monitor_<name> gauges); repeatable")
       ->check([](const std::string& url) {
         return url.starts_with("http://") || url.starts_with("https://") ? std::string() : "an http:// or https:// URL";
+      });
+  cmd.add_option("--monitor-postgres", *postgres,
+                 "Read this PostgreSQL server's statistics every second (monitor_pg_ gauges); repeatable")
+      ->check([](const std::string& url) {
+        return url.starts_with("postgres://") || url.starts_with("postgresql://")
+                   ? std::string()
+                   : "a postgres:// or postgresql:// URL";
       });
 }
 

@@ -30,7 +30,8 @@ std::optional<std::string> CheckTestFileArgument(const std::string& path);
 std::optional<TestDefinition> LoadTestArgument(const std::string& path, const LoadOptions& options);
 
 // --monitor-pid and --monitor-scrape, the same for `run` and `quick`.
-void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes);
+void AddMonitorOptions(CLI::App& cmd, std::vector<long long>* pids, std::vector<std::string>* scrapes,
+                       std::vector<std::string>* postgres);
 
 // A duration flag that must be above zero ("--apdex-t", "500ms"): false after printing
 // `loadcell: FLAG: what is wrong`.

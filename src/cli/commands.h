@@ -44,6 +44,7 @@ struct QuickArgs {
   bool no_redact = false;
   std::vector<long long> monitor_pids;
   std::vector<std::string> monitor_scrapes;
+  std::vector<std::string> monitor_postgres;
   std::string apdex_t = "500ms";
   OutputArgs outputs;
 };
@@ -89,9 +90,10 @@ struct RunArgs {
   bool no_redact = false;
   bool strict_thresholds = false;  // a threshold with no data fails
   std::string max_value_size = "10MB";
-  bool confine_files = false;                // data files: relative paths without `..` only (what serve runs)
-  std::vector<long long> monitor_pids;       // --monitor-pid
-  std::vector<std::string> monitor_scrapes;  // --monitor-scrape
+  bool confine_files = false;                 // data files: relative paths without `..` only (what serve runs)
+  std::vector<long long> monitor_pids;        // --monitor-pid
+  std::vector<std::string> monitor_scrapes;   // --monitor-scrape
+  std::vector<std::string> monitor_postgres;  // --monitor-postgres
   std::string apdex_t = "500ms";
   bool usl = false;               // read a stepped ramping-vus run as a concurrency sweep
   std::string segment, segments;  // --segment K/N | FROM:TO, --segments SEQ

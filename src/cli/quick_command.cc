@@ -59,7 +59,7 @@ void AddQuickOptions(CLI::App& cmd, QuickArgs& a) {
   cmd.add_option("--streams", a.streams, "HTTP/2: concurrent streams per connection (default 1)");
   cmd.add_option("--json", a.json, "Deprecated: the same as --out F (F ending in .json)");
   cmd.add_option("--seed", a.seed, "Seed for the workers' random generators")->check(CLI::NonNegativeNumber);
-  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes);
+  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes, &a.monitor_postgres);
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T (satisfied <= T, tolerating <= 4T)");
   // Gone with quick's own engine: every run records the same histograms now.
   cmd.add_option("--hdr-max", a.hdr_max)->group("");
@@ -179,6 +179,7 @@ int RunQuick(const QuickArgs& a, const std::string& command_line) {
   session.apdex_t = apdex_t;
   session.monitor_pids = a.monitor_pids;
   session.monitor_scrapes = a.monitor_scrapes;
+  session.monitor_postgres = a.monitor_postgres;
   session.linger = linger;
   session.summary = [header](const RunResults& r) { return FormatQuickSummary(r, header); };
   return RunAndReport(session, outputs);

@@ -49,7 +49,7 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
                "A threshold that no sample matched fails (else it shows as '? no data' and does not fail)");
   cmd.add_flag("--usl", a.usl, "Read the stepped ramping-vus run as a sweep: USL fit and Little's law per step");
   cmd.add_option("--apdex-t", a.apdex_t, "Apdex threshold T per request name (satisfied <= T, tolerating <= 4T)");
-  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes);
+  AddMonitorOptions(cmd, &a.monitor_pids, &a.monitor_scrapes, &a.monitor_postgres);
   cmd.add_option("--segment", a.segment,
                  "Run this generator's share of the test: K/N (the K-th of N generators) or FROM:TO (k6's form)");
   cmd.add_option("--segments", a.segments,
@@ -151,6 +151,7 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   session.usl = a.usl;
   session.monitor_pids = a.monitor_pids;
   session.monitor_scrapes = a.monitor_scrapes;
+  session.monitor_postgres = a.monitor_postgres;
   session.linger = linger;
   session.summary = [](const RunResults& r) { return FormatTestSummary(r); };
   return RunAndReport(session, a.outputs);

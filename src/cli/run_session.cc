@@ -189,6 +189,7 @@ int RunAndReport(const RunSession& s, const OutputArgs& o) {
   for (const MonitorPrometheusDef& d : tdef.monitor.prometheus)
     remote_sources.prometheus.push_back({d.url, d.queries, http_of(d.http)});
   for (const MonitorPostgresDef& d : tdef.monitor.postgres) remote_sources.postgres.push_back({d.url, d.statements});
+  for (const std::string& url : s.monitor_postgres) remote_sources.postgres.push_back({url, 5});
   RemoteMonitor remote(std::move(remote_sources), tdef.monitor.interval);
   remote.Start();
   ResourceSampler sampler = [&monitor, &remote, monitoring](double now_s) {

@@ -47,7 +47,8 @@ struct RunSession {
   Nanos apdex_t = 500 * kMilli;
   bool usl = false;
   std::vector<long long> monitor_pids;
-  std::vector<std::string> monitor_scrapes;  // --monitor-scrape URL
+  std::vector<std::string> monitor_scrapes;   // --monitor-scrape URL
+  std::vector<std::string> monitor_postgres;  // --monitor-postgres URL
   Nanos linger = 0;
   std::function<std::string(const RunResults&)> summary;  // the console summary
 };

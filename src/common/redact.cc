@@ -99,6 +99,8 @@ std::string RecordedCommandLine(const std::vector<std::string>& argv) {
         arg = "-e" + RedactEnvArg(arg.substr(2));
       }
     }
+    // A password in any URL given on the command line (--monitor-postgres, a target).
+    if (redact && i > 0) arg = RedactUrl(arg);
     if (i > 0) out += ' ';
     out += arg;
   }

@@ -26,8 +26,8 @@ std::string RedactHeaderLine(std::string_view line);
 std::string RedactUrl(std::string_view url);
 
 // The command line as recorded: arguments joined by spaces, with the values of secret
-// headers given to -H/--header (as the next argument or after '=') redacted, unless
-// `--no-redact` is among them.
+// headers given to -H/--header (as the next argument or after '=') and the passwords of URLs
+// redacted, unless `--no-redact` is among them.
 std::string RecordedCommandLine(const std::vector<std::string>& argv);
 
 // API_KEY, db_password, SESSION_TOKEN, ... (any case): names that hold credentials.

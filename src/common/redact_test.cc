@@ -31,6 +31,14 @@ TEST(Redact, SecretEnvValuesInCommandLines) {
             "loadcell run t.yaml -e API_TOKEN=abc123 --no-redact");
 }
 
+TEST(Redact, UrlPasswordsInCommandLines) {
+  EXPECT_EQ(
+      RecordedCommandLine({"loadcell", "quick", "http://h/", "--monitor-postgres",
+                           "postgres://monitor:hunter22@db:5432/shop", "--monitor-scrape=https://u:pw@app/metrics"}),
+      "loadcell quick http://h/ --monitor-postgres postgres://monitor:[redacted]@db:5432/shop "
+      "--monitor-scrape=https://u:[redacted]@app/metrics");
+}
+
 TEST(Redact, RedactorReplacesEveryOccurrenceLongestFirst) {
   Redactor r({"s3cret", "s3cret-long", "ab", ""});
   EXPECT_EQ(r.Apply("ws://h/?t=s3cret-long&u=s3cret: refused"), "ws://h/?t=[redacted]&u=[redacted]: refused");

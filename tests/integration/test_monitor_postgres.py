@@ -16,7 +16,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import LOADCELL, Postgres, Prometheus, free_port, http_get, promql, wait_until
+from harness import LOADCELL, Postgres, Prometheus, Target, free_port, http_get, promql, quick, wait_until
 
 POOL = 30
 
@@ -151,6 +151,15 @@ class Database(unittest.TestCase):
         self.assertIn("refused", notes[0])
         self.assertNotIn("hunter22", p.stdout + p.stderr + json.dumps(doc))
         self.assertEqual(self.series(doc, "monitor_pg_connections_used"), {})
+
+    def test_quick_reads_it_from_a_flag(self):
+        url = self.pg.url.replace("loadcell@", "loadcell:hunter22@")  # trust auth: any password works
+        with Target("--threads", "1") as target:
+            run = quick(target.url, "-d", "3s", "-c", "2", "-q", "--monitor-postgres", url)
+        self.assertEqual(run.rc, 0, run.stderr)
+        used = self.series(run.results, "monitor_pg_connections_used")
+        self.assertTrue(used, run.results["series"][-1]["resources"])
+        self.assertNotIn("hunter22", json.dumps(run.results) + run.stdout + run.stderr)
 
     def test_through_prometheus_and_its_exporters(self):
         start = time.time()
