@@ -86,6 +86,29 @@ scenarios:
 """
 
 
+# The same journey where Lua decides: a condition on the last response and a Lua expression
+# in a header (every response is then kept for the expressions).
+JOURNEY_LUA = """target: {base}
+scenarios:
+  journey:
+    executor: constant-vus
+    vus: 50
+    duration: {secs}
+    flow:
+      - request:
+          name: login
+          method: POST
+          url: /auth/login
+          json: {{ user: "user{{{{ vu }}}}", password: "x" }}
+          capture: [ {{ json: "$.token", as: token }} ]
+      - if:
+          cond: status == 200
+          then:
+            - request: {{ name: items, url: /items, headers: {{ Authorization: "Bearer {{{{ token }}}}" }} }}
+      - request: {{ name: item, url: "/items/{{{{ iteration % 10 + 1 }}}}", headers: {{ Authorization: "Bearer {{{{ token }}}}", X-Tag: "{{{{ token:sub(1, 8) .. '-' .. vu }}}}" }} }}
+"""
+
+
 NGINX_H2_CONF = """
 daemon off;
 master_process off;
@@ -386,6 +409,18 @@ def main():
                                       "quick_cpu_s": q_cpu, "ratio": ratio}
                 print(f"[journey] run: {j_reqs / j_cpu:.0f} req per CPU-second, quick: {q_reqs / q_cpu:.0f}; "
                       f"run/quick = {ratio:.3f}x (goal >= 0.6)")
+                # 6b. The journey with Lua conditions and expressions, over the plain one.
+                lf = f"{d}/journey_lua.yaml"
+                with open(lf, "w") as f:
+                    f.write(JOURNEY_LUA.format(base=base, secs=secs))
+                lsf = f"{d}/journey_lua.json"
+                _, _, l_cpu, _ = run_measured(gen + [loadcell, "run", lf, "-t", "1", "--summary-export", lsf])
+                l_reqs = json.load(open(lsf))["metrics"]["http_reqs"]["count"]
+                l_ratio = (l_reqs / l_cpu) / (j_reqs / j_cpu)
+                results["journey_lua"] = {"run_requests": l_reqs, "run_cpu_s": l_cpu, "ratio_to_yaml": l_ratio,
+                                          "ratio_to_quick": (l_reqs / l_cpu) / (q_reqs / q_cpu)}
+                print(f"[journey] with Lua: {l_reqs / l_cpu:.0f} req per CPU-second; over the YAML journey "
+                      f"{l_ratio:.3f}x (goal >= 0.8), over quick {(l_reqs / l_cpu) / (q_reqs / q_cpu):.3f}x (goal >= 0.5)")
             finally:
                 target.terminate()
                 target.wait()

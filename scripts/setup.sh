@@ -12,7 +12,7 @@ needs=(cmake:cmake ninja-build:ninja g++:g++ clang:clang++ make:make pkg-config:
        nginx-light:nginx openssl:openssl python3:python3 nodejs:node npm:npm procps:ps
        chromium:chromium prometheus:prometheus python3-websockets: libnghttp2-dev: nghttp2-client:h2load
        libpq-dev: postgresql: python3-yaml: python3-h2: jq:jq curl:curl clang-format:clang-format
-       libcurl4-openssl-dev: prometheus-node-exporter:prometheus-node-exporter
+       libcurl4-openssl-dev: liblua5.4-dev: prometheus-node-exporter:prometheus-node-exporter
        prometheus-postgres-exporter:prometheus-postgres-exporter prometheus-alertmanager:prometheus-alertmanager)
 
 missing=()

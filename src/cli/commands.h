@@ -98,9 +98,25 @@ struct RunArgs {
   bool usl = false;               // read a stepped ramping-vus run as a concurrency sweep
   std::string segment, segments;  // --segment K/N | FROM:TO, --segments SEQ
   int segment_index = 0;          // --segment-index I (1-based)
+  std::string setup_data;         // --setup-data FILE: setup's variables, instead of running setup
   OutputArgs outputs;
 };
 void AddRunOptions(CLI::App& cmd, RunArgs& a);
+
+// `loadcell setup TEST -o FILE`: runs the test's setup once and writes what it left, for
+// the generators of a split run (`run --setup-data FILE`).
+struct SetupArgs {
+  std::string file, out;
+  std::string setup_data;  // teardown: what setup left
+  std::vector<std::string> env;
+  long long seed = -1;
+  bool insecure = false;
+};
+void AddSetupOptions(CLI::App& cmd, SetupArgs& a);
+int RunSetupCommand(const SetupArgs& a);
+// `loadcell teardown TEST --setup-data FILE`: the test's teardown, once, after a split run.
+void AddTeardownOptions(CLI::App& cmd, SetupArgs& a);
+int RunTeardownCommand(const SetupArgs& a);
 int RunTestCommand(const RunArgs& a, const std::string& command_line);
 
 struct ProxyArgs {

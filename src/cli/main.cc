@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   QuickArgs quick;
   RunArgs run;
   ValidateArgs validate;
+  SetupArgs setup, teardown;
   ReportArgs report;
   CompareArgs compare;
   MergeArgs merge;
@@ -79,6 +80,10 @@ int main(int argc, char** argv) {
        [&] { return RunTestCommand(run, command_line); }},
       {"validate", "Check a test definition without running it", [&](CLI::App& a) { AddValidateOptions(a, validate); },
        [&] { return RunValidate(validate); }},
+      {"setup", "Run a test's setup once and write what it left (for run --setup-data)",
+       [&](CLI::App& a) { AddSetupOptions(a, setup); }, [&] { return RunSetupCommand(setup); }},
+      {"teardown", "Run a test's teardown once with what setup left (after a split run)",
+       [&](CLI::App& a) { AddTeardownOptions(a, teardown); }, [&] { return RunTeardownCommand(teardown); }},
       {"report", "Render a results file (.json or .ndjson) as HTML, JUnit, Markdown, CSV",
        [&](CLI::App& a) { AddReportOptions(a, report); }, [&] { return RunReportCommand(report); }},
       {"compare", "Compare a run with a baseline (exit 99 on a significant regression)",

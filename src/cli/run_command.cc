@@ -6,6 +6,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fstream>
+#include <sstream>
 
 #include "analysis/pipeline.h"
 #include "cli/arguments.h"
@@ -15,6 +17,7 @@
 #include "common/units.h"
 #include "engine/capacity_run.h"
 #include "engine/generator_fit.h"
+#include "engine/lifecycle.h"
 #include "engine/run_coordinator.h"
 #include "engine/run_plan.h"
 #include "history/history_db.h"
@@ -56,7 +59,84 @@ void AddRunOptions(CLI::App& cmd, RunArgs& a) {
                  "The sequence the test is split by, e.g. 0,1/4,1/2,1 (with --segment-index)");
   cmd.add_option("--segment-index", a.segment_index, "Which segment of --segments this generator runs (1 = the first)")
       ->check(CLI::Range(1, 1000000));
+  cmd.add_option("--setup-data", a.setup_data,
+                 "What the test's setup left (a file `loadcell setup -o` wrote): used instead of running setup");
   AddOutputOptions(cmd, a.outputs);
+}
+
+void AddSetupOptions(CLI::App& cmd, SetupArgs& a) {
+  cmd.add_option("file", a.file, "Test definition (YAML)")->required();
+  cmd.add_option("-o,--out", a.out, "Where to write what setup left (JSON), for run --setup-data")->required();
+  cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
+  cmd.add_option("--seed", a.seed, "Seed for the random generators")->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+}
+
+void AddTeardownOptions(CLI::App& cmd, SetupArgs& a) {
+  cmd.add_option("file", a.file, "Test definition (YAML)")->required();
+  cmd.add_option("--setup-data", a.setup_data, "What setup left (the file `loadcell setup -o` wrote)")->required();
+  cmd.add_option("-e,--env", a.env, "KEY=VALUE visible as env.KEY and ${KEY} (repeatable)");
+  cmd.add_option("--seed", a.seed, "Seed for the random generators")->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--insecure", a.insecure, "Skip TLS certificate verification");
+}
+
+namespace {
+Result<SetupData> ReadSetupData(const std::string& file) {
+  std::ifstream f(file, std::ios::binary);
+  if (!f) return Error::Io("cannot read it");
+  std::stringstream text;
+  text << f.rdbuf();
+  return ParseSetupData(text.str());
+}
+}  // namespace
+
+int RunTeardownCommand(const SetupArgs& a) {
+  LoadOptions options;
+  if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
+  auto def = LoadTestArgument(a.file, options);
+  if (!def) return kExitBadInput;
+  if (def->teardown.empty()) {
+    std::fprintf(stderr, "loadcell: %s: the test has no `teardown`\n", a.file.c_str());
+    return kExitBadInput;
+  }
+  auto data = ReadSetupData(a.setup_data);
+  if (!data.ok()) {
+    std::fprintf(stderr, "loadcell: --setup-data: %s: %s\n", a.setup_data.c_str(), data.error().message.c_str());
+    return kExitBadInput;
+  }
+  uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  auto run = RunLifecycle(*def, def->teardown, "teardown", *data, seed, a.insecure, g_interrupted);
+  if (!run.ok()) {
+    std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
+    return kExitFailure;
+  }
+  std::fprintf(stderr, "loadcell: %s\n", DescribeLifecycle("teardown", *run).c_str());
+  return kExitOk;
+}
+
+int RunSetupCommand(const SetupArgs& a) {
+  LoadOptions options;
+  if (!ParseEnvArgs(a.env, &options.env)) return kExitBadInput;
+  auto def = LoadTestArgument(a.file, options);
+  if (!def) return kExitBadInput;
+  if (def->setup.empty()) {
+    std::fprintf(stderr, "loadcell: %s: the test has no `setup`\n", a.file.c_str());
+    return kExitBadInput;
+  }
+  uint64_t seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  auto run = RunLifecycle(*def, def->setup, "setup", {}, seed, a.insecure, g_interrupted);
+  if (!run.ok()) {
+    std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
+    return kExitFailure;
+  }
+  std::fprintf(stderr, "loadcell: %s\n", DescribeLifecycle("setup", *run).c_str());
+  std::ofstream f(a.out, std::ios::binary | std::ios::trunc);
+  f << SetupDataJson(run->data);
+  if (!f) {
+    std::fprintf(stderr, "loadcell: --out: cannot write %s\n", a.out.c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 int RunTestCommand(const RunArgs& a, const std::string& command_line) {
@@ -95,6 +175,11 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
                                     [](const ScenarioDef& s) { return s.executor == ExecutorKind::kCapacitySearch; });
   std::unique_ptr<TestPlan> plan;
   if (capacity) {
+    if (!loaded.setup.empty() || !loaded.teardown.empty()) {
+      std::fprintf(stderr, "loadcell: %s: setup and teardown do not run with executor capacity-search yet\n",
+                   a.file.c_str());
+      return kExitBadInput;
+    }
     if (overrides.vus > 0 || overrides.duration > 0) {
       std::fprintf(stderr, "loadcell: --vus/--duration do not apply to executor capacity-search\n");
       return kExitBadInput;
@@ -126,6 +211,25 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   }
   std::fprintf(stderr, "loadcell: running %s: %zu scenario(s), %d threads (seed %llu)\n", a.file.c_str(),
                tdef.scenarios.size(), threads, static_cast<unsigned long long>(seed));
+  // The test's setup, once, before any VU starts: its variables are every VU's `setup.NAME`.
+  SetupData setup_data;
+  if (!a.setup_data.empty()) {
+    auto parsed = ReadSetupData(a.setup_data);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "loadcell: --setup-data: %s: %s\n", a.setup_data.c_str(), parsed.error().message.c_str());
+      return kExitBadInput;
+    }
+    setup_data = std::move(parsed).value();
+  } else if (!tdef.setup.empty()) {
+    auto run = RunLifecycle(tdef, tdef.setup, "setup", {}, seed, a.insecure, g_interrupted);
+    if (!run.ok()) {
+      std::fprintf(stderr, "loadcell: %s; the test did not start\n", run.error().message.c_str());
+      return g_interrupted.load() ? kExitInterrupted : kExitFailure;
+    }
+    std::fprintf(stderr, "loadcell: %s\n", DescribeLifecycle("setup", *run).c_str());
+    setup_data = std::move(run->data);
+  }
+  if (plan) plan->setup = setup_data;
   // Secret vars and database passwords: out of everything the run records (its messages
   // are redacted in engine/run_coordinator.cc from the same list).
   if (a.no_redact) {
@@ -154,7 +258,20 @@ int RunTestCommand(const RunArgs& a, const std::string& command_line) {
   session.monitor_postgres = a.monitor_postgres;
   session.linger = linger;
   session.summary = [](const RunResults& r) { return FormatTestSummary(r); };
-  return RunAndReport(session, a.outputs);
+  int rc = RunAndReport(session, a.outputs);
+  if (!tdef.teardown.empty() && a.setup_data.empty()) {
+    // Once at the end, also after Ctrl-C (with its own stop flag: the run's is set by then).
+    // A generator given --setup-data is one of a split run: `loadcell teardown` runs it once.
+    static std::atomic<bool> teardown_stop{false};
+    auto run = RunLifecycle(tdef, tdef.teardown, "teardown", setup_data, seed, a.insecure, teardown_stop);
+    if (run.ok()) {
+      std::fprintf(stderr, "loadcell: %s\n", DescribeLifecycle("teardown", *run).c_str());
+    } else {
+      std::fprintf(stderr, "loadcell: %s\n", run.error().message.c_str());
+      if (rc == kExitOk) rc = kExitFailure;
+    }
+  }
+  return rc;
 }
 
 }  // namespace loadcell

@@ -187,6 +187,8 @@ TestResult RunTest(const TestPlan& plan, const std::atomic<bool>& interrupted, c
     r.vus_max += w->stats().vus_max;
     r.interrupted_iterations += w->stats().interrupted;
     r.render_failures += w->stats().render_failures;
+    r.completed_iterations += w->stats().completed;
+    if (plan.keep_vars && !w->stats().vars.vars.empty()) r.vars = w->stats().vars;
     // Workers note the same things (each saw the first failure of its own VUs): once each.
     for (const std::string& raw : w->stats().messages) {
       std::string m = redactor.Apply(raw);  // a ws URL or a server's answer may quote a secret

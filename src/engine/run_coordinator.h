@@ -26,6 +26,8 @@ struct TestResult {
   std::string aborted_by;           // "checks: rate>0.99 failed after 12s" when abort_on_fail fired
   std::string failure;              // the run could not go on (out of memory): it ended early
   std::vector<SeriesPoint> series;  // one point per second
+  SetupData vars;                   // TestPlan::keep_vars: the variables the last iteration left
+  int64_t completed_iterations = 0;
 };
 
 // Told about every second once all workers delivered it (on the coordinator thread, never

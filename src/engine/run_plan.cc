@@ -10,12 +10,7 @@ namespace {
 void ForEachStep(const Steps& steps, const std::function<void(const Step&)>& f) {
   for (const Step& s : steps) {
     f(s);
-    if (const auto* p = std::get_if<PickStep>(&s.body))
-      ForEachStep(p->choices, f);
-    else if (const auto* l = std::get_if<LoopStep>(&s.body))
-      ForEachStep(l->steps, f);
-    else if (const auto* g = std::get_if<GroupStep>(&s.body))
-      ForEachStep(g->steps, f);
+    ForEachInnerSteps(s, [&](const Steps& inner, const std::string*) { ForEachStep(inner, f); });
   }
 }
 
@@ -64,70 +59,71 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   plan->sql_statements.resize(plan->def.databases.size());
   Status failed;
   for (const ScenarioDef& s : plan->def.scenarios) {
-    ForEachStep(s.flow, [&](const Step& step) {
-      if (!failed.ok()) return;
-      if (const auto* w = std::get_if<WsStep>(&step.body)) {
-        auto b = WsBuilder::Build(*w, plan->def.target);
+    for (const Steps* steps : {&s.init, &s.flow})
+      ForEachStep(*steps, [&](const Step& step) {
+        if (!failed.ok()) return;
+        if (const auto* w = std::get_if<WsStep>(&step.body)) {
+          auto b = WsBuilder::Build(*w, plan->def.target);
+          if (!b.ok()) {
+            failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
+            return;
+          }
+          auto index = OriginIndex(*plan, b->origin());
+          if (!index.ok()) {
+            failed = index.error();
+            return;
+          }
+          need_tls |= b->origin().tls();
+          plan->ws_targets.emplace(w, WsTarget{std::move(b).value(), *index});
+          return;
+        }
+        if (const auto* q = std::get_if<SqlStep>(&step.body)) {
+          auto& list = plan->sql_statements[static_cast<size_t>(q->db_index)];
+          auto it = std::find(list.begin(), list.end(), q->query);
+          if (it == list.end()) it = list.insert(list.end(), q->query);
+          plan->sql_statement[q] = static_cast<int>(it - list.begin());
+          return;
+        }
+        const auto* rp = std::get_if<RequestStep>(&step.body);
+        if (rp == nullptr) return;
+        const RequestStep& r = *rp;
+        auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers, plan->def.vars);
         if (!b.ok()) {
           failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
           return;
         }
-        auto index = OriginIndex(*plan, b->origin());
-        if (!index.ok()) {
-          failed = index.error();
-          return;
-        }
-        need_tls |= b->origin().tls();
-        plan->ws_targets.emplace(w, WsTarget{std::move(b).value(), *index});
-        return;
-      }
-      if (const auto* q = std::get_if<SqlStep>(&step.body)) {
-        auto& list = plan->sql_statements[static_cast<size_t>(q->db_index)];
-        auto it = std::find(list.begin(), list.end(), q->query);
-        if (it == list.end()) it = list.insert(list.end(), q->query);
-        plan->sql_statement[q] = static_cast<int>(it - list.begin());
-        return;
-      }
-      const auto* rp = std::get_if<RequestStep>(&step.body);
-      if (rp == nullptr) return;
-      const RequestStep& r = *rp;
-      auto b = RequestBuilder::Build(r, plan->def.target, plan->def.default_headers, plan->def.vars);
-      if (!b.ok()) {
-        failed = Error::InvalidArgument(fmt::format("scenarios.{}: {}", s.name, b.error().message));
-        return;
-      }
-      const Url& u = b->origin();
-      if (u.websocket()) {
-        failed = Error::InvalidArgument(
-            fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
-        return;
-      }
-      // A URL whose origin is known only per request may go to https:// (-1: no target).
-      need_tls |= b->dynamic_origin();
-      int origin_index = -1;
-      if (!u.host.empty()) {
-        auto index = OriginIndex(*plan, u);
-        if (!index.ok()) {
-          failed = index.error();
-          return;
-        }
-        origin_index = *index;
-        need_tls |= u.tls();
-      }
-      plan->origin_of[&r] = origin_index;
-      if (plan->def.http_version == 2 && b->is_static()) {
-        auto spec = b->StaticSpec();
-        auto h2req = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
-                               : Result<h2::H2Request>(spec.error());
-        if (!h2req.ok()) {
+        const Url& u = b->origin();
+        if (u.websocket()) {
           failed = Error::InvalidArgument(
-              fmt::format("scenarios.{}: request `{}`: {}", s.name, r.name, h2req.error().message));
+              fmt::format("scenarios.{}: request `{}`: use a `ws` step for ws:// URLs", s.name, r.name));
           return;
         }
-        plan->h2_static.emplace(&r, std::move(h2req).value());
-      }
-      plan->builders.emplace(&r, std::move(b).value());
-    });
+        // A URL whose origin is known only per request may go to https:// (-1: no target).
+        need_tls |= b->dynamic_origin();
+        int origin_index = -1;
+        if (!u.host.empty()) {
+          auto index = OriginIndex(*plan, u);
+          if (!index.ok()) {
+            failed = index.error();
+            return;
+          }
+          origin_index = *index;
+          need_tls |= u.tls();
+        }
+        plan->origin_of[&r] = origin_index;
+        if (plan->def.http_version == 2 && b->is_static()) {
+          auto spec = b->StaticSpec();
+          auto h2req = spec.ok() ? h2::H2Request::Compile(spec->method, spec->url, spec->headers, spec->body)
+                                 : Result<h2::H2Request>(spec.error());
+          if (!h2req.ok()) {
+            failed = Error::InvalidArgument(
+                fmt::format("scenarios.{}: request `{}`: {}", s.name, r.name, h2req.error().message));
+            return;
+          }
+          plan->h2_static.emplace(&r, std::move(h2req).value());
+        }
+        plan->builders.emplace(&r, std::move(b).value());
+      });
   }
   if (!failed.ok()) return failed.error();
   if (need_tls) {
@@ -148,6 +144,7 @@ Result<std::unique_ptr<TestPlan>> PrepareTest(TestDefinition def, const RunOverr
   }
   plan->feeder_cursor = std::make_unique<std::atomic<int64_t>[]>(plan->def.data.size() + 1);
   plan->shared_iterations = std::make_unique<std::atomic<int64_t>[]>(plan->def.scenarios.size() + 1);
+  plan->iterations_in_test = std::make_unique<std::atomic<int64_t>[]>(plan->def.scenarios.size() + 1);
   return plan;
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +21,12 @@
 #include "scenario/ws_builder.h"
 
 namespace loadcell {
+
+// The variables the test's setup captured or set: strings, and which of them are JSON.
+struct SetupData {
+  std::map<std::string, std::string> vars;
+  std::set<std::string> json_vars;
+};
 
 struct RunOverrides {
   int64_t vus = 0;           // --vus (0: as written)
@@ -61,8 +68,12 @@ struct TestPlan {
   // Thresholds with an abort_on_fail expression: evaluated every second while running.
   std::vector<const ThresholdDef*> abort_thresholds;
   // Shared between workers.
-  std::unique_ptr<std::atomic<int64_t>[]> feeder_cursor;      // per data feeder
-  std::unique_ptr<std::atomic<int64_t>[]> shared_iterations;  // per scenario
+  std::unique_ptr<std::atomic<int64_t>[]> feeder_cursor;       // per data feeder
+  std::unique_ptr<std::atomic<int64_t>[]> shared_iterations;   // per scenario
+  std::unique_ptr<std::atomic<int64_t>[]> iterations_in_test;  // per scenario (iteration_in_test)
+  // What the test's setup left (engine/lifecycle.h): every VU's `setup.NAME`.
+  SetupData setup;
+  bool keep_vars = false;  // a setup or teardown run: the VU's variables are its result
 };
 
 // Applies overrides, builds every request, resolves every origin.

@@ -35,6 +35,8 @@ ThresholdWatch::ThresholdWatch(const TestDefinition& def, bool every, double rec
   for (size_t i = 0; i < def.thresholds.size(); ++i) {
     const ThresholdDef& t = def.thresholds[i];
     const MetricInfo* info = FindMetric(t.selector.metric);
+    auto own = def.metrics.find(t.selector.metric);
+    if (info == nullptr && own != def.metrics.end()) info = &CustomMetricInfo(own->second);
     const bool gauge =
         t.selector.metric.starts_with(kMonitorGaugePrefix) || (info != nullptr && info->type == MetricType::kGauge);
     index_[i].assign(t.exprs.size(), -1);

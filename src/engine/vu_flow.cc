@@ -1,6 +1,8 @@
 // The step interpreter: a VU's iterations and the steps of its flow. Protocol steps
 // (request: vu_http.cc; ws: ws_session.cc; sql: sql_query.cc) are ActiveSteps.
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -63,6 +65,12 @@ void VuWorker::StartIteration(VuSlot& slot, Nanos now, Nanos scheduled) {
   }
   vu.busy = true;
   ++vu.iteration;
+  if (plan_.def.uses_iteration_in_test) {
+    // Numbered as in the whole test: generators take disjoint numbers (k6's iterationInTest).
+    auto& counter = plan_.iterations_in_test[static_cast<size_t>(e.scenario)];
+    vu.iteration_in_test = plan_.segment.GlobalIndex(counter.fetch_add(1, std::memory_order_relaxed));
+  }
+  if (e.def->tags_per_iteration) RenderScenarioTags(vu);
   vu.iter_start = scheduled;
   vu.iter_failures = 0;
   vu.iter_ok = false;
@@ -74,12 +82,22 @@ void VuWorker::StartIteration(VuSlot& slot, Nanos now, Nanos scheduled) {
   if (vu.extra != nullptr) vu.extra->group.clear();
   vu.root.steps = &e.def->flow;
   vu.root.end = static_cast<uint32_t>(e.def->flow.size());
+  if (!e.def->init.empty() && !vu.X().initialized) {
+    Vu::Frame init{&e.def->init, 0, static_cast<uint32_t>(e.def->init.size())};
+    init.init = true;
+    vu.Push(init);
+  }
   Advance(vu, now);
 }
 
 void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   vu.ClearFrames();
+  if (plan_.keep_vars && vu.extra != nullptr) {
+    stats_.vars.vars = {vu.extra->vars.begin(), vu.extra->vars.end()};
+    stats_.vars.json_vars = {vu.extra->json_vars.begin(), vu.extra->json_vars.end()};
+  }
   if (completed) {
+    ++stats_.completed;
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterations).Count(1);
     series_.Vu(vu.base_id, SeriesCache::VuMetric::kIterationDuration).Trend(now - vu.iter_start);
   }
@@ -94,13 +112,21 @@ void VuWorker::EndIteration(Vu& vu, Nanos now, bool completed) {
   const bool all_failed = vu.iter_failures > 0 && !vu.iter_ok;
   vu.backoff = all_failed ? std::clamp<Nanos>(vu.backoff * 2, kMinBackoff, kMaxBackoff) : 0;
   const Nanos wait = vu.backoff > 0 || vu.iter_start == now ? std::max<Nanos>(vu.backoff, 1) : 0;
-  runner_.IterationEnded(vu, now, completed, wait);
+  // An iteration that failed (a template that could not render, a script error, a step that
+  // ended it) is one of the VU's iterations all the same, as k6 counts it: a per-vu-iterations
+  // VU does not retry it until max_duration.
+  runner_.IterationEnded(vu, now, true, wait);
 }
 
 void VuWorker::Advance(Vu& vu, Nanos now) {
   for (;;) {
     Vu::Frame& f = vu.Top();
     if (f.next >= f.end) {
+      if (f.while_step != nullptr) {
+        if (!RepeatWhile(vu, now)) return;
+        if (f.next == 0) continue;  // another pass
+      }
+      if (f.init) vu.X().initialized = true;
       if (f.loop != nullptr) {
         bool again = false;
         if (f.loop->condition) {
@@ -153,15 +179,19 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
       return;
     }
     if (const auto* s = std::get_if<SetStep>(&step.body)) {
-      for (const auto& [name, tmpl] : s->values) {
-        auto v = tmpl.Render(vu);
-        Vu::Extra& x = vu.X();
-        x.json_vars.erase(name);
-        if (v.ok())
-          x.vars[name] = *v;
-        else
-          x.vars.erase(name);
-      }
+      RunSet(vu, *s);
+      continue;
+    }
+    if (const auto* i = std::get_if<IfStep>(&step.body)) {
+      if (!RunIf(vu, *i, now)) return;
+      continue;
+    }
+    if (const auto* w = std::get_if<WhileStep>(&step.body)) {
+      if (!EnterWhile(vu, *w, now)) return;
+      continue;
+    }
+    if (const auto* r = std::get_if<RecordStep>(&step.body)) {
+      if (!RunRecord(vu, *r, now)) return;
       continue;
     }
     if (const auto* p = std::get_if<PickStep>(&step.body)) {
@@ -197,6 +227,159 @@ void VuWorker::Advance(Vu& vu, Nanos now) {
       continue;
     }
   }
+}
+
+void VuWorker::RunSet(Vu& vu, const SetStep& step) {
+  for (const auto& [name, tmpl] : step.values) {
+    bool json = false;
+    auto v = tmpl.RenderTyped(vu, &json);
+    Vu::Extra& x = vu.X();
+    if (v.ok() && json)
+      x.json_vars.insert(name);
+    else
+      x.json_vars.erase(name);
+    if (v.ok())
+      x.vars[name] = *v;
+    else
+      x.vars.erase(name);
+  }
+}
+
+bool VuWorker::RunIf(Vu& vu, const IfStep& step, Nanos now) {
+  auto holds = step.cond.Truth(vu);
+  if (!holds.ok()) {
+    ScriptFailed(vu, holds.error(), now);
+    return false;
+  }
+  const Steps& branch = *holds ? step.then_steps : step.else_steps;
+  if (!branch.empty()) vu.Push({&branch, 0, static_cast<uint32_t>(branch.size())});
+  return true;
+}
+
+namespace {
+void CountWhileExit(Recorder& rec, const Tags& base, const std::string& group, const WhileStep& w, const char* reason) {
+  Tags t = base;
+  t["group"] = group;
+  t["name"] = w.name;
+  t["reason"] = reason;
+  rec.Count("while_exits", t);
+}
+}  // namespace
+
+bool VuWorker::EnterWhile(Vu& vu, const WhileStep& step, Nanos now) {
+  auto holds = step.cond.Truth(vu);
+  if (!holds.ok()) {
+    ScriptFailed(vu, holds.error(), now);
+    return false;
+  }
+  if (!*holds) {
+    CountWhileExit(rec_, series_.BaseTags(vu.base_id), vu.group(), step, "condition");
+    return true;
+  }
+  Vu::Frame f{&step.steps, 0, static_cast<uint32_t>(step.steps.size())};
+  f.while_step = &step;
+  f.passes_left = step.max_iterations - 1;
+  f.group_start = now;
+  vu.Push(f);
+  return true;
+}
+
+bool VuWorker::RepeatWhile(Vu& vu, Nanos now) {
+  Vu::Frame& f = vu.Top();
+  const WhileStep& step = *f.while_step;
+  const char* exit = nullptr;
+  if (step.timeout > 0 && now - f.group_start >= step.timeout) {
+    exit = "timeout";
+  } else if (f.passes_left <= 0) {
+    exit = "max_iterations";
+  } else {
+    auto holds = step.cond.Truth(vu);
+    if (!holds.ok()) {
+      ScriptFailed(vu, holds.error(), now);
+      return false;
+    }
+    if (!*holds) exit = "condition";
+  }
+  if (exit != nullptr) {
+    CountWhileExit(rec_, series_.BaseTags(vu.base_id), vu.group(), step, exit);
+    return true;  // the frame ends (f.next stays at its end)
+  }
+  --f.passes_left;
+  f.next = 0;
+  return true;
+}
+
+bool VuWorker::RunRecord(Vu& vu, const RecordStep& step, Nanos now) {
+  auto v = step.value.is_script() ? step.value.Evaluate(vu) : Result<script::Value>(Error::Internal("no value"));
+  if (!v.ok()) {
+    ScriptFailed(vu, v.error(), now);
+    return false;
+  }
+  Tags tags = series_.BaseTags(vu.base_id);
+  tags["group"] = vu.group();
+  for (const auto& [k, t] : step.tags) {
+    auto tv = t.Render(vu);
+    if (!tv.ok()) {
+      ScriptFailed(vu, tv.error(), now);
+      return false;
+    }
+    tags[k] = *tv;
+  }
+  if (step.type == MetricType::kRate) {
+    rec_.Rate(step.metric, tags, v->truthy());
+    return true;
+  }
+  char* end = nullptr;
+  double x = v->json ? std::strtod(v->text.c_str(), &end) : 0;
+  if (!v->json || end == v->text.c_str() || *end != '\0' || !std::isfinite(x)) {
+    ScriptFailed(vu,
+                 Error::InvalidArgument(
+                     fmt::format("record {}: the value is not a number ({})", step.metric, v->text.substr(0, 60))),
+                 now);
+    return false;
+  }
+  switch (step.type) {
+    case MetricType::kCounter: rec_.Count(step.metric, tags, std::llround(x)); break;
+    case MetricType::kTrend: rec_.Trend(step.metric, tags, static_cast<Nanos>(std::max(0.0, x) * 1e6)); break;
+    case MetricType::kGauge:
+      store_.Gauge(step.metric, tags, x);
+      interval_.Gauge(step.metric, tags, x);
+      break;
+    case MetricType::kRate: break;
+  }
+  return true;
+}
+
+void VuWorker::ScriptFailed(Vu& vu, const Error& error, Nanos now) {
+  // The error was counted where Lua raised it (Vu::EvalScript); the iteration ends there:
+  // its remaining steps depend on what failed.
+  if (noted_.size() < 256)
+    Note("script:" + error.message,
+         fmt::format("scenario {}: {} (the iteration ended there)", vu.exec->def->name, error.message));
+  ++vu.iter_failures;
+  // The script failed, not the target: the next iteration goes at once — unless it spun
+  // through its budget: then the VU waits the longest back-off (1 s) before its next
+  // iteration, so that a spinning VU takes a tenth of its worker at most, and the other VUs
+  // keep their rate.
+  if (error.message.find("script_timeout") == std::string::npos) {
+    vu.iter_ok = true;
+  } else {
+    vu.iter_ok = false;
+    vu.backoff = kMaxBackoff;
+  }
+  EndIteration(vu, now, false);
+}
+
+void VuWorker::CountScriptError(const Vu& vu, const std::string& message) {
+  const std::string* kept = &message;
+  static const std::string kOther = "other";
+  if (script_messages_.count(message) == 0) {
+    if (script_messages_.size() >= kMaxInstances)
+      kept = &kOther;
+    else
+      script_messages_.insert(message);
+  }
+  rec_.Count("script_errors", Tags{{"scenario", vu.exec->def->name}, {"message", *kept}});
 }
 
 void VuWorker::StartWs(Vu& vu, const WsStep& w, Nanos now) {

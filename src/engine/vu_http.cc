@@ -133,7 +133,8 @@ void VuWorker::HoldForFault(Vu& vu, Nanos until) {
 }
 
 void VuWorker::SendRequest(Vu& vu, Nanos now) {
-  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value();
+  bool collect =
+      !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value() || vu.req->keep_response;
   ResponseCollector* collector = nullptr;
   if (collect) {
     std::unique_ptr<ResponseCollector>& c = vu.X().collector;
@@ -293,7 +294,8 @@ void VuWorker::SendH2(Vu& vu, Nanos now) {
   else
     r->own.emplace(std::move(*rendered));
   r->owner = &vu;
-  bool collect = !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value();
+  bool collect =
+      !vu.req->checks.empty() || !vu.req->captures.empty() || vu.req->tag_from.has_value() || vu.req->keep_response;
   r->observer = collect ? &r->collector : nullptr;
   vu.state = Vu::State::kH2;
   vu.X().h2 = r;
@@ -310,6 +312,12 @@ void VuWorker::H2Done(H2Pool::Request& r, uint32_t code, std::optional<Failure> 
   }
   vu.state = Vu::State::kIdle;
   if (code == 0) {
+    if (vu.req->keep_response) {
+      // The Lua expressions after it read the VU's own copy (the pool reuses its request).
+      std::unique_ptr<ResponseCollector>& c = vu.X().collector;
+      if (c == nullptr) c = std::make_unique<ResponseCollector>();
+      *c = r.collector;
+    }
     RecordResponse(vu, r.status, &r.collector, http1::H1Timings{}, now);
     Advance(vu, now);
     return;
@@ -354,6 +362,7 @@ void VuWorker::RecordResponse(Vu& vu, int status, const ResponseCollector* colle
                               Nanos now) {
   vu.iter_ok = true;
   const RequestStep& req = *vu.req;
+  if (req.keep_response) vu.X().last_status = status;
   // tag_from: which instance answered, read before the series is chosen (it is one of its tags).
   static const std::string kNoInstance;
   const std::string& instance = req.tag_from.has_value() ? InstanceOf(req, status, *collector) : kNoInstance;
@@ -426,6 +435,10 @@ void VuWorker::FailRequest(Vu& vu, Failure kind, Nanos now) {
   for (const SeriesPair& check : series.checks) check.Rate(false);
   if (vu.extra != nullptr) {
     for (const Capture& c : req.captures) vu.extra->vars.erase(c.as);
+    if (req.keep_response) {
+      vu.extra->last_status = 0;  // no response: status is nil in the expressions after it
+      if (vu.extra->collector != nullptr) vu.extra->collector->Clear();
+    }
   }
   vu.http.Close();
   vu.throttled = false;

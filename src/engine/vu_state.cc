@@ -26,6 +26,24 @@ const std::string& VuWorker::Vu::group() const {
 
 Xoshiro256& VuWorker::Vu::Rng() { return X().rng; }
 
+Result<script::Value> VuWorker::Vu::EvalScript(const void* key, std::string_view source) {
+  VuWorker& w = worker();
+  if (w.lua_ == nullptr) return Error::InvalidArgument("the test's script could not be loaded");
+  auto v = w.lua_->Eval(key, source, *this);
+  if (!v.ok()) w.CountScriptError(*this, v.error().message);
+  return v;
+}
+
+int VuWorker::Vu::ResponseStatus() const { return extra != nullptr ? extra->last_status : 0; }
+
+const std::vector<std::pair<std::string, std::string>>* VuWorker::Vu::ResponseHeaders() const {
+  return extra != nullptr && extra->collector != nullptr ? &extra->collector->headers() : nullptr;
+}
+
+std::string_view VuWorker::Vu::ResponseBody() const {
+  return extra != nullptr && extra->collector != nullptr ? extra->collector->body() : std::string_view();
+}
+
 VuWorker::Vu::Frame& VuWorker::Vu::Top() {
   return extra != nullptr && !extra->frames.empty() ? extra->frames.back() : root;
 }
@@ -50,13 +68,17 @@ bool VuWorker::Vu::Lookup(std::string_view name, std::string* out_value) const {
 
 bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bool* json) const {
   const TestPlan& p = worker().plan_;
-  *json = name == "vu" || name == "iteration";
+  *json = name == "vu" || name == "iteration" || name == "iteration_in_test";
   if (name == "vu") {
     *out_value = std::to_string(id);
     return true;
   }
   if (name == "iteration") {
     *out_value = std::to_string(iteration);
+    return true;
+  }
+  if (name == "iteration_in_test") {
+    *out_value = std::to_string(iteration_in_test);
     return true;
   }
   if (name == "scenario") {
@@ -80,6 +102,13 @@ bool VuWorker::Vu::LookupTyped(std::string_view name, std::string* out_value, bo
       *out_value = v;
     else
       return false;
+    return true;
+  }
+  if (name.starts_with("setup.")) {
+    auto it = p.setup.vars.find(std::string(name.substr(6)));
+    if (it == p.setup.vars.end()) return false;
+    *out_value = it->second;
+    *json = p.setup.json_vars.count(it->first) != 0;
     return true;
   }
   if (name.starts_with("data.")) {

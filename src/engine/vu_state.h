@@ -29,7 +29,7 @@ namespace loadcell {
 // some flows need (variables, groups, loops, data rows, random draws, protocol steps,
 // HTTP/2, faults) is in Extra, made the first time this VU needs it: a VU that repeats one
 // static request never makes one.
-struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1::H1ClientEvents {
+struct VuWorker::Vu final : public VuSlot, public TemplateContext, public script::Scope, public http1::H1ClientEvents {
   // The states inside an iteration (VuSlot::State): kHttp1: an HTTP/1.1 request is on the
   // VU's connection (`http` has it). kStep: a protocol step (WebSocket session, SQL query)
   // runs; `extra->step` has it. kH2: an HTTP/2 request waits on a pooled connection
@@ -43,8 +43,10 @@ struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1:
     uint32_t next = 0, end = 0;
     const LoopStep* loop = nullptr;
     const GroupStep* group = nullptr;
-    int64_t passes_left = 0;  // count loops: remaining passes after this one; while loops: max
-    Nanos group_start = 0;
+    const WhileStep* while_step = nullptr;
+    bool init = false;              // the scenario's vu_init: the VU is initialised when it ends
+    int64_t passes_left = 0;        // count loops: remaining passes after this one; while loops: max
+    Nanos group_start = 0;          // a group's start; a `while` step's
     uint32_t outer_group_size = 0;  // the group path outside this group is its prefix of this size
   };
   struct Extra;
@@ -91,18 +93,24 @@ struct VuWorker::Vu final : public VuSlot, public TemplateContext, public http1:
   // When the current request started, and when its duration counts from when a fault
   // held it (0: from its first byte written; the connection has the other phases).
   Nanos t_start = 0, sent = 0;
-  int32_t iter_failures = 0;  // steps and requests in this iteration that could not reach their target
-  int base_id = 0;            // scenario + rendered scenario tags, interned in the worker's SeriesCache
-  int req_origin = -1;        // where the current request goes
-  bool iter_ok = false;       // ... and whether any step got through (an answer, or a failure the target caused)
-  bool step_failed = false;   // the running protocol step reported a failure
-  bool throttled = false;     // reading paused by a bandwidth fault until a timer
-  bool rendered = false;      // the current request's bytes are extra->rendered (else the plan's)
+  int64_t iteration_in_test = 0;  // the scenario's iterations before this one, over every VU and generator
+  int32_t iter_failures = 0;      // steps and requests in this iteration that could not reach their target
+  int base_id = 0;                // scenario + rendered scenario tags, interned in the worker's SeriesCache
+  int req_origin = -1;            // where the current request goes
+  bool iter_ok = false;           // ... and whether any step got through (an answer, or a failure the target caused)
+  bool step_failed = false;       // the running protocol step reported a failure
+  bool throttled = false;         // reading paused by a bandwidth fault until a timer
+  bool rendered = false;          // the current request's bytes are extra->rendered (else the plan's)
 
   // TemplateContext
   bool Lookup(std::string_view name, std::string* out_value) const override;
   bool LookupTyped(std::string_view name, std::string* out_value, bool* json) const override;
   Xoshiro256& Rng() override;
+  Result<script::Value> EvalScript(const void* key, std::string_view source) override;
+  // script::Scope: the last response, for Lua expressions.
+  int ResponseStatus() const override;
+  const std::vector<std::pair<std::string, std::string>>* ResponseHeaders() const override;
+  std::string_view ResponseBody() const override;
   int64_t NowMs() const override {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -142,6 +150,8 @@ struct VuWorker::Vu::Extra final : public StepOwner {
   // the next slice when the slice's budget is spent.
   Nanos rx_slice = 0;
   int64_t rx_bytes = 0;
+  int last_status = 0;       // of the last request that kept its response (keep_response)
+  bool initialized = false;  // the scenario's vu_init has run to its end
 
   // StepOwner: the protocol steps (WebSocket, SQL) see the VU through this.
   TemplateContext& context() override { return vu; }

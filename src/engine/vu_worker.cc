@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "common/printable.h"
@@ -48,7 +50,20 @@ VuWorker::VuWorker(const TestPlan& plan, int index, StartGate& gate, const std::
       unsent_base_(plan.def.scenarios.size(), -1),
       buf_(kReadBuffer),
       scenarios_(plan.def.scenarios.size()),
-      active_by_scenario_(std::make_unique<std::atomic<int64_t>[]>(plan.def.scenarios.size())) {}
+      active_by_scenario_(std::make_unique<std::atomic<int64_t>[]>(plan.def.scenarios.size())) {
+  if (plan.def.uses_lua || !plan.def.script_file.empty()) {
+    script::HostOptions o;
+    o.script_file = plan.def.script_file;
+    o.script_text = plan.def.script_text;
+    o.base_dir = std::filesystem::path(plan.def.file).parent_path().string();
+    o.seed = plan.seed ^ (static_cast<uint64_t>(index + 1) * 0xD1B54A32D192ED03ULL);
+    auto host = script::LuaHost::Make(o);
+    if (host.ok())
+      lua_ = std::move(host).value();
+    else
+      stats_.messages.push_back(fmt::format("script: {}", host.error().message));
+  }
+}
 
 VuWorker::~VuWorker() = default;
 
@@ -132,20 +147,24 @@ void VuWorker::Preconnect() {
 }
 
 VuSlot& VuWorker::NewVu(Executor& e, int64_t index, int64_t id) {
-  const ScenarioDef& d = *e.def;
   auto vu = std::make_unique<Vu>(e, h1_env_);
   vu->index = index;
   vu->id = id;
-  Tags base;
-  base["scenario"] = d.name;
-  for (const auto& [k, t] : d.tags) {
-    auto v = t.Render(*vu);
-    base[k] = v.ok() ? *v : "";
-  }
-  vu->base_id = series_.Intern(base);
+  RenderScenarioTags(*vu);
   ++stats_.vus_max;
   vus_.push_back(std::move(vu));
   return *vus_.back();
+}
+
+void VuWorker::RenderScenarioTags(Vu& vu) {
+  const ScenarioDef& d = *vu.exec->def;
+  Tags base;
+  base["scenario"] = d.name;
+  for (const auto& [k, t] : d.tags) {
+    auto v = t.Render(vu);
+    base[k] = v.ok() ? *v : "";
+  }
+  vu.base_id = series_.Intern(base);
 }
 
 void VuWorker::WakeForBackoff(VuSlot& slot, Nanos at) {

@@ -25,6 +25,7 @@
 #include "net/poller.h"
 #include "protocol/http1/h1_client.h"
 #include "protocol/postgres/pg_pool.h"
+#include "script/lua_host.h"
 
 namespace loadcell {
 
@@ -33,6 +34,8 @@ struct VuWorkerStats {
   int64_t interrupted = 0;            // iterations cut at graceful_stop
   int64_t render_failures = 0;        // iterations ended because a template could not render
   std::vector<std::string> messages;  // once-only notes (data exhausted, first render error)
+  SetupData vars;                     // TestPlan::keep_vars: the last iteration's variables
+  int64_t completed = 0;              // iterations that ran to their end
 };
 
 class VuWorker final : private IterationHost {
@@ -82,6 +85,16 @@ class VuWorker final : private IterationHost {
   void StartWs(Vu& vu, const WsStep& step, Nanos now);
   void StepDone(Vu& vu, Nanos now, bool end_iteration);
   void StartSql(Vu& vu, const SqlStep& step, Nanos now);
+  // vu_flow.cc: the Lua steps. False when the step failed (the iteration has ended).
+  bool RunIf(Vu& vu, const IfStep& step, Nanos now);
+  bool EnterWhile(Vu& vu, const WhileStep& step, Nanos now);
+  bool RepeatWhile(Vu& vu, Nanos now);  // at the end of a while's pass: again?
+  bool RunRecord(Vu& vu, const RecordStep& step, Nanos now);
+  void RunSet(Vu& vu, const SetStep& step);
+  void ScriptFailed(Vu& vu, const Error& error, Nanos now);  // ends the iteration
+  // A Lua error, counted per message in script_errors (at most kMaxInstances messages).
+  void CountScriptError(const Vu& vu, const std::string& message);
+  void RenderScenarioTags(Vu& vu);  // the scenario's tags for this VU (and iteration)
   H2Pool& H2PoolFor(int origin);
   // Origins: the plan's (resolved at load), then those that templated URLs rendered to
   // during this run (resolved on first use, on this worker).
@@ -125,7 +138,9 @@ class VuWorker final : private IterationHost {
   std::vector<std::unique_ptr<ActiveStep>> retired_;  // steps that ended during this event batch
   std::set<std::string> noted_;
   static constexpr size_t kMaxInstances = 64;
-  std::set<std::string> instances_;  // tag_from values seen
+  std::set<std::string> instances_;        // tag_from values seen
+  std::set<std::string> script_messages_;  // script_errors' messages seen
+  std::unique_ptr<script::LuaHost> lua_;   // tests with Lua: the worker's state
   bool instances_overflow_ = false;
   std::vector<std::unique_ptr<pg::PgPool>> pools_;  // per database of the test
   std::vector<std::unique_ptr<H2Pool>> h2_pools_;   // per origin, HTTP/2 tests only (made on first use)

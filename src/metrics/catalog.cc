@@ -22,6 +22,9 @@ const std::vector<MetricInfo>& MetricCatalog() {
       {"data_sent", T::kCounter, U::kBytes, "bytes sent, all protocols"},
       {"data_received", T::kCounter, U::kBytes, "bytes received, all protocols"},
       {"capture_failures", T::kCounter, U::kCount, "captures that found nothing (the variable is unset)"},
+      {"while_exits", T::kCounter, U::kCount,
+       "`while` steps ended, by `name` and `reason` (condition, max_iterations, timeout)"},
+      {"script_errors", T::kCounter, U::kCount, "Lua errors, by `message` (file:line: what; 64 messages, then other)"},
       // Iterations and VUs
       {"iterations", T::kCounter, U::kCount, "iterations completed"},
       {"iteration_duration", T::kTrend, U::kTime, "one iteration of a scenario's flow"},
@@ -89,6 +92,15 @@ const MetricInfo& MonitorGaugeInfo() {
   static const MetricInfo info{"monitor_<name>", MetricType::kGauge, MetricUnit::kNone,
                                "a gauge of a monitor source, as the source serves it (docs/analysis.md)"};
   return info;
+}
+
+const MetricInfo& CustomMetricInfo(MetricType type) {
+  static const MetricInfo kInfos[] = {
+      {"<custom>", MetricType::kCounter, MetricUnit::kCount, "a metric of the test (`metrics:`)"},
+      {"<custom>", MetricType::kRate, MetricUnit::kNone, "a metric of the test (`metrics:`)"},
+      {"<custom>", MetricType::kTrend, MetricUnit::kTime, "a metric of the test (`metrics:`), in ms"},
+      {"<custom>", MetricType::kGauge, MetricUnit::kNone, "a metric of the test (`metrics:`)"}};
+  return kInfos[static_cast<int>(type)];
 }
 
 const MetricInfo* FindMetric(std::string_view name) {

@@ -32,6 +32,8 @@ const std::vector<MetricInfo>& MetricCatalog();
 // labels as tags): not in the catalogue, whose names are fixed, but gauges all the same.
 inline constexpr std::string_view kMonitorGaugePrefix = "monitor_";
 const MetricInfo& MonitorGaugeInfo();
+// A metric a test declares (`metrics:`), by its type (a trend's values are durations).
+const MetricInfo& CustomMetricInfo(MetricType type);
 // nullptr when `name` is not a metric loadcell records.
 const MetricInfo* FindMetric(std::string_view name);
 std::string_view MetricTypeName(MetricType t);  // "counter", "rate", "trend", "gauge"

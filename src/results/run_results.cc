@@ -37,13 +37,8 @@ void InstanceTags(const Steps& steps, std::set<std::string>* out) {
   for (const Step& step : steps) {
     if (const auto* r = std::get_if<RequestStep>(&step.body)) {
       if (r->tag_from.has_value()) out->insert(r->tag_from->as);
-    } else if (const auto* p = std::get_if<PickStep>(&step.body)) {
-      InstanceTags(p->choices, out);
-    } else if (const auto* l = std::get_if<LoopStep>(&step.body)) {
-      InstanceTags(l->steps, out);
-    } else if (const auto* g = std::get_if<GroupStep>(&step.body)) {
-      InstanceTags(g->steps, out);
     }
+    ForEachInnerSteps(step, [&](const Steps& inner, const std::string*) { InstanceTags(inner, out); });
   }
 }
 
@@ -69,7 +64,10 @@ RunMeta MakeRunMeta(const TestDefinition& def, uint64_t seed, const std::string&
     for (const auto& [k, _] : sc.tags) tags.insert(k);
   }
   std::set<std::string> instances;
-  for (const ScenarioDef& sc : def.scenarios) InstanceTags(sc.flow, &instances);
+  for (const ScenarioDef& sc : def.scenarios) {
+    InstanceTags(sc.init, &instances);
+    InstanceTags(sc.flow, &instances);
+  }
   tags.insert(instances.begin(), instances.end());
   m.tag_keys.assign(tags.begin(), tags.end());
   m.instance_tags.assign(instances.begin(), instances.end());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "metrics/catalog.h"
 #include "scenario/json_body.h"
 #include "scenario/jsonpath.h"
 #include "scenario/template.h"
@@ -66,6 +67,8 @@ struct RequestStep {
   // `tag_from`: a response value (header, JSON path, regex) as the tag `as` of its samples:
   // which instance answered.
   std::optional<Capture> tag_from;
+  // The response is kept for the Lua expressions after it (status, headers, body, json).
+  bool keep_response = false;
 };
 
 struct ThinkStep {
@@ -97,6 +100,31 @@ struct GroupStep {
 
 struct SetStep {
   TemplatePairs values;
+};
+
+// `if: {cond, then, else}`: a Lua condition (Lua's truth: all but nil and false).
+struct IfStep {
+  Template cond;
+  Steps then_steps, else_steps;
+};
+
+// `while: {cond, steps, max_iterations, timeout}`: passes while the Lua condition holds,
+// at most max_iterations, until timeout (0: none). How it ended is counted in
+// `while_exits{reason}` (condition, max_iterations, timeout), never as a failed request.
+struct WhileStep {
+  std::string name;  // the `name` tag of while_exits; default the condition
+  Template cond;
+  Steps steps;
+  int64_t max_iterations = 1000000;
+  Nanos timeout = 0;
+};
+
+// `record: {metric, value, tags}`: a sample of one of the test's own metrics (`metrics:`).
+struct RecordStep {
+  std::string metric;
+  MetricType type = MetricType::kCounter;
+  Template value;  // a Lua expression: a number (trend: milliseconds), or a boolean for a rate
+  TemplatePairs tags;
 };
 
 // ---- WebSocket sessions ----------------------------------------------------------------
@@ -175,8 +203,28 @@ struct DatabaseDef {
 
 struct Step {
   SourcePos pos;
-  std::variant<RequestStep, ThinkStep, PickStep, LoopStep, GroupStep, SetStep, WsStep, SqlStep> body;
+  std::variant<RequestStep, ThinkStep, PickStep, LoopStep, GroupStep, SetStep, WsStep, SqlStep, IfStep, WhileStep,
+               RecordStep>
+      body;
 };
+
+// Calls f(steps) for each list of steps inside `s`: a pick's choices, a loop's, a group's
+// (f's second argument: the group's name, else nullptr), an if's branches, a while's body.
+template <typename F>
+void ForEachInnerSteps(const Step& s, F&& f) {
+  if (const auto* p = std::get_if<PickStep>(&s.body)) {
+    f(p->choices, nullptr);
+  } else if (const auto* l = std::get_if<LoopStep>(&s.body)) {
+    f(l->steps, nullptr);
+  } else if (const auto* g = std::get_if<GroupStep>(&s.body)) {
+    f(g->steps, &g->name);
+  } else if (const auto* i = std::get_if<IfStep>(&s.body)) {
+    f(i->then_steps, nullptr);
+    f(i->else_steps, nullptr);
+  } else if (const auto* w = std::get_if<WhileStep>(&s.body)) {
+    f(w->steps, nullptr);
+  }
+}
 
 struct Stage {
   Nanos duration = 0;
@@ -222,6 +270,12 @@ struct ScenarioDef {
   std::map<std::string, Template> tags;
   std::map<std::string, std::string> env;
   Steps flow;
+  // `vu_init:` — run once by each VU before its first iteration (again if it did not
+  // finish): one group step "vu_init", or empty. Its captures stay for the VU's iterations.
+  Steps init;
+  // Scenario tags whose templates change per iteration (iteration, iteration_in_test, a
+  // function): rendered at each iteration's start.
+  bool tags_per_iteration = false;
 };
 
 struct DataFeeder {
@@ -337,6 +391,17 @@ struct TestDefinition {
   std::vector<DatabaseDef> databases;
   std::vector<FaultDef> faults;
   bool has_monitor = false, has_faults = false, has_databases = false;
+  // `script:` — a Lua file whose functions templates and expressions may call.
+  std::string script_file;  // as written
+  std::string script_path;  // resolved against the test file's directory
+  std::string script_text;
+  bool uses_lua = false;                // some template or step is a Lua expression
+  bool uses_iteration_in_test = false;  // some template reads it (a shared counter per scenario)
+  // `metrics:` — the test's own metrics (`record` steps), by name.
+  std::map<std::string, MetricType> metrics;
+  // `setup:` — steps run once before any VU starts; what they capture or set is every
+  // VU's `setup.NAME`. `teardown:` — steps run once at the end (also after Ctrl-C).
+  Steps setup, teardown;
 };
 
 }  // namespace loadcell

@@ -46,8 +46,13 @@ TestDefinition Loader::Load(const Node& root) {
   if (!root.IsMap()) Fail(root, "", "a test definition must be a mapping (name, target, scenarios, ...)");
   CheckKeys(root, "",
             {"name", "target", "defaults", "vars", "data", "scenarios", "thresholds", "strict_thresholds", "monitor",
-             "faults", "databases", "alerting"});
+             "faults", "databases", "alerting", "script", "metrics", "setup", "teardown"});
   def.env = options_.env;
+  def_ = &def;
+  // The script and the test's metrics first: templates may call the script's functions,
+  // and `record` steps name the metrics.
+  if (Node sc = root["script"]) LoadScript(sc, def);
+  if (Node m = root["metrics"]) LoadMetrics(m, def);
   if (root["name"]) def.name = String(root["name"], "name");
   if (root["target"]) {
     def.target = String(root["target"], "target");
@@ -104,6 +109,13 @@ TestDefinition Loader::Load(const Node& root) {
   }
   if (Node dbs = root["databases"]) LoadDatabases(dbs, def);
   databases_ = &def.databases;
+  if (Node setup = root["setup"]) {
+    // Its captures and sets are every VU's `setup.NAME`.
+    defined_.clear();
+    CollectDefinedNames(setup);
+    setup_defined_ = defined_;
+    def.setup = StepList(setup, "setup");
+  }
   Node scenarios = root["scenarios"];
   if (!scenarios) Fail(root, "", "missing `scenarios`: a test needs at least one scenario");
   RequireMap(scenarios, "scenarios");
@@ -130,9 +142,32 @@ TestDefinition Loader::Load(const Node& root) {
   def.has_faults = static_cast<bool>(root["faults"]);
   if (Node f = root["faults"]) LoadFaults(f, def);
   def.has_databases = static_cast<bool>(root["databases"]);
+  if (Node teardown = root["teardown"]) {
+    defined_.clear();
+    CollectDefinedNames(teardown);
+    scenario_env_.clear();
+    def.teardown = StepList(teardown, "teardown");
+  }
   if (relative_url_.has_value()) {
     Fail(relative_url_->first, relative_url_->second,
          "a relative URL needs the test's `target` (or give an absolute URL)");
+  }
+  def.uses_lua = uses_lua_;
+  def.uses_iteration_in_test = uses_iteration_in_test_;
+  if (uses_lua_) {
+    // Lua expressions may read the last response: every request keeps its own.
+    std::function<void(Steps&)> keep = [&](Steps& steps) {
+      for (Step& st : steps) {
+        if (auto* r = std::get_if<RequestStep>(&st.body)) r->keep_response = true;
+        ForEachInnerSteps(st, [&](const Steps& inner, const std::string*) { keep(const_cast<Steps&>(inner)); });
+      }
+    };
+    for (ScenarioDef& sc : def.scenarios) {
+      keep(sc.init);
+      keep(sc.flow);
+    }
+    keep(def.setup);
+    keep(def.teardown);
   }
   return def;
 }

@@ -23,6 +23,7 @@
 #include "metrics/catalog.h"
 #include "scenario/definition.h"
 #include "scenario/loader.h"
+#include "script/lua_host.h"
 
 namespace loadcell::loading {
 
@@ -213,6 +214,21 @@ class Loader {
 
   SetStep Set(const Node& n, const std::string& path);
 
+  // ---- Lua -----------------------------------------------------------------------------
+  // `script:` — read, and run in the check host (its syntax errors with file:line:col).
+  void LoadScript(const Node& n, TestDefinition& def);
+  void LoadMetrics(const Node& n, TestDefinition& def);
+  IfStep If(const Node& n, const std::string& path);
+  WhileStep While(const Node& n, const std::string& path);
+  RecordStep Record(const Node& n, const std::string& path);
+  // A Lua expression written as one (a condition, a record's value).
+  Template LuaExpression(const Node& n, const std::string& path);
+  // A template's Lua part: its syntax and the names it reads, at its place in `n`.
+  void CheckLua(const Node& n, const std::string& path, const Template::ScriptPart& part);
+  script::LuaHost& CheckHost();
+  // The position of `offset` in a single-line scalar.
+  static SourcePos At(const Node& n, size_t offset);
+
   // ---- thresholds ----------------------------------------------------------------------
   void LoadThresholds(const Node& n, TestDefinition& def);
 
@@ -240,6 +256,11 @@ class Loader {
   std::optional<std::pair<SourcePos, std::string>> relative_url_;  // the first path, when there is no target
   std::map<std::string, std::string> scenario_env_;
   std::set<std::string> defined_;
+  std::set<std::string> setup_defined_;  // captured or set by `setup:`: `setup.NAME`
+  const TestDefinition* def_ = nullptr;
+  std::unique_ptr<script::LuaHost> lua_;  // the check host: the script's globals, expressions' syntax
+  bool uses_lua_ = false;
+  bool uses_iteration_in_test_ = false;
 };
 
 }  // namespace loadcell::loading

@@ -41,7 +41,7 @@ ScenarioDef Loader::LoadScenario(const Node& n, const std::string& path, const s
          fmt::format("unknown executor `{}`{}", ex, sug.empty() ? "" : fmt::format(" (did you mean `{}`?)", sug)));
   }
   s.executor = it->second;
-  std::vector<std::string> common = {"executor", "start_time", "graceful_stop", "tags", "env", "flow"};
+  std::vector<std::string> common = {"executor", "start_time", "graceful_stop", "tags", "env", "flow", "vu_init"};
   std::vector<std::string> own;
   switch (s.executor) {
     case ExecutorKind::kConstantVus: own = {"vus", "duration"}; break;
@@ -130,6 +130,7 @@ ScenarioDef Loader::LoadScenario(const Node& n, const std::string& path, const s
   RequireSeq(flow, p("flow"));
   if (flow.size() == 0) Fail(flow, p("flow"), "a flow needs at least one step");
   CollectDefinedNames(flow);
+  if (Node init = n["vu_init"]) CollectDefinedNames(init);
   if (Node tags = n["tags"]) {
     RequireMap(tags, p("tags"));
     for (const auto& kv : tags) {
@@ -141,7 +142,24 @@ ScenarioDef Loader::LoadScenario(const Node& n, const std::string& path, const s
           Fail(kv.second, tp, fmt::format("`{}` is secret: a tag value would record it in every result", name));
         }
       }
+      const Template& t = s.tags[kv.first.Scalar()];
+      const std::vector<std::string> names = t.Names();
+      auto per_iteration = [](const std::string& name) {
+        return name == "iteration" || name == "iteration_in_test" || name.starts_with("data.") ||
+               (name != "vu" && name != "scenario" && !name.starts_with("vars.") && !name.starts_with("env."));
+      };
+      if (t.CallsFunctions() || std::any_of(names.begin(), names.end(), per_iteration)) s.tags_per_iteration = true;
     }
+  }
+  if (Node init = n["vu_init"]) {
+    Step g;
+    g.pos = PosOf(init);
+    GroupStep group;
+    group.name = "vu_init";
+    group.steps = StepList(init, p("vu_init"));
+    if (group.steps.empty()) Fail(init, p("vu_init"), "vu_init needs at least one step");
+    g.body = std::move(group);
+    s.init.push_back(std::move(g));
   }
   s.flow = StepList(flow, p("flow"));
   return s;
@@ -193,11 +211,12 @@ Steps Loader::StepList(const Node& n, const std::string& path) {
 }
 
 Step Loader::OneStep(const Node& n, const std::string& path, const std::vector<std::string>& extra_keys) {
-  static const std::vector<std::string> kKinds = {"request", "think", "pick", "loop", "group", "set", "ws", "sql"};
+  static const std::vector<std::string> kKinds = {"request", "think", "pick", "loop",  "group", "set",
+                                                  "ws",      "sql",   "if",   "while", "record"};
   RequireMap(n, path);
   std::vector<std::string> allowed = kKinds;
   allowed.insert(allowed.end(), extra_keys.begin(), extra_keys.end());
-  CheckKeys(n, path, allowed, " (a step is one of request, think, pick, loop, group, set, ws, sql)");
+  CheckKeys(n, path, allowed, " (a step is one of request, think, pick, loop, group, set, ws, sql, if, while, record)");
   std::string kind;
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
@@ -206,7 +225,8 @@ Step Loader::OneStep(const Node& n, const std::string& path, const std::vector<s
       Fail(kv.first, Join(path, key), fmt::format("a step has one kind, found `{}` and `{}`", kind, key));
     kind = key;
   }
-  if (kind.empty()) Fail(n, path, "empty step: expected one of request, think, pick, loop, group, set");
+  if (kind.empty())
+    Fail(n, path, "empty step: expected one of request, think, pick, loop, group, set, ws, sql, if, while, record");
   Step step;
   step.pos = PosOf(n);
   Node body = n[kind];
@@ -225,6 +245,12 @@ Step Loader::OneStep(const Node& n, const std::string& path, const std::vector<s
     step.body = Set(body, bp);
   else if (kind == "ws")
     step.body = Ws(body, bp);
+  else if (kind == "if")
+    step.body = If(body, bp);
+  else if (kind == "while")
+    step.body = While(body, bp);
+  else if (kind == "record")
+    step.body = Record(body, bp);
   else
     step.body = Sql(body, bp);
   return step;

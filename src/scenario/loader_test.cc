@@ -221,12 +221,13 @@ TEST_F(LoaderTest, GoldenErrors) {
       {head + "    duration: 1s\n    flow:\n      - request: { url: \"/x/{{ tokn }}\" }\n",
        "test.yaml:7:25: scenarios.s.flow[0].request.url: template names unknown variable `tokn` (not captured or set "
        "in "
-       "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario)"},
+       "this scenario, and not vars.*, env.*, data.*, vu, iteration, iteration_in_test or scenario)"},
       {head + "    duration: 1s\n    flow:\n      - request: { url: /x, capture: [ { json: $.token, as: token } ] }\n"
               "      - request: { url: \"/y/{{ tokn }}\" }\n",
        "test.yaml:8:25: scenarios.s.flow[1].request.url: template names unknown variable `tokn` (not captured or set "
        "in "
-       "this scenario, and not vars.*, env.*, data.*, vu, iteration or scenario); did you mean `token`?"},
+       "this scenario, and not vars.*, env.*, data.*, vu, iteration, iteration_in_test or scenario); did you mean "
+       "`token`?"},
       {"data:\n  users: { file: users.csv }\n" + head +
            "    duration: 1s\n    flow:\n      - request: { url: \"/{{ data.users.nme }}\" }\n",
        "test.yaml:9:25: scenarios.s.flow[0].request.url: template names `data.users.nme`, but users.csv has no column "
@@ -237,7 +238,7 @@ TEST_F(LoaderTest, GoldenErrors) {
        "test.yaml:7:30: scenarios.s.flow[0].request.url: template: random_int() takes 2 arguments"},
       {head + "    duration: 1s\n    flow:\n      - reqest: { url: /x }\n",
        "test.yaml:7:9: scenarios.s.flow[0].reqest: unknown key `reqest` (a step is one of request, think, pick, loop, "
-       "group, set, ws, sql) (did you mean `request`?)"},
+       "group, set, ws, sql, if, while, record) (did you mean `request`?)"},
       {head + "    duration: 1s\n    flow:\n      - think: { min: 2s, max: 1s }\n",
        "test.yaml:7:32: scenarios.s.flow[0].think.max: max is below min"},
       {"scenarios:\n  s:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n    flow:\n"

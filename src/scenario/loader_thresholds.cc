@@ -55,8 +55,12 @@ void Loader::LoadThresholds(const Node& n, TestDefinition& def) {
       }
       known = &MonitorGaugeInfo();
     }
+    if (auto own = def.metrics.find(sel->metric); known == nullptr && own != def.metrics.end())
+      known = &CustomMetricInfo(own->second);
     if (known == nullptr) {
-      std::string s = Suggest(sel->metric, MetricNames());
+      std::vector<std::string> names = MetricNames();
+      for (const auto& [name, _] : def.metrics) names.push_back(name);
+      std::string s = Suggest(sel->metric, names);
       Fail(kv.first, path,
            fmt::format("unknown metric `{}`{}", sel->metric, s.empty() ? "" : fmt::format(" (did you mean `{}`?)", s)));
     }
@@ -132,15 +136,14 @@ void Loader::CollectTags(const Steps& steps, const std::string& group, TagSpace&
     } else if (const auto* q = std::get_if<SqlStep>(&step.body)) {
       t.names.insert(q->name);
       for (const auto& [k, _] : q->tags) t.keys.insert(k);
-    } else if (const auto* p = std::get_if<PickStep>(&step.body)) {
-      CollectTags(p->choices, group, t);
-    } else if (const auto* l = std::get_if<LoopStep>(&step.body)) {
-      CollectTags(l->steps, group, t);
-    } else if (const auto* g = std::get_if<GroupStep>(&step.body)) {
-      std::string path = group + "::" + g->name;
-      t.groups.insert(path);
-      CollectTags(g->steps, path, t);
+    } else if (const auto* rec = std::get_if<RecordStep>(&step.body)) {
+      for (const auto& [k, _] : rec->tags) t.keys.insert(k);
     }
+    ForEachInnerSteps(step, [&](const Steps& inner, const std::string* group_name) {
+      std::string path = group_name != nullptr ? group + "::" + *group_name : group;
+      t.groups.insert(path);
+      CollectTags(inner, path, t);
+    });
   }
 }
 
@@ -150,6 +153,7 @@ void Loader::CheckThresholdFilters(const Node& n, const TestDefinition& def) {
   for (const ScenarioDef& s : def.scenarios) {
     t.scenarios.insert(s.name);
     for (const auto& [k, _] : s.tags) t.keys.insert(k);
+    CollectTags(s.init, "", t);
     CollectTags(s.flow, "", t);
   }
   auto values = [](const std::set<std::string>& set) { return std::vector<std::string>(set.begin(), set.end()); };

@@ -134,14 +134,20 @@ Template Loader::Compile(const Node& n, const std::string& path) {
 
 Template Loader::CompileText(const Node& n, const std::string& path, const std::string& text) {
   size_t offset = 0;
-  auto t = Template::Compile(text, &offset);
+  auto t = Template::Compile(text, &offset, true);
+  if (!t.ok()) Fail(At(n, offset), path, fmt::format("template: {}", t.error().message));
+  for (const std::string& name : t->Names()) CheckName(n, path, name);
+  for (const Template::ScriptPart& part : t->ScriptParts()) CheckLua(n, path, part);
+  return std::move(t).value();
+}
+
+SourcePos Loader::At(const Node& n, size_t offset) {
   SourcePos pos = PosOf(n);
   // Point at the character for single-line scalars (quoted ones start one column later).
   bool quoted = n.IsScalar() && n.Tag() == "!";
-  if (n.IsScalar() && text.find('\n') == std::string::npos) pos.col += static_cast<int>(offset) + (quoted ? 1 : 0);
-  if (!t.ok()) Fail(pos, path, fmt::format("template: {}", t.error().message));
-  for (const std::string& name : t->Names()) CheckName(n, path, name);
-  return std::move(t).value();
+  if (n.IsScalar() && n.Scalar().find('\n') == std::string::npos)
+    pos.col += static_cast<int>(offset) + (quoted ? 1 : 0);
+  return pos;
 }
 
 std::set<std::string> secret_vars_;  // "vars.api_key"
@@ -149,7 +155,8 @@ std::set<std::string> secret_vars_;  // "vars.api_key"
 void Loader::CheckName(const Node& n, const std::string& path, const std::string& name) {
   std::string root = name.substr(0, name.find('.'));
   std::string rest = name.find('.') == std::string::npos ? "" : name.substr(name.find('.') + 1);
-  if (name == "vu" || name == "iteration" || name == "scenario") return;
+  if (name == "iteration_in_test") uses_iteration_in_test_ = true;
+  if (name == "vu" || name == "iteration" || name == "iteration_in_test" || name == "scenario") return;
   if (root == "vars") {
     if (vars_->count(rest) == 0) {
       std::vector<std::string> known;
@@ -164,6 +171,16 @@ void Loader::CheckName(const Node& n, const std::string& path, const std::string
   if (root == "env") {
     if (!EnvValue(rest) && scenario_env_.count(rest) == 0) {
       Fail(n, path, fmt::format("template names `{}`, but {} is not set (pass -e {}=...)", name, rest, rest));
+    }
+    return;
+  }
+  if (root == "setup") {
+    if (setup_defined_.count(rest) == 0) {
+      std::vector<std::string> known(setup_defined_.begin(), setup_defined_.end());
+      std::string s = Suggest(rest, known);
+      Fail(n, path,
+           fmt::format("template names `{}`, but the test's `setup` does not capture or set `{}`{}", name, rest,
+                       s.empty() ? "" : fmt::format(" (did you mean `setup.{}`?)", s)));
     }
     return;
   }
@@ -184,11 +201,11 @@ void Loader::CheckName(const Node& n, const std::string& path, const std::string
   }
   if (defined_.count(name) != 0) return;
   std::vector<std::string> known(defined_.begin(), defined_.end());
-  for (const char* k : {"vu", "iteration", "scenario"}) known.emplace_back(k);
+  for (const char* k : {"vu", "iteration", "iteration_in_test", "scenario"}) known.emplace_back(k);
   std::string s = Suggest(name, known);
   Fail(n, path,
        fmt::format("template names unknown variable `{}` (not captured or set in this scenario, and not "
-                   "vars.*, env.*, data.*, vu, iteration or scenario){}",
+                   "vars.*, env.*, data.*, vu, iteration, iteration_in_test or scenario){}",
                    name, s.empty() ? "" : fmt::format("; did you mean `{}`?", s)));
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/result.h"
 #include "common/rng.h"
+#include "script/lua_host.h"
 
 namespace loadcell {
 
@@ -42,6 +43,12 @@ class TemplateContext {
   }
   virtual Xoshiro256& Rng() = 0;
   virtual int64_t NowMs() const = 0;
+  // A Lua expression of the template (`key`: its node, stable for the run).
+  virtual Result<script::Value> EvalScript(const void* key, std::string_view source) {
+    (void)key;
+    (void)source;
+    return Error::InvalidArgument("a Lua expression is evaluated only while a test runs");
+  }
 };
 
 class Template {
@@ -54,7 +61,26 @@ class Template {
   Template& operator=(Template&&) noexcept;
 
   // Parses `text`. Errors give the column (0-based, in `text`) through error_offset.
-  static Result<Template> Compile(std::string_view text, size_t* error_offset = nullptr);
+  // `lua`: an expression the templates' grammar does not take, or one that reads the last
+  // response (status, headers, body, json), is a Lua expression (the loader checks it).
+  static Result<Template> Compile(std::string_view text, size_t* error_offset = nullptr, bool lua = false);
+  // One Lua expression (an `if`/`while` condition, a `record` value).
+  static Template Script(std::string source);
+  bool is_script() const;
+  struct ScriptPart {
+    std::string source;
+    size_t offset = 0;         // in the template's text
+    std::string native_error;  // "OFFSET\tmessage" when the templates' grammar refused it
+  };
+  std::vector<ScriptPart> ScriptParts() const;
+  // As a condition: a Lua expression by Lua's truth (all but nil and false); any other
+  // template rendered, true unless empty, "0" or "false".
+  Result<bool> Truth(TemplateContext& ctx) const;
+  // A Lua expression's value (is_script() only).
+  Result<script::Value> Evaluate(TemplateContext& ctx) const;
+  // Rendered, and whether the value is JSON (a template that is one Lua expression keeps its
+  // value's type; any other renders to a string, as `set` has always kept them).
+  Result<std::string> RenderTyped(TemplateContext& ctx, bool* json) const;
   // `text` as is, braces included (a URL or body given on the command line).
   static Template Literal(std::string text);
 

@@ -34,7 +34,7 @@ bool ValidToken(std::string_view token) {
 bool IsDemoPath(std::string_view method, std::string_view target) {
   std::string_view p = PathOnly(target);
   return (p == "/auth/login" && method == "POST") || p == "/items" || p.starts_with("/items/") || p == "/echo" ||
-         p == "/health";
+         p == "/health" || (p == "/jobs" && method == "POST") || p.starts_with("/jobs/");
 }
 
 bool DemoNeedsBody(std::string_view target) {
@@ -43,9 +43,42 @@ bool DemoNeedsBody(std::string_view target) {
 }
 
 DemoResponse HandleDemo(std::string_view method, std::string_view target, std::string_view authorization,
-                        std::string_view content_type, std::string_view body) {
+                        std::string_view content_type, std::string_view body, int64_t now_ms) {
   std::string_view p = PathOnly(target);
   DemoResponse r;
+  if (p == "/jobs" && method == "POST") {
+    int64_t delay = 300;
+    size_t q = target.find("ready_ms=");
+    if (q != std::string_view::npos) {
+      std::string_view v = target.substr(q + 9);
+      auto res = std::from_chars(v.data(), v.data() + v.size(), delay);
+      if (res.ec != std::errc() || delay < 0 || delay > 3600000) {
+        r.status = 400;
+        r.body = R"({"error":"ready_ms is 0 to 3600000"})";
+        return r;
+      }
+    }
+    r.status = 202;
+    r.body = fmt::format(R"({{"id":"{}-{}"}})", now_ms, delay);
+    return r;
+  }
+  if (p.starts_with("/jobs/")) {
+    std::string_view id = p.substr(6);
+    size_t dash = id.find('-');
+    int64_t created = 0, delay = 0;
+    bool ok = dash != std::string_view::npos &&
+              std::from_chars(id.data(), id.data() + dash, created).ptr == id.data() + dash &&
+              std::from_chars(id.data() + dash + 1, id.data() + id.size(), delay).ptr == id.data() + id.size();
+    if (!ok) {
+      r.status = 404;
+      r.body = R"({"error":"no such job"})";
+      return r;
+    }
+    const bool done = now_ms >= created + delay;
+    r.status = done ? 200 : 202;
+    r.body = done ? R"({"state":"done"})" : R"({"state":"pending"})";
+    return r;
+  }
   if (p == "/health") {
     r.body = R"({"status":"ok"})";
     return r;

@@ -40,4 +40,15 @@ TEST(DemoApi, EchoAndHealth) {
 }
 
 }  // namespace
+TEST(DemoApi, JobsAreReadyAfterTheirDelay) {
+  auto created = HandleDemo("POST", "/jobs?ready_ms=250", "", "", "", 1000);
+  EXPECT_EQ(created.status, 202);
+  EXPECT_EQ(created.body, R"({"id":"1000-250"})");
+  EXPECT_EQ(HandleDemo("GET", "/jobs/1000-250", "", "", "", 1249).status, 202);
+  EXPECT_EQ(HandleDemo("GET", "/jobs/1000-250", "", "", "", 1249).body, R"({"state":"pending"})");
+  EXPECT_EQ(HandleDemo("GET", "/jobs/1000-250", "", "", "", 1250).body, R"({"state":"done"})");
+  EXPECT_EQ(HandleDemo("GET", "/jobs/nope", "", "", "", 1250).status, 404);
+  EXPECT_EQ(HandleDemo("POST", "/jobs?ready_ms=-1", "", "", "", 0).status, 400);
+}
+
 }  // namespace loadcell

@@ -306,7 +306,10 @@ class TargetThread {
           c.skip_body = h.content_length;
         }
         used += h.head_bytes;
-        DemoResponse d = HandleDemo(h.method, target, h.authorization, h.content_type, body);
+        timespec wall{};
+        clock_gettime(CLOCK_REALTIME, &wall);
+        DemoResponse d = HandleDemo(h.method, target, h.authorization, h.content_type, body,
+                                    static_cast<int64_t>(wall.tv_sec) * 1000 + wall.tv_nsec / 1000000);
         Respond(c, MakeResponse(d.status, Reason(d.status), d.body, head, close_conn, d.content_type), close_conn);
         if (close_conn) return data.size();
         continue;

@@ -24,9 +24,12 @@ def unchecked_requests(steps, path="flow"):
         for key in ("pick",):
             if key in step:
                 out += unchecked_requests(step[key], f"{here}.{key}")
-        for key in ("loop", "group"):
+        for key in ("loop", "group", "while"):
             if key in step:
                 out += unchecked_requests(step[key].get("steps"), f"{here}.{key}.steps")
+        if "if" in step:
+            for branch in ("then", "else"):
+                out += unchecked_requests(step["if"].get(branch), f"{here}.if.{branch}")
     return out
 
 
@@ -34,7 +37,8 @@ def main():
     example = sys.argv[1]
     with open(example) as f:
         doc = yaml.safe_load(f)
-    missing = [f"scenarios.{name}.{r}" for name, s in doc["scenarios"].items() for r in unchecked_requests(s.get("flow"))]
+    missing = [f"scenarios.{name}.{r}" for name, s in doc["scenarios"].items()
+               for r in unchecked_requests(s.get("vu_init"), "vu_init") + unchecked_requests(s.get("flow"))]
     if missing:
         print(f"FAIL: {example}: requests without a check: {', '.join(missing)}")
         return 1
