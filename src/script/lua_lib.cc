@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "net/url.h"
+
 namespace loadcell::script {
 namespace {
 
@@ -157,14 +159,7 @@ int Base64Decode(lua_State* L) {
 
 int UrlEncode(lua_State* L) {
   std::string_view s = Arg(L, 1);
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  Push(L, out);
+  Push(L, PercentEncode(s));
   return 1;
 }
 
